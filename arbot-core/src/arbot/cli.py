@@ -1,0 +1,171 @@
+"""The ``arbot`` command: list plugins, run a backtest, run a paper/live bot."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from arbot import __version__
+from arbot.bot import Bot
+from arbot.config import load_config
+from arbot.errors import ArbotError
+from arbot.plugins import PluginHost
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(exc: Exception) -> None:
+    err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+    sys.exit(2)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="arbot")
+def main() -> None:
+    """ArBot: plugin-based crypto arbitrage bots."""
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
+def plugins(as_json: bool) -> None:
+    """List installed components: name, kind, package, version."""
+    host = PluginHost()
+    try:
+        rows = host.components()
+    except ArbotError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        print(json.dumps(
+            {
+                "components": [
+                    {"name": r.name, "kind": r.kind, "package": r.package, "version": r.version,
+                     "plugin": r.plugin, "description": r.description}
+                    for r in rows
+                ],
+                "failures": [
+                    {"entry_point": f.entry_point, "package": f.package, "error": f.error}
+                    for f in host.failures
+                ],
+            },
+            indent=2,
+        ))
+        return
+    table = Table(title="ArBot components")
+    for col in ("name", "kind", "package", "version", "description"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.name, r.kind, r.package, r.version, r.description)
+    console.print(table)
+    for f in host.failures:
+        err_console.print(f"[yellow]warning:[/] {f}", highlight=False)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    t = Table(title=f"ArBot {summary['mode'].lower()} summary (run {summary['run_id']})", show_header=False)
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+
+    def money(x: float) -> str:
+        return f"{x:,.2f} USD"
+
+    def opt(x: float | None, fmt: str) -> str:
+        return "n/a" if x is None else format(x, fmt)
+
+    t.add_row("events processed", f"{summary['events']:,}")
+    t.add_row("events / s", f"{summary['events_per_second']:,.0f}")
+    t.add_row("opportunities detected", f"{summary['detected']:,}")
+    t.add_row("executed", f"{summary['executed']:,}")
+    t.add_row("missed (nothing filled)", f"{summary['missed']:,}")
+    t.add_row("rejected", f"{summary['rejected']:,}")
+    for rule, n in summary["rejected_by_rule"].items():
+        t.add_row(f"  rejected by {rule}", f"{n:,}")
+    t.add_row("net PnL", money(summary["pnl_usd"]))
+    t.add_row("fees", money(summary["fees_usd"]))
+    t.add_row("gross PnL", money(summary["gross_pnl_usd"]))
+    t.add_row("win rate", opt(None if summary["win_rate"] is None else summary["win_rate"] * 100, ".1f") + " %")
+    t.add_row("max drawdown", f"{money(summary['max_drawdown_usd'])} ({summary['max_drawdown_pct']:.4f} %)")
+    t.add_row("Sharpe (annualised)", opt(summary["sharpe"], ".2f"))
+    t.add_row("capital", money(summary["capital_usd"]))
+    t.add_row("portfolio marked to market, start / end",
+              f"{money(summary['mark_to_market_start_usd'])} / {money(summary['mark_to_market_end_usd'])}")
+    console.print(t)
+    for name, stats in summary.get("sinks", {}).items():
+        console.print(f"sink {name}: " + ", ".join(f"{k}={v}" for k, v in stats.items()), highlight=False)
+
+
+@main.command()
+@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="also write the summary as JSON to this file")
+@click.option("--no-progress", is_flag=True, help="no progress bar")
+def backtest(config: Path, json_out: Path | None, no_progress: bool) -> None:
+    """Run a backtest of CONFIG on the virtual clock and print the summary."""
+    try:
+        cfg = load_config(config)
+        bot = Bot(cfg, mode="backtest")
+    except ArbotError as exc:
+        _fail(exc)
+        return
+    total = bot.source.size_hint()
+    try:
+        if no_progress:
+            summary = bot.run_backtest()
+        else:
+            with Progress(
+                TextColumn("backtest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=err_console, transient=True,
+            ) as progress:
+                task = progress.add_task("events", total=total)
+                summary = bot.run_backtest(lambda n: progress.update(task, completed=n))
+    except ArbotError as exc:
+        _fail(exc)
+        return
+    _print_summary(summary)
+    journal = [s for s in bot.sinks if s.name == "sqlite_journal"]
+    if journal:
+        console.print(f"journal: {getattr(journal[0], 'path', '')}", highlight=False)
+    if json_out is not None:
+        json_out.write_text(json.dumps(summary, indent=2, default=str))
+
+
+@main.command()
+@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--duration", type=float, default=None, help="stop after this many seconds")
+def run(config: Path, duration: float | None) -> None:
+    """Run CONFIG on the wall clock (paper mode unless the config says live) until Ctrl-C."""
+    try:
+        cfg = load_config(config)
+        mode = cfg.system.execution_mode
+        bot = Bot(cfg, mode="paper" if mode == "backtest" else mode)
+    except ArbotError as exc:
+        _fail(exc)
+        return
+
+    async def go() -> dict[str, Any]:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        return await bot.arun(stop, duration)
+
+    try:
+        summary = asyncio.run(go())
+    except ArbotError as exc:
+        _fail(exc)
+        return
+    _print_summary(summary)
+
+
+if __name__ == "__main__":
+    main()

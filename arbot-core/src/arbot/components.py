@@ -1,0 +1,326 @@
+"""Base classes of the components a plugin contributes.
+
+A plugin returns component *classes* from the registration hooks in :mod:`arbot.hookspecs`;
+the bot instantiates the ones its configuration names, passing each its validated
+``Settings`` and the shared :class:`BotContext`. Every class has a unique ``name`` within its
+kind: that name is what configuration files refer to.
+
+Components are plain objects that the engine calls directly on the hot path (no hook call per
+event). Their methods must not block: I/O belongs in sinks (which run off the hot path) or in
+async connectors.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+from arbot.config import BotConfig, ComponentSettings
+from arbot.errors import ArbotError
+from arbot.events import (
+    BookUpdate,
+    ExecutionReport,
+    Opportunity,
+    RiskDecision,
+    Side,
+    TradeTick,
+)
+from arbot.market import MarketInfo, MarketState
+
+if TYPE_CHECKING:
+    from arbot.clock import Clock
+    from arbot.plugins import PluginHost
+    from arbot.portfolio import Portfolio
+    from arbot.stats import Counters
+
+__all__ = [
+    "BotContext",
+    "Component",
+    "Connector",
+    "Detector",
+    "Executor",
+    "MarketEvent",
+    "ReplayDecoder",
+    "RiskRule",
+    "Sink",
+    "Source",
+]
+
+MarketEvent = BookUpdate | TradeTick
+
+
+@attrs.define(slots=True)
+class BotContext:
+    """What every component may read: configuration, market state, portfolio, clock, counters."""
+
+    config: BotConfig
+    market: MarketState
+    portfolio: Portfolio
+    clock: Clock
+    counters: Counters
+    mode: str
+    run_id: str = "run"
+    host: PluginHost | None = None
+    _next_id: int = 0
+
+    def new_id(self) -> str:
+        """A new opportunity id, unique within the run and the same for the same run twice."""
+        self._next_id += 1
+        return f"{self.run_id}-{self._next_id:09d}"
+
+    def taker_fee(self, venue: str, symbol: str) -> float:
+        """Taker fee fraction: configured override, else the market's metadata, else the default."""
+        fees = self.config.exchanges.fees
+        if venue in fees:
+            return fees[venue].taker_pct / 100.0
+        info = self.market.market(venue, symbol)
+        if info is not None:
+            return info.taker_fee
+        return self.config.exchanges.default_fee.taker_pct / 100.0
+
+    def usd_price(self, asset: str) -> float:
+        """USD price of one unit of ``asset`` from the current books (NaN when unknown)."""
+        return self.portfolio.usd_price(asset)
+
+    @property
+    def output_path(self) -> Path:
+        """Folder for files the bot writes."""
+        return self.config.output_path
+
+
+class Component:
+    """Common base: a unique ``name`` and a pydantic ``Settings`` model."""
+
+    #: Name configuration files use; unique within the component's kind.
+    name: ClassVar[str]
+    #: Kind of component ("detector", "risk_rule", ...); set by each base class.
+    kind: ClassVar[str]
+    #: Settings model validated from the component's configuration section.
+    Settings: ClassVar[type[ComponentSettings]] = ComponentSettings
+    #: One-line description shown by ``arbot plugins``.
+    description: ClassVar[str] = ""
+
+    def __init__(self, settings: Any, ctx: BotContext) -> None:
+        self.settings = settings
+        self.ctx = ctx
+
+
+class Detector(Component):
+    """Turns market state into opportunities.
+
+    The engine calls :meth:`on_book` after applying a change to the book of ``symbol`` on
+    ``venue``; the detector re-evaluates only what that book touches. The same object runs in
+    backtest, paper and live mode.
+    """
+
+    kind: ClassVar[str] = "detector"
+
+    def symbols(self) -> Iterable[str] | None:
+        """Symbols whose book changes this detector wants (None: every symbol)."""
+        return None
+
+    @abstractmethod
+    def on_book(self, venue: str, symbol: str, now: float) -> Sequence[Opportunity]:
+        """Re-evaluate after the book of ``symbol`` on ``venue`` changed; return opportunities."""
+
+    def on_trade(self, trade: TradeTick) -> Sequence[Opportunity]:
+        """Called for each public trade (most detectors ignore trades)."""
+        return ()
+
+    def on_report(self, report: ExecutionReport) -> None:
+        """Called after an opportunity this detector found was executed."""
+
+
+class RiskRule(Component):
+    """Approves, resizes or rejects an opportunity, always with a reason.
+
+    Rules run in the configured order on every opportunity; a rejection stops the chain, a
+    resize shrinks the opportunity the next rules see. Rules learn outcomes through
+    :meth:`on_report` (losses, exposure) and must be monotone: a stricter limit never approves
+    more than a looser one.
+    """
+
+    kind: ClassVar[str] = "risk_rule"
+
+    @abstractmethod
+    def evaluate(self, opportunity: Opportunity, now: float) -> RiskDecision:
+        """Decide about ``opportunity`` at time ``now``."""
+
+    def on_report(self, report: ExecutionReport) -> None:
+        """Called with every execution report (to track losses, exposure, cooldowns)."""
+
+
+class Executor(Component):
+    """Runs approved opportunities: simulated fills (backtest, paper) or real orders (live).
+
+    :meth:`submit` must return at once; results come back from :meth:`due`, which the engine
+    calls after every event (backtest) or on a timer (paper, live). This is how latency is
+    modelled: a backtest executor fills at the market as it is ``latency`` after submission.
+    """
+
+    kind: ClassVar[str] = "executor"
+    #: Mode recorded in the journal ("BACKTEST", "PAPER", "LIVE").
+    mode: ClassVar[str] = "BACKTEST"
+
+    @abstractmethod
+    def submit(self, opportunity: Opportunity, now: float) -> None:
+        """Accept an approved opportunity for execution."""
+
+    @abstractmethod
+    def due(self, now: float) -> list[ExecutionReport]:
+        """Reports of executions that completed by ``now``."""
+
+    def pending(self) -> int:
+        """Opportunities submitted and not yet reported."""
+        return 0
+
+    def next_due(self) -> float:
+        """Time of the next pending completion (inf when nothing is pending)."""
+        return math.inf
+
+    async def aclose(self) -> None:
+        """Release resources (open orders, sessions)."""
+
+
+class Sink(Component):
+    """Consumes events off the hot path: stores, metrics, alerts.
+
+    The engine calls :meth:`emit` on the hot path; it must only enqueue. Subclass
+    :class:`arbot.sinks.base.BatchingSink` for buffered, retried, spilled batch writes.
+    """
+
+    kind: ClassVar[str] = "sink"
+    #: True if the sink wants every book update and trade (recorders); False: only results.
+    wants_market_data: ClassVar[bool] = False
+
+    @abstractmethod
+    def emit(self, event: Any) -> None:
+        """Enqueue one event; never blocks."""
+
+    def start(self) -> None:
+        """Open the store; called once before the first event."""
+
+    def close(self) -> None:
+        """Flush everything and close; called once at shutdown."""
+
+    def stats(self) -> dict[str, int]:
+        """Counters (written, retried, spilled, replayed, dropped...)."""
+        return {}
+
+
+class Source(Component):
+    """Where market events come from: a simulator, a recording, or live connectors.
+
+    A source yields :class:`~arbot.events.BookUpdate` and :class:`~arbot.events.TradeTick`
+    events in time order. Backtests iterate :meth:`events`; paper and live runs iterate
+    :meth:`aevents`, which paces or streams in real time.
+    """
+
+    kind: ClassVar[str] = "source"
+
+    def venues(self) -> list[str]:
+        """Venues this source produces data for."""
+        return list(self.ctx.config.exchanges.enabled)
+
+    def markets(self) -> list[MarketInfo]:
+        """Market metadata the source knows (fees, ticks); registered before the first event."""
+        return []
+
+    @abstractmethod
+    def events(self) -> Iterator[MarketEvent]:
+        """Events in time order, as fast as they can be produced (backtest)."""
+
+    async def aevents(self) -> AsyncIterator[MarketEvent]:
+        """Events paced in real time (paper/live); by default, replays :meth:`events` as is."""
+        for ev in self.events():
+            yield ev
+
+    def size_hint(self) -> int | None:
+        """Number of events if known (for progress bars)."""
+        return None
+
+
+class ReplayDecoder(ABC):
+    """Turns one venue's recorded messages back into events (for the NDJSON capture replay).
+
+    ``feed`` takes a message as the venue sent it (already JSON-decoded), with the local
+    receive time; ``snapshot`` takes a REST depth snapshot body. Both return the events the
+    messages produce, applying the venue's own book synchronisation rules.
+    """
+
+    @abstractmethod
+    def feed(self, msg: Any, ts: float) -> list[MarketEvent]:
+        """Events produced by one WebSocket message."""
+
+    def snapshot(self, url: str, body: Any, ts: float) -> list[MarketEvent]:
+        """Events produced by one REST snapshot (default: none)."""
+        return []
+
+
+class Connector(Component):
+    """One exchange: market data, metadata and (optionally) trading.
+
+    A connector pushes :class:`~arbot.events.BookUpdate` / :class:`~arbot.events.TradeTick`
+    events to the callback it was given, converts venue symbols to unified ``BASE/QUOTE``, and
+    loads market metadata (tick, step, minimum notional, fees) from the venue's REST API.
+    Trading methods raise :class:`~arbot.errors.ArbotError` unless the connector implements them.
+    """
+
+    kind: ClassVar[str] = "connector"
+
+    def __init__(
+        self,
+        settings: Any,
+        ctx: BotContext,
+        on_event: Callable[[MarketEvent], None] | None = None,
+    ) -> None:
+        super().__init__(settings, ctx)
+        self.on_event = on_event
+
+    @abstractmethod
+    async def connect(self) -> None:
+        """Open the connection(s)."""
+
+    @abstractmethod
+    async def subscribe_orderbook(self, symbols: list[str], depth: int = 10) -> None:
+        """Subscribe to L2 books of unified ``symbols``."""
+
+    @abstractmethod
+    async def subscribe_trades(self, symbols: list[str]) -> None:
+        """Subscribe to public trades of unified ``symbols``."""
+
+    @abstractmethod
+    async def load_markets(self) -> list[MarketInfo]:
+        """Market metadata from the venue's REST API."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close every connection."""
+
+    @classmethod
+    def replay_decoder(cls) -> ReplayDecoder:
+        """A decoder for this venue's recorded messages."""
+        raise ArbotError(f"connector {cls.name!r} cannot replay recorded messages")
+
+    async def place_order(
+        self, symbol: str, side: Side, order_type: str, quantity: float, price: float | None = None
+    ) -> dict[str, Any]:
+        """Place an order; returns the venue's order record."""
+        raise ArbotError(f"connector {self.name!r} does not support trading")
+
+    async def cancel_order(self, symbol: str, order_id: str) -> bool:
+        """Cancel an order."""
+        raise ArbotError(f"connector {self.name!r} does not support trading")
+
+    async def get_balances(self) -> dict[str, float]:
+        """Free balance per asset."""
+        raise ArbotError(f"connector {self.name!r} does not support trading")
+
+    async def get_withdrawal_fee(self, asset: str, network: str) -> float:
+        """Withdrawal fee of ``asset`` on ``network``."""
+        raise ArbotError(f"connector {self.name!r} does not support withdrawals")

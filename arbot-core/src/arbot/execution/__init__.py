@@ -1,0 +1,1 @@
+"""Execution: the fill simulator and the backtest, paper and live executors."""

@@ -1,0 +1,215 @@
+"""Plugin discovery and the component registry: one plugin manager per bot, no global state.
+
+:class:`PluginHost` creates a pluggy manager, registers ArBot's built-in plugin, loads every
+``arbot`` entry point (a plugin that fails to import is recorded, named with its package and
+the cause, and the others still load), and collects the component classes each registration
+hook returns into a registry keyed by kind and name.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import os
+import sys
+import traceback
+from collections.abc import Iterable
+from types import ModuleType
+from typing import Any
+
+import attrs
+import pluggy
+
+from arbot import hookspecs
+from arbot.components import Component
+from arbot.errors import PluginConflictError, UnknownComponentError
+
+__all__ = ["ENTRY_POINT_GROUP", "KINDS", "ComponentInfo", "PluginFailure", "PluginHost"]
+
+ENTRY_POINT_GROUP = "arbot"
+TRACE_ENV = "ARBOT_TRACE_HOOKS"
+DISABLE_ENV = "ARBOT_DISABLE_PLUGINS"
+
+#: Component kinds, with the hook that registers each.
+KINDS: dict[str, str] = {
+    "connector": "arbot_register_connectors",
+    "detector": "arbot_register_detectors",
+    "risk_rule": "arbot_register_risk_rules",
+    "executor": "arbot_register_executors",
+    "sink": "arbot_register_sinks",
+    "source": "arbot_register_sources",
+}
+
+
+@attrs.define(frozen=True)
+class ComponentInfo:
+    """A registered component class and where it came from."""
+
+    kind: str
+    name: str
+    cls: type[Component]
+    plugin: str
+    package: str
+    version: str
+    description: str
+
+
+@attrs.define(frozen=True)
+class PluginFailure:
+    """An entry point that could not be loaded."""
+
+    entry_point: str
+    package: str
+    error: str
+
+    def __str__(self) -> str:
+        return f"plugin {self.entry_point!r} from package {self.package} failed to load: {self.error}"
+
+
+def _distribution_of(module_name: str) -> tuple[str, str]:
+    """(distribution name, version) owning ``module_name``; the module itself if none."""
+    top = module_name.split(".")[0]
+    dists = md.packages_distributions().get(top)
+    if not dists:
+        return (top, "")
+    name = dists[0]
+    try:
+        return (name, md.version(name))
+    except md.PackageNotFoundError:
+        return (name, "")
+
+
+class PluginHost:
+    """The plugin manager of one bot, with its component registry.
+
+    ``load_entry_points=False`` skips installed plugins (tests, embedded use); ``plugins`` are
+    extra plugin objects or modules registered from code, e.g. by a script that defines its own
+    detector.
+    """
+
+    def __init__(
+        self,
+        plugins: Iterable[object] = (),
+        *,
+        load_entry_points: bool = True,
+        builtins: bool = True,
+    ) -> None:
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.failures: list[PluginFailure] = []
+        self._undo_trace: Any = None
+        if os.environ.get(TRACE_ENV):
+            self._enable_tracing()
+        if builtins:
+            from arbot import _builtins
+
+            self.pm.register(_builtins, name="arbot")
+        if load_entry_points:
+            self._load_entry_points()
+        for i, plugin in enumerate(plugins):
+            name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{i}"
+            self.pm.register(plugin, name=name)
+        self._registry: dict[str, dict[str, ComponentInfo]] | None = None
+
+    def _enable_tracing(self) -> None:
+        def before(hook_name: str, hook_impls: Any, kwargs: dict[str, Any]) -> None:
+            plugins = ", ".join(impl.plugin_name for impl in hook_impls)
+            print(f"arbot hook: {hook_name}({kwargs}) -> [{plugins}]", file=sys.stderr)
+
+        def after(outcome: Any, hook_name: str, hook_impls: Any, kwargs: dict[str, Any]) -> None:
+            exc = outcome.exception
+            shown = f"raised {exc!r}" if exc is not None else repr(outcome.get_result())
+            print(f"arbot hook: {hook_name} returned {shown}", file=sys.stderr)
+
+        self._undo_trace = self.pm.add_hookcall_monitoring(before, after)
+
+    def _load_entry_points(self) -> None:
+        disabled = {s.strip() for s in os.environ.get(DISABLE_ENV, "").split(",") if s.strip()}
+        seen: set[str] = set()
+        for ep in sorted(md.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            dist = ep.dist
+            package = f"{dist.metadata['Name']} {dist.version}" if dist is not None else ep.value
+            if ep.name in disabled or ep.name in seen:
+                continue
+            seen.add(ep.name)
+            try:
+                plugin = ep.load()
+                self.pm.register(plugin, name=ep.name)
+            except Exception as exc:
+                cause = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+                self.failures.append(PluginFailure(ep.name, package, cause))
+
+    # -- registry -------------------------------------------------------------------------
+
+    def _collect(self) -> dict[str, dict[str, ComponentInfo]]:
+        registry: dict[str, dict[str, ComponentInfo]] = {kind: {} for kind in KINDS}
+        for kind, hook_name in KINDS.items():
+            caller = getattr(self.pm.hook, hook_name)
+            for impl in caller.get_hookimpls():
+                classes = impl.function()
+                if self._undo_trace is not None:
+                    print(
+                        f"arbot hook: {hook_name} from {impl.plugin_name} -> {classes!r}",
+                        file=sys.stderr,
+                    )
+                for cls in classes or ():
+                    self._add(registry[kind], kind, cls, impl.plugin_name)
+        return registry
+
+    def _add(
+        self, table: dict[str, ComponentInfo], kind: str, cls: type[Component], plugin: str
+    ) -> None:
+        name = getattr(cls, "name", None)
+        if not isinstance(name, str) or not name:
+            raise PluginConflictError(
+                f"plugin {plugin!r} registered {cls!r} as a {kind} without a 'name' attribute"
+            )
+        package, version = _distribution_of(cls.__module__)
+        summary = cls.description or (cls.__doc__ or "").strip().split("\n")[0]
+        info = ComponentInfo(kind, name, cls, plugin, package, version, summary)
+        other = table.get(name)
+        if other is not None and other.cls is not cls:
+            raise PluginConflictError(
+                f"two plugins provide a {kind} named {name!r}: "
+                f"{other.package} (plugin {other.plugin!r}, {other.cls.__module__}.{other.cls.__qualname__}) and "
+                f"{package} (plugin {plugin!r}, {cls.__module__}.{cls.__qualname__}); "
+                f"uninstall one, or disable a plugin with {DISABLE_ENV}=<entry point name>"
+            )
+        table[name] = info
+
+    @property
+    def registry(self) -> dict[str, dict[str, ComponentInfo]]:
+        """Every registered component, by kind then name (collected on first use)."""
+        if self._registry is None:
+            self._registry = self._collect()
+        return self._registry
+
+    def components(self, kind: str | None = None) -> list[ComponentInfo]:
+        """Registered components, sorted by kind and name."""
+        kinds = [kind] if kind is not None else list(KINDS)
+        return [self.registry[k][n] for k in kinds for n in sorted(self.registry[k])]
+
+    def resolve(self, kind: str, name: str) -> type[Component]:
+        """The class registered as ``name`` of ``kind``, or a clear error listing what exists."""
+        table = self.registry[kind]
+        info = table.get(name)
+        if info is not None:
+            return info.cls
+        available = ", ".join(sorted(table)) or "none"
+        msg = f"no {kind} named {name!r} is installed; available: {available}"
+        if self.failures:
+            msg += "; plugins that failed to load: " + "; ".join(str(f) for f in self.failures)
+        raise UnknownComponentError(msg)
+
+    def register(self, plugin: object, name: str | None = None) -> None:
+        """Register one more plugin (before the bot is built)."""
+        self.pm.register(plugin, name=name)
+        self._registry = None
+
+    @property
+    def hook(self) -> Any:
+        """The pluggy hook relay, for lifecycle hooks."""
+        return self.pm.hook
+
+    def plugin_modules(self) -> list[tuple[str, ModuleType | object]]:
+        """Registered plugins as (name, object)."""
+        return [(self.pm.get_name(p) or "?", p) for p in self.pm.get_plugins()]

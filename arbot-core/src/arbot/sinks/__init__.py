@@ -1,0 +1,1 @@
+"""Sinks: the batching base class and the embedded stores (SQLite journal, Parquet recorder)."""

@@ -1,0 +1,1 @@
+"""Market data sources: the seeded market simulator and the replay of recordings."""

@@ -1,0 +1,251 @@
+"""Fee- and depth-aware cross-exchange spread detection (TRD §3.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar
+
+from arbot.book import OrderBook
+from arbot.components import BotContext, Detector
+from arbot.config import ComponentSettings
+from arbot.events import Leg, Opportunity, Side
+from pydantic import Field
+
+
+class PairFill:
+    """The result of walking a buy book's asks against a sell book's bids."""
+
+    __slots__ = ("buy_cost", "buy_worst", "levels", "qty", "sell_proceeds", "sell_worst")
+
+    def __init__(self) -> None:
+        self.qty = 0.0
+        self.buy_cost = 0.0
+        self.sell_proceeds = 0.0
+        self.buy_worst = 0.0
+        self.sell_worst = 0.0
+        self.levels = 0
+
+
+def walk_pair(
+    buy: OrderBook,
+    sell: OrderBook,
+    buy_fee: float,
+    sell_fee: float,
+    min_net: float,
+    max_qty: float = float("inf"),
+) -> PairFill:
+    """Buy up ``buy``'s asks and sell into ``sell``'s bids while the marginal unit still earns
+    at least ``min_net`` (a fraction) after both taker fees; stop at ``max_qty``."""
+    out = PairFill()
+    asks = iter(buy.asks)
+    bids = iter(sell.bids)
+    a = next(asks, None)
+    b = next(bids, None)
+    if a is None or b is None:
+        return out
+    ap, aq = a
+    bp, bq = b
+    buy_mult = 1.0 + buy_fee
+    sell_mult = 1.0 - sell_fee
+    threshold = 1.0 + min_net
+    remaining = max_qty
+    while remaining > 0.0:
+        if bp * sell_mult < ap * buy_mult * threshold:
+            break
+        take = min(aq, bq, remaining)
+        out.qty += take
+        out.buy_cost += take * ap
+        out.sell_proceeds += take * bp
+        out.buy_worst = ap
+        out.sell_worst = bp
+        out.levels += 1
+        remaining -= take
+        aq -= take
+        bq -= take
+        if aq <= 0.0:
+            a = next(asks, None)
+            if a is None:
+                break
+            ap, aq = a
+        if bq <= 0.0:
+            b = next(bids, None)
+            if b is None:
+                break
+            bp, bq = b
+    return out
+
+
+def _opportunity(
+    buy: OrderBook,
+    sell: OrderBook,
+    fill: PairFill,
+    buy_fee: float,
+    sell_fee: float,
+    quote_usd: float,
+    now: float,
+    new_id: Callable[[], str],
+    confidence: float,
+) -> Opportunity:
+    vwap_buy = fill.buy_cost / fill.qty
+    vwap_sell = fill.sell_proceeds / fill.qty
+    cost = fill.buy_cost * (1.0 + buy_fee)
+    proceeds = fill.sell_proceeds * (1.0 - sell_fee)
+    return Opportunity(
+        id=new_id(),
+        ts=now,
+        strategy="spatial",
+        symbol=buy.symbol,
+        legs=(
+            Leg(buy.venue, buy.symbol, Side.BUY, fill.buy_worst, fill.qty),
+            Leg(sell.venue, sell.symbol, Side.SELL, fill.sell_worst, fill.qty),
+        ),
+        gross_spread_pct=(vwap_sell / vwap_buy - 1.0) * 100.0,
+        net_spread_pct=(proceeds / cost - 1.0) * 100.0,
+        estimated_profit=(proceeds - cost) * quote_usd,
+        confidence=confidence,
+        depth_usd=fill.buy_cost * quote_usd,
+        metadata={"buy_vwap": vwap_buy, "sell_vwap": vwap_sell, "levels": fill.levels},
+    )
+
+
+def detect_spatial_opportunity(
+    orderbooks: dict[str, OrderBook],
+    fees: dict[str, float],
+    min_spread_pct: float = 0.25,
+    min_depth_usd: float = 1000.0,
+    *,
+    quote_usd: float = 1.0,
+    now: float | None = None,
+    max_latency_ms: float | None = None,
+    max_qty: float = float("inf"),
+    new_id: Callable[[], str] | None = None,
+) -> list[Opportunity]:
+    """Every cross-venue opportunity among ``orderbooks`` (venue -> book of one symbol).
+
+    ``fees`` are taker fees as fractions by venue. An opportunity is the depth both books fill
+    while the marginal unit clears ``min_spread_pct`` net of fees; it is reported when its
+    notional reaches ``min_depth_usd``. Books older than ``max_latency_ms`` at ``now`` are skipped.
+    """
+    counter = iter(range(1, 1 << 62))
+    ids = new_id or (lambda: f"spatial-{next(counter)}")
+    books = [b for b in orderbooks.values() if not b.is_empty and not b.is_crossed]
+    if now is None:
+        now = max((b.ts for b in books), default=0.0)
+    if max_latency_ms is not None:
+        limit = max_latency_ms / 1000.0
+        books = [b for b in books if b.age(now) <= limit]
+    out = []
+    for buy in books:
+        for sell in books:
+            if buy is sell:
+                continue
+            opp = _evaluate(buy, sell, fees[buy.venue], fees[sell.venue], min_spread_pct / 100.0,
+                            min_depth_usd, quote_usd, now, ids, 1.0, max_qty)
+            if opp is not None:
+                out.append(opp)
+    out.sort(key=lambda o: -o.estimated_profit)
+    return out
+
+
+def _evaluate(
+    buy: OrderBook,
+    sell: OrderBook,
+    buy_fee: float,
+    sell_fee: float,
+    min_net: float,
+    min_depth_usd: float,
+    quote_usd: float,
+    now: float,
+    new_id: Callable[[], str],
+    confidence: float,
+    max_qty: float,
+) -> Opportunity | None:
+    # top-of-book screen: most calls end here
+    ask = buy.best_ask
+    bid = sell.best_bid
+    if not bid * (1.0 - sell_fee) >= ask * (1.0 + buy_fee) * (1.0 + min_net):
+        return None
+    fill = walk_pair(buy, sell, buy_fee, sell_fee, min_net, max_qty)
+    if fill.qty <= 0.0 or fill.buy_cost * quote_usd < min_depth_usd:
+        return None
+    return _opportunity(buy, sell, fill, buy_fee, sell_fee, quote_usd, now, new_id, confidence)
+
+
+class SpatialSettings(ComponentSettings):
+    """``[detector.spatial]`` (TRD §6.1 keys and defaults)."""
+
+    min_spread_pct: float = Field(0.25, ge=0, description="net of both taker fees, percent")
+    min_depth_usd: float = Field(1000.0, ge=0)
+    max_latency_ms: float = Field(500.0, gt=0, description="maximum age of either book")
+    max_notional_usd: float | None = Field(None, gt=0, description="cap per opportunity")
+    symbols: list[str] | None = Field(None, description="default: the configured symbols")
+    venues: list[str] | None = Field(None, description="default: every venue with a book")
+
+
+class SpatialDetector(Detector):
+    """Cross-exchange spreads, fee- and depth-aware; re-evaluates only the changed book's symbol."""
+
+    name: ClassVar[str] = "spatial"
+    Settings: ClassVar[type[ComponentSettings]] = SpatialSettings
+    description: ClassVar[str] = "cross-exchange spread, fee- and depth-aware (TRD 3.2)"
+
+    def __init__(self, settings: Any, ctx: BotContext) -> None:
+        super().__init__(settings, ctx)
+        self._symbols = list(settings.symbols or ctx.config.symbols)
+        self._venues = set(settings.venues) if settings.venues else None
+        self._min_net = settings.min_spread_pct / 100.0
+        self._max_age = settings.max_latency_ms / 1000.0
+        self._fee_cache: dict[tuple[str, str], float] = {}
+
+    def symbols(self) -> Iterable[str]:
+        """The symbols this detector compares across venues."""
+        return self._symbols
+
+    def _fee(self, venue: str, symbol: str) -> float:
+        key = (venue, symbol)
+        fee = self._fee_cache.get(key)
+        if fee is None:
+            fee = self.ctx.taker_fee(venue, symbol)
+            self._fee_cache[key] = fee
+        return fee
+
+    def on_book(self, venue: str, symbol: str, now: float) -> Sequence[Opportunity]:
+        """Compare the changed book with every other live venue's book of ``symbol``."""
+        market = self.ctx.market
+        changed = market.get(venue, symbol)
+        if changed is None or changed.is_empty or not market.is_live(venue, symbol):
+            return ()
+        if self._venues is not None and venue not in self._venues:
+            return ()
+        max_age = self._max_age
+        if changed.age(now) > max_age:
+            return ()
+        out: list[Opportunity] = []
+        quote_usd = -1.0
+        fee_c = self._fee(venue, symbol)
+        for other in market.books_for(symbol):
+            if other is changed:
+                continue
+            ov = other.venue
+            if self._venues is not None and ov not in self._venues:
+                continue
+            age = other.age(now)
+            if age > max_age or other.is_empty or other.is_crossed or not market.is_live(ov, symbol):
+                continue
+            fee_o = self._fee(ov, symbol)
+            for buy, sell, fb, fs in ((changed, other, fee_c, fee_o), (other, changed, fee_o, fee_c)):
+                if not sell.best_bid * (1.0 - fs) >= buy.best_ask * (1.0 + fb) * (1.0 + self._min_net):
+                    continue
+                if quote_usd < 0.0:
+                    quote_usd = self.ctx.usd_price(symbol.partition("/")[2])
+                    if quote_usd != quote_usd:
+                        return ()
+                max_qty = float("inf")
+                if self.settings.max_notional_usd is not None:
+                    max_qty = self.settings.max_notional_usd / (buy.best_ask * quote_usd)
+                confidence = max(0.0, 1.0 - max(age, changed.age(now)) / max_age)
+                opp = _evaluate(buy, sell, fb, fs, self._min_net, self.settings.min_depth_usd,
+                                quote_usd, now, self.ctx.new_id, confidence, max_qty)
+                if opp is not None:
+                    out.append(opp)
+        return out
