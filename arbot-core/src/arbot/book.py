@@ -70,18 +70,18 @@ class BookSide:
         self._keys.clear()
 
     def replace(self, levels: Levels) -> None:
-        """Replace the side with ``levels`` (a snapshot); zero or negative quantities are skipped."""
+        """Replace the side with ``levels`` (a snapshot); a repeated price keeps its last quantity
+        and zero quantities leave no level."""
         qty: dict[float, float] = {}
         if isinstance(levels, np.ndarray):
             if levels.size:
                 arr = levels.reshape(-1, 2)
-                qty = {p: q for p, q in zip(arr[:, 0].tolist(), arr[:, 1].tolist(), strict=True) if q > 0.0}
+                qty = dict(zip(arr[:, 0].tolist(), arr[:, 1].tolist(), strict=True))
         else:
             for level in levels:
-                p = float(level[0])
-                q = float(level[1])
-                if q > 0.0:
-                    qty[p] = q
+                qty[float(level[0])] = float(level[1])
+        if not all(q > 0.0 for q in qty.values()):
+            qty = {p: q for p, q in qty.items() if q > 0.0}
         sign = self._sign
         self._qty = qty
         self._keys = sorted([sign * p for p in qty])
@@ -138,6 +138,7 @@ class BookSide:
     def walk_qty(self, qty: float, limit_price: float | None = None) -> DepthFill:
         """Walk best-first until ``qty`` (base units) is filled or ``limit_price`` is passed."""
         remaining = qty
+        filled = 0.0
         cost = 0.0
         worst = math.nan
         n = 0
@@ -152,10 +153,11 @@ class BookSide:
             p = sign * k
             take = min(book[p], remaining)
             cost += take * p
+            filled += take
             remaining -= take
             worst = p
             n += 1
-        return DepthFill(qty - remaining, cost, worst, n)
+        return DepthFill(filled, cost, worst, n)
 
     def walk_notional(self, notional: float, limit_price: float | None = None) -> DepthFill:
         """Walk best-first until ``notional`` (quote units) is spent or ``limit_price`` is passed."""

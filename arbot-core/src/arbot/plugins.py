@@ -78,6 +78,15 @@ def _distribution_of(module_name: str) -> tuple[str, str]:
         return (name, "")
 
 
+def _core_distribution() -> tuple[str, str]:
+    try:
+        return ("arbot-core", md.version("arbot-core"))
+    except md.PackageNotFoundError:
+        from arbot import __version__
+
+        return ("arbot-core", __version__)
+
+
 class PluginHost:
     """The plugin manager of one bot, with its component registry.
 
@@ -96,6 +105,8 @@ class PluginHost:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.failures: list[PluginFailure] = []
+        #: distribution (name, version) of each plugin loaded from an entry point
+        self.plugin_packages: dict[str, tuple[str, str]] = {}
         self._undo_trace: Any = None
         if os.environ.get(TRACE_ENV):
             self._enable_tracing()
@@ -103,6 +114,7 @@ class PluginHost:
             from arbot import _builtins
 
             self.pm.register(_builtins, name="arbot")
+            self.plugin_packages["arbot"] = _core_distribution()
         if load_entry_points:
             self._load_entry_points()
         for i, plugin in enumerate(plugins):
@@ -134,6 +146,8 @@ class PluginHost:
             try:
                 plugin = ep.load()
                 self.pm.register(plugin, name=ep.name)
+                if dist is not None:
+                    self.plugin_packages[ep.name] = (dist.metadata["Name"], dist.version)
             except Exception as exc:
                 cause = "".join(traceback.format_exception_only(type(exc), exc)).strip()
                 self.failures.append(PluginFailure(ep.name, package, cause))
@@ -163,7 +177,7 @@ class PluginHost:
             raise PluginConflictError(
                 f"plugin {plugin!r} registered {cls!r} as a {kind} without a 'name' attribute"
             )
-        package, version = _distribution_of(cls.__module__)
+        package, version = self.plugin_packages.get(plugin) or _distribution_of(cls.__module__)
         summary = cls.description or (cls.__doc__ or "").strip().split("\n")[0]
         info = ComponentInfo(kind, name, cls, plugin, package, version, summary)
         other = table.get(name)

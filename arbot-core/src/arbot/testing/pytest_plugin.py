@@ -1,0 +1,16 @@
+"""The pytest plugin arbot-core registers (entry point ``pytest11``): fixtures for plugin tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from arbot.testing.data import shared_data
+
+
+@pytest.fixture
+def arbot_shared_data() -> Callable[[str], Path]:
+    """``arbot_shared_data("ws/binance/...")``: a path in the real captured data, or skip/fail."""
+    return shared_data
