@@ -62,8 +62,9 @@ def plugins(as_json: bool) -> None:
         ))
         return
     table = Table(title="ArBot components")
-    for col in ("name", "kind", "package", "version", "description"):
-        table.add_column(col)
+    for col in ("name", "kind", "package", "version"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("description", no_wrap=True, overflow="ellipsis", max_width=60)
     for r in rows:
         table.add_row(r.name, r.kind, r.package, r.version, r.description)
     console.print(table)
@@ -109,10 +110,14 @@ def _print_summary(summary: dict[str, Any]) -> None:
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
               help="also write the summary as JSON to this file")
 @click.option("--no-progress", is_flag=True, help="no progress bar")
-def backtest(config: Path, json_out: Path | None, no_progress: bool) -> None:
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="write the journal and recordings here instead of the config's output_dir")
+def backtest(config: Path, json_out: Path | None, no_progress: bool, output_dir: Path | None) -> None:
     """Run a backtest of CONFIG on the virtual clock and print the summary."""
     try:
         cfg = load_config(config)
+        if output_dir is not None:
+            cfg.output_dir = str(output_dir.resolve())
         bot = Bot(cfg, mode="backtest")
     except ArbotError as exc:
         _fail(exc)
@@ -142,10 +147,14 @@ def backtest(config: Path, json_out: Path | None, no_progress: bool) -> None:
 @main.command()
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--duration", type=float, default=None, help="stop after this many seconds")
-def run(config: Path, duration: float | None) -> None:
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="write the journal and recordings here instead of the config's output_dir")
+def run(config: Path, duration: float | None, output_dir: Path | None) -> None:
     """Run CONFIG on the wall clock (paper mode unless the config says live) until Ctrl-C."""
     try:
         cfg = load_config(config)
+        if output_dir is not None:
+            cfg.output_dir = str(output_dir.resolve())
         mode = cfg.system.execution_mode
         bot = Bot(cfg, mode="paper" if mode == "backtest" else mode)
     except ArbotError as exc:

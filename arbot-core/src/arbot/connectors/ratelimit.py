@@ -87,8 +87,11 @@ class RateLimitPolicy(ABC):
         """Send nothing for ``seconds`` (after a 429 / 418 with ``Retry-After``)."""
         self._blocked_until = max(self._blocked_until, self._clock() + seconds)
 
-    def sync_used(self, used: float, endpoint: str | None = None) -> None:
-        """Align with the venue's own count of the budget used (e.g. ``X-MBX-USED-WEIGHT-1M``)."""
+    def sync_used(self, used: float, endpoint: str | None = None) -> None:  # noqa: B027
+        """Align with the venue's own count of the budget used (e.g. ``X-MBX-USED-WEIGHT-1M``).
+
+        The default does nothing: only window policies can take the venue's count into account.
+        """
 
 
 class WeightLimiter(RateLimitPolicy):
@@ -170,7 +173,8 @@ class PerEndpointLimiter(RateLimitPolicy):
     def _window(self, endpoint: str) -> CountLimiter:
         w = self._windows.get(endpoint)
         if w is None:
-            w = CountLimiter(self.limits.get(endpoint, self.default_limit), self.window, self._clock)
+            limit = self.limits.get(endpoint, self.default_limit)
+            w = CountLimiter(limit, self.window, self._clock)
             self._windows[endpoint] = w
         return w
 
@@ -192,7 +196,7 @@ class TokenBucket(RateLimitPolicy):
 
     def _reserve(self, now: float, cost: float, endpoint: str | None) -> float:
         if cost > self.capacity:
-            raise ValueError(f"a request of cost {cost} exceeds the bucket capacity {self.capacity}")
+            raise ValueError(f"cost {cost} exceeds the bucket capacity {self.capacity}")
         if now > self._stamp:
             self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.refill_rate)
             self._stamp = now

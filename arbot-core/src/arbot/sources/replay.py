@@ -40,9 +40,9 @@ class ReplaySettings(ComponentSettings):
 
 class _CaptureLine(msgspec.Struct):
     dir: str | None = None
-    msg: msgspec.Raw | None = None
+    msg: msgspec.Raw = msgspec.Raw()
     url: str | None = None
-    body: msgspec.Raw | None = None
+    body: msgspec.Raw = msgspec.Raw()
     local_ts: float | None = None
     local_ts_ns: int | None = None
 
@@ -67,9 +67,9 @@ def iter_capture(path: Path) -> Iterator[tuple[float, str, Any, str | None]]:
             try:
                 line = _line_decoder.decode(raw)
                 ts = line.local_ts if line.local_ts is not None else (line.local_ts_ns or 0) / 1e9
-                if line.body is not None:
+                if len(line.body):
                     yield ts, "rest", _any_decoder.decode(line.body), line.url
-                elif line.msg is not None:
+                elif len(line.msg):
                     yield ts, line.dir or "in", _any_decoder.decode(line.msg), line.url
                 else:
                     yield ts, line.dir or "open", None, line.url

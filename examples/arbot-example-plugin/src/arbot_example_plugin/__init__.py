@@ -1,0 +1,1 @@
+"""An example third-party ArBot plugin: a detector and a risk rule."""
