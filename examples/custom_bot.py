@@ -40,12 +40,21 @@ class TopOfBookCross(Detector):
                 if net <= 0.001:
                     continue
                 qty = min(ask_qty, bid_qty)
-                out.append(Opportunity(
-                    id=self.ctx.new_id(), ts=now, strategy="top_of_book_cross", symbol=symbol,
-                    legs=(Leg(buy.venue, symbol, Side.BUY, ask, qty), Leg(sell.venue, symbol, Side.SELL, bid, qty)),
-                    gross_spread_pct=(bid / ask - 1.0) * 100, net_spread_pct=net * 100,
-                    estimated_profit=qty * ask * net,
-                ))
+                out.append(
+                    Opportunity(
+                        id=self.ctx.new_id(),
+                        ts=now,
+                        strategy="top_of_book_cross",
+                        symbol=symbol,
+                        legs=(
+                            Leg(buy.venue, symbol, Side.BUY, ask, qty),
+                            Leg(sell.venue, symbol, Side.SELL, bid, qty),
+                        ),
+                        gross_spread_pct=(bid / ask - 1.0) * 100,
+                        net_spread_pct=net * 100,
+                        estimated_profit=qty * ask * net,
+                    )
+                )
         return out
 
 
@@ -76,21 +85,25 @@ class MyPlugin:
 
 
 def main() -> None:
-    config = config_from_dict({
-        "output_dir": tempfile.mkdtemp(prefix="arbot-custom-"),
-        "system": {"execution_mode": "backtest"},
-        "exchanges": {"enabled": ["binance", "okx", "kucoin"]},
-        "symbols": ["BTC/USDT", "ETH/USDT"],
-        "backtest": {"seed": 3, "duration_s": 900},
-        "detector": {"top_of_book_cross": {"enabled": True}},
-        "risk": {"rules": ["warm_up", "stale_book", "exposure", "balance"]},
-        "sinks": {"enabled": ["sqlite_journal"]},
-    })
+    config = config_from_dict(
+        {
+            "output_dir": tempfile.mkdtemp(prefix="arbot-custom-"),
+            "system": {"execution_mode": "backtest"},
+            "exchanges": {"enabled": ["binance", "okx", "kucoin"]},
+            "symbols": ["BTC/USDT", "ETH/USDT"],
+            "backtest": {"seed": 3, "duration_s": 900},
+            "detector": {"top_of_book_cross": {"enabled": True}},
+            "risk": {"rules": ["warm_up", "stale_book", "exposure", "balance"]},
+            "sinks": {"enabled": ["sqlite_journal"]},
+        }
+    )
     bot = Bot(config, plugins=[MyPlugin()], mode="backtest")
     summary = bot.run_backtest()
-    print(f"events {summary['events']:,}  detected {summary['detected']}  executed {summary['executed']}  "
-          f"rejected {summary['rejected_by_rule']}  net PnL {summary['pnl_usd']:.2f} USD  "
-          f"fees {summary['fees_usd']:.2f} USD")
+    print(
+        f"events {summary['events']:,}  detected {summary['detected']}  executed {summary['executed']}  "
+        f"rejected {summary['rejected_by_rule']}  net PnL {summary['pnl_usd']:.2f} USD  "
+        f"fees {summary['fees_usd']:.2f} USD"
+    )
     print(f"journal: {bot.sinks[0].path}")  # type: ignore[attr-defined]
 
 

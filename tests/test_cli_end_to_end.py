@@ -32,8 +32,16 @@ def test_reference_backtest_prints_summary_writes_journal_and_repeats(tmp_path):
     for i in range(2):
         out_dir = tmp_path / f"run{i}"
         js = tmp_path / f"summary{i}.json"
-        res = run(*ARBOT, "backtest", "examples/spatial_backtest.toml", "--no-progress",
-                  "--output-dir", str(out_dir), "--json", str(js))
+        res = run(
+            *ARBOT,
+            "backtest",
+            "examples/spatial_backtest.toml",
+            "--no-progress",
+            "--output-dir",
+            str(out_dir),
+            "--json",
+            str(js),
+        )
         assert res.returncode == 0, res.stderr
         assert "opportunities detected" in res.stdout and "Sharpe" in res.stdout
         summaries.append(json.loads(js.read_text()))
@@ -42,8 +50,18 @@ def test_reference_backtest_prints_summary_writes_journal_and_repeats(tmp_path):
         assert statuses.get("EXECUTED", 0) == summaries[-1]["executed"] > 0
         assert statuses.get("REJECTED", 0) == summaries[-1]["rejected"]
         assert db.execute("select count(*) from trades").fetchone()[0] >= 2 * summaries[-1]["executed"]
-    keys = ("events", "detected", "executed", "rejected", "pnl_usd", "fees_usd", "win_rate",
-            "max_drawdown_usd", "sharpe", "rejected_by_rule")
+    keys = (
+        "events",
+        "detected",
+        "executed",
+        "rejected",
+        "pnl_usd",
+        "fees_usd",
+        "win_rate",
+        "max_drawdown_usd",
+        "sharpe",
+        "rejected_by_rule",
+    )
     assert {k: summaries[0][k] for k in keys} == {k: summaries[1][k] for k in keys}
 
 
@@ -60,7 +78,7 @@ def test_paper_run_on_the_simulator_for_a_few_seconds(tmp_path):
     f.write_text(
         'symbols = ["BTC/USDT"]\n[system]\nexecution_mode = "paper"\n'
         '[exchanges]\nenabled = ["a", "b"]\n[source.settings]\nrealtime_speed = 20\n'
-        'dislocations_per_hour = 600\n[detector.spatial]\nenabled = true\n'
+        "dislocations_per_hour = 600\n[detector.spatial]\nenabled = true\n"
     )
     res = run(*ARBOT, "run", str(f), "--duration", "4", "--output-dir", str(tmp_path / "out"))
     assert res.returncode == 0, res.stderr

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from arbot.config import BotConfig, config_from_dict
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
+from arbot.book import OrderBook
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from arbot.book import OrderBook
 
 prices = st.integers(min_value=1, max_value=400).map(lambda i: i * 0.25)
 qtys = st.one_of(st.just(0.0), st.floats(min_value=0.001, max_value=50, allow_nan=False))
@@ -41,7 +41,7 @@ def test_book_matches_reference_model(snap_b, snap_a, deltas):
     assert bids == sorted(mb.items(), reverse=True)
     assert asks == sorted(ma.items())
     # strictly ordered, no zero levels
-    assert all(b1[0] > b2[0] for b1, b2 in zip(bids, bids[1:], strict=False))
+    assert all(b1[0] > b2[0] for b1, b2 in itertools.pairwise(bids))
     assert all(q > 0 for _, q in bids + asks)
     assert (book.best_bid == max(mb)) if mb else math.isnan(book.best_bid)
     assert (book.best_ask == min(ma)) if ma else math.isnan(book.best_ask)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from arbot.config import BotConfig, load_config
 from arbot.errors import ConfigError
 
@@ -14,7 +13,11 @@ def test_trd_defaults():
     assert cfg.exchanges.enabled == ["binance", "okx", "bybit", "upbit", "kucoin"]
     assert cfg.symbols == ["BTC/USDT", "ETH/USDT"]
     r = cfg.risk
-    assert (r.max_position_per_coin_usd, r.max_position_per_exchange_usd, r.max_total_exposure_usd) == (10_000, 50_000, 100_000)
+    assert (r.max_position_per_coin_usd, r.max_position_per_exchange_usd, r.max_total_exposure_usd) == (
+        10_000,
+        50_000,
+        100_000,
+    )
     assert (r.max_daily_loss_usd, r.max_daily_loss_pct, r.max_drawdown_pct) == (500, 1.0, 5.0)
     assert (r.price_deviation_threshold_pct, r.max_spread_pct) == (10.0, 5.0)
     assert (r.consecutive_loss_limit, r.cooldown_minutes) == (10, 30)
@@ -70,7 +73,7 @@ def test_component_settings_errors_use_the_same_format(tmp_path):
     from arbot.bot import Bot
 
     f = tmp_path / "bot.toml"
-    f.write_text('[detector.spatial]\nenabled = true\nmin_spread_pct = -1\n')
+    f.write_text("[detector.spatial]\nenabled = true\nmin_spread_pct = -1\n")
     with pytest.raises(ConfigError) as exc:
         Bot.from_file(f)
     assert "detector.spatial.min_spread_pct = -1" in str(exc.value)
@@ -83,5 +86,5 @@ def test_unknown_detector_in_config_lists_available(tmp_path):
 
     f = tmp_path / "bot.toml"
     f.write_text("[detector.spatail]\nenabled = true\n")
-    with pytest.raises(UnknownComponentError, match="no detector named 'spatail'.*spatial"):
+    with pytest.raises(UnknownComponentError, match=r"no detector named 'spatail'.*spatial"):
         Bot.from_file(f)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-
 from arbot.bot import Bot
 from arbot.events import BookUpdate, SignalStatus
 
@@ -20,8 +19,11 @@ def _cfg(make_config, **over):
         "executor": {"latency_ms": 50},
         "portfolio": {"initial": {"USDT": 100_000, "BTC": 2.0}},
         "sinks": {"enabled": ["sqlite_journal"]},
-        "risk": {"max_position_per_coin_usd": 1e6, "max_position_per_exchange_usd": 1e6,
-                 "max_total_exposure_usd": 1e6},
+        "risk": {
+            "max_position_per_coin_usd": 1e6,
+            "max_position_per_exchange_usd": 1e6,
+            "max_total_exposure_usd": 1e6,
+        },
     }
     data.update(over)
     return make_config(data)
@@ -55,7 +57,9 @@ def test_opportunity_flows_to_fills_portfolio_and_journal(make_config):
     summary = bot._stop(1.0)
     assert summary["executed"] == 1 and summary["fees_usd"] == pytest.approx(fee_a + fee_b)
     db = sqlite3.connect(bot.sinks[0].path)  # type: ignore[attr-defined]
-    rows = db.execute("select status, buy_exchange, sell_exchange, actual_pnl from arbitrage_signals").fetchall()
+    rows = db.execute(
+        "select status, buy_exchange, sell_exchange, actual_pnl from arbitrage_signals"
+    ).fetchall()
     assert rows == [("EXECUTED", "a", "b", pytest.approx(400.0 - fee_a - fee_b))]
     trades = db.execute("select exchange, side, status, filled_qty from trades order by exchange").fetchall()
     assert trades == [("a", "BUY", "FILLED", 1.0), ("b", "SELL", "FILLED", 1.0)]
@@ -102,15 +106,33 @@ def test_same_config_and_seed_give_the_same_numbers(make_config):
     for _ in range(2):
         bot = Bot(_cfg(make_config, sinks={"enabled": []}), mode="backtest")
         s = bot.run_backtest()
-        results.append({k: s[k] for k in ("events", "detected", "executed", "rejected", "pnl_usd",
-                                          "fees_usd", "win_rate", "max_drawdown_usd", "sharpe")})
+        results.append(
+            {
+                k: s[k]
+                for k in (
+                    "events",
+                    "detected",
+                    "executed",
+                    "rejected",
+                    "pnl_usd",
+                    "fees_usd",
+                    "win_rate",
+                    "max_drawdown_usd",
+                    "sharpe",
+                )
+            }
+        )
     assert results[0] == results[1]
     assert results[0]["events"] > 1000
 
 
 def test_simulator_dislocations_open_real_arbitrage(make_config):
-    cfg = _cfg(make_config, exchanges={"enabled": ["a", "b", "c"]}, sinks={"enabled": []},
-               source={"name": "simulator", "settings": {"duration_s": 600, "dislocations_per_hour": 60}})
+    cfg = _cfg(
+        make_config,
+        exchanges={"enabled": ["a", "b", "c"]},
+        sinks={"enabled": []},
+        source={"name": "simulator", "settings": {"duration_s": 600, "dislocations_per_hour": 60}},
+    )
     bot = Bot(cfg, mode="backtest")
     s = bot.run_backtest()
     assert s["detected"] > 0 and s["executed"] > 0

@@ -5,15 +5,13 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from arbot.book import OrderBook
 from arbot.bot import Bot
 from arbot.events import Fill, Leg, Opportunity, RiskAction, Side
 from arbot.execution.fill import simulate_leg
 from arbot.market import MarketState
 from arbot.portfolio import Portfolio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 level = st.tuples(st.integers(90, 110).map(float), st.floats(0.01, 5.0))
 
@@ -33,19 +31,30 @@ def test_fills_conserve_value_and_respect_book_and_balance(asks, bids, side, qty
     market = MarketState()
     book = market.book("v", "X/USDT")
     book.apply_snapshot(bids, asks, 0.0)
-    before_side = list((book.asks if side is Side.BUY else book.bids))
+    before_side = list(book.asks if side is Side.BUY else book.bids)
     pf = Portfolio(market)
     pf.deposit("v", "USDT", balance)
     pf.deposit("v", "X", balance / 100.0)
     cap = balance / (price * (1 + tol) * (1 + fee)) if side is Side.BUY else balance / 100.0
-    f = simulate_leg(book, Leg("v", "X/USDT", side, price, qty), opportunity_id="o", fee_rate=fee,
-                     slippage_tolerance=tol, max_qty=cap, now=1.0, latency_ms=0.0, mode="BACKTEST")
+    f = simulate_leg(
+        book,
+        Leg("v", "X/USDT", side, price, qty),
+        opportunity_id="o",
+        fee_rate=fee,
+        slippage_tolerance=tol,
+        max_qty=cap,
+        now=1.0,
+        latency_ms=0.0,
+        mode="BACKTEST",
+    )
     assert 0.0 <= f.filled_qty <= min(qty, cap) * (1 + 1e-12)
     available = sum(q for _, q in before_side)
     assert f.filled_qty <= available * (1 + 1e-12)
     if f.filled_qty > 0:
         limit = price * (1 + tol) if side is Side.BUY else price * (1 - tol)
-        assert (f.avg_price <= limit * (1 + 1e-12)) if side is Side.BUY else (f.avg_price >= limit * (1 - 1e-12))
+        assert (
+            (f.avg_price <= limit * (1 + 1e-12)) if side is Side.BUY else (f.avg_price >= limit * (1 - 1e-12))
+        )
         # the book lost exactly what was filled
         after = sum(q for _, q in (book.asks if side is Side.BUY else book.bids))
         assert math.isclose(available - after, f.filled_qty, rel_tol=1e-9, abs_tol=1e-9)
@@ -64,23 +73,34 @@ def test_failed_leg_moves_nothing():
     market = MarketState()
     book = market.book("v", "X/USDT")
     book.apply_snapshot([(99.0, 1.0)], [(100.0, 1.0)], 0.0)
-    f = simulate_leg(book, Leg("v", "X/USDT", Side.BUY, 100.0, 1.0), opportunity_id="o",
-                     fee_rate=0.001, slippage_tolerance=0.0, max_qty=10.0, now=1.0,
-                     latency_ms=0.0, mode="BACKTEST", fail_reason="rejected")
+    f = simulate_leg(
+        book,
+        Leg("v", "X/USDT", Side.BUY, 100.0, 1.0),
+        opportunity_id="o",
+        fee_rate=0.001,
+        slippage_tolerance=0.0,
+        max_qty=10.0,
+        now=1.0,
+        latency_ms=0.0,
+        mode="BACKTEST",
+        fail_reason="rejected",
+    )
     assert f.filled_qty == 0.0 and f.status.value == "FAILED"
     assert list(book.asks) == [(100.0, 1.0)]
 
 
 def _bot(make_config, **risk):
-    cfg = make_config({
-        "system": {"execution_mode": "backtest"},
-        "exchanges": {"enabled": ["a", "b"]},
-        "symbols": ["BTC/USDT"],
-        "detector": {},
-        "risk": risk,
-        "portfolio": {"initial": {"USDT": 100_000, "BTC": 2.0}},
-        "sinks": {"enabled": []},
-    })
+    cfg = make_config(
+        {
+            "system": {"execution_mode": "backtest"},
+            "exchanges": {"enabled": ["a", "b"]},
+            "symbols": ["BTC/USDT"],
+            "detector": {},
+            "risk": risk,
+            "portfolio": {"initial": {"USDT": 100_000, "BTC": 2.0}},
+            "sinks": {"enabled": []},
+        }
+    )
     bot = Bot(cfg, mode="backtest")
     for v in ("a", "b"):
         bot.ctx.market.book(v, "BTC/USDT").apply_snapshot([(59_990.0, 5.0)], [(60_000.0, 5.0)], 100.0)
@@ -89,9 +109,16 @@ def _bot(make_config, **risk):
 
 
 def _opp(qty=1.0, gross=0.5, buy_px=60_000.0, sell_px=60_300.0):
-    return Opportunity("id", 100.0, "spatial", "BTC/USDT",
-                       (Leg("a", "BTC/USDT", Side.BUY, buy_px, qty), Leg("b", "BTC/USDT", Side.SELL, sell_px, qty)),
-                       gross, gross - 0.2, 100.0)
+    return Opportunity(
+        "id",
+        100.0,
+        "spatial",
+        "BTC/USDT",
+        (Leg("a", "BTC/USDT", Side.BUY, buy_px, qty), Leg("b", "BTC/USDT", Side.SELL, sell_px, qty)),
+        gross,
+        gross - 0.2,
+        100.0,
+    )
 
 
 def _rule(bot, name):
@@ -100,7 +127,9 @@ def _rule(bot, name):
 
 def test_each_rule_gives_a_reason(make_config):
     bot = _bot(make_config)
-    assert _rule(bot, "stale_book").evaluate(_opp(), 103.0).reason.startswith("a BTC/USDT book is 3000 ms old")
+    assert (
+        _rule(bot, "stale_book").evaluate(_opp(), 103.0).reason.startswith("a BTC/USDT book is 3000 ms old")
+    )
     assert "max_spread_pct" in _rule(bot, "spread_anomaly").evaluate(_opp(gross=6.0), 100.0).reason
     d = _rule(bot, "price_deviation").evaluate(_opp(sell_px=70_000.0), 100.0)
     assert d.action is RiskAction.REJECT and "from the median" in d.reason
@@ -117,7 +146,9 @@ def test_circuit_breaker_and_daily_loss(make_config):
     from arbot.events import ExecutionReport, FillStatus
 
     bot = _bot(make_config, consecutive_loss_limit=3, cooldown_minutes=1, max_daily_loss_usd=100)
-    fill = Fill("id", "a", "BTC/USDT", Side.BUY, "IOC", 1, 1, 1, 1, 0, "USDT", FillStatus.FILLED, 100.0, 0, "BACKTEST")
+    fill = Fill(
+        "id", "a", "BTC/USDT", Side.BUY, "IOC", 1, 1, 1, 1, 0, "USDT", FillStatus.FILLED, 100.0, 0, "BACKTEST"
+    )
     losing = ExecutionReport(_opp(), (fill,), 100.0, -40.0, 1.0)
     cb = _rule(bot, "circuit_breaker")
     dl = _rule(bot, "daily_loss")
@@ -137,8 +168,12 @@ def test_exposure_is_monotone_in_its_limits(make_config, loose, factor, qty):
     strict = loose * factor
 
     def approved(limit: float) -> float:
-        bot = _bot(make_config, max_position_per_coin_usd=limit, max_position_per_exchange_usd=limit,
-                   max_total_exposure_usd=limit)
+        bot = _bot(
+            make_config,
+            max_position_per_coin_usd=limit,
+            max_position_per_exchange_usd=limit,
+            max_total_exposure_usd=limit,
+        )
         d = _rule(bot, "exposure").evaluate(_opp(qty=qty), 100.0)
         return 0.0 if d.action is RiskAction.REJECT else qty * d.scale
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-
 from arbot import hookimpl
 from arbot.components import Detector
 from arbot.errors import PluginConflictError, UnknownComponentError
@@ -51,10 +50,17 @@ def _fake_distribution(root: Path, dist: str, module: str, source: str, ep_name:
 def test_builtins_register_through_the_same_hooks():
     host = PluginHost(load_entry_points=False)
     names = {(c.kind, c.name) for c in host.components()}
-    assert {("executor", "backtest"), ("executor", "paper"), ("executor", "live"),
-            ("sink", "sqlite_journal"), ("sink", "parquet_recorder"),
-            ("source", "simulator"), ("source", "replay"),
-            ("risk_rule", "exposure"), ("risk_rule", "circuit_breaker")} <= names
+    assert {
+        ("executor", "backtest"),
+        ("executor", "paper"),
+        ("executor", "live"),
+        ("sink", "sqlite_journal"),
+        ("sink", "parquet_recorder"),
+        ("source", "simulator"),
+        ("source", "replay"),
+        ("risk_rule", "exposure"),
+        ("risk_rule", "circuit_breaker"),
+    } <= names
     assert all(c.plugin == "arbot" for c in host.components())
     assert "arbot" in [name for name, _ in host.plugin_modules()]
 
@@ -77,8 +83,9 @@ def test_two_plugins_claiming_one_name_names_both():
 
 
 def test_broken_entry_point_is_reported_and_others_still_load(tmp_path, monkeypatch):
-    _fake_distribution(tmp_path, "arbot-broken", "arbot_broken_xyz",
-                       "raise ImportError('needs libfoo 3')\n", "broken")
+    _fake_distribution(
+        tmp_path, "arbot-broken", "arbot_broken_xyz", "raise ImportError('needs libfoo 3')\n", "broken"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     host = PluginHost()
     assert [f.entry_point for f in host.failures] == ["broken"]
@@ -94,7 +101,9 @@ def test_broken_entry_point_is_reported_and_others_still_load(tmp_path, monkeypa
 
 def test_third_party_entry_point_conflict_names_packages(tmp_path, monkeypatch):
     _fake_distribution(
-        tmp_path, "arbot-shadow", "arbot_shadow_xyz",
+        tmp_path,
+        "arbot-shadow",
+        "arbot_shadow_xyz",
         """
         from arbot import hookimpl
         from arbot_spatial.detector import SpatialDetector

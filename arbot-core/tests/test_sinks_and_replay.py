@@ -7,7 +7,6 @@ import json
 from typing import Any, ClassVar
 
 import pytest
-
 from arbot import hookimpl
 from arbot.bot import Bot
 from arbot.components import Connector, MarketEvent, ReplayDecoder
@@ -38,22 +37,27 @@ class FlakyPlugin:
 
 
 def _bot(make_config, sinks, settings=None):
-    cfg = make_config({
-        "system": {"execution_mode": "backtest"},
-        "exchanges": {"enabled": ["a", "b"]},
-        "symbols": ["BTC/USDT"],
-        "source": {"name": "simulator", "settings": {"duration_s": 30}},
-        "detector": {"spatial": {"enabled": True}},
-        "sinks": {"enabled": sinks, "settings": settings or {}},
-    })
+    cfg = make_config(
+        {
+            "system": {"execution_mode": "backtest"},
+            "exchanges": {"enabled": ["a", "b"]},
+            "symbols": ["BTC/USDT"],
+            "source": {"name": "simulator", "settings": {"duration_s": 30}},
+            "detector": {"spatial": {"enabled": True}},
+            "sinks": {"enabled": sinks, "settings": settings or {}},
+        }
+    )
     return Bot(cfg, plugins=[FlakyPlugin()], mode="backtest")
 
 
 def test_store_outage_spills_to_disk_and_replays_on_recovery(make_config):
     FlakyStore.up = False
     FlakyStore.written.clear()
-    bot = _bot(make_config, ["flaky"], {"flaky": {"retries": 1, "retry_backoff_s": 0.0,
-                                                  "flush_interval_s": 0.01, "batch_size": 10}})
+    bot = _bot(
+        make_config,
+        ["flaky"],
+        {"flaky": {"retries": 1, "retry_backoff_s": 0.0, "flush_interval_s": 0.01, "batch_size": 10}},
+    )
     sink = bot.sinks[0]
     sink.start()
     events = [("event", i) for i in range(35)]
@@ -78,14 +82,16 @@ def test_parquet_recording_replays_to_the_same_events(make_config, tmp_path):
     bot.run_backtest()
     rec = bot.sinks[0]
     assert isinstance(rec, ParquetRecorder) and rec.stats()["written"] == len(original)
-    cfg = make_config({
-        "system": {"execution_mode": "backtest"},
-        "exchanges": {"enabled": ["a", "b"]},
-        "symbols": ["BTC/USDT"],
-        "source": {"name": "replay", "settings": {"format": "parquet", "path": [str(rec.dir)]}},
-        "detector": {"spatial": {"enabled": True}},
-        "sinks": {"enabled": []},
-    })
+    cfg = make_config(
+        {
+            "system": {"execution_mode": "backtest"},
+            "exchanges": {"enabled": ["a", "b"]},
+            "symbols": ["BTC/USDT"],
+            "source": {"name": "replay", "settings": {"format": "parquet", "path": [str(rec.dir)]}},
+            "detector": {"spatial": {"enabled": True}},
+            "sinks": {"enabled": []},
+        }
+    )
     replayed = list(Bot(cfg, mode="backtest").source.events())
     assert len(replayed) == len(original)
     for a, b in zip(original, replayed, strict=True):
@@ -115,6 +121,7 @@ class ToyConnector(Connector):
     async def subscribe_trades(self, symbols: list[str]) -> None: ...
     async def load_markets(self) -> list[MarketInfo]:
         return []
+
     async def close(self) -> None: ...
 
     @classmethod
@@ -129,13 +136,18 @@ class ToyPlugin:
 
 
 def _capture_cfg(make_config, path):
-    return make_config({
-        "system": {"execution_mode": "backtest"},
-        "symbols": ["X/USDT"],
-        "source": {"name": "replay", "settings": {"format": "capture", "venue": "toy", "path": [str(path)]}},
-        "detector": {},
-        "sinks": {"enabled": []},
-    })
+    return make_config(
+        {
+            "system": {"execution_mode": "backtest"},
+            "symbols": ["X/USDT"],
+            "source": {
+                "name": "replay",
+                "settings": {"format": "capture", "venue": "toy", "path": [str(path)]},
+            },
+            "detector": {},
+            "sinks": {"enabled": []},
+        }
+    )
 
 
 def test_capture_replay_goes_through_the_venue_decoder(make_config, tmp_path):

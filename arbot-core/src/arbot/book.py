@@ -245,18 +245,14 @@ class OrderBook:
         self.exchange_ts: float | None = None
         self.sequence: int | None = None
 
-    def apply_snapshot(
-        self, bids: Levels, asks: Levels, ts: float, exchange_ts: float | None = None
-    ) -> None:
+    def apply_snapshot(self, bids: Levels, asks: Levels, ts: float, exchange_ts: float | None = None) -> None:
         """Replace the whole book."""
         self.bids.replace(bids)
         self.asks.replace(asks)
         self.ts = ts
         self.exchange_ts = exchange_ts
 
-    def apply_delta(
-        self, bids: Levels, asks: Levels, ts: float, exchange_ts: float | None = None
-    ) -> None:
+    def apply_delta(self, bids: Levels, asks: Levels, ts: float, exchange_ts: float | None = None) -> None:
         """Apply changed levels to both sides (quantity 0 removes a level)."""
         if len(bids):
             self.bids.apply(bids)

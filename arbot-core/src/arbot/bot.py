@@ -55,10 +55,18 @@ class Bot:
         market = MarketState()
         portfolio = Portfolio(market, config.portfolio.usd_assets)
         self.ctx = BotContext(
-            config=config, market=market, portfolio=portfolio, clock=clock,
-            counters=Counters(), mode=self.mode.upper(), run_id=_run_id(config), host=self.host,
+            config=config,
+            market=market,
+            portfolio=portfolio,
+            clock=clock,
+            counters=Counters(),
+            mode=self.mode.upper(),
+            run_id=_run_id(config),
+            host=self.host,
         )
-        self.source: Source = self._make("source", config.source.name, config.source.settings, "source.settings")  # type: ignore[assignment]
+        self.source: Source = self._make(
+            "source", config.source.name, config.source.settings, "source.settings"
+        )  # type: ignore[assignment]
         for info in self.source.markets():
             market.add_market(info)
         self._fund(portfolio)
@@ -133,7 +141,9 @@ class Bot:
             wall = time.perf_counter() - t0
         return self._stop(wall)
 
-    async def arun(self, stop: asyncio.Event | None = None, duration_s: float | None = None) -> dict[str, Any]:
+    async def arun(
+        self, stop: asyncio.Event | None = None, duration_s: float | None = None
+    ) -> dict[str, Any]:
         """Run on the wall clock (paper or live) until the source ends, ``stop`` is set or
         ``duration_s`` passes; returns the summary."""
         self._start()
@@ -167,7 +177,9 @@ class Bot:
                     break
         finally:
             stopper.cancel()
-            await agen.aclose()
+            aclose = getattr(agen, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
     def _summarise(self, wall_s: float) -> dict[str, Any]:
         perf = self.engine.performance

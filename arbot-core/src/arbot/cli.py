@@ -46,20 +46,28 @@ def plugins(as_json: bool) -> None:
         _fail(exc)
         return
     if as_json:
-        print(json.dumps(
-            {
-                "components": [
-                    {"name": r.name, "kind": r.kind, "package": r.package, "version": r.version,
-                     "plugin": r.plugin, "description": r.description}
-                    for r in rows
-                ],
-                "failures": [
-                    {"entry_point": f.entry_point, "package": f.package, "error": f.error}
-                    for f in host.failures
-                ],
-            },
-            indent=2,
-        ))
+        print(
+            json.dumps(
+                {
+                    "components": [
+                        {
+                            "name": r.name,
+                            "kind": r.kind,
+                            "package": r.package,
+                            "version": r.version,
+                            "plugin": r.plugin,
+                            "description": r.description,
+                        }
+                        for r in rows
+                    ],
+                    "failures": [
+                        {"entry_point": f.entry_point, "package": f.package, "error": f.error}
+                        for f in host.failures
+                    ],
+                },
+                indent=2,
+            )
+        )
         return
     table = Table(title="ArBot components")
     for col in ("name", "kind", "package", "version"):
@@ -94,12 +102,16 @@ def _print_summary(summary: dict[str, Any]) -> None:
     t.add_row("net PnL", money(summary["pnl_usd"]))
     t.add_row("fees", money(summary["fees_usd"]))
     t.add_row("gross PnL", money(summary["gross_pnl_usd"]))
-    t.add_row("win rate", opt(None if summary["win_rate"] is None else summary["win_rate"] * 100, ".1f") + " %")
+    t.add_row(
+        "win rate", opt(None if summary["win_rate"] is None else summary["win_rate"] * 100, ".1f") + " %"
+    )
     t.add_row("max drawdown", f"{money(summary['max_drawdown_usd'])} ({summary['max_drawdown_pct']:.4f} %)")
     t.add_row("Sharpe (annualised)", opt(summary["sharpe"], ".2f"))
     t.add_row("capital", money(summary["capital_usd"]))
-    t.add_row("portfolio marked to market, start / end",
-              f"{money(summary['mark_to_market_start_usd'])} / {money(summary['mark_to_market_end_usd'])}")
+    t.add_row(
+        "portfolio marked to market, start / end",
+        f"{money(summary['mark_to_market_start_usd'])} / {money(summary['mark_to_market_end_usd'])}",
+    )
     console.print(t)
     for name, stats in summary.get("sinks", {}).items():
         console.print(f"sink {name}: " + ", ".join(f"{k}={v}" for k, v in stats.items()), highlight=False)
@@ -107,11 +119,18 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 @main.command()
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
-              help="also write the summary as JSON to this file")
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="also write the summary as JSON to this file",
+)
 @click.option("--no-progress", is_flag=True, help="no progress bar")
-@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="write the journal and recordings here instead of the config's output_dir")
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="write the journal and recordings here instead of the config's output_dir",
+)
 def backtest(config: Path, json_out: Path | None, no_progress: bool, output_dir: Path | None) -> None:
     """Run a backtest of CONFIG on the virtual clock and print the summary."""
     try:
@@ -128,8 +147,12 @@ def backtest(config: Path, json_out: Path | None, no_progress: bool, output_dir:
             summary = bot.run_backtest()
         else:
             with Progress(
-                TextColumn("backtest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                console=err_console, transient=True,
+                TextColumn("backtest"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
             ) as progress:
                 task = progress.add_task("events", total=total)
                 summary = bot.run_backtest(lambda n: progress.update(task, completed=n))
@@ -147,8 +170,11 @@ def backtest(config: Path, json_out: Path | None, no_progress: bool, output_dir:
 @main.command()
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--duration", type=float, default=None, help="stop after this many seconds")
-@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="write the journal and recordings here instead of the config's output_dir")
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="write the journal and recordings here instead of the config's output_dir",
+)
 def run(config: Path, duration: float | None, output_dir: Path | None) -> None:
     """Run CONFIG on the wall clock (paper mode unless the config says live) until Ctrl-C."""
     try:

@@ -13,7 +13,7 @@ class Clock(ABC):
     def now(self) -> float:
         """Current time on this clock."""
 
-    def advance(self, ts: float) -> None:
+    def advance(self, ts: float) -> None:  # noqa: B027 - a no-op by default, on purpose
         """Move to ``ts`` (a no-op for the wall clock)."""
 
 

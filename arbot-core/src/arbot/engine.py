@@ -126,8 +126,9 @@ class Engine:
                 continue
             if action is RiskAction.REJECT:
                 self.performance.on_rejected(decision.rule)
-                self._record(SignalRecord(opp, SignalStatus.REJECTED,
-                                          f"{decision.rule}: {decision.reason}", now))
+                self._record(
+                    SignalRecord(opp, SignalStatus.REJECTED, f"{decision.rule}: {decision.reason}", now)
+                )
                 return
             opp = opp.scaled(decision.scale)
             self.counters[f"resized:{decision.rule}"] += 1
@@ -178,11 +179,9 @@ class Engine:
     def run(self, events: Iterable[MarketEvent], progress_every: int = 10_000) -> None:
         """Process a finite stream (backtest); fills due after the last event complete at its time."""
         process = self.process
-        n = 0
         cb = self.on_progress
-        for ev in events:
+        for n, ev in enumerate(events, 1):
             process(ev)
-            n += 1
             if cb is not None and n % progress_every == 0:
                 cb(n)
         self.finish()

@@ -139,16 +139,18 @@ class PerformanceTracker:
             else:
                 mdd = 0.0
             executed = int(book["executed"])
-            rows.append(DailyPerformance(
-                date=d,
-                mode=self.mode,
-                total_signals=int(book["signals"]),
-                executed_trades=executed,
-                total_pnl=book["pnl"] + book["fees"],
-                total_fees=book["fees"],
-                net_pnl=book["pnl"],
-                sharpe_ratio=sharpe,
-                max_drawdown=mdd,
-                win_rate=book["wins"] / executed if executed else None,
-            ))
+            rows.append(
+                DailyPerformance(
+                    date=d,
+                    mode=self.mode,
+                    total_signals=int(book["signals"]),
+                    executed_trades=executed,
+                    total_pnl=book["pnl"] + book["fees"],
+                    total_fees=book["fees"],
+                    net_pnl=book["pnl"],
+                    sharpe_ratio=sharpe,
+                    max_drawdown=mdd,
+                    win_rate=book["wins"] / executed if executed else None,
+                )
+            )
         return rows

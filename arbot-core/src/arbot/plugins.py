@@ -12,12 +12,13 @@ import importlib.metadata as md
 import os
 import sys
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
 import attrs
 import pluggy
+from pluggy import HookImpl, Result
 
 from arbot import hookspecs
 from arbot.components import Component
@@ -123,11 +124,13 @@ class PluginHost:
         self._registry: dict[str, dict[str, ComponentInfo]] | None = None
 
     def _enable_tracing(self) -> None:
-        def before(hook_name: str, hook_impls: Any, kwargs: dict[str, Any]) -> None:
+        def before(hook_name: str, hook_impls: Sequence[HookImpl], kwargs: Mapping[str, Any]) -> None:
             plugins = ", ".join(impl.plugin_name for impl in hook_impls)
             print(f"arbot hook: {hook_name}({kwargs}) -> [{plugins}]", file=sys.stderr)
 
-        def after(outcome: Any, hook_name: str, hook_impls: Any, kwargs: dict[str, Any]) -> None:
+        def after(
+            outcome: Result[Any], hook_name: str, hook_impls: Sequence[HookImpl], kwargs: Mapping[str, Any]
+        ) -> None:
             exc = outcome.exception
             shown = f"raised {exc!r}" if exc is not None else repr(outcome.get_result())
             print(f"arbot hook: {hook_name} returned {shown}", file=sys.stderr)
@@ -169,9 +172,7 @@ class PluginHost:
                     self._add(registry[kind], kind, cls, impl.plugin_name)
         return registry
 
-    def _add(
-        self, table: dict[str, ComponentInfo], kind: str, cls: type[Component], plugin: str
-    ) -> None:
+    def _add(self, table: dict[str, ComponentInfo], kind: str, cls: type[Component], plugin: str) -> None:
         name = getattr(cls, "name", None)
         if not isinstance(name, str) or not name:
             raise PluginConflictError(
@@ -184,7 +185,8 @@ class PluginHost:
         if other is not None and other.cls is not cls:
             raise PluginConflictError(
                 f"two plugins provide a {kind} named {name!r}: "
-                f"{other.package} (plugin {other.plugin!r}, {other.cls.__module__}.{other.cls.__qualname__}) and "
+                f"{other.package} (plugin {other.plugin!r}, "
+                f"{other.cls.__module__}.{other.cls.__qualname__}) and "
                 f"{package} (plugin {plugin!r}, {cls.__module__}.{cls.__qualname__}); "
                 f"uninstall one, or disable a plugin with {DISABLE_ENV}=<entry point name>"
             )

@@ -101,7 +101,7 @@ class Portfolio:
     def net_position_usd(self, asset: str | None = None) -> float:
         """USD value of the unhedged change in holdings, per coin netted across venues, summed."""
         net: dict[str, float] = {}
-        for (v, a) in set(self.balances) | set(self.initial):
+        for v, a in set(self.balances) | set(self.initial):
             if a in self.usd_assets or (asset is not None and a != asset):
                 continue
             net[a] = net.get(a, 0.0) + self.balances.get((v, a), 0.0) - self.initial.get((v, a), 0.0)

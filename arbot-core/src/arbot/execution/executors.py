@@ -103,7 +103,7 @@ class SimulatedExecutor(Executor):
         pf = self.ctx.portfolio
         if side is Side.BUY:
             limit = price * (1.0 + self._tolerance)
-            return max(pf.balance(venue, quote), 0.0) / (limit * (1.0 + fee))
+            return float(max(pf.balance(venue, quote), 0.0) / (limit * (1.0 + fee)))
         return max(pf.balance(venue, base), 0.0)
 
     def _execute(self, opp: Opportunity, ts: float) -> ExecutionReport:
@@ -201,14 +201,29 @@ class LiveExecutor(Executor):
                 filled = float(order.get("filled", 0.0))
                 avg = float(order.get("average", math.nan))
                 fee = float(order.get("fee", 0.0))
-                status = FillStatus.FILLED if filled >= leg.qty else (
-                    FillStatus.PARTIAL if filled > 0 else FillStatus.CANCELLED
+                status = (
+                    FillStatus.FILLED
+                    if filled >= leg.qty
+                    else (FillStatus.PARTIAL if filled > 0 else FillStatus.CANCELLED)
                 )
             except Exception as exc:
                 self.ctx.counters[f"live_order_errors:{type(exc).__name__}"] += 1
             return Fill(
-                opp.id, leg.venue, leg.symbol, leg.side, "IOC", leg.qty, leg.price, filled, avg,
-                fee, leg.symbol.partition("/")[2], status, self.ctx.clock.now(), 0.0, self.mode,
+                opp.id,
+                leg.venue,
+                leg.symbol,
+                leg.side,
+                "IOC",
+                leg.qty,
+                leg.price,
+                filled,
+                avg,
+                fee,
+                leg.symbol.partition("/")[2],
+                status,
+                self.ctx.clock.now(),
+                0.0,
+                self.mode,
             )
 
         fills = tuple(await asyncio.gather(*(leg_order(i) for i in range(len(opp.legs)))))

@@ -153,7 +153,10 @@ class CircuitBreakerRule(_ConfiguredRule):
 
 
 class DailyLossRule(_ConfiguredRule):
-    """Stops for the rest of the UTC day once the day's loss passes ``max_daily_loss_usd`` or ``max_daily_loss_pct``."""
+    """Stops for the rest of the UTC day once the day's loss passes a daily limit.
+
+    The limits are ``max_daily_loss_usd`` and ``max_daily_loss_pct`` (of the day's starting equity).
+    """
 
     name: ClassVar[str] = "daily_loss"
 
@@ -253,8 +256,9 @@ class ExposureRule(_ConfiguredRule):
         largest = max(n for _, _, n in legs)
         if largest > r.max_position_per_coin_usd:
             scale = r.max_position_per_coin_usd / largest
-            reason = (f"leg notional {largest:.0f} USD > max_position_per_coin_usd "
-                      f"{r.max_position_per_coin_usd:g}")
+            reason = (
+                f"leg notional {largest:.0f} USD > max_position_per_coin_usd {r.max_position_per_coin_usd:g}"
+            )
         per_venue: dict[str, float] = {}
         for venue, _, notional in legs:
             per_venue[venue] = per_venue.get(venue, 0.0) + notional
@@ -264,8 +268,10 @@ class ExposureRule(_ConfiguredRule):
                 s = max(room, 0.0) / notional
                 if s < scale:
                     scale = s
-                    reason = (f"{venue} inventory would move more than "
-                              f"max_position_per_exchange_usd {r.max_position_per_exchange_usd:g}")
+                    reason = (
+                        f"{venue} inventory would move more than "
+                        f"max_position_per_exchange_usd {r.max_position_per_exchange_usd:g}"
+                    )
         unhedged: dict[str, float] = {}
         for leg, (_, coin, notional) in zip(opportunity.legs, legs, strict=True):
             sign = 1.0 if leg.side is Side.BUY else -1.0
@@ -276,8 +282,7 @@ class ExposureRule(_ConfiguredRule):
             s = max(room, 0.0) / added
             if s < scale:
                 scale = s
-                reason = (f"unhedged exposure would pass max_total_exposure_usd "
-                          f"{r.max_total_exposure_usd:g}")
+                reason = f"unhedged exposure would pass max_total_exposure_usd {r.max_total_exposure_usd:g}"
         if scale >= 1.0:
             return RiskDecision.approve(self.name)
         return RiskDecision.resize(self.name, scale, reason)

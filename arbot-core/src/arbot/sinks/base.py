@@ -50,9 +50,7 @@ class BatchingSink(Sink):
         self.counters = Counters()
         self._spill_seq = 0
         spill = settings.spill_dir
-        self.spill_path = (
-            ctx.config.resolve_path(spill) if spill else ctx.output_path / "spill" / self.name
-        )
+        self.spill_path = ctx.config.resolve_path(spill) if spill else ctx.output_path / "spill" / self.name
         self.healthy = True
         self.last_error: str | None = None
 

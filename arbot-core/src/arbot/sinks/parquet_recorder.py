@@ -45,14 +45,39 @@ def events_to_frame(events: list[Any]) -> pl.DataFrame:
     """Book updates and trades as one DataFrame in the recorder's schema."""
     cols: dict[str, list[Any]] = {k: [] for k in RECORD_SCHEMA}
     for ev in events:
+        row: tuple[Any, ...]
         if isinstance(ev, BookUpdate):
             bp, bq = _split(ev.bids)
             ap, aq = _split(ev.asks)
-            row = (ev.ts, ev.exchange_ts, ev.venue, ev.symbol,
-                   "snapshot" if ev.snapshot else "delta", bp, bq, ap, aq, None, None, None)
+            row = (
+                ev.ts,
+                ev.exchange_ts,
+                ev.venue,
+                ev.symbol,
+                "snapshot" if ev.snapshot else "delta",
+                bp,
+                bq,
+                ap,
+                aq,
+                None,
+                None,
+                None,
+            )
         elif isinstance(ev, TradeTick):
-            row = (ev.ts, ev.exchange_ts, ev.venue, ev.symbol, "trade", None, None, None, None,
-                   ev.price, ev.size, ev.side.value)
+            row = (
+                ev.ts,
+                ev.exchange_ts,
+                ev.venue,
+                ev.symbol,
+                "trade",
+                None,
+                None,
+                None,
+                None,
+                ev.price,
+                ev.size,
+                ev.side.value,
+            )
         else:
             continue
         for key, value in zip(RECORD_SCHEMA, row, strict=True):

@@ -149,32 +149,77 @@ class SqliteJournal(BatchingSink):
         for ev in batch:
             if isinstance(ev, SignalRecord):
                 o = ev.opportunity
-                signals.append((
-                    o.id, run, o.strategy.upper(), o.buy_venue, o.sell_venue, o.symbol,
-                    o.gross_spread_pct, o.net_spread_pct, o.estimated_profit, ev.actual_pnl,
-                    ev.status.value, ev.reason, iso(o.ts), iso(ev.executed_ts),
-                    json.dumps(
-                        {"legs": [[leg.venue, leg.symbol, leg.side.value, leg.price, leg.qty] for leg in o.legs],
-                         "confidence": o.confidence, "depth_usd": o.depth_usd, **o.metadata},
-                        default=str,
-                    ),
-                ))
+                signals.append(
+                    (
+                        o.id,
+                        run,
+                        o.strategy.upper(),
+                        o.buy_venue,
+                        o.sell_venue,
+                        o.symbol,
+                        o.gross_spread_pct,
+                        o.net_spread_pct,
+                        o.estimated_profit,
+                        ev.actual_pnl,
+                        ev.status.value,
+                        ev.reason,
+                        iso(o.ts),
+                        iso(ev.executed_ts),
+                        json.dumps(
+                            {
+                                "legs": [
+                                    [leg.venue, leg.symbol, leg.side.value, leg.price, leg.qty]
+                                    for leg in o.legs
+                                ],
+                                "confidence": o.confidence,
+                                "depth_usd": o.depth_usd,
+                                **o.metadata,
+                            },
+                            default=str,
+                        ),
+                    )
+                )
             elif isinstance(ev, ExecutionReport):
                 for f in ev.fills:
-                    trades.append((
-                        run, f.opportunity_id, f.venue, f.symbol, f.side.value, f.order_type,
-                        f.requested_qty, f.filled_qty, f.requested_price,
-                        f.avg_price if f.filled_qty > 0 else None, f.fee, f.fee_asset,
-                        f.status.value, f.mode, f.latency_ms, iso(ev.opportunity.ts),
-                        iso(f.ts) if f.filled_qty > 0 else None,
-                    ))
+                    trades.append(
+                        (
+                            run,
+                            f.opportunity_id,
+                            f.venue,
+                            f.symbol,
+                            f.side.value,
+                            f.order_type,
+                            f.requested_qty,
+                            f.filled_qty,
+                            f.requested_price,
+                            f.avg_price if f.filled_qty > 0 else None,
+                            f.fee,
+                            f.fee_asset,
+                            f.status.value,
+                            f.mode,
+                            f.latency_ms,
+                            iso(ev.opportunity.ts),
+                            iso(f.ts) if f.filled_qty > 0 else None,
+                        )
+                    )
             elif isinstance(ev, BalanceSnapshot):
                 snaps.append((run, iso(ev.ts), ev.venue, ev.asset, ev.balance, ev.usd_value))
             elif isinstance(ev, DailyPerformance):
-                days.append((
-                    run, ev.date, ev.mode, ev.total_signals, ev.executed_trades, ev.total_pnl,
-                    ev.total_fees, ev.net_pnl, ev.sharpe_ratio, ev.max_drawdown, ev.win_rate,
-                ))
+                days.append(
+                    (
+                        run,
+                        ev.date,
+                        ev.mode,
+                        ev.total_signals,
+                        ev.executed_trades,
+                        ev.total_pnl,
+                        ev.total_fees,
+                        ev.net_pnl,
+                        ev.sharpe_ratio,
+                        ev.max_drawdown,
+                        ev.win_rate,
+                    )
+                )
         with db:
             if signals:
                 db.executemany(

@@ -14,7 +14,7 @@ import heapq
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import IO, Any, ClassVar, Literal
+from typing import IO, Any, ClassVar, Literal, cast
 
 import msgspec
 import polars as pl
@@ -52,7 +52,9 @@ _any_decoder = msgspec.json.Decoder()
 
 
 def _open(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+    if path.suffix == ".gz":
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
 
 
 def iter_capture(path: Path) -> Iterator[tuple[float, str, Any, str | None]]:
@@ -93,8 +95,13 @@ def read_parquet_events(paths: list[Path], symbols: set[str] | None = None) -> I
             yield TradeTick(ts, venue, symbol, price, size, Side(side), ets)
         else:
             yield BookUpdate(
-                ts, venue, symbol, list(zip(bp, bq, strict=True)), list(zip(ap, aq, strict=True)),
-                kind == "snapshot", ets,
+                ts,
+                venue,
+                symbol,
+                list(zip(bp, bq, strict=True)),
+                list(zip(ap, aq, strict=True)),
+                kind == "snapshot",
+                ets,
             )
 
 

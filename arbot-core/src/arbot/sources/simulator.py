@@ -27,8 +27,14 @@ __all__ = ["MarketSimulator", "SimulatorSettings"]
 
 #: Taker fees (fraction) the simulator assigns to well-known venues; others get ``default_taker_fee``.
 VENUE_TAKER_FEES = {
-    "binance": 0.001, "okx": 0.001, "bybit": 0.001, "upbit": 0.0005, "bithumb": 0.0004,
-    "kucoin": 0.001, "gate": 0.002, "bitget": 0.001,
+    "binance": 0.001,
+    "okx": 0.001,
+    "bybit": 0.001,
+    "upbit": 0.0005,
+    "bithumb": 0.0004,
+    "kucoin": 0.001,
+    "gate": 0.002,
+    "bitget": 0.001,
 }
 DEFAULT_PRICES = {"BTC": 60_000.0, "ETH": 3_000.0, "SOL": 150.0, "XRP": 0.6}
 
@@ -89,15 +95,24 @@ class MarketSimulator(Source):
                 base, quote = split_symbol(sym)
                 p0 = self._start_price(base)
                 tick = 10 ** math.floor(math.log10(p0) - 5)
-                out.append(MarketInfo(
-                    venue=v, symbol=sym, base=base, quote=quote,
-                    venue_symbol=f"{base}{quote}", tick_size=tick, step_size=1e-6,
-                    min_notional=5.0, taker_fee=fee, maker_fee=fee,
-                ))
+                out.append(
+                    MarketInfo(
+                        venue=v,
+                        symbol=sym,
+                        base=base,
+                        quote=quote,
+                        venue_symbol=f"{base}{quote}",
+                        tick_size=tick,
+                        step_size=1e-6,
+                        min_notional=5.0,
+                        taker_fee=fee,
+                        maker_fee=fee,
+                    )
+                )
         return out
 
     def _start_price(self, base: str) -> float:
-        return self.settings.start_prices.get(base, DEFAULT_PRICES.get(base, 100.0))
+        return float(self.settings.start_prices.get(base, DEFAULT_PRICES.get(base, 100.0)))
 
     def size_hint(self) -> int:
         """Approximate number of book updates."""
@@ -182,10 +197,12 @@ class MarketSimulator(Source):
         s = self.settings
         k = np.arange(s.depth_levels, dtype=np.float64)
         step = 1e-4  # 1 bp between levels
-        ticks = np.array([
-            10 ** math.floor(math.log10(self._start_price(split_symbol(sym)[0])) - 5)
-            for sym in self._symbols
-        ])
+        ticks = np.array(
+            [
+                10 ** math.floor(math.log10(self._start_price(split_symbol(sym)[0])) - 5)
+                for sym in self._symbols
+            ]
+        )
         si = np.array([st[1] for st in self._streams])[self._stream]
         tick = ticks[si][:, None]
         mid = self._mids[:, None]
@@ -217,8 +234,9 @@ class MarketSimulator(Source):
             if draw < trade_p:
                 buy = draw < trade_p / 2
                 px = float(asks[0, 0] if buy else bids[0, 0])
-                yield TradeTick(ts, venue, symbol, px, float(bids[0, 1]) * 0.1,
-                                Side.BUY if buy else Side.SELL, ts)
+                yield TradeTick(
+                    ts, venue, symbol, px, float(bids[0, 1]) * 0.1, Side.BUY if buy else Side.SELL, ts
+                )
 
     async def aevents(self) -> AsyncIterator[MarketEvent]:
         """The same events on the wall clock, paced so market time runs at ``realtime_speed``."""

@@ -34,9 +34,7 @@ def shared_data(relative: str) -> Path:
     path = base / relative if base is not None else None
     if path is not None and path.exists():
         return path
-    reason = (
-        f"real captured data {relative!r} not found (set {SHARED_ENV} to the shared/data folder)"
-    )
+    reason = f"real captured data {relative!r} not found (set {SHARED_ENV} to the shared/data folder)"
     try:
         import pytest
     except ImportError:  # pragma: no cover - pytest is always there in tests

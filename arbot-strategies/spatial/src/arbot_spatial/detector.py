@@ -139,8 +139,19 @@ def detect_spatial_opportunity(
         for sell in books:
             if buy is sell:
                 continue
-            opp = _evaluate(buy, sell, fees[buy.venue], fees[sell.venue], min_spread_pct / 100.0,
-                            min_depth_usd, quote_usd, now, ids, 1.0, max_qty)
+            opp = _evaluate(
+                buy,
+                sell,
+                fees[buy.venue],
+                fees[sell.venue],
+                min_spread_pct / 100.0,
+                min_depth_usd,
+                quote_usd,
+                now,
+                ids,
+                1.0,
+                max_qty,
+            )
             if opp is not None:
                 out.append(opp)
     out.sort(key=lambda o: -o.estimated_profit)
@@ -244,8 +255,19 @@ class SpatialDetector(Detector):
                 if self.settings.max_notional_usd is not None:
                     max_qty = self.settings.max_notional_usd / (buy.best_ask * quote_usd)
                 confidence = max(0.0, 1.0 - max(age, changed.age(now)) / max_age)
-                opp = _evaluate(buy, sell, fb, fs, self._min_net, self.settings.min_depth_usd,
-                                quote_usd, now, self.ctx.new_id, confidence, max_qty)
+                opp = _evaluate(
+                    buy,
+                    sell,
+                    fb,
+                    fs,
+                    self._min_net,
+                    self.settings.min_depth_usd,
+                    quote_usd,
+                    now,
+                    self.ctx.new_id,
+                    confidence,
+                    max_qty,
+                )
                 if opp is not None:
                     out.append(opp)
         return out

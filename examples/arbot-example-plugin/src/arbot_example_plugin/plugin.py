@@ -51,14 +51,22 @@ class OutlierMidDetector(Detector):
             return ()
         gross = (sell_px / buy_px - 1.0) * 100.0
         fees = self.ctx.taker_fee(buy_venue, symbol) + self.ctx.taker_fee(sell_venue, symbol)
-        return [Opportunity(
-            id=self.ctx.new_id(), ts=now, strategy="outlier_mid", symbol=symbol,
-            legs=(Leg(buy_venue, symbol, Side.BUY, buy_px, qty),
-                  Leg(sell_venue, symbol, Side.SELL, sell_px, qty)),
-            gross_spread_pct=gross, net_spread_pct=gross - fees * 100.0,
-            estimated_profit=qty * (sell_px - buy_px) - qty * buy_px * fees,
-            metadata={"deviation_pct": deviation},
-        )]
+        return [
+            Opportunity(
+                id=self.ctx.new_id(),
+                ts=now,
+                strategy="outlier_mid",
+                symbol=symbol,
+                legs=(
+                    Leg(buy_venue, symbol, Side.BUY, buy_px, qty),
+                    Leg(sell_venue, symbol, Side.SELL, sell_px, qty),
+                ),
+                gross_spread_pct=gross,
+                net_spread_pct=gross - fees * 100.0,
+                estimated_profit=qty * (sell_px - buy_px) - qty * buy_px * fees,
+                metadata={"deviation_pct": deviation},
+            )
+        ]
 
 
 class TradeRateSettings(ComponentSettings):
@@ -83,8 +91,10 @@ class TradeRateRule(RiskRule):
             self.approved.popleft()
         if len(self.approved) >= self.settings.max_per_minute:
             return RiskDecision.reject(
-                self.name, f"{len(self.approved)} approvals in the last minute (max_per_minute="
-                f"{self.settings.max_per_minute})")
+                self.name,
+                f"{len(self.approved)} approvals in the last minute (max_per_minute="
+                f"{self.settings.max_per_minute})",
+            )
         self.approved.append(now)
         return RiskDecision.approve(self.name)
 
