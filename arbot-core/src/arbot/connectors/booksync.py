@@ -207,8 +207,15 @@ class BookSyncStats:
     """Counters of one :class:`BookSync` (all venues' symbols together, plus per symbol)."""
 
     __slots__ = (
-        "buffer_overflows", "checksum_failures", "deltas", "gaps", "resyncs", "resyncs_by_symbol",
-        "snapshot_retries", "snapshots", "stale_deltas",
+        "buffer_overflows",
+        "checksum_failures",
+        "deltas",
+        "gaps",
+        "resyncs",
+        "resyncs_by_symbol",
+        "snapshot_retries",
+        "snapshots",
+        "stale_deltas",
     )
 
     def __init__(self) -> None:
@@ -231,8 +238,15 @@ class _Pending:
     __slots__ = ("asks", "bids", "checksum", "exchange_ts", "first", "last", "prev", "ts")
 
     def __init__(
-        self, first: int, last: int, prev: int | None, bids: Levels, asks: Levels,
-        ts: float, exchange_ts: float | None, checksum: Any,
+        self,
+        first: int,
+        last: int,
+        prev: int | None,
+        bids: Levels,
+        asks: Levels,
+        ts: float,
+        exchange_ts: float | None,
+        checksum: Any,
     ) -> None:
         self.first = first
         self.last = last
@@ -352,8 +366,10 @@ class BookSync:
             return False
         book = s.book
         local = book.sequence if book.sequence is not None else 0
-        verdict = self.rule.next(local, first, last, prev) if s.bridged else self.rule.first(
-            local, first, last, prev
+        verdict = (
+            self.rule.next(local, first, last, prev)
+            if s.bridged
+            else self.rule.first(local, first, last, prev)
         )
         if verdict is Verdict.APPLY:
             book.apply_delta(bids, asks, ts, exchange_ts)
@@ -414,8 +430,10 @@ class BookSync:
         last_ts, last_ets = ts, exchange_ts
         for p in pending:
             local = book.sequence if book.sequence is not None else 0
-            verdict = rule.next(local, p.first, p.last, p.prev) if s.bridged else rule.first(
-                local, p.first, p.last, p.prev
+            verdict = (
+                rule.next(local, p.first, p.last, p.prev)
+                if s.bridged
+                else rule.first(local, p.first, p.last, p.prev)
             )
             if verdict is Verdict.STALE:
                 self.stats.stale_deltas += 1
@@ -459,8 +477,9 @@ class BookSync:
         if self.emit is not None:
             depth = self.emit_depth
             self.emit(
-                BookUpdate(ts, self.venue, symbol, book.bids.levels(depth), book.asks.levels(depth),
-                           True, ets)
+                BookUpdate(
+                    ts, self.venue, symbol, book.bids.levels(depth), book.asks.levels(depth), True, ets
+                )
             )
 
     # -- control -----------------------------------------------------------------------------

@@ -214,9 +214,7 @@ def policy_from_spec(spec: Mapping[str, Any], clock: Clock = time.monotonic) -> 
     if kind == "count":
         return CountLimiter(spec["limit"], spec["window"], clock)
     if kind == "per_endpoint":
-        return PerEndpointLimiter(
-            spec["default_limit"], spec["window"], spec.get("limits"), clock
-        )
+        return PerEndpointLimiter(spec["default_limit"], spec["window"], spec.get("limits"), clock)
     if kind == "token_bucket":
         return TokenBucket(spec["capacity"], spec["refill_rate"], clock)
     raise ValueError(f"unknown rate-limit policy type {kind!r}")

@@ -118,8 +118,9 @@ class RestClient:
                             if self.limiter is None:
                                 await asyncio.sleep(wait)
                             continue
-                        raise RestError(f"{method} {url}: rate limited ({status})", status,
-                                        body.decode(errors="replace"))
+                        raise RestError(
+                            f"{method} {url}: rate limited ({status})", status, body.decode(errors="replace")
+                        )
                     if status >= 500 and idempotent and attempt < self.retries:
                         attempt += 1
                         self.stats.retries += 1
@@ -127,8 +128,9 @@ class RestClient:
                         continue
                     if status >= 400:
                         self.stats.errors += 1
-                        raise RestError(f"{method} {url}: HTTP {status}", status,
-                                        body.decode(errors="replace"))
+                        raise RestError(
+                            f"{method} {url}: HTTP {status}", status, body.decode(errors="replace")
+                        )
             except (aiohttp.ClientError, TimeoutError) as exc:
                 if idempotent and attempt < self.retries:
                     attempt += 1
@@ -151,8 +153,7 @@ class RestClient:
         decode: type[Any] | None = None,
     ) -> Any:
         """GET ``path`` and decode the JSON body."""
-        return await self.request("GET", path, params, weight=weight, endpoint=endpoint,
-                                  decode=decode)
+        return await self.request("GET", path, params, weight=weight, endpoint=endpoint, decode=decode)
 
     async def close(self) -> None:
         """Close the HTTP session."""

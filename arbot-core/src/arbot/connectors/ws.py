@@ -197,9 +197,7 @@ class WsSession:
             return False
         if self.pacer is not None:
             await self.pacer.wait()
-        data: Frame = (
-            msgspec.json.encode(message).decode() if isinstance(message, dict | list) else message
-        )
+        data: Frame = msgspec.json.encode(message).decode() if isinstance(message, dict | list) else message
         try:
             await ws.send(data)
         except websockets.ConnectionClosed:
@@ -329,8 +327,13 @@ class WsSession:
             stats.last_message = now
             try:
                 on_message(frame, now)
-            except (GarbageFrame, msgspec.DecodeError, msgspec.ValidationError, ValueError,
-                    UnicodeDecodeError):
+            except (
+                GarbageFrame,
+                msgspec.DecodeError,
+                msgspec.ValidationError,
+                ValueError,
+                UnicodeDecodeError,
+            ):
                 stats.garbage_frames += 1
             except Exception:
                 stats.handler_errors += 1
