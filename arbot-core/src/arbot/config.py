@@ -275,7 +275,7 @@ class BotConfig(_Strict):
     @property
     def output_path(self) -> Path:
         """Folder for embedded stores (journal, recordings)."""
-        return self.resolve_path(self.output_dir)
+        return self.resolve_path(self.output_dir).resolve()
 
     def enabled_detectors(self) -> dict[str, dict[str, Any]]:
         """Settings of every detector section with ``enabled = true`` (``enabled`` removed)."""

@@ -503,8 +503,13 @@ class BookSync:
             self.request_snapshot(symbol)
 
     def drop_all(self) -> None:
-        """The connection was lost: clear every book and buffer; each waits for a new snapshot."""
+        """The connection was lost: clear every book and buffer; each waits for a new snapshot.
+
+        Each book counts as one resync.
+        """
         for symbol, s in self._symbols.items():
+            self.stats.resyncs += 1
+            self.stats.resyncs_by_symbol[symbol] = self.stats.resyncs_by_symbol.get(symbol, 0) + 1
             s.book.clear()
             s.buffer.clear()
             s.live = False
