@@ -80,7 +80,7 @@ class BookSide:
         else:
             for level in levels:
                 qty[float(level[0])] = float(level[1])
-        if not all(q > 0.0 for q in qty.values()):
+        if qty and min(qty.values()) <= 0.0:
             qty = {p: q for p, q in qty.items() if q > 0.0}
         sign = self._sign
         self._qty = qty

@@ -70,8 +70,9 @@ def test_crossed_book_is_ignored():
     assert detect_spatial_opportunity({"A": a, "B": bad}, {"A": 0.0, "B": 0.0}, 0.1, 1) == []
 
 
-side = st.lists(st.tuples(st.integers(9_900, 10_100).map(lambda i: i / 100), st.floats(0.01, 3.0)),
-                min_size=1, max_size=8)
+side = st.lists(
+    st.tuples(st.integers(9_900, 10_100).map(lambda i: i / 100), st.floats(0.01, 3.0)), min_size=1, max_size=8
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -80,6 +81,7 @@ def test_walk_pair_size_is_the_largest_profitable_at_the_margin(asks, bids, fa, 
     a = book("A", [(1.0, 1.0)], asks)
     b = book("B", bids, [(1_000.0, 1.0)])
     fill = walk_pair(a, b, fa, fb, min_net)
+
     # independent reference: the marginal price is a step function of the cumulative quantity;
     # scan the segments between the breakpoints of both books from 0 upwards
     def price_at(levels, q):

@@ -224,37 +224,51 @@ class SpatialDetector(Detector):
         """Compare the changed book with every other live venue's book of ``symbol``."""
         market = self.ctx.market
         changed = market.get(venue, symbol)
-        if changed is None or changed.is_empty or not market.is_live(venue, symbol):
+        if changed is None or not market.is_live(venue, symbol):
             return ()
         if self._venues is not None and venue not in self._venues:
             return ()
         max_age = self._max_age
-        if changed.age(now) > max_age:
+        changed_age = changed.age(now)
+        if changed_age > max_age:
             return ()
+        c_bid = changed.best_bid  # NaN when a side is empty: every comparison below is then False
+        c_ask = changed.best_ask
+        if not c_bid < c_ask:
+            return ()  # empty or crossed
+        min_mult = 1.0 + self._min_net
+        fee_c = self._fee(venue, symbol)
         out: list[Opportunity] = []
         quote_usd = -1.0
-        fee_c = self._fee(venue, symbol)
         for other in market.books_for(symbol):
             if other is changed:
                 continue
+            o_bid = other.best_bid
+            o_ask = other.best_ask
+            if not o_bid < o_ask:
+                continue
             ov = other.venue
+            fee_o = self._fee(ov, symbol)
+            buy_here = o_bid * (1.0 - fee_o) >= c_ask * (1.0 + fee_c) * min_mult
+            sell_here = c_bid * (1.0 - fee_c) >= o_ask * (1.0 + fee_o) * min_mult
+            if not (buy_here or sell_here):
+                continue  # the common case ends here: no hash lookups, no walks
             if self._venues is not None and ov not in self._venues:
                 continue
             age = other.age(now)
-            if age > max_age or other.is_empty or other.is_crossed or not market.is_live(ov, symbol):
+            if age > max_age or not market.is_live(ov, symbol):
                 continue
-            fee_o = self._fee(ov, symbol)
+            if quote_usd < 0.0:
+                quote_usd = self.ctx.usd_price(symbol.partition("/")[2])
+                if quote_usd != quote_usd:
+                    return ()
+            confidence = max(0.0, 1.0 - max(age, changed_age) / max_age)
             for buy, sell, fb, fs in ((changed, other, fee_c, fee_o), (other, changed, fee_o, fee_c)):
-                if not sell.best_bid * (1.0 - fs) >= buy.best_ask * (1.0 + fb) * (1.0 + self._min_net):
+                if (buy is changed and not buy_here) or (buy is other and not sell_here):
                     continue
-                if quote_usd < 0.0:
-                    quote_usd = self.ctx.usd_price(symbol.partition("/")[2])
-                    if quote_usd != quote_usd:
-                        return ()
                 max_qty = float("inf")
                 if self.settings.max_notional_usd is not None:
                     max_qty = self.settings.max_notional_usd / (buy.best_ask * quote_usd)
-                confidence = max(0.0, 1.0 - max(age, changed.age(now)) / max_age)
                 opp = _evaluate(
                     buy,
                     sell,
