@@ -53,7 +53,7 @@ class Bot:
         self.mode = mode or config.system.execution_mode
         clock: Clock = VirtualClock() if self.mode == "backtest" else WallClock()
         market = MarketState()
-        portfolio = Portfolio(market, config.portfolio.usd_assets)
+        portfolio = Portfolio(market, config.portfolio.usd_assets, config.portfolio.fx_per_usd)
         self.ctx = BotContext(
             config=config,
             market=market,

@@ -25,6 +25,7 @@ from arbot.errors import ArbotError
 from arbot.events import (
     BookUpdate,
     ExecutionReport,
+    FxRate,
     Opportunity,
     RiskDecision,
     Side,
@@ -51,7 +52,7 @@ __all__ = [
     "Source",
 ]
 
-MarketEvent = BookUpdate | TradeTick
+MarketEvent = BookUpdate | TradeTick | FxRate
 
 
 @attrs.define(slots=True)

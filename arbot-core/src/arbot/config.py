@@ -138,6 +138,10 @@ class PortfolioConfig(_Strict):
     per_venue: dict[str, dict[str, float]] = Field(default_factory=dict)
     snapshot_interval_s: float = Field(60.0, gt=0)
     usd_assets: list[str] = Field(default_factory=lambda: ["USD", "USDT", "USDC", "BUSD", "DAI"])
+    fx_per_usd: dict[str, float] = Field(
+        default_factory=lambda: {"KRW": 1_390.0},
+        description="fallback exchange rates (units per USD) when no book or stream prices a currency",
+    )
 
     @field_validator("initial")
     @classmethod

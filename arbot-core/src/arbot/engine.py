@@ -17,6 +17,7 @@ from arbot.components import BotContext, Detector, Executor, MarketEvent, RiskRu
 from arbot.events import (
     BookUpdate,
     ExecutionReport,
+    FxRate,
     Opportunity,
     RiskAction,
     SignalRecord,
@@ -106,6 +107,8 @@ class Engine:
                 if opps:
                     for opp in opps:
                         self._handle(opp, det, ts)
+        elif type(ev) is FxRate:
+            self.ctx.portfolio.set_fx(ev.currency, ev.per_usd)
         elif type(ev) is TradeTick:
             for det in self._detectors_for(ev.symbol):
                 opps = det.on_trade(ev)

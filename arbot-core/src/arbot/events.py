@@ -84,6 +84,15 @@ class TradeTick:
 
 
 @attrs.define(slots=True, frozen=True)
+class FxRate:
+    """A streamed exchange rate: ``per_usd`` units of ``currency`` buy one US dollar."""
+
+    ts: float
+    currency: str
+    per_usd: float
+
+
+@attrs.define(slots=True, frozen=True)
 class Leg:
     """One order of an opportunity: buy or sell ``qty`` of ``symbol`` on ``venue``.
 

@@ -69,11 +69,12 @@ class MarketInfo:
 class MarketState:
     """Every book the bot follows, their health, and market metadata."""
 
-    __slots__ = ("_books", "_by_symbol", "_health", "markets")
+    __slots__ = ("_books", "_by_base", "_by_symbol", "_health", "markets")
 
     def __init__(self) -> None:
         self._books: dict[tuple[str, str], OrderBook] = {}
         self._by_symbol: dict[str, list[OrderBook]] = {}
+        self._by_base: dict[str, list[OrderBook]] = {}
         self._health: dict[tuple[str, str], str] = {}
         self.markets: dict[tuple[str, str], MarketInfo] = {}
 
@@ -85,6 +86,7 @@ class MarketState:
             b = OrderBook(venue, symbol)
             self._books[key] = b
             self._by_symbol.setdefault(symbol, []).append(b)
+            self._by_base.setdefault(symbol.partition("/")[0], []).append(b)
             self._health[key] = BookHealth.SYNCING
         return b
 
@@ -95,6 +97,10 @@ class MarketState:
     def books_for(self, symbol: str) -> list[OrderBook]:
         """Every venue's book of ``symbol``."""
         return self._by_symbol.get(symbol, [])
+
+    def books_for_base(self, base: str) -> list[OrderBook]:
+        """Every book whose base asset is ``base``, whatever its quote (BTC/USDT, BTC/KRW...)."""
+        return self._by_base.get(base, [])
 
     def __iter__(self) -> Iterator[OrderBook]:
         return iter(self._books.values())

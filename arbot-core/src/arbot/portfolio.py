@@ -22,12 +22,17 @@ class Portfolio:
         self,
         market: MarketState,
         usd_assets: Iterable[str] = ("USD", "USDT", "USDC", "BUSD", "DAI"),
+        fx_per_usd: dict[str, float] | None = None,
     ) -> None:
         self.market = market
         self.usd_assets = frozenset(usd_assets)
         self.balances: dict[tuple[str, str], float] = {}
         self.initial: dict[tuple[str, str], float] = {}
         self._last_price: dict[str, float] = {}
+        #: configured rates (units per USD), used when no book or stream prices the currency
+        self.configured_fx: dict[str, float] = dict(fx_per_usd or {})
+        #: streamed rates (units per USD) from FxRate events
+        self.streamed_fx: dict[str, float] = {}
         self.fees_usd = 0.0
 
     def deposit(self, venue: str, asset: str, amount: float) -> None:
@@ -58,15 +63,34 @@ class Portfolio:
         self.fees_usd += fill.fee * self.usd_price(quote)
 
     def usd_price(self, asset: str) -> float:
-        """USD price of ``asset``: 1 for USD stablecoins, else from the books (last good value)."""
+        """USD price of one unit of ``asset``.
+
+        In order: 1 for USD stablecoins; the median mid of ``asset/<USD stable>`` books; the
+        inverse of ``<USD stable>/asset`` books (an on-venue USDT/KRW market); a streamed rate
+        (:class:`~arbot.events.FxRate`); a configured rate; the last good value.
+        """
         if asset in self.usd_assets:
             return 1.0
+        market = self.market
         for usd in self.usd_assets:
-            p = self.market.reference_price(f"{asset}/{usd}")
+            p = market.reference_price(f"{asset}/{usd}")
             if p == p:
                 self._last_price[asset] = p
                 return p
+        for usd in self.usd_assets:
+            p = market.reference_price(f"{usd}/{asset}")
+            if p == p and p > 0.0:
+                self._last_price[asset] = 1.0 / p
+                return 1.0 / p
+        rate = self.streamed_fx.get(asset) or self.configured_fx.get(asset)
+        if rate:
+            return 1.0 / rate
         return self._last_price.get(asset, math.nan)
+
+    def set_fx(self, currency: str, per_usd: float) -> None:
+        """Record a streamed exchange rate (units of ``currency`` per USD)."""
+        if per_usd > 0.0:
+            self.streamed_fx[currency] = per_usd
 
     def value_usd(self, venue: str | None = None) -> float:
         """USD value of every balance (on one venue when given); unpriced assets count as 0."""

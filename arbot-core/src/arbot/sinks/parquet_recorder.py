@@ -14,7 +14,7 @@ from pydantic import Field
 
 from arbot.components import BotContext
 from arbot.config import ComponentSettings
-from arbot.events import BookUpdate, TradeTick
+from arbot.events import BookUpdate, FxRate, TradeTick
 from arbot.sinks.base import BatchingSettings, BatchingSink
 
 __all__ = ["RECORD_SCHEMA", "ParquetRecorder", "events_to_frame"]
@@ -25,7 +25,7 @@ RECORD_SCHEMA: dict[str, Any] = {
     "exchange_ts": _F,
     "venue": pl.Utf8,
     "symbol": pl.Utf8,
-    "kind": pl.Utf8,  # "snapshot" | "delta" | "trade"
+    "kind": pl.Utf8,  # "snapshot" | "delta" | "trade" | "fx"
     "bid_px": pl.List(_F),
     "bid_qty": pl.List(_F),
     "ask_px": pl.List(_F),
@@ -78,6 +78,8 @@ def events_to_frame(events: list[Any]) -> pl.DataFrame:
                 ev.size,
                 ev.side.value,
             )
+        elif isinstance(ev, FxRate):  # symbol holds the currency, price the units per USD
+            row = (ev.ts, None, "", ev.currency, "fx", None, None, None, None, ev.per_usd, None, None)
         else:
             continue
         for key, value in zip(RECORD_SCHEMA, row, strict=True):

@@ -23,7 +23,7 @@ from pydantic import Field
 from arbot.components import BotContext, Connector, MarketEvent, ReplayDecoder, Source
 from arbot.config import ComponentSettings
 from arbot.errors import ConfigError, DataError
-from arbot.events import BookUpdate, Side, TradeTick
+from arbot.events import BookUpdate, FxRate, Side, TradeTick
 
 __all__ = ["ReplaySettings", "ReplaySource", "iter_capture", "read_parquet_events"]
 
@@ -88,11 +88,13 @@ def read_parquet_events(paths: list[Path], symbols: set[str] | None = None) -> I
         raise DataError(f"no Parquet files in {', '.join(map(str, paths))}")
     frame = pl.concat([pl.read_parquet(f) for f in files], how="vertical").sort("ts", maintain_order=True)
     if symbols:
-        frame = frame.filter(pl.col("symbol").is_in(sorted(symbols)))
+        frame = frame.filter(pl.col("symbol").is_in(sorted(symbols)) | (pl.col("kind") == "fx"))
     for row in frame.iter_rows():
         ts, ets, venue, symbol, kind, bp, bq, ap, aq, price, size, side = row
         if kind == "trade":
             yield TradeTick(ts, venue, symbol, price, size, Side(side), ets)
+        elif kind == "fx":
+            yield FxRate(ts, symbol, price)
         else:
             yield BookUpdate(
                 ts,
@@ -149,7 +151,7 @@ class ReplaySource(Source):
             else:
                 continue
             for ev in evs:
-                if symbols is None or ev.symbol in symbols:
+                if symbols is None or isinstance(ev, FxRate) or ev.symbol in symbols:
                     yield ev
 
     async def aevents(self) -> AsyncIterator[MarketEvent]:

@@ -36,7 +36,10 @@ VENUE_TAKER_FEES = {
     "gate": 0.002,
     "bitget": 0.001,
 }
-DEFAULT_PRICES = {"BTC": 60_000.0, "ETH": 3_000.0, "SOL": 150.0, "XRP": 0.6}
+#: Starting USD prices of well-known assets; others start at 100 USD.
+DEFAULT_PRICES = {"BTC": 60_000.0, "ETH": 3_000.0, "SOL": 150.0, "XRP": 0.6, "BNB": 550.0}
+#: Quote currencies worth one USD.
+USD_QUOTES = frozenset({"USD", "USDT", "USDC", "BUSD", "DAI"})
 
 
 class SimulatorSettings(ComponentSettings):
@@ -49,7 +52,13 @@ class SimulatorSettings(ComponentSettings):
     duration_s: float | None = Field(None, gt=0, description="default: [backtest] duration_s or 3600")
     update_interval_ms: float = Field(100.0, gt=0)
     annual_volatility: float = Field(0.6, ge=0)
-    start_prices: dict[str, float] = Field(default_factory=dict)
+    start_prices: dict[str, float] = Field(default_factory=dict, description="USD price by asset")
+    fx_per_usd: dict[str, float] = Field(
+        default_factory=lambda: {"KRW": 1_390.0}, description="fiat quote currencies: units per USD"
+    )
+    venue_premium_pct: dict[str, float] = Field(
+        default_factory=dict, description="persistent premium of a venue's quotes (e.g. upbit = 2.5)"
+    )
     spread_bps: tuple[float, float] = (1.0, 4.0)
     bias_bps: float = Field(3.0, ge=0, description="max static price bias of a venue")
     noise_bps: float = Field(1.0, ge=0)
@@ -93,8 +102,7 @@ class MarketSimulator(Source):
             fee = VENUE_TAKER_FEES.get(v, self.settings.default_taker_fee)
             for sym in self._symbols:
                 base, quote = split_symbol(sym)
-                p0 = self._start_price(base)
-                tick = 10 ** math.floor(math.log10(p0) - 5)
+                tick = self._tick(sym)
                 out.append(
                     MarketInfo(
                         venue=v,
@@ -111,8 +119,25 @@ class MarketSimulator(Source):
                 )
         return out
 
-    def _start_price(self, base: str) -> float:
-        return float(self.settings.start_prices.get(base, DEFAULT_PRICES.get(base, 100.0)))
+    def _start_price(self, asset: str) -> float:
+        """Starting USD price of ``asset``."""
+        return float(self.settings.start_prices.get(asset, DEFAULT_PRICES.get(asset, 100.0)))
+
+    def _fiat(self, asset: str) -> float | None:
+        """Units of ``asset`` per USD when it is a stable or fiat quote currency, else None."""
+        if asset in USD_QUOTES:
+            return 1.0
+        rate = self.settings.fx_per_usd.get(asset)
+        return float(rate) if rate is not None else None
+
+    def _symbol_start(self, symbol: str) -> float:
+        base, quote = split_symbol(symbol)
+        fiat = self._fiat(quote)
+        quote_usd = 1.0 / fiat if fiat is not None else self._start_price(quote)
+        return self._start_price(base) / quote_usd
+
+    def _tick(self, symbol: str) -> float:
+        return float(10 ** math.floor(math.log10(self._symbol_start(symbol)) - 5))
 
     def size_hint(self) -> int:
         """Approximate number of book updates."""
@@ -128,12 +153,29 @@ class MarketSimulator(Source):
         n_grid = int(self.duration / dt_grid) + 2
         sigma = s.annual_volatility * math.sqrt(dt_grid / (365.0 * 86400.0))
         self._grid_dt = dt_grid
-        self._latent: dict[str, npt.NDArray[np.float64]] = {}
+        # one latent USD price path per crypto asset; a symbol's price is base / quote, so
+        # cross rates (ETH/BTC against ETH/USDT and BTC/USDT) and KRW markets stay consistent
+        assets: list[str] = []
         for sym in self._symbols:
-            base, _ = split_symbol(sym)
+            for asset in split_symbol(sym):
+                if self._fiat(asset) is None and asset not in assets:
+                    assets.append(asset)
+        usd_path: dict[str, npt.NDArray[np.float64]] = {}
+        for asset in assets:
             steps = rng.normal(-0.5 * sigma * sigma, sigma, n_grid)
             steps[0] = 0.0
-            self._latent[sym] = self._start_price(base) * np.exp(np.cumsum(steps))
+            usd_path[asset] = self._start_price(asset) * np.exp(np.cumsum(steps))
+        self._latent: dict[str, npt.NDArray[np.float64]] = {}
+        quote_usd: dict[str, npt.NDArray[np.float64]] = {}
+        for sym in self._symbols:
+            base, quote = split_symbol(sym)
+            fiat = self._fiat(quote)
+            if fiat is not None:
+                self._latent[sym] = usd_path[base] * fiat
+                quote_usd[sym] = np.full(n_grid, 1.0 / fiat)
+            else:
+                self._latent[sym] = usd_path[base] / usd_path[quote]
+                quote_usd[sym] = usd_path[quote]
         nv = len(self._venues)
         self._lag = rng.uniform(0.0, s.max_lag_ms / 1000.0, nv)
         self._bias = rng.uniform(-s.bias_bps, s.bias_bps, nv) * 1e-4
@@ -174,10 +216,15 @@ class MarketSimulator(Source):
             ((self._times - self._lag[vi] - self.start) / dt_grid).astype(np.int64), 0, n_grid - 1
         )
         mids = np.empty(len(self._times))
+        to_usd = np.empty(len(self._times))
         for j, sym in enumerate(self._symbols):
             m = si == j
             mids[m] = self._latent[sym][grid_idx[m]]
+            to_usd[m] = quote_usd[sym][grid_idx[m]]
+        self._to_usd = to_usd
         mids *= 1.0 + self._bias[vi] + rng.normal(0.0, s.noise_bps * 1e-4, len(mids))
+        premium = np.array([s.venue_premium_pct.get(v, 0.0) / 100.0 for v in self._venues])
+        mids *= 1.0 + premium[vi]
         for t0, t1, v, sym, shift in self.dislocations:
             m = (
                 (vi == self._venues.index(v))
@@ -197,19 +244,15 @@ class MarketSimulator(Source):
         s = self.settings
         k = np.arange(s.depth_levels, dtype=np.float64)
         step = 1e-4  # 1 bp between levels
-        ticks = np.array(
-            [
-                10 ** math.floor(math.log10(self._start_price(split_symbol(sym)[0])) - 5)
-                for sym in self._symbols
-            ]
-        )
+        ticks = np.array([self._tick(sym) for sym in self._symbols])
         si = np.array([st[1] for st in self._streams])[self._stream]
         tick = ticks[si][:, None]
         mid = self._mids[:, None]
         hs = self._hs[:, None]
         bid_px = np.round(np.floor(mid * (1.0 - hs - k * step) / tick) * tick, 10)
         ask_px = np.round(np.ceil(mid * (1.0 + hs + k * step) / tick) * tick, 10)
-        size = np.round(s.level_notional_usd / mid * self._size_noise * (1.0 + 0.3 * k), 6)
+        mid_usd = mid * self._to_usd[:, None]
+        size = np.round(s.level_notional_usd / mid_usd * self._size_noise * (1.0 + 0.3 * k), 6)
         return np.stack((bid_px, size), axis=2), np.stack((ask_px, size), axis=2)
 
     def events(self) -> Iterator[MarketEvent]:

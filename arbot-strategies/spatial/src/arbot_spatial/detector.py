@@ -1,4 +1,10 @@
-"""Fee- and depth-aware cross-exchange spread detection (TRD §3.2)."""
+"""Fee- and depth-aware cross-exchange spread detection (TRD §3.2), across quote currencies.
+
+Books of one base asset quoted in different currencies (BTC/KRW on Upbit against BTC/USDT on
+Binance) are compared in US dollars through the portfolio's FX rates (an on-venue USDT/KRW
+book, a streamed rate or a configured one); the dollar spread between them is the premium
+(the "kimchi premium" for KRW markets), reported in the opportunity's metadata.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,11 @@ from arbot.config import ComponentSettings
 from arbot.events import Leg, Opportunity, Side
 from pydantic import Field
 
+__all__ = ["PairFill", "SpatialDetector", "SpatialSettings", "detect_spatial_opportunity", "walk_pair"]
+
 
 class PairFill:
-    """The result of walking a buy book's asks against a sell book's bids."""
+    """The result of walking a buy book's asks against a sell book's bids (in book currencies)."""
 
     __slots__ = ("buy_cost", "buy_worst", "levels", "qty", "sell_proceeds", "sell_worst")
 
@@ -33,9 +41,15 @@ def walk_pair(
     sell_fee: float,
     min_net: float,
     max_qty: float = float("inf"),
+    buy_usd: float = 1.0,
+    sell_usd: float = 1.0,
 ) -> PairFill:
     """Buy up ``buy``'s asks and sell into ``sell``'s bids while the marginal unit still earns
-    at least ``min_net`` (a fraction) after both taker fees; stop at ``max_qty``."""
+    at least ``min_net`` (a fraction) after both taker fees; stop at ``max_qty``.
+
+    ``buy_usd`` / ``sell_usd`` are the USD values of one unit of each book's quote currency, so
+    books quoted in different currencies compare in dollars.
+    """
     out = PairFill()
     asks = iter(buy.asks)
     bids = iter(sell.bids)
@@ -45,12 +59,11 @@ def walk_pair(
         return out
     ap, aq = a
     bp, bq = b
-    buy_mult = 1.0 + buy_fee
-    sell_mult = 1.0 - sell_fee
-    threshold = 1.0 + min_net
+    buy_mult = (1.0 + buy_fee) * buy_usd * (1.0 + min_net)
+    sell_mult = (1.0 - sell_fee) * sell_usd
     remaining = max_qty
     while remaining > 0.0:
-        if bp * sell_mult < ap * buy_mult * threshold:
+        if bp * sell_mult < ap * buy_mult:
             break
         take = min(aq, bq, remaining)
         out.qty += take
@@ -75,21 +88,43 @@ def walk_pair(
     return out
 
 
-def _opportunity(
+def _evaluate(
     buy: OrderBook,
     sell: OrderBook,
-    fill: PairFill,
     buy_fee: float,
     sell_fee: float,
-    quote_usd: float,
+    min_net: float,
+    min_depth_usd: float,
+    buy_usd: float,
+    sell_usd: float,
     now: float,
     new_id: Callable[[], str],
     confidence: float,
-) -> Opportunity:
+    max_qty: float,
+) -> Opportunity | None:
+    """The opportunity of buying on ``buy`` and selling on ``sell``, or None."""
+    # top-of-book screen: most calls end here
+    if not sell.best_bid * (1.0 - sell_fee) * sell_usd >= buy.best_ask * (1.0 + buy_fee) * buy_usd * (
+        1.0 + min_net
+    ):
+        return None
+    fill = walk_pair(buy, sell, buy_fee, sell_fee, min_net, max_qty, buy_usd, sell_usd)
+    if fill.qty <= 0.0 or fill.buy_cost * buy_usd < min_depth_usd:
+        return None
     vwap_buy = fill.buy_cost / fill.qty
     vwap_sell = fill.sell_proceeds / fill.qty
-    cost = fill.buy_cost * (1.0 + buy_fee)
-    proceeds = fill.sell_proceeds * (1.0 - sell_fee)
+    cost_usd = fill.buy_cost * (1.0 + buy_fee) * buy_usd
+    proceeds_usd = fill.sell_proceeds * (1.0 - sell_fee) * sell_usd
+    gross = (vwap_sell * sell_usd / (vwap_buy * buy_usd) - 1.0) * 100.0
+    metadata: dict[str, Any] = {"buy_vwap": vwap_buy, "sell_vwap": vwap_sell, "levels": fill.levels}
+    if buy.symbol != sell.symbol:
+        metadata.update(
+            premium_pct=gross,
+            buy_symbol=buy.symbol,
+            sell_symbol=sell.symbol,
+            buy_quote_usd=buy_usd,
+            sell_quote_usd=sell_usd,
+        )
     return Opportunity(
         id=new_id(),
         ts=now,
@@ -99,12 +134,12 @@ def _opportunity(
             Leg(buy.venue, buy.symbol, Side.BUY, fill.buy_worst, fill.qty),
             Leg(sell.venue, sell.symbol, Side.SELL, fill.sell_worst, fill.qty),
         ),
-        gross_spread_pct=(vwap_sell / vwap_buy - 1.0) * 100.0,
-        net_spread_pct=(proceeds / cost - 1.0) * 100.0,
-        estimated_profit=(proceeds - cost) * quote_usd,
+        gross_spread_pct=gross,
+        net_spread_pct=(proceeds_usd / cost_usd - 1.0) * 100.0,
+        estimated_profit=proceeds_usd - cost_usd,
         confidence=confidence,
-        depth_usd=fill.buy_cost * quote_usd,
-        metadata={"buy_vwap": vwap_buy, "sell_vwap": vwap_sell, "levels": fill.levels},
+        depth_usd=fill.buy_cost * buy_usd,
+        metadata=metadata,
     )
 
 
@@ -114,76 +149,50 @@ def detect_spatial_opportunity(
     min_spread_pct: float = 0.25,
     min_depth_usd: float = 1000.0,
     *,
-    quote_usd: float = 1.0,
+    quote_usd: float | dict[str, float] = 1.0,
     now: float | None = None,
     max_latency_ms: float | None = None,
     max_qty: float = float("inf"),
     new_id: Callable[[], str] | None = None,
 ) -> list[Opportunity]:
-    """Every cross-venue opportunity among ``orderbooks`` (venue -> book of one symbol).
+    """Every cross-venue opportunity among ``orderbooks`` (venue -> book of one base asset).
 
-    ``fees`` are taker fees as fractions by venue. An opportunity is the depth both books fill
-    while the marginal unit clears ``min_spread_pct`` net of fees; it is reported when its
-    notional reaches ``min_depth_usd``. Books older than ``max_latency_ms`` at ``now`` are skipped.
+    ``fees`` are taker fees as fractions by venue; ``quote_usd`` the USD value of one unit of
+    the quote currency (one number, or one per venue when the books' quotes differ). An
+    opportunity is the depth both books fill while the marginal unit clears ``min_spread_pct``
+    net of fees; it is reported when its notional reaches ``min_depth_usd``. Books older than
+    ``max_latency_ms`` at ``now`` are skipped. Results are sorted by estimated profit.
     """
     counter = iter(range(1, 1 << 62))
     ids = new_id or (lambda: f"spatial-{next(counter)}")
+    venue_of = {id(b): v for v, b in orderbooks.items()}
     books = [b for b in orderbooks.values() if not b.is_empty and not b.is_crossed]
     if now is None:
         now = max((b.ts for b in books), default=0.0)
     if max_latency_ms is not None:
         limit = max_latency_ms / 1000.0
         books = [b for b in books if b.age(now) <= limit]
+
+    def usd(book: OrderBook) -> float:
+        return quote_usd if isinstance(quote_usd, float | int) else quote_usd[venue_of[id(book)]]
+
     out = []
     for buy in books:
         for sell in books:
             if buy is sell:
                 continue
             opp = _evaluate(
-                buy,
-                sell,
-                fees[buy.venue],
-                fees[sell.venue],
-                min_spread_pct / 100.0,
-                min_depth_usd,
-                quote_usd,
-                now,
-                ids,
-                1.0,
-                max_qty,
-            )
+                buy, sell, fees[venue_of[id(buy)]], fees[venue_of[id(sell)]], min_spread_pct / 100.0,
+                min_depth_usd, usd(buy), usd(sell), now, ids, 1.0, max_qty,
+            )  # fmt: skip
             if opp is not None:
                 out.append(opp)
     out.sort(key=lambda o: -o.estimated_profit)
     return out
 
 
-def _evaluate(
-    buy: OrderBook,
-    sell: OrderBook,
-    buy_fee: float,
-    sell_fee: float,
-    min_net: float,
-    min_depth_usd: float,
-    quote_usd: float,
-    now: float,
-    new_id: Callable[[], str],
-    confidence: float,
-    max_qty: float,
-) -> Opportunity | None:
-    # top-of-book screen: most calls end here
-    ask = buy.best_ask
-    bid = sell.best_bid
-    if not bid * (1.0 - sell_fee) >= ask * (1.0 + buy_fee) * (1.0 + min_net):
-        return None
-    fill = walk_pair(buy, sell, buy_fee, sell_fee, min_net, max_qty)
-    if fill.qty <= 0.0 or fill.buy_cost * quote_usd < min_depth_usd:
-        return None
-    return _opportunity(buy, sell, fill, buy_fee, sell_fee, quote_usd, now, new_id, confidence)
-
-
 class SpatialSettings(ComponentSettings):
-    """``[detector.spatial]`` (TRD §6.1 keys and defaults)."""
+    """``[detector.spatial]`` (TRD §6.1 keys and defaults, plus cross-quote comparison)."""
 
     min_spread_pct: float = Field(0.25, ge=0, description="net of both taker fees, percent")
     min_depth_usd: float = Field(1000.0, ge=0)
@@ -191,18 +200,29 @@ class SpatialSettings(ComponentSettings):
     max_notional_usd: float | None = Field(None, gt=0, description="cap per opportunity")
     symbols: list[str] | None = Field(None, description="default: the configured symbols")
     venues: list[str] | None = Field(None, description="default: every venue with a book")
+    quotes: list[str] | None = Field(
+        None,
+        description="compare one base across these quote currencies (e.g. ['USDT', 'KRW']); "
+        "default: only books of the same symbol",
+    )
 
 
 class SpatialDetector(Detector):
-    """Cross-exchange spreads, fee- and depth-aware; re-evaluates only the changed book's symbol."""
+    """Cross-exchange spreads, fee- and depth-aware; re-evaluates only the changed book's asset."""
 
     name: ClassVar[str] = "spatial"
     Settings: ClassVar[type[ComponentSettings]] = SpatialSettings
-    description: ClassVar[str] = "cross-exchange spread, fee- and depth-aware (TRD 3.2)"
+    description: ClassVar[str] = "cross-exchange spread, fee- and depth-aware, across quotes (TRD 3.2)"
 
     def __init__(self, settings: Any, ctx: BotContext) -> None:
         super().__init__(settings, ctx)
-        self._symbols = list(settings.symbols or ctx.config.symbols)
+        configured = list(settings.symbols or ctx.config.symbols)
+        self._quotes = set(settings.quotes) if settings.quotes else None
+        if self._quotes is None:
+            self._symbols = configured
+        else:
+            bases = dict.fromkeys(s.partition("/")[0] for s in configured)
+            self._symbols = [f"{b}/{q}" for b in bases for q in settings.quotes]
         self._venues = set(settings.venues) if settings.venues else None
         self._min_net = settings.min_spread_pct / 100.0
         self._max_age = settings.max_latency_ms / 1000.0
@@ -220,8 +240,17 @@ class SpatialDetector(Detector):
             self._fee_cache[key] = fee
         return fee
 
+    def _peers(self, symbol: str) -> list[OrderBook]:
+        market = self.ctx.market
+        if self._quotes is None:
+            return market.books_for(symbol)
+        quotes = self._quotes
+        return [
+            b for b in market.books_for_base(symbol.partition("/")[0]) if b.symbol.partition("/")[2] in quotes
+        ]
+
     def on_book(self, venue: str, symbol: str, now: float) -> Sequence[Opportunity]:
-        """Compare the changed book with every other live venue's book of ``symbol``."""
+        """Compare the changed book with every other live venue's book of the same asset."""
         market = self.ctx.market
         changed = market.get(venue, symbol)
         if changed is None or not market.is_live(venue, symbol):
@@ -236,52 +265,61 @@ class SpatialDetector(Detector):
         c_ask = changed.best_ask
         if not c_bid < c_ask:
             return ()  # empty or crossed
+        usd_price = self.ctx.usd_price
+        c_usd = usd_price(symbol.partition("/")[2])
+        if not c_usd > 0.0:
+            return ()  # the quote currency cannot be valued yet
         min_mult = 1.0 + self._min_net
         fee_c = self._fee(venue, symbol)
         out: list[Opportunity] = []
-        quote_usd = -1.0
-        for other in market.books_for(symbol):
+        for other in self._peers(symbol):
             if other is changed:
                 continue
             o_bid = other.best_bid
             o_ask = other.best_ask
             if not o_bid < o_ask:
                 continue
+            o_symbol = other.symbol
+            o_usd = c_usd if o_symbol == symbol else usd_price(o_symbol.partition("/")[2])
+            if not o_usd > 0.0:
+                continue
             ov = other.venue
-            fee_o = self._fee(ov, symbol)
-            buy_here = o_bid * (1.0 - fee_o) >= c_ask * (1.0 + fee_c) * min_mult
-            sell_here = c_bid * (1.0 - fee_c) >= o_ask * (1.0 + fee_o) * min_mult
+            fee_o = self._fee(ov, o_symbol)
+            buy_here = o_bid * (1.0 - fee_o) * o_usd >= c_ask * (1.0 + fee_c) * c_usd * min_mult
+            sell_here = c_bid * (1.0 - fee_c) * c_usd >= o_ask * (1.0 + fee_o) * o_usd * min_mult
             if not (buy_here or sell_here):
                 continue  # the common case ends here: no hash lookups, no walks
             if self._venues is not None and ov not in self._venues:
                 continue
             age = other.age(now)
-            if age > max_age or not market.is_live(ov, symbol):
+            if age > max_age or not market.is_live(ov, o_symbol):
                 continue
-            if quote_usd < 0.0:
-                quote_usd = self.ctx.usd_price(symbol.partition("/")[2])
-                if quote_usd != quote_usd:
-                    return ()
             confidence = max(0.0, 1.0 - max(age, changed_age) / max_age)
-            for buy, sell, fb, fs in ((changed, other, fee_c, fee_o), (other, changed, fee_o, fee_c)):
-                if (buy is changed and not buy_here) or (buy is other and not sell_here):
-                    continue
-                max_qty = float("inf")
-                if self.settings.max_notional_usd is not None:
-                    max_qty = self.settings.max_notional_usd / (buy.best_ask * quote_usd)
-                opp = _evaluate(
-                    buy,
-                    sell,
-                    fb,
-                    fs,
-                    self._min_net,
-                    self.settings.min_depth_usd,
-                    quote_usd,
-                    now,
-                    self.ctx.new_id,
-                    confidence,
-                    max_qty,
-                )
+            if buy_here:
+                opp = self._one(changed, other, fee_c, fee_o, c_usd, o_usd, now, confidence)
+                if opp is not None:
+                    out.append(opp)
+            if sell_here:
+                opp = self._one(other, changed, fee_o, fee_c, o_usd, c_usd, now, confidence)
                 if opp is not None:
                     out.append(opp)
         return out
+
+    def _one(
+        self,
+        buy: OrderBook,
+        sell: OrderBook,
+        fb: float,
+        fs: float,
+        buy_usd: float,
+        sell_usd: float,
+        now: float,
+        confidence: float,
+    ) -> Opportunity | None:
+        max_qty = float("inf")
+        if self.settings.max_notional_usd is not None:
+            max_qty = self.settings.max_notional_usd / (buy.best_ask * buy_usd)
+        return _evaluate(
+            buy, sell, fb, fs, self._min_net, self.settings.min_depth_usd, buy_usd, sell_usd,
+            now, self.ctx.new_id, confidence, max_qty,
+        )  # fmt: skip

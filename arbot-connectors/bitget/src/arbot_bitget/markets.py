@@ -1,0 +1,59 @@
+"""Bitget product metadata -> :class:`arbot.market.MarketInfo`.
+
+v1 body (``/api/spot/v1/public/products``): ``priceScale``/``quantityScale`` (decimals, so
+tick = 10**-priceScale), ``minTradeAmount`` (minimum base quantity), ``takerFeeRate``/
+``makerFeeRate`` (fractions, used when present), ``status`` (``online``).
+v2 body (``/api/v2/spot/public/symbols``): ``pricePrecision``/``quantityPrecision``,
+``minTradeAmount``, ``minTradeUSDT`` (minimum notional), fee rates, ``status``.
+Fee defaults when the body has none: Non-VIP spot **0.10 % / 0.10 %**
+(Bitget support "Spot Trading Fees", ``shared/exchanges/bitget.md`` §9).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from arbot.market import MarketInfo
+
+__all__ = ["DEFAULT_MAKER_FEE", "DEFAULT_TAKER_FEE", "parse_products"]
+
+DEFAULT_TAKER_FEE = 0.001
+DEFAULT_MAKER_FEE = 0.001
+
+
+def _f(value: Any, default: float = 0.0) -> float:
+    try:
+        return float(value) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        return default
+
+
+def _scale(value: Any) -> float:
+    if value in (None, ""):
+        return 0.0
+    return 10.0 ** -int(value)
+
+
+def parse_products(body: Mapping[str, Any] | list[Any], venue: str = "bitget") -> list[MarketInfo]:
+    """Every product of a v1 products / v2 symbols body as a ``MarketInfo``."""
+    data = body.get("data", []) if isinstance(body, Mapping) else body
+    out = []
+    for p in data:
+        out.append(
+            MarketInfo(
+                venue=venue,
+                symbol=f"{p['baseCoin']}/{p['quoteCoin']}",
+                base=str(p["baseCoin"]),
+                quote=str(p["quoteCoin"]),
+                venue_symbol=str(p.get("symbolName") or p["symbol"]),
+                tick_size=_scale(p.get("priceScale", p.get("pricePrecision"))),
+                step_size=_scale(p.get("quantityScale", p.get("quantityPrecision"))),
+                min_qty=_f(p.get("minTradeAmount")),
+                min_notional=_f(p.get("minTradeUSDT")),
+                taker_fee=_f(p.get("takerFeeRate"), DEFAULT_TAKER_FEE),
+                maker_fee=_f(p.get("makerFeeRate"), DEFAULT_MAKER_FEE),
+                active=p.get("status", "online") == "online",
+            )
+        )
+    return out

@@ -1,0 +1,148 @@
+"""Typed decoding of Gate.io v4 spot pushes and REST order-book snapshots.
+
+Handles ``spot.order_book_update`` (legacy deltas, ``U``/``u``), ``spot.obu`` (Order Book V2:
+``full`` snapshot then ``U``/``u`` deltas, ``s`` = ``ob.<PAIR>.<level>``) and ``spot.trades``
+(``result`` an object or a list). :func:`parse` takes JSON-decoded messages, :func:`decode` raw
+bytes; :func:`parse_snapshot` the body of ``GET /spot/order_book?with_id=true``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from arbot.events import Side
+
+__all__ = ["BookMsg", "SnapshotMsg", "TradeMsg", "decode", "parse", "parse_snapshot"]
+
+
+class BookMsg(msgspec.Struct, gc=False):
+    """One book push: ``first_id``/``last_id`` are ``U``/``u``; ``is_snapshot`` for obu ``full``."""
+
+    symbol: str
+    is_snapshot: bool
+    bids: list[tuple[float, float]]
+    asks: list[tuple[float, float]]
+    first_id: int
+    last_id: int
+    ts: float | None
+
+
+class SnapshotMsg(msgspec.Struct, gc=False):
+    """A REST order book with its ``id``."""
+
+    symbol: str
+    id: int
+    bids: list[tuple[float, float]]
+    asks: list[tuple[float, float]]
+    ts: float | None
+
+
+class TradeMsg(msgspec.Struct, gc=False):
+    """One public trade; ``side`` is the taker side."""
+
+    symbol: str
+    price: float
+    size: float
+    side: Side
+    ts: float | None
+    trade_id: str
+
+
+class _Book(msgspec.Struct):
+    s: str
+    u: int
+    U: int | None = None
+    b: list[tuple[float, float]] = []
+    a: list[tuple[float, float]] = []
+    t: int | None = None
+    full: bool = False
+
+
+class _Trade(msgspec.Struct):
+    currency_pair: str
+    price: float
+    amount: float
+    side: str
+    id: int | str = ""
+    create_time_ms: float | None = None
+    create_time: float | None = None
+
+
+class _BookPush(msgspec.Struct):
+    result: _Book
+    channel: str = ""
+
+
+class _TradePush(msgspec.Struct):
+    result: _Trade | list[_Trade]
+
+
+class _RestBook(msgspec.Struct):
+    id: int
+    bids: list[tuple[float, float]] = []
+    asks: list[tuple[float, float]] = []
+    current: int | None = None
+
+
+class _Head(msgspec.Struct):
+    channel: str = ""
+    event: str = ""
+
+
+_head_dec = msgspec.json.Decoder(_Head)
+_book_dec = msgspec.json.Decoder(_BookPush, strict=False)
+_trade_dec = msgspec.json.Decoder(_TradePush, strict=False)
+_BOOK_CHANNELS = frozenset({"spot.order_book_update", "spot.obu"})
+
+
+def _book(push: _BookPush) -> BookMsg:
+    r = push.result
+    sym = r.s
+    if sym.startswith("ob."):
+        sym = sym.split(".")[1]
+    first = r.U if r.U is not None else r.u
+    return BookMsg(sym, r.full, r.b, r.a, first, r.u, r.t / 1000.0 if r.t else None)
+
+
+def _trades(push: _TradePush) -> list[BookMsg | TradeMsg]:
+    items = push.result if isinstance(push.result, list) else [push.result]
+    out: list[BookMsg | TradeMsg] = []
+    for t in items:
+        ts = t.create_time_ms / 1000.0 if t.create_time_ms else t.create_time
+        out.append(TradeMsg(t.currency_pair, t.price, t.amount,
+                            Side.BUY if t.side == "buy" else Side.SELL, ts, str(t.id)))
+    return out
+
+
+def parse(msg: Any) -> list[BookMsg | TradeMsg] | None:
+    """Records of one JSON-decoded message; None for acks, tickers, candles and the rest."""
+    if not isinstance(msg, dict) or msg.get("event") != "update":
+        return None
+    channel = msg.get("channel")
+    if channel in _BOOK_CHANNELS:
+        return [_book(msgspec.convert(msg, _BookPush, strict=False))]
+    if channel == "spot.trades":
+        return _trades(msgspec.convert(msg, _TradePush, strict=False))
+    return None
+
+
+def decode(raw: bytes | str) -> list[BookMsg | TradeMsg] | None:
+    """Records of one raw frame (same result as ``parse(json.loads(raw))``)."""
+    head = _head_dec.decode(raw)
+    if head.event != "update":
+        return None
+    if head.channel in _BOOK_CHANNELS:
+        return [_book(_book_dec.decode(raw))]
+    if head.channel == "spot.trades":
+        return _trades(_trade_dec.decode(raw))
+    return None
+
+
+def parse_snapshot(url: str, body: Any) -> SnapshotMsg | None:
+    """The REST book of ``/spot/order_book?currency_pair=...&with_id=true``; None otherwise."""
+    if "/spot/order_book" not in url or "currency_pair=" not in url:
+        return None
+    pair = url.split("currency_pair=", 1)[1].split("&", 1)[0]
+    b = msgspec.convert(body, _RestBook, strict=False)
+    return SnapshotMsg(pair, b.id, b.bids, b.asks, b.current / 1000.0 if b.current else None)

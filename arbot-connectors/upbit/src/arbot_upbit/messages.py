@@ -1,0 +1,150 @@
+"""Typed decoding of Upbit WebSocket ``orderbook`` and ``trade`` messages.
+
+Both formats are handled: SIMPLE (``ty``, ``cd``, ``tms``, ``obu`` with ``ap``/``bp``/``as``/
+``bs``; trades ``tp``, ``tv``, ``ab``, ``sid``, ``ttms``) and DEFAULT (long keys). Prices and
+sizes are JSON numbers. :func:`parse` takes JSON-decoded messages, :func:`decode` the binary
+frame bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from arbot.events import Side
+
+from arbot_upbit.sync import epoch_seconds
+
+__all__ = ["BookMsg", "TradeMsg", "decode", "parse"]
+
+
+class BookMsg(msgspec.Struct, gc=False):
+    """One full top-N book (``is_snapshot`` is always True on Upbit)."""
+
+    symbol: str
+    is_snapshot: bool
+    bids: list[tuple[float, float]]
+    asks: list[tuple[float, float]]
+    ts: float | None
+
+
+class TradeMsg(msgspec.Struct, gc=False):
+    """One public trade; ``side`` is the taker side (``BID`` = buyer-initiated)."""
+
+    symbol: str
+    price: float
+    size: float
+    side: Side
+    ts: float | None
+    trade_id: str
+
+
+class _SUnit(msgspec.Struct):
+    ap: float = 0.0
+    bp: float = 0.0
+    as_: float = msgspec.field(default=0.0, name="as")
+    bs: float = 0.0
+
+
+class _SBook(msgspec.Struct):
+    cd: str
+    obu: list[_SUnit]
+    tms: int | None = None
+
+
+class _STrade(msgspec.Struct):
+    cd: str
+    tp: float
+    tv: float
+    ab: str
+    ttms: int | None = None
+    tms: int | None = None
+    sid: int | str = ""
+
+
+class _DUnit(msgspec.Struct):
+    ask_price: float = 0.0
+    bid_price: float = 0.0
+    ask_size: float = 0.0
+    bid_size: float = 0.0
+
+
+class _DBook(msgspec.Struct):
+    code: str
+    orderbook_units: list[_DUnit]
+    timestamp: int | str | None = None
+
+
+class _DTrade(msgspec.Struct):
+    code: str
+    trade_price: float
+    trade_volume: float
+    ask_bid: str
+    trade_timestamp: int | str | None = None
+    timestamp: int | str | None = None
+    sequential_id: int | str = ""
+
+
+class _Head(msgspec.Struct):
+    ty: str = ""
+    type: str = ""
+
+
+_head_dec = msgspec.json.Decoder(_Head)
+_decs: dict[str, msgspec.json.Decoder[Any]] = {
+    "s:orderbook": msgspec.json.Decoder(_SBook, strict=False),
+    "s:trade": msgspec.json.Decoder(_STrade, strict=False),
+    "d:orderbook": msgspec.json.Decoder(_DBook, strict=False),
+    "d:trade": msgspec.json.Decoder(_DTrade, strict=False),
+}
+_types: dict[str, type] = {"s:orderbook": _SBook, "s:trade": _STrade, "d:orderbook": _DBook,
+                           "d:trade": _DTrade}
+
+
+def _side(ab: str) -> Side:
+    return Side.BUY if ab == "BID" else Side.SELL
+
+
+def _record(obj: Any) -> BookMsg | TradeMsg:
+    if type(obj) is _SBook:
+        bids = [(u.bp, u.bs) for u in obj.obu if u.bp > 0.0 and u.bs > 0.0]
+        asks = [(u.ap, u.as_) for u in obj.obu if u.ap > 0.0 and u.as_ > 0.0]
+        return BookMsg(obj.cd, True, bids, asks, epoch_seconds(obj.tms))
+    if type(obj) is _DBook:
+        units = obj.orderbook_units
+        bids = [(u.bid_price, u.bid_size) for u in units if u.bid_price > 0.0 and u.bid_size > 0.0]
+        asks = [(u.ask_price, u.ask_size) for u in units if u.ask_price > 0.0 and u.ask_size > 0.0]
+        return BookMsg(obj.code, True, bids, asks, epoch_seconds(obj.timestamp))
+    if type(obj) is _STrade:
+        return TradeMsg(obj.cd, obj.tp, obj.tv, _side(obj.ab),
+                        epoch_seconds(obj.ttms or obj.tms), str(obj.sid))
+    assert type(obj) is _DTrade
+    return TradeMsg(obj.code, obj.trade_price, obj.trade_volume, _side(obj.ask_bid),
+                    epoch_seconds(obj.trade_timestamp or obj.timestamp), str(obj.sequential_id))
+
+
+def _key(ty: str, typ: str) -> str | None:
+    if ty in ("orderbook", "trade"):
+        return "s:" + ty
+    if typ in ("orderbook", "trade"):
+        return "d:" + typ
+    return None
+
+
+def parse(msg: Any) -> list[BookMsg | TradeMsg] | None:
+    """Records of one JSON-decoded message; None for tickers, errors and the rest."""
+    if not isinstance(msg, dict):
+        return None
+    key = _key(str(msg.get("ty", "")), str(msg.get("type", "")))
+    if key is None:
+        return None
+    return [_record(msgspec.convert(msg, _types[key], strict=False))]
+
+
+def decode(raw: bytes | str) -> list[BookMsg | TradeMsg] | None:
+    """Records of one raw (binary) frame (same result as ``parse(json.loads(raw))``)."""
+    head = _head_dec.decode(raw)
+    key = _key(head.ty, head.type)
+    if key is None:
+        return None
+    return [_record(_decs[key].decode(raw))]

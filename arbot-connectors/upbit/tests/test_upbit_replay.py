@@ -1,0 +1,91 @@
+"""Upbit: full-book replacement on the real SIMPLE-format captures, DEFAULT samples, markets."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from arbot.events import BookUpdate, TradeTick
+from arbot.sources.replay import iter_capture
+from arbot.testing import shared_data
+from arbot_upbit import UpbitReplayDecoder
+from arbot_upbit.markets import parse_market_all
+from arbot_upbit.messages import BookMsg, TradeMsg, decode, parse
+from arbot_upbit.symbols import UpbitSymbols
+from arbot_upbit.sync import Verdict, epoch_seconds, replace_verdict
+
+CAPTURES = ["ws/upbit/cf_upbit_trade_orderbook_2021-04-17.ndjson",
+            "ws/upbit/cf_upbit_trade_orderbook_2021-04-05.ndjson.gz"]
+
+
+def _msgs(rel: str) -> list[tuple[float, Any]]:
+    return [(ts, p) for ts, k, p, _ in iter_capture(shared_data(rel)) if k == "in"]
+
+
+@pytest.mark.parametrize("rel", CAPTURES)
+def test_upbit_every_orderbook_replaces_the_book(rel: str) -> None:
+    dec = UpbitReplayDecoder()
+    n_books = 0
+    for ts, msg in _msgs(rel):
+        for ev in dec.feed(msg, ts):
+            if isinstance(ev, BookUpdate):
+                n_books += 1
+                assert ev.snapshot
+                book = dec.books[ev.symbol]
+                assert not book.is_crossed
+                # the book is exactly the message: nothing survives from the previous one
+                assert len(book.bids) == len(ev.bids) and len(book.asks) == len(ev.asks)
+                assert book.best_bid == max(p for p, _ in ev.bids)
+            else:
+                assert isinstance(ev, TradeTick) and ev.price > 0
+    c = dec.counters
+    assert c["book_snapshots"] == n_books > 100
+    assert c["stale"] == 0 and c["crossed"] == 0 and c["ignored"] == 0
+    assert any(s.endswith("/KRW") for s in dec.books)
+    assert all(len(b.bids) <= 15 and len(b.asks) <= 15 for b in dec.books.values())
+
+
+def test_upbit_older_message_is_stale() -> None:
+    msgs = [m for _, m in _msgs(CAPTURES[0]) if m.get("ty") == "orderbook"]
+    dec = UpbitReplayDecoder()
+    dec.feed(msgs[1], 1.0)
+    old = copy.deepcopy(msgs[1])
+    old["tms"] -= 1000
+    assert dec.feed(old, 2.0) == []
+    assert dec.counters["stale"] == 1
+    assert replace_verdict(10.0, 10.0) is Verdict.REPLACE
+    assert replace_verdict(10.0, 9.0) is Verdict.STALE
+
+
+def test_upbit_default_format_samples() -> None:
+    with shared_data("ws/format_samples/tardis_upbit_default_format_samples.ndjson").open() as fh:
+        lines = fh.read().splitlines()
+    recs = [r for line in lines for r in parse(json.loads(line)) or []]
+    for line in lines:
+        assert parse(json.loads(line)) == decode(line.encode())
+    books = [r for r in recs if isinstance(r, BookMsg)]
+    trades = [r for r in recs if isinstance(r, TradeMsg)]
+    assert books and trades
+    dot = next(b for b in books if b.symbol == "KRW-DOT")
+    assert all(p > 0 for p, _ in dot.asks)  # the ask_price 0 unit is skipped
+    etc = next(b for b in books if b.symbol == "USDT-ETC")
+    assert etc.ts == pytest.approx(1691530805.062)  # µs timestamp normalised
+    assert epoch_seconds("1751273822895123") == pytest.approx(1751273822.895123)
+
+
+def test_upbit_bytes_and_dict_paths_agree() -> None:
+    for _, m in _msgs(CAPTURES[0]):
+        assert parse(m) == decode(json.dumps(m).encode())
+
+
+def test_upbit_symbols_and_markets() -> None:
+    body = json.loads(shared_data("rest/upbit/upbit_market_all_2021-04-17.json").read_text())
+    syms = UpbitSymbols.from_market_all(body)
+    assert len(syms) == len(body)
+    assert syms.to_unified("KRW-BTC") == "BTC/KRW" and syms.to_venue("ETH/BTC") == "BTC-ETH"
+    assert {"KRW", "BTC", "USDT"} <= syms.quotes()
+    markets = {m.symbol: m for m in parse_market_all(body)}
+    assert markets["BTC/KRW"].taker_fee == 0.0005 and markets["BTC/KRW"].min_notional == 5000
+    assert markets["ETH/BTC"].taker_fee == 0.0025
