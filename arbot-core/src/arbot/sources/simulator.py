@@ -56,6 +56,9 @@ class SimulatorSettings(ComponentSettings):
     fx_per_usd: dict[str, float] = Field(
         default_factory=lambda: {"KRW": 1_390.0}, description="fiat quote currencies: units per USD"
     )
+    venue_symbols: dict[str, list[str]] = Field(
+        default_factory=dict, description="symbols listed on a venue (default: every symbol)"
+    )
     venue_premium_pct: dict[str, float] = Field(
         default_factory=dict, description="persistent premium of a venue's quotes (e.g. upbit = 2.5)"
     )
@@ -100,7 +103,7 @@ class MarketSimulator(Source):
         out = []
         for v in self._venues:
             fee = VENUE_TAKER_FEES.get(v, self.settings.default_taker_fee)
-            for sym in self._symbols:
+            for sym in self._listed(v):
                 base, quote = split_symbol(sym)
                 tick = self._tick(sym)
                 out.append(
@@ -118,6 +121,11 @@ class MarketSimulator(Source):
                     )
                 )
         return out
+
+    def _listed(self, venue: str) -> list[str]:
+        """Symbols simulated on ``venue``."""
+        listed = self.settings.venue_symbols.get(venue)
+        return [s for s in self._symbols if listed is None or s in listed]
 
     def _start_price(self, asset: str) -> float:
         """Starting USD price of ``asset``."""
@@ -169,12 +177,14 @@ class MarketSimulator(Source):
         quote_usd: dict[str, npt.NDArray[np.float64]] = {}
         for sym in self._symbols:
             base, quote = split_symbol(sym)
+            base_fiat = self._fiat(base)
+            base_usd = usd_path[base] if base_fiat is None else np.full(n_grid, 1.0 / base_fiat)
             fiat = self._fiat(quote)
             if fiat is not None:
-                self._latent[sym] = usd_path[base] * fiat
+                self._latent[sym] = base_usd * fiat
                 quote_usd[sym] = np.full(n_grid, 1.0 / fiat)
             else:
-                self._latent[sym] = usd_path[base] / usd_path[quote]
+                self._latent[sym] = base_usd / usd_path[quote]
                 quote_usd[sym] = usd_path[quote]
         nv = len(self._venues)
         self._lag = rng.uniform(0.0, s.max_lag_ms / 1000.0, nv)
@@ -195,7 +205,12 @@ class MarketSimulator(Source):
         interval = s.update_interval_ms / 1000.0
         times = []
         ids = []
-        streams = [(vi, si) for vi in range(nv) for si in range(len(self._symbols))]
+        streams = [
+            (vi, si)
+            for vi in range(nv)
+            for si, sym in enumerate(self._symbols)
+            if sym in self._listed(self._venues[vi])
+        ]
         for k, _ in enumerate(streams):
             n = int(self.duration / interval)
             t = self.start + rng.uniform(0, interval) + np.arange(n) * interval
