@@ -129,7 +129,7 @@ class WeightLimiter(RateLimitPolicy):
             for t, c in self._events:
                 freed += c
                 if freed >= excess - 1e-12:
-                    at = max(now, t + self.window)
+                    at = max(now, t + self.window + 1e-9)  # strictly out of the window
                     break
             if self._events and at < self._events[-1][0]:
                 at = self._events[-1][0]

@@ -157,6 +157,11 @@ class WsSession:
         return self._url() if callable(self._url) else self._url
 
     @property
+    def closing(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._closing
+
+    @property
     def connected(self) -> bool:
         """True while a connection is open."""
         return self._ws is not None
@@ -271,7 +276,7 @@ class WsSession:
                             self.on_close(self)
                         except Exception:
                             log.exception("%s: on_close failed", self.name)
-            if self._closing:
+            if self.closing:
                 break
             if not immediate:
                 await asyncio.sleep(self.backoff.delay(attempt, self._rng))

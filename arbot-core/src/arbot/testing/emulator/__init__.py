@@ -1,0 +1,31 @@
+"""A kit to write venue emulators, and the connector conformance suite.
+
+* :class:`EmulatorServer` — a real WebSocket + HTTP server on 127.0.0.1 (random free ports) to
+  subclass with one venue's public protocol, with fault injection (dropped connections,
+  sequence gaps, bad checksums, garbage frames, stalls, slow-consumer kicks, HTTP failures);
+* :class:`ScriptedBook` — a seeded random walk of an order book that drives an emulator;
+* :class:`Recording` — an NDJSON capture loaded to drive an emulator instead;
+* :class:`ConnectorConformance` — the tests every connector passes against its emulator
+  (subclass it in your package's tests).
+"""
+
+from arbot.testing.emulator.conformance import (
+    ConformanceSession,
+    ConnectorConformance,
+    books_equal,
+    make_context,
+)
+from arbot.testing.emulator.scripted import ScriptedBook
+from arbot.testing.emulator.server import EmulatorClient, EmulatorServer, EmulatorStats, Recording
+
+__all__ = [
+    "ConformanceSession",
+    "ConnectorConformance",
+    "EmulatorClient",
+    "EmulatorServer",
+    "EmulatorStats",
+    "Recording",
+    "ScriptedBook",
+    "books_equal",
+    "make_context",
+]
