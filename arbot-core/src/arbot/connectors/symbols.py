@@ -1,0 +1,79 @@
+"""Venue symbol <-> unified ``BASE/QUOTE`` mapping, shared by every connector."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+__all__ = ["SymbolMap", "split_on"]
+
+
+def split_on(separator: str) -> Callable[[str], str]:
+    """A guesser for ids like ``BTC-USDT`` / ``BTC_USDT``: ``"BTC/USDT"``; ids without the
+    separator are returned unchanged."""
+
+    def guess(venue_symbol: str) -> str:
+        base, sep, quote = venue_symbol.partition(separator)
+        return f"{base}/{quote}" if sep and quote else venue_symbol
+
+    return guess
+
+
+def _dashed(unified: str) -> str:
+    return unified.replace("/", "-")
+
+
+class SymbolMap:
+    """A two-way map between a venue's market ids and unified symbols.
+
+    Built from the venue's market metadata; ids the metadata did not list are converted by
+    ``guess`` (and remembered), unified symbols it did not list by ``to_venue_format``.
+    """
+
+    __slots__ = ("_format", "_guess", "_to_unified", "_to_venue")
+
+    def __init__(
+        self,
+        pairs: Iterable[tuple[str, str]] = (),
+        *,
+        guess: Callable[[str], str] | None = None,
+        to_venue_format: Callable[[str], str] | None = None,
+    ) -> None:
+        self._guess = guess or split_on("-")
+        self._format = to_venue_format or _dashed
+        self._to_unified: dict[str, str] = {}
+        self._to_venue: dict[str, str] = {}
+        for venue_symbol, unified in pairs:
+            self.add(venue_symbol, unified)
+
+    def add(self, venue_symbol: str, unified: str) -> None:
+        """Register one market."""
+        self._to_unified[venue_symbol] = unified
+        self._to_venue[unified] = venue_symbol
+
+    def update(self, other: SymbolMap) -> None:
+        """Add every market of ``other``."""
+        self._to_unified.update(other._to_unified)
+        self._to_venue.update(other._to_venue)
+
+    def to_unified(self, venue_symbol: str) -> str:
+        """Unified symbol of a venue id."""
+        unified = self._to_unified.get(venue_symbol)
+        if unified is None:
+            unified = self._guess(venue_symbol)
+            self.add(venue_symbol, unified)
+        return unified
+
+    def to_venue(self, unified: str) -> str:
+        """Venue id of a unified symbol."""
+        venue_symbol = self._to_venue.get(unified)
+        return venue_symbol if venue_symbol is not None else self._format(unified)
+
+    def __contains__(self, venue_symbol: object) -> bool:
+        return venue_symbol in self._to_unified
+
+    def __len__(self) -> int:
+        return len(self._to_unified)
+
+    def unified_symbols(self) -> list[str]:
+        """Every unified symbol known."""
+        return sorted(self._to_venue)
