@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from arbot.plugins import PluginHost
     from arbot.portfolio import Portfolio
     from arbot.stats import Counters
+    from arbot.testing.emulator import EmulatorServer
 
 __all__ = [
     "BotContext",
@@ -302,6 +303,20 @@ class Connector(Component):
     @abstractmethod
     async def close(self) -> None:
         """Close every connection."""
+
+    def stats(self) -> dict[str, int]:
+        """Counters: reconnects, resyncs, gaps, checksum failures, garbage frames..."""
+        return {}
+
+    @classmethod
+    def emulator(cls, symbols: Sequence[str], seed: int = 0) -> EmulatorServer:
+        """A local emulator of this venue (not started) quoting ``symbols``, for offline runs."""
+        raise ArbotError(f"connector {cls.name!r} ships no venue emulator")
+
+    @classmethod
+    def emulated_settings(cls, emulator: EmulatorServer) -> dict[str, Any]:
+        """Settings (as a dict) that point this connector at a started ``emulator``."""
+        raise ArbotError(f"connector {cls.name!r} ships no venue emulator")
 
     @classmethod
     def replay_decoder(cls) -> ReplayDecoder:

@@ -255,6 +255,9 @@ class BotConfig(_Strict):
     rebalancer: RebalancerConfig = Field(default_factory=RebalancerConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    connectors: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="connector settings by venue (URLs, timeouts, fees)"
+    )
     output_dir: str = Field("runs", description="where embedded sinks write, relative to the file")
 
     #: The file this configuration came from (None when built in code).

@@ -94,7 +94,9 @@ class Engine:
             sink.emit(ev)
         if type(ev) is BookUpdate:
             book = self.market.book(ev.venue, ev.symbol)
-            if ev.snapshot:
+            if ev.applied:
+                pass  # a live connector's book sync already applied it and owns the health state
+            elif ev.snapshot:
                 book.apply_snapshot(ev.bids, ev.asks, ts, ev.exchange_ts)
                 self.market.set_health(ev.venue, ev.symbol, BookHealth.LIVE)
             else:

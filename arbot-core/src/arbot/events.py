@@ -58,7 +58,9 @@ class BookUpdate:
 
     ``bids``/``asks`` hold (price, quantity) levels; a quantity of 0 in a delta removes the
     level. ``ts`` is the local receive time on the engine clock, ``exchange_ts`` the venue's
-    own time when it sends one.
+    own time when it sends one. ``applied`` is True when a live connector has already applied
+    the change to the book in the bot's market state (and set its health): the engine then only
+    tells the detectors, so a message is applied once.
     """
 
     ts: float
@@ -68,6 +70,7 @@ class BookUpdate:
     asks: Levels
     snapshot: bool = False
     exchange_ts: float | None = None
+    applied: bool = False
 
 
 @attrs.define(slots=True, frozen=True)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import msgspec
@@ -17,6 +17,7 @@ from arbot.connectors.rest import RestClient, RestError
 from arbot.connectors.ws import Backoff, Heartbeat, WsSession
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo
+from arbot.testing.emulator import EmulatorServer
 from pydantic import Field
 
 from arbot_binance.decode import VENUE, BinanceBookHandler, BinanceReplayDecoder, DepthSnapshot
@@ -277,6 +278,18 @@ class BinanceConnector(Connector):
         self._fetching.clear()
         self._aux.clear()
         await self.rest.close()
+
+    @classmethod
+    def emulator(cls, symbols: Sequence[str], seed: int = 0) -> EmulatorServer:
+        """A Binance spot emulator quoting ``symbols`` (scripted random walks)."""
+        from arbot_binance.emulator import BinanceEmulator
+
+        return BinanceEmulator(symbols, seed=seed)
+
+    @classmethod
+    def emulated_settings(cls, emulator: EmulatorServer) -> dict[str, Any]:
+        """Settings pointing at a started emulator."""
+        return {"rest_url": emulator.http_url, "ws_url": emulator.ws_url}
 
     @classmethod
     def replay_decoder(cls) -> ReplayDecoder:

@@ -275,7 +275,8 @@ class BookSync:
 
     ``request_snapshot(symbol)`` is called whenever a symbol needs a (new) snapshot: the
     connector fetches one over REST, or resubscribes for venues that send snapshots on the
-    stream, and passes it to :meth:`on_snapshot`. ``emit`` receives every book event.
+    stream, and passes it to :meth:`on_snapshot`. ``emit`` receives every book event, marked
+    ``applied=True``: the change is already in ``market``'s book.
     """
 
     def __init__(
@@ -384,7 +385,7 @@ class BookSync:
             if s.state != BookHealth.LIVE:
                 self._set_state(symbol, s, BookHealth.LIVE)
             if self.emit is not None:
-                self.emit(BookUpdate(ts, self.venue, symbol, bids, asks, False, exchange_ts))
+                self.emit(BookUpdate(ts, self.venue, symbol, bids, asks, False, exchange_ts, True))
             return True
         if verdict is Verdict.STALE:
             self.stats.stale_deltas += 1
@@ -471,14 +472,14 @@ class BookSync:
         if s.state != BookHealth.LIVE:
             self._set_state(symbol, s, BookHealth.LIVE)
         if self.emit is not None:
-            self.emit(BookUpdate(ts, self.venue, symbol, bids, asks, True, exchange_ts))
+            self.emit(BookUpdate(ts, self.venue, symbol, bids, asks, True, exchange_ts, True))
 
     def _emit_snapshot(self, symbol: str, book: OrderBook, ts: float, ets: float | None) -> None:
         if self.emit is not None:
             depth = self.emit_depth
             self.emit(
                 BookUpdate(
-                    ts, self.venue, symbol, book.bids.levels(depth), book.asks.levels(depth), True, ets
+                    ts, self.venue, symbol, book.bids.levels(depth), book.asks.levels(depth), True, ets, True
                 )
             )
 
