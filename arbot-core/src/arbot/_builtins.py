@@ -11,6 +11,7 @@ from arbot.hookspecs import hookimpl
 from arbot.risk.rules import BUILTIN_RULES
 from arbot.sinks.parquet_recorder import ParquetRecorder
 from arbot.sinks.sqlite_journal import SqliteJournal
+from arbot.sources.live import LiveSource
 from arbot.sources.replay import ReplaySource
 from arbot.sources.simulator import MarketSimulator
 
@@ -35,5 +36,5 @@ def arbot_register_sinks() -> Sequence[type[Sink]]:
 
 @hookimpl
 def arbot_register_sources() -> Sequence[type[Source]]:
-    """The simulator and the replay source."""
-    return [MarketSimulator, ReplaySource]
+    """The simulator, the replay source and the live source."""
+    return [MarketSimulator, ReplaySource, LiveSource]

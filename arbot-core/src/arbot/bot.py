@@ -209,4 +209,5 @@ class Bot:
             "mark_to_market_start_usd": mtm_start,
             "mark_to_market_end_usd": pf.value_usd(),
             "counters": self.ctx.counters.as_dict(),
+            "source": self.source.stats(),
         }

@@ -113,6 +113,10 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f"{money(summary['mark_to_market_start_usd'])} / {money(summary['mark_to_market_end_usd'])}",
     )
     console.print(t)
+    for venue, stats in summary.get("source", {}).items():
+        if isinstance(stats, dict):
+            shown = ", ".join(f"{k}={v}" for k, v in sorted(stats.items()) if v)
+            console.print(f"connector {venue}: {shown}", highlight=False)
     for name, stats in summary.get("sinks", {}).items():
         console.print(f"sink {name}: " + ", ".join(f"{k}={v}" for k, v in stats.items()), highlight=False)
 
@@ -200,6 +204,61 @@ def run(config: Path, duration: float | None, output_dir: Path | None) -> None:
         _fail(exc)
         return
     _print_summary(summary)
+
+
+@main.command()
+@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--duration", type=float, default=None, help="stop after this many seconds")
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="write the recording here instead of the config's output_dir",
+)
+def record(config: Path, duration: float | None, output_dir: Path | None) -> None:
+    """Record CONFIG's market data (books and trades) to Parquet until Ctrl-C or --duration.
+
+    No detector or executor runs. A backtest replays the recording with
+    [source] name = "replay", settings.path = ["<output_dir>/market"].
+    """
+    try:
+        cfg = load_config(config)
+        if output_dir is not None:
+            cfg.output_dir = str(output_dir.resolve())
+        cfg.detector = {}
+        cfg.executor.name = "none"
+        cfg.risk.rules = []
+        if "parquet_recorder" not in cfg.sinks.enabled:
+            cfg.sinks.enabled = ["parquet_recorder"]
+        bot = Bot(cfg, mode="paper")
+    except ArbotError as exc:
+        _fail(exc)
+        return
+
+    async def go() -> dict[str, Any]:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        return await bot.arun(stop, duration)
+
+    try:
+        summary = asyncio.run(go())
+    except ArbotError as exc:
+        _fail(exc)
+        return
+    recorder = next(s for s in bot.sinks if s.name == "parquet_recorder")
+    stats = summary["sinks"]["parquet_recorder"]
+    console.print(
+        f"recorded {stats.get('written', 0):,} events from {summary['events']:,} received "
+        f"to {getattr(recorder, 'dir', '')}",
+        highlight=False,
+    )
+    for venue, s in summary.get("source", {}).items():
+        if isinstance(s, dict):
+            console.print(
+                f"connector {venue}: " + ", ".join(f"{k}={v}" for k, v in sorted(s.items()) if v),
+                highlight=False,
+            )
 
 
 if __name__ == "__main__":

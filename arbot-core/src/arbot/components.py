@@ -197,8 +197,10 @@ class Sink(Component):
     """
 
     kind: ClassVar[str] = "sink"
-    #: True if the sink wants every book update and trade (recorders); False: only results.
+    #: True if the sink wants every book update and trade (recorders).
     wants_market_data: ClassVar[bool] = False
+    #: True if the sink wants results: signals, execution reports, balances, daily rows.
+    wants_results: ClassVar[bool] = True
 
     @abstractmethod
     def emit(self, event: Any) -> None:
@@ -245,6 +247,10 @@ class Source(Component):
     def size_hint(self) -> int | None:
         """Number of events if known (for progress bars)."""
         return None
+
+    def stats(self) -> dict[str, Any]:
+        """Counters of the source (a live source: each connector's)."""
+        return {}
 
 
 class ReplayDecoder(ABC):

@@ -53,7 +53,7 @@ class Engine:
         self.risk_rules = list(risk_rules)
         self.executor = executor
         self.sinks = list(sinks)
-        self.result_sinks = list(self.sinks)
+        self.result_sinks = [s for s in self.sinks if s.wants_results]
         self.market_sinks = [s for s in self.sinks if s.wants_market_data]
         self.performance = PerformanceTracker(ctx.mode, ctx.config.portfolio.snapshot_interval_s)
         self._all_symbol_detectors = [d for d in self.detectors if d.symbols() is None]

@@ -101,6 +101,7 @@ class ParquetRecorder(BatchingSink):
     name: ClassVar[str] = "parquet_recorder"
     Settings: ClassVar[type[ComponentSettings]] = ParquetRecorderSettings
     wants_market_data: ClassVar[bool] = True
+    wants_results: ClassVar[bool] = False
 
     def __init__(self, settings: Any, ctx: BotContext) -> None:
         super().__init__(settings, ctx)

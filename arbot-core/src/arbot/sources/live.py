@@ -1,0 +1,117 @@
+"""The live source: the configured venues' connectors, streaming on the wall clock.
+
+For every venue in ``[exchanges] enabled`` it builds the connector registered under that name
+(settings from ``[connectors.<venue>]``), loads market metadata, connects and subscribes to
+books and trades of the symbols listed there. With ``emulate = true`` each venue's own
+emulator is started on loopback first and the connector is pointed at it: the same bot runs
+offline. Book events arrive already applied to the bot's books by the connector's book sync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import Field
+
+from arbot.components import BotContext, Connector, MarketEvent, Source
+from arbot.config import ComponentSettings, validate_settings
+from arbot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from arbot.testing.emulator import EmulatorServer
+
+__all__ = ["LiveSource", "LiveSourceSettings"]
+
+
+class LiveSourceSettings(ComponentSettings):
+    """Settings of the live source (``[source.settings]``)."""
+
+    emulate: bool = Field(False, description="run every venue against its local emulator")
+    emulator_seed: int = 0
+    depth: int = Field(20, ge=1, description="book depth to subscribe to where the venue asks")
+    trades: bool = True
+    venue_symbols: dict[str, list[str]] = Field(
+        default_factory=dict, description="symbols per venue (default: the configured symbols)"
+    )
+
+
+class LiveSource(Source):
+    """Market data from live connectors (or their emulators), for paper and live runs."""
+
+    name: ClassVar[str] = "live"
+    Settings: ClassVar[type[ComponentSettings]] = LiveSourceSettings
+
+    def __init__(self, settings: Any, ctx: BotContext) -> None:
+        super().__init__(settings, ctx)
+        if ctx.host is None:
+            raise ConfigError("the live source needs the plugin registry to find connectors")
+        self._classes: dict[str, type[Connector]] = {}
+        for venue in ctx.config.exchanges.enabled:
+            cls = ctx.host.resolve("connector", venue)
+            assert issubclass(cls, Connector)
+            self._classes[venue] = cls
+        self.connectors: dict[str, Connector] = {}
+        self.emulators: dict[str, EmulatorServer] = {}
+        self.queue_high_water = 0
+
+    def symbols_for(self, venue: str) -> list[str]:
+        """Symbols subscribed on ``venue``."""
+        return list(self.settings.venue_symbols.get(venue, self.ctx.config.symbols))
+
+    def events(self) -> Iterator[MarketEvent]:
+        """Not available: live data runs on the wall clock."""
+        raise ConfigError(
+            "source 'live' streams in real time: use `arbot run` (paper or live), or `arbot record` "
+            "to write Parquet that a backtest replays with source 'replay'"
+        )
+
+    async def _open(self, queue: asyncio.Queue[MarketEvent]) -> None:
+        cfg = self.ctx.config
+        for i, (venue, cls) in enumerate(self._classes.items()):
+            symbols = self.symbols_for(venue)
+            raw = dict(cfg.connectors.get(venue, {}))
+            if self.settings.emulate:
+                emulator = cls.emulator(symbols, seed=self.settings.emulator_seed + i)
+                await emulator.start()
+                self.emulators[venue] = emulator
+                raw.update(cls.emulated_settings(emulator))
+            settings = validate_settings(cls.Settings, raw, f"connectors.{venue}", cfg.source_file)
+            conn = cls(settings, self.ctx, queue.put_nowait)
+            self.connectors[venue] = conn
+            for info in await conn.load_markets():
+                self.ctx.market.add_market(info)
+            await conn.connect()
+            await conn.subscribe_orderbook(symbols, self.settings.depth)
+            if self.settings.trades:
+                await conn.subscribe_trades(symbols)
+
+    async def aclose(self) -> None:
+        """Close every connector, then stop the emulators."""
+        for conn in self.connectors.values():
+            try:
+                await conn.close()
+            except Exception as exc:  # closing must not hide the other closes
+                self.ctx.counters[f"connector_close_errors:{conn.name}"] += 1
+                self.ctx.counters[f"last_close_error:{type(exc).__name__}"] += 1
+        for emulator in self.emulators.values():
+            await emulator.stop()
+
+    async def aevents(self) -> AsyncIterator[MarketEvent]:
+        """Events from every connector, in arrival order."""
+        queue: asyncio.Queue[MarketEvent] = asyncio.Queue()
+        try:
+            await self._open(queue)
+            while True:
+                ev = await queue.get()
+                size = queue.qsize()
+                if size > self.queue_high_water:
+                    self.queue_high_water = size
+                yield ev
+        finally:
+            await self.aclose()
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Each connector's counters."""
+        return {venue: conn.stats() for venue, conn in self.connectors.items()}
