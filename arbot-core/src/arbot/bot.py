@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from arbot.clock import Clock, VirtualClock, WallClock
-from arbot.components import BotContext, Component, Detector, Executor, RiskRule, Sink, Source
+from arbot.components import (
+    BotContext,
+    Component,
+    Detector,
+    Executor,
+    MarketEvent,
+    RiskRule,
+    Sink,
+    Source,
+)
 from arbot.config import BotConfig, load_config, validate_settings
 from arbot.engine import Engine
 from arbot.market import MarketState
@@ -130,13 +139,18 @@ class Bot:
         self.summary["sinks"] = {s.name: s.stats() for s in self.sinks}
         return self.summary
 
-    def run_backtest(self, on_progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-        """Run the source to its end on the virtual clock; returns the summary."""
+    def run_backtest(
+        self,
+        on_progress: Callable[[int], None] | None = None,
+        events: Iterable[MarketEvent] | None = None,
+    ) -> dict[str, Any]:
+        """Run the source to its end on the virtual clock (or ``events`` instead of the
+        source's, e.g. book updates a script built from bars); returns the summary."""
         self._start()
         t0 = time.perf_counter()
         self.engine.on_progress = on_progress
         try:
-            self.engine.run(self.source.events())
+            self.engine.run(self.source.events() if events is None else events)
         finally:
             wall = time.perf_counter() - t0
         return self._stop(wall)
