@@ -11,7 +11,7 @@ nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHONS = ["3.11", "3.12", "3.13"]
-BENCH_PEERS = ["ccxt", "sortedcontainers", "statsmodels", "orjson"]
+BENCH_PEERS = ["ccxt", "sortedcontainers", "statsmodels", "orjson", "nautilus_trader"]
 
 
 def packages() -> list[str]:

@@ -169,14 +169,16 @@ class Engine:
 
     def _snapshot(self, ts: float) -> None:
         pf = self.ctx.portfolio
+        interval = self._snapshot_interval
         if not pf.fully_priced():
-            return  # no snapshot until every held asset has a price
+            # no snapshot until every held asset has a price; look again a second later
+            self._next_snapshot = ts + min(1.0, interval)
+            return
         self.performance.sample_equity(ts, pf.value_usd())
         if self.result_sinks:
             for snap in pf.snapshot(ts):
                 for sink in self.result_sinks:
                     sink.emit(snap)
-        interval = self._snapshot_interval
         self._next_snapshot = (math.floor(ts / interval) + 1.0) * interval
 
     # -- drivers --------------------------------------------------------------------------
