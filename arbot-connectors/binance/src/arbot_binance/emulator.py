@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import msgspec
 from aiohttp import web
 from arbot.book import OrderBook
+from arbot.errors import ArbotError
 from arbot.testing.emulator import EmulatorClient, EmulatorServer, Recording, ScriptedBook
 
 __all__ = ["BinanceEmulator", "emulator_settings"]
@@ -76,7 +77,7 @@ class BinanceEmulator(EmulatorServer):
     def true_book(self, symbol: str) -> OrderBook:
         """The scripted book of ``symbol``."""
         if self.recording is not None:
-            raise NotImplementedError("a recording-driven emulator has no scripted book")
+            raise ArbotError("a recording-driven emulator has no scripted book")
         return self.books[self._venue[symbol]].book
 
     # -- REST --------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ event with the whole book when a book becomes live, then one delta event per app
 from __future__ import annotations
 
 import enum
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -53,7 +54,7 @@ class Verdict(enum.Enum):
     GAP = "gap"  # something is missing: resynchronise
 
 
-class SequenceRule:
+class SequenceRule(ABC):
     """How a venue's deltas chain to a snapshot and to each other.
 
     A delta carries ``first`` and ``last`` ids (equal for venues with a single sequence number)
@@ -64,13 +65,13 @@ class SequenceRule:
     #: Short name for logs and stats.
     name = "rule"
 
+    @abstractmethod
     def first(self, local: int, first: int, last: int, prev: int | None) -> Verdict:
         """Verdict on the first delta after a snapshot of id ``local``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def next(self, local: int, first: int, last: int, prev: int | None) -> Verdict:
         """Verdict on a delta after a delta whose ``last`` was ``local``."""
-        raise NotImplementedError
 
     def snapshot_too_old(self, snapshot_id: int, first_buffered: int, prev: int | None) -> bool:
         """True when a snapshot predates the oldest buffered delta (fetch another one)."""

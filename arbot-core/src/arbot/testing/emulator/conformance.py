@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import ClassVar
 
@@ -135,7 +136,7 @@ class ConformanceSession:
             self.emulator.resume()
 
 
-class ConnectorConformance:
+class ConnectorConformance(ABC):
     """Reusable connector tests (see the module docstring)."""
 
     #: Unified symbols the tests subscribe to (the emulator must trade them).
@@ -149,14 +150,14 @@ class ConnectorConformance:
 
     # -- to implement ------------------------------------------------------------------------
 
+    @abstractmethod
     def make_emulator(self) -> EmulatorServer:
         """A new (not started) emulator of the venue."""
-        raise NotImplementedError
 
+    @abstractmethod
     def make_connector(self, emulator: EmulatorServer, ctx: BotContext,
                        on_event: Callable[[MarketEvent], None]) -> Connector:
         """A new connector pointed at the started ``emulator``."""
-        raise NotImplementedError
 
     # -- harness -----------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from aiohttp import web
 from websockets.asyncio.server import Server, ServerConnection, serve
 
 from arbot.book import OrderBook
+from arbot.errors import ArbotError
 from arbot.sources.replay import iter_capture
 
 __all__ = ["EmulatorClient", "EmulatorServer", "EmulatorStats", "Recording"]
@@ -133,8 +134,8 @@ class EmulatorServer:
         """One round of market changes."""
 
     def true_book(self, symbol: str) -> OrderBook:
-        """The emulator's book of a unified symbol."""
-        raise NotImplementedError
+        """The emulator's book of a unified symbol (emulators driven by a script override this)."""
+        raise ArbotError(f"{type(self).__name__} keeps no book of its own to compare against")
 
     def symbols(self) -> list[str]:
         """Unified symbols the emulator trades."""
