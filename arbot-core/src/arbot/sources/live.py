@@ -1,10 +1,12 @@
 """The live source: the configured venues' connectors, streaming on the wall clock.
 
-For every venue in ``[exchanges] enabled`` it builds the connector registered under that name
-(settings from ``[connectors.<venue>]``), loads market metadata, connects and subscribes to
-books and trades of the symbols listed there. With ``emulate = true`` each venue's own
-emulator is started on loopback first and the connector is pointed at it: the same bot runs
-offline. Book events arrive already applied to the bot's books by the connector's book sync.
+For every venue in ``[exchanges] enabled`` it builds the connector registered under that name,
+or the one ``[connectors.<venue>] connector`` names (``connector = "ccxt"`` with
+``exchange_id = "kraken"`` runs Kraken through ccxt), with the rest of ``[connectors.<venue>]``
+as its settings; loads market metadata, connects and subscribes to books and trades. With
+``emulate = true`` each venue's own emulator is started on loopback first and the connector is
+pointed at it: the same bot runs offline. Book events arrive already applied to the bot's books
+by the connector's book sync.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ class LiveSource(Source):
             raise ConfigError("the live source needs the plugin registry to find connectors")
         self._classes: dict[str, type[Connector]] = {}
         for venue in ctx.config.exchanges.enabled:
-            cls = ctx.host.resolve("connector", venue)
+            name = ctx.config.connectors.get(venue, {}).get("connector", venue)
+            cls = ctx.host.resolve("connector", name)
             assert issubclass(cls, Connector)
             self._classes[venue] = cls
         self.connectors: dict[str, Connector] = {}
@@ -72,6 +75,9 @@ class LiveSource(Source):
         for i, (venue, cls) in enumerate(self._classes.items()):
             symbols = self.symbols_for(venue)
             raw = dict(cfg.connectors.get(venue, {}))
+            raw.pop("connector", None)
+            if "venue" in cls.Settings.model_fields:
+                raw.setdefault("venue", venue)  # one generic connector class, several venues
             if self.settings.emulate:
                 emulator = cls.emulator(symbols, seed=self.settings.emulator_seed + i)
                 await emulator.start()

@@ -77,7 +77,7 @@ class ConformanceSession:
     @property
     def venue(self) -> str:
         """The connector's venue name."""
-        return self.connector.name
+        return str(getattr(self.connector, "venue", self.connector.name))
 
     def stats(self) -> dict[str, int]:
         """The connector's counters."""
