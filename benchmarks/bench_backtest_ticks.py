@@ -61,19 +61,23 @@ class CountPlugin:
 
 
 def run_arbot(ticks: list[tuple[int, float, float, float, float]]) -> float:
-    cfg = config_from_dict({
-        "output_dir": tempfile.mkdtemp(prefix="arbot-bench-"),
-        "system": {"execution_mode": "backtest"},
-        "exchanges": {"enabled": ["binance"]},
-        "symbols": ["BTC/USDT"],
-        "detector": {"count_ticks": {"enabled": True}},
-        "risk": {"rules": []},
-        "executor": {"name": "none"},
-        "sinks": {"enabled": []},
-    })
+    cfg = config_from_dict(
+        {
+            "output_dir": tempfile.mkdtemp(prefix="arbot-bench-"),
+            "system": {"execution_mode": "backtest"},
+            "exchanges": {"enabled": ["binance"]},
+            "symbols": ["BTC/USDT"],
+            "detector": {"count_ticks": {"enabled": True}},
+            "risk": {"rules": []},
+            "executor": {"name": "none"},
+            "sinks": {"enabled": []},
+        }
+    )
     bot = Bot(cfg, plugins=[CountPlugin()], mode="backtest")
-    events = [BookUpdate(ns / 1e9, "binance", "BTC/USDT", ((b, bq),), ((a, aq),), True, ns / 1e9)
-              for ns, b, bq, a, aq in ticks]
+    events = [
+        BookUpdate(ns / 1e9, "binance", "BTC/USDT", ((b, bq),), ((a, aq),), True, ns / 1e9)
+        for ns, b, bq, a, aq in ticks
+    ]
     CountTicks.seen = 0
     t0 = time.perf_counter()
     bot.engine.run(events)
@@ -106,15 +110,29 @@ def run_nautilus(ticks: list[tuple[int, float, float, float, float]]) -> float |
         def on_quote_tick(self, tick: Any) -> None:
             Counter.count += 1
 
-    engine = BacktestEngine(config=BacktestEngineConfig(
-        trader_id=TraderId("BENCH-001"), logging=LoggingConfig(log_level="ERROR")))
-    engine.add_venue(venue=Venue("BINANCE"), oms_type=OmsType.NETTING, account_type=AccountType.CASH,
-                     base_currency=None, starting_balances=[Money(1_000_000, USDT), Money(10, BTC)])
+    engine = BacktestEngine(
+        config=BacktestEngineConfig(trader_id=TraderId("BENCH-001"), logging=LoggingConfig(log_level="ERROR"))
+    )
+    engine.add_venue(
+        venue=Venue("BINANCE"),
+        oms_type=OmsType.NETTING,
+        account_type=AccountType.CASH,
+        base_currency=None,
+        starting_balances=[Money(1_000_000, USDT), Money(10, BTC)],
+    )
     engine.add_instrument(instrument)
-    data = [QuoteTick(instrument_id=instrument.id, bid_price=instrument.make_price(b),
-                      ask_price=instrument.make_price(a), bid_size=instrument.make_qty(bq),
-                      ask_size=instrument.make_qty(aq), ts_event=ns, ts_init=ns)
-            for ns, b, bq, a, aq in ticks]
+    data = [
+        QuoteTick(
+            instrument_id=instrument.id,
+            bid_price=instrument.make_price(b),
+            ask_price=instrument.make_price(a),
+            bid_size=instrument.make_qty(bq),
+            ask_size=instrument.make_qty(aq),
+            ts_event=ns,
+            ts_init=ns,
+        )
+        for ns, b, bq, a, aq in ticks
+    ]
     engine.add_data(data)
     engine.add_strategy(Counter(config=StrategyConfig()))
     t0 = time.perf_counter()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
+from arbot.book import OrderBook
 from arbot.config import BotConfig, ComponentSettings
 from arbot.errors import ArbotError
 from arbot.events import (
@@ -176,6 +177,14 @@ class Executor(Component):
     @abstractmethod
     def due(self, now: float) -> list[ExecutionReport]:
         """Reports of executions that completed by ``now``."""
+
+    def __init__(self, settings: Any, ctx: BotContext) -> None:
+        super().__init__(settings, ctx)
+        #: Books whose updates the executor adjusts (simulated market impact), by (venue, symbol).
+        self.impacts: dict[tuple[str, str], Any] = {}
+
+    def reapply_impact(self, book: OrderBook, now: float) -> None:
+        """Adjust a freshly updated book for the executor's own recent fills (no-op by default)."""
 
     def pending(self) -> int:
         """Opportunities submitted and not yet reported."""

@@ -67,6 +67,7 @@ class Engine:
         self._origin: dict[str, Detector] = {}
         self._next_snapshot = -math.inf
         self._snapshot_interval = ctx.config.portfolio.snapshot_interval_s
+        self._impacts = executor.impacts if executor is not None else {}
         self.on_progress: Callable[[int], None] | None = None
         self.events_processed = 0
 
@@ -101,6 +102,8 @@ class Engine:
                 self.market.set_health(ev.venue, ev.symbol, BookHealth.LIVE)
             else:
                 book.apply_delta(ev.bids, ev.asks, ts, ev.exchange_ts)
+            if self._impacts and (ev.venue, ev.symbol) in self._impacts:
+                executor.reapply_impact(book, ts)  # type: ignore[union-attr]
             if book.is_crossed:
                 self.counters["crossed_books"] += 1
                 return

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from arbot.book import OrderBook
 from arbot.components import BotContext, Connector, Executor
 from arbot.config import ComponentSettings
 from arbot.errors import LiveTradingNotEnabledError
@@ -52,6 +53,9 @@ class SimulatedSettings(ComponentSettings):
     latency_ms: float = Field(50.0, ge=0)
     leg_failure_probability: float = Field(0.0, ge=0, le=1)
     slippage_tolerance_pct: float = Field(0.05, ge=0)
+    impact_decay_s: float = Field(
+        5.0, ge=0, description="liquidity a fill took stays gone, refilling linearly over this time"
+    )
     seed: int = 7
 
 
@@ -63,6 +67,11 @@ class SimulatedExecutor(Executor):
     by the balance available on its venue. With ``leg_failure_probability`` a leg is rejected
     by the (simulated) venue, which leaves the other legs' inventory open: the portfolio marks
     it to market.
+
+    Market impact: the liquidity a fill took does not come back with the next snapshot of the
+    book. It stays removed at prices up to the fill's worst price and refills linearly over
+    ``impact_decay_s`` (the engine calls :meth:`reapply_impact` after each update of an
+    impacted book), so one dislocation cannot be harvested again on every tick.
     """
 
     name: ClassVar[str] = "simulated"
@@ -76,6 +85,9 @@ class SimulatedExecutor(Executor):
         self._rng = random.Random(settings.seed)
         self._latency_s = settings.latency_ms / 1000.0
         self._tolerance = settings.slippage_tolerance_pct / 100.0
+        self._decay = settings.impact_decay_s
+        #: (venue, symbol) -> [start time, quantity taken, worst price, was a buy] per fill
+        self.impacts: dict[tuple[str, str], list[tuple[float, float, float, bool]]] = {}
 
     def submit(self, opportunity: Opportunity, now: float) -> None:
         """Queue the opportunity; it fills at ``now + latency``."""
@@ -130,6 +142,11 @@ class SimulatedExecutor(Executor):
             )
             ctx.portfolio.apply_fill(fill)
             fills.append(fill)
+            if self._decay > 0.0 and fill.filled_qty > 0.0:
+                worst = leg.price * (1.0 + self._tolerance if leg.side is Side.BUY else 1.0 - self._tolerance)
+                self.impacts.setdefault((leg.venue, leg.symbol), []).append(
+                    (ts, fill.filled_qty, worst, leg.side is Side.BUY)
+                )
         fills_t = tuple(fills)
         pnl, fees = report_pnl(ctx, fills_t)
         reason = ""
@@ -138,6 +155,22 @@ class SimulatedExecutor(Executor):
         elif any(f.status is not FillStatus.FILLED for f in fills_t):
             reason = "partial: at least one leg did not fill completely"
         return ExecutionReport(opp, fills_t, ts, pnl, fees, reason)
+
+
+    def reapply_impact(self, book: OrderBook, now: float) -> None:
+        """Remove from a freshly updated book what recent fills took, decayed linearly."""
+        key = (book.venue, book.symbol)
+        live = []
+        for t0, qty, worst, was_buy in self.impacts.get(key, ()):
+            left = 1.0 - (now - t0) / self._decay
+            if left <= 0.0:
+                continue
+            live.append((t0, qty, worst, was_buy))
+            (book.asks if was_buy else book.bids).consume(qty * left, worst)
+        if live:
+            self.impacts[key] = live
+        else:
+            self.impacts.pop(key, None)
 
 
 class BacktestExecutor(SimulatedExecutor):

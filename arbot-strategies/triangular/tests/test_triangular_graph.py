@@ -1,0 +1,93 @@
+"""The market graph: the real Binance list, and brute-force enumeration on random graphs."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import random
+
+import numpy as np
+import pytest
+from arbot.market import MarketInfo
+from arbot.testing import shared_data
+from arbot_triangular.binance import markets_from_exchange_info
+from arbot_triangular.cycles import BUY_BASE, SELL_BASE, MarketGraph
+
+
+@pytest.fixture(scope="module")
+def binance_markets() -> list[MarketInfo]:
+    path = shared_data("rest/binance/binance_spot_exchangeInfo_2021-10-12.json.gz")
+    with gzip.open(path) as fh:
+        return markets_from_exchange_info(json.load(fh))
+
+
+def test_real_binance_graph_counts(binance_markets):
+    g = MarketGraph(binance_markets)
+    assert len(binance_markets) == len(g.markets) == 1262
+    assert len(g.triangles()) == 1982
+    assert len(g.cycles) == 2 * 1982
+    through = g.cycles_through()
+    busiest = max(range(len(through)), key=lambda m: len(through[m]))
+    assert len(through[busiest]) == 2 * 256
+    assert g.markets[busiest].symbol == "BTC/USDT"
+
+
+def test_real_binance_graph_matches_adjacency_algebra(binance_markets):
+    """Independent count: triangles through edge (a, b) are (A @ A)[a, b]; total trace(A^3)/6."""
+    g = MarketGraph(binance_markets)
+    assets = sorted(g.adjacent)
+    pos = {a: i for i, a in enumerate(assets)}
+    adj = np.zeros((len(assets), len(assets)), dtype=np.int64)
+    for m in binance_markets:
+        adj[pos[m.base], pos[m.quote]] = adj[pos[m.quote], pos[m.base]] = 1
+    a2 = adj @ adj
+    assert int(np.trace(a2 @ adj)) // 6 == len(g.triangles())
+    through = g.cycles_through()
+    for i, m in enumerate(g.markets):
+        assert len(through[i]) == 2 * int(a2[pos[m.base], pos[m.quote]]), m.symbol
+
+
+def _random_markets(seed: int, n_assets: int, n_markets: int) -> list[MarketInfo]:
+    rng = random.Random(seed)
+    assets = [f"A{i}" for i in range(n_assets)]
+    pairs = rng.sample(list(itertools.combinations(assets, 2)), n_markets)
+    out = []
+    for a, b in pairs:
+        base, quote = (a, b) if rng.random() < 0.5 else (b, a)
+        out.append(MarketInfo("v", f"{base}/{quote}", base, quote))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_every_triangle_and_quadrilateral_of_a_random_graph(seed):
+    markets = _random_markets(seed, 14, 40)
+    g = MarketGraph(markets, max_length=4)
+    edges = {frozenset((m.base, m.quote)) for m in markets}
+    assets = sorted({a for m in markets for a in (m.base, m.quote)})
+    # brute force: every ordered closed walk of distinct assets, up to rotation
+    expected: set[tuple[str, ...]] = set()
+    for k in (3, 4):
+        for combo in itertools.permutations(assets, k):
+            if all(frozenset((combo[i], combo[(i + 1) % k])) in edges for i in range(k)):
+                r = combo.index(min(combo))
+                expected.add(combo[r:] + combo[:r])
+    found = set()
+    for c in g.cycles:
+        r = c.assets.index(min(c.assets))
+        found.add(c.assets[r:] + c.assets[:r])
+        # every step trades the right market in the right direction
+        for i, m in enumerate(c.markets):
+            a, b = c.assets[i], c.assets[(i + 1) % len(c.assets)]
+            info = g.markets[m]
+            assert {info.base, info.quote} == {a, b}
+            assert c.sides[i] == (SELL_BASE if info.base == a else BUY_BASE)
+    assert found == expected
+    assert len(found) == len(g.cycles)
+
+
+def test_start_asset_preference():
+    markets = [MarketInfo("v", s, *s.split("/")) for s in ("BTC/USDT", "ETH/BTC", "ETH/USDT")]
+    g = MarketGraph(markets, start_assets=["USDT"])
+    assert {c.start for c in g.cycles} == {"USDT"}
+    assert {c.assets for c in g.cycles} == {("USDT", "BTC", "ETH"), ("USDT", "ETH", "BTC")}
