@@ -7,7 +7,7 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
@@ -24,7 +24,7 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def _fail(exc: Exception) -> None:
+def _fail(exc: Exception) -> NoReturn:
     err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
     sys.exit(2)
 
@@ -44,7 +44,6 @@ def plugins(as_json: bool) -> None:
         rows = host.components()
     except ArbotError as exc:
         _fail(exc)
-        return
     if as_json:
         print(
             json.dumps(
@@ -144,7 +143,6 @@ def backtest(config: Path, json_out: Path | None, no_progress: bool, output_dir:
         bot = Bot(cfg, mode="backtest")
     except ArbotError as exc:
         _fail(exc)
-        return
     total = bot.source.size_hint()
     try:
         if no_progress:
@@ -162,13 +160,28 @@ def backtest(config: Path, json_out: Path | None, no_progress: bool, output_dir:
                 summary = bot.run_backtest(lambda n: progress.update(task, completed=n))
     except ArbotError as exc:
         _fail(exc)
-        return
     _print_summary(summary)
     journal = [s for s in bot.sinks if s.name == "sqlite_journal"]
     if journal:
         console.print(f"journal: {getattr(journal[0], 'path', '')}", highlight=False)
     if json_out is not None:
         json_out.write_text(json.dumps(summary, indent=2, default=str))
+
+
+def _run_until_stopped(bot: Bot, duration: float | None) -> dict[str, Any]:
+    """Run the bot on the wall clock until Ctrl-C / SIGTERM or ``duration``; exit 2 on an error."""
+
+    async def go() -> dict[str, Any]:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        return await bot.arun(stop, duration)
+
+    try:
+        return asyncio.run(go())
+    except ArbotError as exc:
+        _fail(exc)
 
 
 @main.command()
@@ -189,20 +202,8 @@ def run(config: Path, duration: float | None, output_dir: Path | None) -> None:
         bot = Bot(cfg, mode="paper" if mode == "backtest" else mode)
     except ArbotError as exc:
         _fail(exc)
-        return
 
-    async def go() -> dict[str, Any]:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        return await bot.arun(stop, duration)
-
-    try:
-        summary = asyncio.run(go())
-    except ArbotError as exc:
-        _fail(exc)
-        return
+    summary = _run_until_stopped(bot, duration)
     _print_summary(summary)
 
 
@@ -232,20 +233,8 @@ def record(config: Path, duration: float | None, output_dir: Path | None) -> Non
         bot = Bot(cfg, mode="paper")
     except ArbotError as exc:
         _fail(exc)
-        return
 
-    async def go() -> dict[str, Any]:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        return await bot.arun(stop, duration)
-
-    try:
-        summary = asyncio.run(go())
-    except ArbotError as exc:
-        _fail(exc)
-        return
+    summary = _run_until_stopped(bot, duration)
     recorder = next(s for s in bot.sinks if s.name == "parquet_recorder")
     stats = summary["sinks"]["parquet_recorder"]
     console.print(
