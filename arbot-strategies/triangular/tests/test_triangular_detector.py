@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 from arbot.bot import Bot
 from arbot.config import config_from_dict
 from arbot.events import BookUpdate, Side
+from arbot.market import MarketInfo
 
 
 def _bot(tmp_path, **detector):
@@ -24,6 +26,12 @@ def _bot(tmp_path, **detector):
         }
     )
     bot = Bot(cfg, mode="backtest")
+    # the simulator lists every market with min_notional = 5 quote units (5 BTC on ETH/BTC):
+    # use Binance's real minimums instead
+    for sym, minimum in (("BTC/USDT", 10.0), ("ETH/USDT", 10.0), ("ETH/BTC", 0.0001)):
+        info = bot.ctx.market.market("binance", sym)
+        assert info is not None
+        bot.ctx.market.add_market(attrs.evolve(info, min_notional=minimum))
     records = []
     bot.engine._record = records.append  # type: ignore[method-assign]
     return bot, records
@@ -101,7 +109,9 @@ def test_explicit_paths_limit_the_graph(tmp_path):
     }
 
 
-def test_simulated_backtest_executes_triangles(tmp_path):
+@pytest.mark.parametrize("dislocations", [120, 0])
+def test_simulated_backtest_executes_triangles(tmp_path, dislocations):
+    """Dislocations of one market open triangles; without them cross rates stay consistent."""
     cfg = config_from_dict(
         {
             "output_dir": str(tmp_path),
@@ -109,11 +119,90 @@ def test_simulated_backtest_executes_triangles(tmp_path):
             "exchanges": {"enabled": ["binance"]},
             "symbols": ["BTC/USDT", "ETH/USDT", "ETH/BTC"],
             "backtest": {"seed": 3, "duration_s": 600},
-            "source": {"name": "simulator", "settings": {"dislocations_per_hour": 120}},
-            "detector": {"triangular": {"enabled": True, "min_profit_pct": 0.1}},
+            "source": {"name": "simulator", "settings": {"dislocations_per_hour": dislocations}},
+            "detector": {
+                "triangular": {"enabled": True, "min_profit_pct": 0.1}
+            },
             "sinks": {"enabled": []},
         }
     )
     summary = Bot(cfg, mode="backtest").run_backtest()
-    assert summary["detected"] > 0
-    assert summary["executed"] > 0
+    if dislocations:
+        assert summary["detected"] > 0
+        assert summary["executed"] > 0
+    else:
+        assert summary["detected"] == 0
+
+
+def _feed_mispriced(e, t=1.0):
+    e.process(ev(t, "BTC/USDT", 99.9, 100.0, 1.0))
+    e.process(ev(t + 0.1, "ETH/USDT", 5.1, 5.11, 30.0))
+    e.process(ev(t + 0.2, "ETH/BTC", 0.0499, 0.05, 100.0))
+
+
+def test_a_leg_below_its_market_minimum_drops_the_cycle(tmp_path):
+    bot, records = _bot(tmp_path)
+    info = bot.ctx.market.market("binance", "ETH/BTC")
+    bot.ctx.market.add_market(attrs.evolve(info, min_notional=2.0))  # the ETH/BTC leg is ~1 BTC
+    _feed_mispriced(bot.engine)
+    assert records == []
+    bot2, records2 = _bot(tmp_path / "off", check_order_minimums=False)
+    bot2.ctx.market.add_market(attrs.evolve(info, min_notional=2.0))
+    _feed_mispriced(bot2.engine)
+    assert len(records2) == 1
+
+
+def test_venue_setting_limits_the_venues(tmp_path):
+    bot, records = _bot(tmp_path, venue="okx")
+    _feed_mispriced(bot.engine)
+    assert records == []
+    bot, records = _bot(tmp_path / "b", venue=["okx", "binance"])
+    _feed_mispriced(bot.engine)
+    assert len(records) == 1
+
+
+def test_start_assets_filter_and_rotate(tmp_path):
+    bot, records = _bot(tmp_path, start_assets=["BTC"])
+    _feed_mispriced(bot.engine)
+    state = bot.detectors[0]._state("binance")
+    assert {c.assets for c in state.cycles} == {("BTC", "ETH", "USDT"), ("BTC", "USDT", "ETH")}
+    assert len(records) == 1
+    opp = records[0].opportunity
+    assert opp.metadata["path"] == "BTC>ETH>USDT>BTC"
+    assert [leg.symbol for leg in opp.legs] == ["ETH/BTC", "ETH/USDT", "BTC/USDT"]
+    # 1 BTC at the BTC/USDT ask of 100 is the binding level, now on the last leg
+    assert opp.legs[2].side == Side.BUY and opp.legs[2].qty == pytest.approx(1.0)
+    # profit in USD is the same cycle's profit measured from BTC: it is positive and sized
+    assert opp.estimated_profit > 0 and opp.depth_usd > 0
+    bot, records = _bot(tmp_path / "sol", start_assets=["SOL"])
+    _feed_mispriced(bot.engine)
+    assert records == [] and bot.detectors[0]._state("binance").cycles == []
+
+
+def test_books_present_before_the_first_update_are_priced(tmp_path):
+    bot, records = _bot(tmp_path)
+    market = bot.ctx.market
+    for sym, bid, ask, qty in (("BTC/USDT", 99.9, 100.0, 1.0), ("ETH/USDT", 5.1, 5.11, 30.0)):
+        market.book("binance", sym).apply_snapshot([(bid, qty)], [(ask, qty)], 1.0)
+        market.set_health("binance", sym, "live")
+    bot.engine.process(ev(1.2, "ETH/BTC", 0.0499, 0.05, 100.0))
+    assert len(records) == 1
+
+
+def test_a_market_listed_later_rebuilds_the_graph(tmp_path):
+    bot, records = _bot(tmp_path)
+    e = bot.engine
+    _feed_mispriced(e)
+    assert len(records) == 1
+    market = bot.ctx.market
+    market.add_market(MarketInfo("binance", "SOL/USDT", "SOL", "USDT"))
+    market.add_market(MarketInfo("binance", "SOL/BTC", "SOL", "BTC"))
+    e.process(ev(1.5, "SOL/USDT", 10.0, 10.01, 100.0))
+    state = bot.detectors[0]._state("binance")
+    assert {frozenset(c.assets) for c in state.cycles} == {
+        frozenset({"USDT", "BTC", "ETH"}),
+        frozenset({"USDT", "BTC", "SOL"}),
+    }
+    # SOL/BTC quoted at 0.098 BTC: 1 USDT -> 0.01 BTC -> 0.102 SOL -> 1.0204 USDT
+    e.process(ev(1.6, "SOL/BTC", 0.0979, 0.098, 100.0))
+    assert any(r.opportunity.metadata["path"] == "USDT>BTC>SOL>USDT" for r in records[1:])

@@ -91,3 +91,87 @@ def test_start_asset_preference():
     g = MarketGraph(markets, start_assets=["USDT"])
     assert {c.start for c in g.cycles} == {"USDT"}
     assert {c.assets for c in g.cycles} == {("USDT", "BTC", "ETH"), ("USDT", "ETH", "BTC")}
+
+
+def _canonical(assets: tuple[str, ...]) -> tuple[str, ...]:
+    r = assets.index(min(assets))
+    return assets[r:] + assets[:r]
+
+
+def test_detector_cycles_on_the_real_binance_graph_equal_brute_force(binance_markets, tmp_path):
+    """The detector's directed cycles (and its per-market index) against every ordered triple."""
+    from arbot.bot import Bot
+    from arbot.config import config_from_dict
+
+    cfg = config_from_dict(
+        {
+            "output_dir": str(tmp_path),
+            "system": {"execution_mode": "backtest"},
+            "exchanges": {"enabled": ["binance"]},
+            "symbols": ["BTC/USDT"],
+            "detector": {"triangular": {"enabled": True}},
+            "executor": {"name": "none"},
+            "risk": {"rules": []},
+            "sinks": {"enabled": []},
+        }
+    )
+    bot = Bot(cfg, mode="backtest")
+    for m in binance_markets:
+        bot.ctx.market.add_market(m)
+    state = bot.detectors[0].build("binance")
+    assert state is not None
+    symbol_of = {frozenset((m.base, m.quote)): m.symbol for m in binance_markets}
+    assets = sorted({a for m in binance_markets for a in (m.base, m.quote)})
+    expected: set[tuple[str, ...]] = set()
+    for pair in symbol_of:
+        a, b = sorted(pair)
+        for x, y in ((a, b), (b, a)):
+            for c in assets:
+                if c not in pair and frozenset((y, c)) in symbol_of and frozenset((c, x)) in symbol_of:
+                    expected.add(_canonical((x, y, c)))
+    found = [_canonical(c.assets) for c in state.cycles]
+    assert len(found) == len(set(found))  # no cycle twice
+    assert set(found) == expected
+    assert len(expected) == 2 * 1982
+    # the per-market index: market -> every cycle whose legs trade it
+    through: dict[str, set[tuple[str, ...]]] = {m.symbol: set() for m in binance_markets}
+    for cyc in expected:
+        for i in range(3):
+            through[symbol_of[frozenset((cyc[i], cyc[(i + 1) % 3]))]].add(cyc)
+    rows = state.through[3]
+    ids = state.by_length[3][0]
+    for symbol, cycles in through.items():
+        m = state.graph.index[symbol]
+        indexed = {_canonical(state.cycles[k].assets) for k in ids[rows[m]].tolist()}
+        assert indexed == cycles, symbol
+    assert max(len(v) for v in through.values()) == 2 * 256
+    # legs: each step trades the pair's market, selling the base when it leaves the base
+    for c in state.cycles:
+        for i, m in enumerate(c.markets):
+            info = state.graph.markets[m]
+            a, b = c.assets[i], c.assets[(i + 1) % 3]
+            assert info.symbol == symbol_of[frozenset((a, b))]
+            assert c.sides[i] == (SELL_BASE if info.base == a else BUY_BASE)
+
+
+def test_binance_loader_keeps_trading_markets_and_their_filters(binance_markets):
+    with gzip.open(shared_data("rest/binance/binance_spot_exchangeInfo_2021-10-12.json.gz")) as fh:
+        raw = {s["symbol"]: s for s in json.load(fh)["symbols"]}
+    assert any(s["status"] != "TRADING" for s in raw.values())  # the capture has BREAK symbols
+    assert {m.venue_symbol for m in binance_markets} == {
+        k for k, s in raw.items() if s["status"] == "TRADING"
+    }
+    for m in binance_markets:
+        s = raw[m.venue_symbol]
+        f = {x["filterType"]: x for x in s["filters"]}
+        assert (m.base, m.quote, m.symbol) == (
+            s["baseAsset"],
+            s["quoteAsset"],
+            f"{s['baseAsset']}/{s['quoteAsset']}",
+        )
+        assert m.tick_size == float(f["PRICE_FILTER"]["tickSize"]) > 0
+        assert m.step_size == float(f["LOT_SIZE"]["stepSize"]) > 0
+        assert m.min_qty == float(f["LOT_SIZE"]["minQty"])
+        assert m.min_notional == float(f["MIN_NOTIONAL"]["minNotional"])
+    ethbtc = next(m for m in binance_markets if m.symbol == "ETH/BTC")
+    assert (ethbtc.tick_size, ethbtc.step_size, ethbtc.min_notional) == (1e-6, 1e-4, 1e-4)

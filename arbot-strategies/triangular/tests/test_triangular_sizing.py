@@ -77,33 +77,58 @@ def reference_out(books, sides, fees, x):
     return amount
 
 
-levels = st.lists(st.tuples(st.floats(0.5, 2.0), st.floats(0.1, 5.0)), min_size=1, max_size=5)
+def side_levels(mid, offsets, qtys, direction):
+    """Levels ``mid * (1 + direction * cumulative offset)``, best first, as a book side."""
+    out = []
+    gap = 0.0
+    for off, q in zip(offsets, qtys, strict=True):
+        gap += off
+        out.append((mid * (1.0 + direction * gap), q))
+    return out
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    b1=levels,
-    b2=levels,
-    b3=levels,
-    sides=st.tuples(*[st.sampled_from([SELL_BASE, BUY_BASE])] * 3),
-    fee=st.floats(0.0, 0.003),
-    min_profit=st.floats(0.0, 0.01),
-)
-def test_size_is_the_profit_maximising_size_of_a_slow_reference(b1, b2, b3, sides, fee, min_profit):
+offsets = st.lists(st.floats(1e-4, 0.01), min_size=1, max_size=5)
+qtys = st.lists(st.floats(0.1, 5.0), min_size=5, max_size=5)
+
+
+@st.composite
+def cycles(draw):
+    """Three non-crossed books whose top-of-book cycle product is near 1 (-1 % .. +3 %)."""
+    sides = draw(st.tuples(*[st.sampled_from([SELL_BASE, BUY_BASE])] * 3))
+    mids = [draw(st.floats(0.2, 5.0)), draw(st.floats(0.2, 5.0))]
+    edge = draw(st.floats(-0.01, 0.03))
+    # rate of a leg at mid: SELL gets mid, BUY gets 1 / mid; solve the third mid for the edge
+    r12 = 1.0
+    for mid, side in zip(mids, sides[:2], strict=True):
+        r12 *= mid if side == SELL_BASE else 1.0 / mid
+    r3 = (1.0 + edge) / r12
+    mids.append(r3 if sides[2] == SELL_BASE else 1.0 / r3)
     books = []
-    for lv in (b1, b2, b3):
-        bids = sorted({p: q for p, q in lv}.items(), reverse=True)
-        asks = [(p * 1.0 + 0.0, q) for p, q in bids]  # a symmetric book is enough to exercise walks
+    for mid in mids:
+        half = draw(st.floats(0.0, 5e-4))
+        bid_off = draw(offsets)
+        ask_off = draw(offsets)
+        bids = side_levels(mid * (1 - half), [0.0, *bid_off[1:]], draw(qtys)[: len(bid_off)], -1)
+        asks = side_levels(mid * (1 + half), [0.0, *ask_off[1:]], draw(qtys)[: len(ask_off)], 1)
         books.append(book("X/Y", bids, asks))
+    return books, list(sides)
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=cycles(), fee=st.floats(0.0, 0.003), min_profit=st.floats(0.0, 0.01))
+def test_size_is_the_profit_maximising_size_of_a_slow_reference(case, fee, min_profit):
+    books, sides = case
     fees = [fee] * 3
-    fill = size_cycle(books, list(sides), fees, min_profit)
+    fill = size_cycle(books, sides, fees, min_profit)
     x = fill.amount_in
     if x > 0:
         out = reference_out(books, sides, fees, x)
         assert out is not None
         assert math.isclose(out, fill.amount_out, rel_tol=1e-9)
+        assert fill.amount_out >= (1 + min_profit) * x * (1 - 1e-12)  # the whole size clears it
 
-    # no other start amount earns more above the threshold
+    # no other start amount earns more above the threshold: many candidate sizes, on a grid
+    # and just around the chosen size (the marginal unit past it must not clear the threshold)
     def objective(v):
         o = reference_out(books, sides, fees, v)
         return None if o is None else o - (1 + min_profit) * v
@@ -111,8 +136,9 @@ def test_size_is_the_profit_maximising_size_of_a_slow_reference(b1, b2, b3, side
     best = objective(x) if x > 0 else 0.0
     assert best is not None
     limit = 2.0 * max(x, 1.0) + 10.0
-    for i in range(1, 201):
-        v = limit * i / 200
+    candidates = [limit * i / 300 for i in range(1, 301)]
+    candidates += [x * (1 + d) for d in (-1e-3, -1e-6, 1e-6, 1e-3, 1e-2)]
+    for v in candidates:
         o = objective(v)
         if o is not None:
             assert o <= best + 1e-9 * max(1.0, abs(best), v)

@@ -106,6 +106,8 @@ class MarketSimulator(Source):
             for sym in self._listed(v):
                 base, quote = split_symbol(sym)
                 tick = self._tick(sym)
+                fiat = self._fiat(quote)  # 5 USD expressed in the quote currency
+                min_notional = 5.0 * fiat if fiat is not None else 5.0 / self._start_price(quote)
                 out.append(
                     MarketInfo(
                         venue=v,
@@ -115,7 +117,7 @@ class MarketSimulator(Source):
                         venue_symbol=f"{base}{quote}",
                         tick_size=tick,
                         step_size=1e-6,
-                        min_notional=5.0,
+                        min_notional=min_notional,
                         taker_fee=fee,
                         maker_fee=fee,
                     )

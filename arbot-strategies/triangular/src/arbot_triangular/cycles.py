@@ -57,7 +57,9 @@ class MarketGraph:
             self.markets.append(m)
             self.adjacent.setdefault(m.base, set()).add(m.quote)
             self.adjacent.setdefault(m.quote, set()).add(m.base)
-        self._start_rank = {a: i for i, a in enumerate(start_assets)}
+        self._start_rank: dict[str, int] = {}
+        for a in start_assets:  # the first mention ranks
+            self._start_rank.setdefault(a, len(self._start_rank))
         self.cycles: list[Cycle] = []
         self._triangles()
         if max_length == 4:

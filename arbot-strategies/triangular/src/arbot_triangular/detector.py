@@ -23,7 +23,10 @@ from pydantic import Field
 from arbot_triangular.cycles import BUY_BASE, SELL_BASE, Cycle, MarketGraph
 from arbot_triangular.sizing import size_cycle
 
-__all__ = ["TriangularDetector", "TriangularSettings", "VenueCycles"]
+__all__ = ["DEFAULT_START_ASSETS", "TriangularDetector", "TriangularSettings", "VenueCycles"]
+
+#: Assets a cycle preferably starts (and measures its profit) in, best first.
+DEFAULT_START_ASSETS = ("USDT", "USDC", "BUSD", "USD", "FDUSD", "DAI", "BTC", "ETH", "BNB")
 
 
 class TriangularSettings(ComponentSettings):
@@ -35,15 +38,23 @@ class TriangularSettings(ComponentSettings):
         description="explicit cycles as market lists, e.g. [['BTC/USDT', 'ETH/BTC', 'ETH/USDT']]; "
         "empty: every cycle of the venue's market graph",
     )
-    venues: list[str] | None = Field(None, description="default: every venue with markets")
+    venue: str | list[str] | None = Field(
+        None, description="the venue (or venues) to watch; default: every venue with markets"
+    )
     max_cycle_length: Literal[3, 4] = 3
-    start_assets: list[str] = Field(
-        default_factory=lambda: ["USDT", "USDC", "BUSD", "USD", "BTC", "ETH"],
-        description="preferred assets to start (and measure profit in)",
+    start_assets: list[str] | None = Field(
+        None,
+        description="only cycles through one of these assets, started (and measured) at the first "
+        "listed one they contain; default: every cycle, started at a USD stablecoin, BTC, ETH or BNB "
+        "when it has one",
     )
     max_notional_usd: float | None = Field(None, gt=0, description="cap on the start amount")
     min_depth_usd: float = Field(10.0, ge=0, description="smallest start amount worth reporting")
     max_latency_ms: float = Field(1_000.0, gt=0, description="maximum age of any leg's book")
+    check_order_minimums: bool = Field(
+        True,
+        description="drop a cycle when a leg is below its market's min_qty or min_notional (quote units)",
+    )
 
 
 class VenueCycles:
@@ -53,6 +64,8 @@ class VenueCycles:
         self.venue = venue
         self.graph = graph
         self.cycles = list(cycles)
+        #: listed symbols the graph leaves out (no new cycle), so they trigger no rebuild
+        self.unused: set[str] = set()
         n_markets = len(graph.markets)
         #: rates[2m] = bid * (1 - fee), rates[2m + 1] = 1 / (ask * (1 + fee)); 0 when unknown
         self.rates = np.zeros(2 * n_markets, dtype=np.float64)
@@ -102,6 +115,10 @@ class TriangularDetector(Detector):
         self._threshold = 1.0 + settings.min_profit_pct / 100.0
         self._max_age = settings.max_latency_ms / 1000.0
         self._venues: dict[str, VenueCycles | None] = {}
+        wanted = settings.venue
+        self._only: set[str] | None = (
+            None if wanted is None else {wanted} if isinstance(wanted, str) else set(wanted)
+        )
         self._symbols: set[str] | None = None
         if settings.paths:
             self._symbols = {s for path in settings.paths for s in path}
@@ -115,28 +132,64 @@ class TriangularDetector(Detector):
         """(Re)build the cycles of ``venue`` from the market metadata known now."""
         s = self.settings
         markets = self._markets_of(venue)
+        listed = {m.symbol for m in markets}
         if s.paths:
             wanted = {sym for path in s.paths for sym in path}
             markets = [m for m in markets if m.symbol in wanted]
         if not markets:
             return None
-        graph = MarketGraph(markets, max_length=s.max_cycle_length, start_assets=s.start_assets)
+        prefer = [*(s.start_assets or ()), *DEFAULT_START_ASSETS]
+        graph = MarketGraph(markets, max_length=s.max_cycle_length, start_assets=prefer)
         cycles = graph.cycles
+        if s.start_assets is not None:
+            starts = set(s.start_assets)
+            cycles = [c for c in cycles if c.start in starts]
         if s.paths:
             paths = [frozenset(p) for p in s.paths]
             cycles = [c for c in cycles if frozenset(graph.markets[m].symbol for m in c.markets) in paths]
         state = VenueCycles(venue, graph, cycles)
+        state.unused = listed - graph.index.keys()
         for i, m in enumerate(graph.markets):
             state.fees[i] = self.ctx.taker_fee(venue, m.symbol)
+            self._set_rates(state, i)  # books that already exist price their cycles at once
         return state
 
+    def _set_rates(self, state: VenueCycles, m: int) -> bool:
+        """Store market ``m``'s executable top-of-book rates; False (rates 0) when unusable."""
+        market = self.ctx.market
+        symbol = state.graph.markets[m].symbol
+        book = market.get(state.venue, symbol)
+        rates = state.rates
+        if book is None or not market.is_live(state.venue, symbol) or book.is_crossed:
+            rates[2 * m] = 0.0
+            rates[2 * m + 1] = 0.0
+            return False
+        fee = state.fees[m]
+        bid = book.best_bid
+        ask = book.best_ask
+        rates[2 * m] = bid * (1.0 - fee) if bid == bid else 0.0
+        rates[2 * m + 1] = 1.0 / (ask * (1.0 + fee)) if ask == ask else 0.0
+        return True
+
     def _state(self, venue: str) -> VenueCycles | None:
+        """The cycles of ``venue``, built on first use (None: not watched, or no markets yet)."""
         if venue not in self._venues:
-            if self.settings.venues is not None and venue not in self.settings.venues:
+            if self._only is not None and venue not in self._only:
                 self._venues[venue] = None
             else:
                 self._venues[venue] = self.build(venue)
         return self._venues[venue]
+
+    def _rebuild_for(self, venue: str, symbol: str, state: VenueCycles | None) -> VenueCycles | None:
+        """Rebuild ``venue``'s graph when ``symbol`` was listed after the last build, else None."""
+        if self._only is not None and venue not in self._only:
+            return None
+        if (venue, symbol) not in self.ctx.market.markets:
+            return None
+        if state is not None and symbol in state.unused:
+            return None  # listed then, but in no cycle (or not in the configured paths)
+        state = self._venues[venue] = self.build(venue)
+        return state
 
     def symbols(self) -> Iterable[str] | None:
         """Only the markets of the configured paths, or every symbol."""
@@ -147,23 +200,13 @@ class TriangularDetector(Detector):
     def on_book(self, venue: str, symbol: str, now: float) -> Sequence[Opportunity]:
         """Update the changed market's rates, then size every cycle through it that clears."""
         state = self._state(venue)
-        if state is None:
+        m = None if state is None else state.graph.index.get(symbol)
+        if state is None or m is None:
+            state = self._rebuild_for(venue, symbol, state)
+            if state is None or (m := state.graph.index.get(symbol)) is None:
+                return ()
+        if not self._set_rates(state, m):
             return ()
-        m = state.graph.index.get(symbol)
-        if m is None:
-            return ()
-        market = self.ctx.market
-        book = market.get(venue, symbol)
-        fee = state.fees[m]
-        rates = state.rates
-        if book is None or not market.is_live(venue, symbol) or book.is_crossed:
-            rates[2 * m] = 0.0
-            rates[2 * m + 1] = 0.0
-            return ()
-        bid = book.best_bid
-        ask = book.best_ask
-        rates[2 * m] = bid * (1.0 - fee) if bid == bid else 0.0
-        rates[2 * m + 1] = 1.0 / (ask * (1.0 + fee)) if ask == ask else 0.0
         hits = state.candidates(m, self._threshold)
         if not hits:
             return ()
@@ -194,6 +237,10 @@ class TriangularDetector(Detector):
         fill = size_cycle(books, cycle.sides, fees, self._threshold - 1.0, max_in)
         if fill.amount_in <= 0.0 or fill.amount_in * usd < self.settings.min_depth_usd:
             return None
+        if self.settings.check_order_minimums:  # every leg must be a valid order on its market
+            for i, m in enumerate(cycle.markets):
+                if not state.graph.markets[m].accepts(fill.base_qty[i], fill.worst[i]):
+                    return None
         legs = tuple(
             Leg(
                 venue,
@@ -222,5 +269,6 @@ class TriangularDetector(Detector):
                 "amount_out": fill.amount_out,
                 "levels": fill.levels,
                 "sides": ["buy" if s == BUY_BASE else "sell" for s in cycle.sides],
+                "markets": [state.graph.markets[m].symbol for m in cycle.markets],
             },
         )
