@@ -7,12 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from arbot.connectors.booksync import Verdict
 from arbot.events import BookUpdate, TradeTick
 from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
 from arbot_bitget import BitgetReplayDecoder
 from arbot_bitget.messages import BookMsg, TradeMsg, decode, parse
-from arbot_bitget.sync import Verdict, crc32_signed, seq_verdict
+from arbot_bitget.sync import BitgetSequenceRule, crc32_signed
 
 CAPTURE = "ws/bitget/cf_bitget_spot_v1_books_trade_ticker_2022-04-07.ndjson.gz"
 SYMBOLS = {"EOS/USDT", "GOG/USDT", "VVS/USDT", "AVAX/USDT", "CULT/USDT", "HOT/USDT", "SUN/USDT",
@@ -95,9 +96,12 @@ def test_bitget_v2_samples_parse() -> None:
 
 
 def test_bitget_seq_and_crc() -> None:
-    assert seq_verdict(None, 5) is Verdict.APPLY
-    assert seq_verdict(5, 6) is Verdict.APPLY
-    assert seq_verdict(6, 6) is Verdict.STALE
+    rule = BitgetSequenceRule()
+    assert rule.first(-1, 5, 5, None) is Verdict.APPLY  # after a v1 snapshot (no seq)
+    assert rule.next(5, 6, 6, None) is Verdict.APPLY
+    assert rule.next(5, 9, 9, None) is Verdict.APPLY  # seq may jump: no contiguity promised
+    assert rule.next(6, 6, 6, None) is Verdict.STALE
+    assert rule.next(6, -1, -1, None) is Verdict.APPLY  # v1 update
     assert crc32_signed("3366.1:7:3366.8:9:3366:6:3368:8") == -1881014294
 
 

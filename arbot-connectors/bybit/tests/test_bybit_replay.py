@@ -6,13 +6,14 @@ import copy
 import json
 from typing import Any
 
+from arbot.connectors.booksync import Verdict
 from arbot.events import BookUpdate, TradeTick
 from arbot.testing import shared_data
 from arbot_bybit import BybitReplayDecoder
 from arbot_bybit.markets import parse_instruments
 from arbot_bybit.messages import BookMsg, TradeMsg, decode, parse
 from arbot_bybit.symbols import BybitSymbols, guess_unified
-from arbot_bybit.sync import Verdict, is_strict, u_verdict
+from arbot_bybit.sync import BybitSequenceRule, is_strict
 
 DUMP = "ws/bybit/bybit_v5_linear_orderbook500_xrpusdt_2024-12-01T0000.ndjson"
 
@@ -51,7 +52,13 @@ def test_bybit_dropped_delta_is_a_gap_and_snapshot_resyncs() -> None:
     dec = _run(msgs[:10] + msgs[11:])
     assert dec.counters["gaps"] == 1 and not dec.is_synced("XRP/USDT")
     assert dec.counters["dropped_unsynced"] == len(msgs) - 12
-    dec.feed(msgs[0], 0.0)  # a new snapshot
+    # A snapshot older than the update that revealed the gap is refused (core BookSync asks
+    # for another one); the reply to a resubscribe is newer and resynchronises the book.
+    dec.feed(msgs[0], 0.0)
+    assert not dec.is_synced("XRP/USDT") and dec.sync.stats.snapshot_retries == 1
+    newer = copy.deepcopy(msgs[0])
+    newer["data"]["u"] = msgs[-1]["data"]["u"] + 5
+    dec.feed(newer, 0.0)
     assert dec.is_synced("XRP/USDT") and dec.counters["resyncs"] == 1
 
 
@@ -69,13 +76,15 @@ def test_bybit_u_equal_one_resets_the_book() -> None:
 
 
 def test_bybit_rules() -> None:
-    assert u_verdict(None, 5, True) is Verdict.RESET
-    assert u_verdict(5, 6, False) is Verdict.APPLY
-    assert u_verdict(5, 8, False) is Verdict.GAP
-    assert u_verdict(5, 8, False, strict=False) is Verdict.APPLY
-    assert u_verdict(5, 5, False) is Verdict.STALE
-    assert u_verdict(5, 1, False) is Verdict.RESET
-    assert is_strict("500") and is_strict("full") and not is_strict("50")
+    strict, lenient = BybitSequenceRule.for_depth("500"), BybitSequenceRule.for_depth(50)
+    assert strict.strict and not lenient.strict
+    assert strict.first(5, 6, 6, None) is Verdict.APPLY  # first delta after snapshot u=5
+    assert strict.next(5, 6, 6, None) is Verdict.APPLY
+    assert strict.next(5, 8, 8, None) is Verdict.GAP
+    assert lenient.next(5, 8, 8, None) is Verdict.APPLY
+    assert strict.next(5, 5, 5, None) is Verdict.STALE
+    assert lenient.next(5, 4, 4, None) is Verdict.STALE
+    assert is_strict("500") and is_strict("full") and is_strict(1000) and not is_strict("50")
 
 
 def test_bybit_format_samples_parse() -> None:

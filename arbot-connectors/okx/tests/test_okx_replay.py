@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from arbot.connectors.booksync import Verdict
 from arbot.events import BookUpdate, TradeTick
 from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
 from arbot_okx import OkxReplayDecoder
 from arbot_okx.messages import BookMsg, decode, parse
-from arbot_okx.sync import Verdict, checksum_string, crc32_signed, seq_verdict
+from arbot_okx.sync import OkxSequenceRule, checksum_string, crc32_signed
 
 CAPTURE = "ws/okx/cf_okx_books_trades_tickers_2022-05-13.ndjson"
 
@@ -86,15 +87,16 @@ def test_okx_dropped_update_is_detected_and_book_waits_for_snapshot() -> None:
 
 
 def test_okx_seq_rules_follow_the_documented_chain() -> None:
-    # OKX docs: (-1,10), (10,15), (15,15) heartbeat, (15,3) maintenance reset, (3,5)
-    last = None
-    for prev, seq in [(-1, 10), (10, 15), (15, 15), (15, 3), (3, 5)]:
-        v = seq_verdict(last, prev, seq)
-        assert v in (Verdict.RESET, Verdict.APPLY)
+    # OKX docs: (-1,10) snapshot, then (10,15), (15,15) heartbeat, (15,3) maintenance reset, (3,5)
+    rule = OkxSequenceRule()
+    last = 10
+    for prev, seq in [(10, 15), (15, 15), (15, 3), (3, 5)]:
+        assert rule.next(last, seq, seq, prev) is Verdict.APPLY, (prev, seq)
         last = seq
-    assert seq_verdict(5, 6, 8) is Verdict.GAP  # message (5,6) was lost
-    assert seq_verdict(5, 3, 5) is Verdict.STALE  # replayed old message
-    assert seq_verdict(None, 5, 7) is Verdict.GAP  # update before any snapshot
+    assert rule.next(5, 8, 8, 6) is Verdict.GAP  # message (5,6) was lost
+    assert rule.next(5, 5, 5, 3) is Verdict.STALE  # replayed old message
+    assert rule.first(10, 12, 12, 9) is Verdict.GAP  # first update does not follow the snapshot
+    assert rule.next(7, 0, 0, None) is Verdict.APPLY  # pre-2023 message without ids
 
 
 def test_okx_seq_gap_on_a_modern_stream() -> None:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from arbot.market import MarketInfo
+from arbot_okx.markets import number
 
 __all__ = ["DEFAULT_MAKER_FEE", "DEFAULT_TAKER_FEE", "parse_products"]
 
@@ -22,11 +23,6 @@ DEFAULT_TAKER_FEE = 0.001
 DEFAULT_MAKER_FEE = 0.001
 
 
-def _f(value: Any, default: float = 0.0) -> float:
-    try:
-        return float(value) if value not in (None, "") else default
-    except (TypeError, ValueError):
-        return default
 
 
 def _scale(value: Any) -> float:
@@ -49,10 +45,10 @@ def parse_products(body: Mapping[str, Any] | list[Any], venue: str = "bitget") -
                 venue_symbol=str(p.get("symbolName") or p["symbol"]),
                 tick_size=_scale(p.get("priceScale", p.get("pricePrecision"))),
                 step_size=_scale(p.get("quantityScale", p.get("quantityPrecision"))),
-                min_qty=_f(p.get("minTradeAmount")),
-                min_notional=_f(p.get("minTradeUSDT")),
-                taker_fee=_f(p.get("takerFeeRate"), DEFAULT_TAKER_FEE),
-                maker_fee=_f(p.get("makerFeeRate"), DEFAULT_MAKER_FEE),
+                min_qty=number(p.get("minTradeAmount")),
+                min_notional=number(p.get("minTradeUSDT")),
+                taker_fee=number(p.get("takerFeeRate"), DEFAULT_TAKER_FEE),
+                maker_fee=number(p.get("makerFeeRate"), DEFAULT_MAKER_FEE),
                 active=p.get("status", "online") == "online",
             )
         )

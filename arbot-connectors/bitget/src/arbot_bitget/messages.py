@@ -2,8 +2,11 @@
 
 :func:`parse` takes a JSON-decoded message (the capture replay), :func:`decode` raw frame
 bytes (live). Book levels keep their original strings (``raw_bids``/``raw_asks``) because the
-CRC32 checksum is computed over them. v1 trades are arrays ``[ts, price, size, side]``, v2
-trades objects ``{ts, price, size, side, tradeId}``; both are handled.
+CRC32 checksum is computed over them. The records are OKX's
+(:class:`arbot_okx.messages.BookMsg` with ``prev_seq`` None,
+:class:`~arbot_okx.messages.TradeMsg`): same shape, same handler. v1 trades are arrays
+``[ts, price, size, side]``, v2 trades objects ``{ts, price, size, side, tradeId}``; both
+are handled.
 """
 
 from __future__ import annotations
@@ -12,38 +15,15 @@ from typing import Any
 
 import msgspec
 from arbot.events import Side
+from arbot_okx.messages import BookMsg, TradeMsg, event_of  # same shapes as OKX's
 
-__all__ = ["BOOK_CHANNELS", "FULL_BOOK_CHANNELS", "BookMsg", "TradeMsg", "decode", "parse"]
+__all__ = [
+    "BOOK_CHANNELS", "FULL_BOOK_CHANNELS", "BookMsg", "TradeMsg", "decode", "event_of", "parse",
+]
 
 BOOK_CHANNELS = frozenset({"books"})
 FULL_BOOK_CHANNELS = frozenset({"books1", "books5", "books15"})
 _TRADE_CHANNELS = frozenset({"trade"})
-
-
-class BookMsg(msgspec.Struct, gc=False):
-    """One normalized book push: ``checksum`` as sent (signed), ``seq`` (v2 only), ``ts`` s."""
-
-    symbol: str
-    is_snapshot: bool
-    bids: list[tuple[float, float]]
-    asks: list[tuple[float, float]]
-    raw_bids: list[tuple[str, str]]
-    raw_asks: list[tuple[str, str]]
-    seq: int | None
-    checksum: int | None
-    ts: float | None
-    channel: str = "books"
-
-
-class TradeMsg(msgspec.Struct, gc=False):
-    """One public trade; ``side`` is the taker side."""
-
-    symbol: str
-    price: float
-    size: float
-    side: Side
-    ts: float | None
-    trade_id: str
 
 
 class _Arg(msgspec.Struct):
@@ -94,7 +74,7 @@ def _book_records(push: _BooksPush) -> list[BookMsg | TradeMsg]:
                 push.arg.instId, snapshot,
                 [(float(p), float(q)) for p, q in raw_bids],
                 [(float(p), float(q)) for p, q in raw_asks],
-                raw_bids, raw_asks, d.seq, d.checksum, _ms(d.ts), channel,
+                raw_bids, raw_asks, None, d.seq, d.checksum, _ms(d.ts), channel,
             )
         )
     return out

@@ -1,12 +1,14 @@
-"""ArBot Bybit (v5) connector package: the I/O-free protocol layer.
+"""ArBot's Bybit v5 spot connector (``bybit``).
 
-Modules: :mod:`~arbot_bybit.symbols`, :mod:`~arbot_bybit.markets`,
-:mod:`~arbot_bybit.messages` (typed ``orderbook.*``/``publicTrade.*`` decoding),
-:mod:`~arbot_bybit.sync` (``u`` continuity, ``u == 1`` reset) and :mod:`~arbot_bybit.replay`.
+Modules: :mod:`~arbot_bybit.symbols` (core ``SymbolMap`` with Bybit ids),
+:mod:`~arbot_bybit.markets` (instruments-info -> ``MarketInfo``), :mod:`~arbot_bybit.messages`
+(typed ``orderbook.*``/``publicTrade.*`` decoding), :mod:`~arbot_bybit.sync` (the ``u`` rule for
+core ``BookSync``), :mod:`~arbot_bybit.handler` (shared by live and replay),
+:mod:`~arbot_bybit.replay`, :mod:`~arbot_bybit.connector` and :mod:`~arbot_bybit.emulator`.
 """
 
+from arbot_bybit.connector import BybitConnector, BybitSettings
+from arbot_bybit.handler import VENUE
 from arbot_bybit.replay import BybitReplayDecoder
 
-VENUE = "bybit"
-
-__all__ = ["VENUE", "BybitReplayDecoder"]
+__all__ = ["VENUE", "BybitConnector", "BybitReplayDecoder", "BybitSettings"]

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from arbot.market import MarketInfo
+from arbot_okx.markets import number
 
 from arbot_bybit.symbols import _instrument_list
 
@@ -24,11 +25,6 @@ __all__ = ["DEFAULT_FEES", "parse_instruments"]
 DEFAULT_FEES = {"spot": (0.001, 0.001), "linear": (0.00055, 0.0002), "inverse": (0.00055, 0.0002)}
 
 
-def _f(value: Any) -> float:
-    try:
-        return float(value) if value not in (None, "") else 0.0
-    except (TypeError, ValueError):
-        return 0.0
 
 
 def parse_instruments(
@@ -48,10 +44,10 @@ def parse_instruments(
                 base=str(p["baseCoin"]),
                 quote=str(p["quoteCoin"]),
                 venue_symbol=str(p["symbol"]),
-                tick_size=_f(p.get("priceFilter", {}).get("tickSize")),
-                step_size=_f(lot.get("qtyStep") or lot.get("basePrecision")),
-                min_qty=_f(lot.get("minOrderQty")),
-                min_notional=_f(lot.get("minOrderAmt") or lot.get("minNotionalValue")),
+                tick_size=number(p.get("priceFilter", {}).get("tickSize")),
+                step_size=number(lot.get("qtyStep") or lot.get("basePrecision")),
+                min_qty=number(lot.get("minOrderQty")),
+                min_notional=number(lot.get("minOrderAmt") or lot.get("minNotionalValue")),
                 taker_fee=taker,
                 maker_fee=maker,
                 active=p.get("status", "Trading") == "Trading",

@@ -10,8 +10,9 @@ from typing import Any
 
 import msgspec
 from arbot.events import Side
+from arbot_okx.messages import TradeMsg  # the family's trade record (same fields)
 
-__all__ = ["BookMsg", "TradeMsg", "decode", "parse"]
+__all__ = ["BookMsg", "TradeMsg", "control_of", "decode", "parse"]
 
 
 class BookMsg(msgspec.Struct, gc=False):
@@ -25,17 +26,6 @@ class BookMsg(msgspec.Struct, gc=False):
     seq: int | None
     depth: str
     ts: float | None
-
-
-class TradeMsg(msgspec.Struct, gc=False):
-    """One public trade; ``side`` is the taker side."""
-
-    symbol: str
-    price: float
-    size: float
-    side: Side
-    ts: float | None
-    trade_id: str
 
 
 class _BookData(msgspec.Struct):
@@ -71,9 +61,16 @@ class _Head(msgspec.Struct):
     topic: str = ""
 
 
+class _Control(msgspec.Struct):
+    op: str | None = None
+    success: bool | None = None
+    ret_msg: str = ""
+
+
 _head_dec = msgspec.json.Decoder(_Head)
 _book_dec = msgspec.json.Decoder(_BookPush, strict=False)
 _trade_dec = msgspec.json.Decoder(_TradePush, strict=False)
+_control_dec = msgspec.json.Decoder(_Control)
 
 
 def _book(p: _BookPush) -> list[BookMsg | TradeMsg]:
@@ -113,3 +110,14 @@ def decode(raw: bytes | str) -> list[BookMsg | TradeMsg] | None:
     if topic.startswith("publicTrade."):
         return _trades(_trade_dec.decode(raw))
     return None
+
+
+def control_of(raw: bytes | str) -> tuple[str, bool] | None:
+    """``(op, success)`` of a control reply (subscribe ack, ``pong``...); None for a frame
+    that is not one. The spot pong is ``{"success":true,"ret_msg":"pong","op":"ping"}``, the
+    private one ``{"op":"pong",...}``: both give ``("pong", True)``."""
+    c = _control_dec.decode(raw)
+    if c.op is None:
+        return None
+    op = "pong" if c.op == "pong" or c.ret_msg == "pong" else c.op
+    return op, c.success is not False

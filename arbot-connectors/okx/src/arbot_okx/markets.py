@@ -15,17 +15,19 @@ from arbot.market import MarketInfo
 
 from arbot_okx.symbols import unified_from_instrument
 
-__all__ = ["DEFAULT_MAKER_FEE", "DEFAULT_TAKER_FEE", "parse_instruments"]
+__all__ = ["DEFAULT_MAKER_FEE", "DEFAULT_TAKER_FEE", "number", "parse_instruments"]
 
 DEFAULT_TAKER_FEE = 0.001
 DEFAULT_MAKER_FEE = 0.0008
 
 
-def _f(value: Any) -> float:
+def number(value: Any, default: float = 0.0) -> float:
+    """A metadata field as a float (``default`` when missing, empty or not a number); used by
+    the Bybit and Bitget metadata parsers too."""
     try:
-        return float(value) if value not in (None, "") else 0.0
+        return float(value) if value not in (None, "") else default
     except (TypeError, ValueError):
-        return 0.0
+        return default
 
 
 def parse_instruments(
@@ -52,9 +54,9 @@ def parse_instruments(
                 base=base,
                 quote=quote,
                 venue_symbol=str(inst["instId"]),
-                tick_size=_f(inst.get("tickSz")),
-                step_size=_f(inst.get("lotSz")),
-                min_qty=_f(inst.get("minSz")),
+                tick_size=number(inst.get("tickSz")),
+                step_size=number(inst.get("lotSz")),
+                min_qty=number(inst.get("minSz")),
                 min_notional=0.0,
                 taker_fee=taker_fee,
                 maker_fee=maker_fee,

@@ -20,6 +20,7 @@ __all__ = [
     "BookMsg",
     "TradeMsg",
     "decode",
+    "event_of",
     "parse",
 ]
 
@@ -167,3 +168,12 @@ def decode(raw: bytes | str) -> list[BookMsg | TradeMsg] | None:
     if channel in _TRADE_CHANNELS:
         return list(_trade_records(_trades_dec.decode(raw)))
     return None
+
+
+def event_of(raw: bytes | str) -> str | None:
+    """The ``event`` of a control frame (``subscribe``, ``unsubscribe``, ``error``...), ``""``
+    for a push with an ``arg`` but no event, None for a frame that has neither (not OKX)."""
+    head = _head_dec.decode(raw)
+    if head.event is not None:
+        return head.event
+    return "" if head.arg is not None else None

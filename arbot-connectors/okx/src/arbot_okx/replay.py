@@ -1,17 +1,19 @@
-"""Replay decoder for OKX captures: books with seqId + checksum checks, and trades."""
+"""Replay decoder for OKX captures: the live connector's handler over recorded messages."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from arbot.book import OrderBook
 from arbot.components import MarketEvent, ReplayDecoder
-from arbot.events import BookUpdate, TradeTick
+from arbot.connectors.booksync import BookSync
+from arbot.connectors.symbols import SymbolMap
+from arbot.market import MarketState
 
-from arbot_okx.messages import BookMsg, TradeMsg, parse
+from arbot_okx import messages
+from arbot_okx.handler import VENUE, OkxBookHandler
 from arbot_okx.symbols import OkxSymbols
-from arbot_okx.sync import ChecksumBook, Verdict, checksum_applies, seq_verdict
 
 __all__ = ["COUNTER_KEYS", "OkxReplayDecoder"]
 
@@ -21,47 +23,66 @@ COUNTER_KEYS = (
 )
 
 
-class _State:
-    __slots__ = ("cbook", "last_seq", "needs_resync", "synced")
-
-    def __init__(self, book: OrderBook) -> None:
-        self.cbook = ChecksumBook(book)
-        self.last_seq: int | None = None
-        self.synced = False
-        self.needs_resync = False
-
-
 class OkxReplayDecoder(ReplayDecoder):
-    """Turns OKX v5 pushes into events, keeping one checked book per instrument.
+    """Turns OKX v5 pushes into events with :class:`~arbot_okx.handler.OkxBookHandler`.
 
-    A gap or a checksum mismatch drops the book to "needs resync": its updates are discarded
-    until the next snapshot (live, the connector resubscribes to get one). ``counters`` counts
-    what happened; ``books`` holds the books by unified symbol.
+    A gap or a checksum mismatch drops the book to "resyncing": its updates are discarded until
+    the next snapshot (live, the connector resubscribes to get one). ``counters`` counts what
+    happened; ``books`` holds the books by unified symbol.
     """
 
-    venue = "okx"
+    venue = VENUE
+    #: The handler class, called as ``handler_class(market, emit, None, symbols=..,
+    #: **options)`` (the Bitget and Bybit decoders subclass this class with their own).
+    handler_class: ClassVar[Callable[..., Any]] = OkxBookHandler
 
-    def __init__(self, symbols: OkxSymbols | None = None, *, verify_checksum: bool = True) -> None:
-        self.symbols = symbols if symbols is not None else OkxSymbols()
-        self.verify_checksum = verify_checksum
-        self.books: dict[str, OrderBook] = {}
-        self._states: dict[str, _State] = {}
-        self.counters: dict[str, int] = dict.fromkeys(COUNTER_KEYS, 0)
+    def __init__(self, symbols: SymbolMap | None = None, **options: Any) -> None:
+        """``options`` go to the handler (OKX, Bitget: ``verify_checksum``)."""
+        self.market = MarketState()
+        self._out: list[MarketEvent] = []
+        self.handler = self.handler_class(self.market, self._out.append, None, symbols=symbols,
+                                          **options)
+        self.messages = 0
+        self.ignored = 0
+
+    @property
+    def symbols(self) -> SymbolMap:
+        """The venue id <-> unified symbol map."""
+        symbols: SymbolMap = self.handler.symbols
+        return symbols
+
+    @staticmethod
+    def parse(msg: Any) -> list[Any] | None:
+        """Records of one JSON-decoded message (None: not book or trade data)."""
+        return messages.parse(msg)
+
+    @property
+    def sync(self) -> BookSync:
+        """The book synchroniser."""
+        sync: BookSync = self.handler.sync
+        return sync
+
+    @property
+    def books(self) -> dict[str, OrderBook]:
+        """Books by unified symbol."""
+        return {s: self.sync.book(s) for s in self.sync.symbols()}
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """What happened so far (keys: :data:`COUNTER_KEYS`)."""
+        h, st = self.handler, self.sync.stats
+        return {
+            "messages": self.messages, "ignored": self.ignored,
+            "book_snapshots": h.book_snapshots, "book_updates": h.book_updates,
+            "trades": h.trades, "checksum_ok": h.checksum.ok,
+            "checksum_failures": st.checksum_failures, "gaps": st.gaps,
+            "stale": st.stale_deltas, "resyncs": st.resyncs,
+            "dropped_unsynced": h.dropped_unsynced, "crossed": h.crossed,
+        }
 
     def is_synced(self, symbol: str) -> bool:
         """True when the book of unified ``symbol`` is synchronised."""
-        inst = self.symbols.to_venue(symbol)
-        st = self._states.get(inst)
-        return st is not None and st.synced
-
-    def _state(self, inst_id: str) -> _State:
-        st = self._states.get(inst_id)
-        if st is None:
-            unified = self.symbols.to_unified(inst_id)
-            book = OrderBook(self.venue, unified)
-            self.books[unified] = book
-            st = self._states[inst_id] = _State(book)
-        return st
+        return self.sync.is_live(symbol)
 
     def snapshot(self, url: str, body: Any, ts: float) -> list[MarketEvent]:
         """An instruments response extends the symbol map; OKX books need no REST snapshot."""
@@ -71,79 +92,12 @@ class OkxReplayDecoder(ReplayDecoder):
 
     def feed(self, msg: Any, ts: float) -> list[MarketEvent]:
         """Events of one JSON-decoded push."""
-        self.counters["messages"] += 1
-        records = parse(msg)
+        self.messages += 1
+        records = self.parse(msg)
         if records is None:
-            self.counters["ignored"] += 1
+            self.ignored += 1
             return []
-        return self.on_records(records, ts)
-
-    def on_records(self, records: list[BookMsg | TradeMsg], ts: float) -> list[MarketEvent]:
-        """Events of already decoded records (shared by replay and the live path)."""
-        out: list[MarketEvent] = []
-        for rec in records:
-            if type(rec) is TradeMsg:
-                self.counters["trades"] += 1
-                out.append(
-                    TradeTick(ts, self.venue, self.symbols.to_unified(rec.symbol), rec.price,
-                              rec.size, rec.side, rec.ts)
-                )
-            else:
-                assert isinstance(rec, BookMsg)
-                ev = self._on_book(rec, ts)
-                if ev is not None:
-                    out.append(ev)
+        self.handler.records(records, ts)
+        out = list(self._out)
+        self._out.clear()
         return out
-
-    def _checked(self, st: _State, rec: BookMsg) -> bool:
-        if not self.verify_checksum or not checksum_applies(rec.checksum, rec.seq):
-            return True
-        if st.cbook.checksum() == rec.checksum:
-            self.counters["checksum_ok"] += 1
-            return True
-        self.counters["checksum_failures"] += 1
-        self._lose(st)
-        return False
-
-    def _lose(self, st: _State) -> None:
-        st.synced = False
-        st.needs_resync = True
-        st.last_seq = None
-        st.cbook.clear()
-
-    def _on_book(self, rec: BookMsg, ts: float) -> BookUpdate | None:
-        st = self._state(rec.symbol)
-        book = st.cbook.book
-        if rec.is_snapshot or rec.prev_seq == -1:
-            self.counters["book_snapshots"] += 1
-            if st.needs_resync:
-                self.counters["resyncs"] += 1
-            st.cbook.apply_snapshot(rec.bids, rec.asks, rec.raw_bids, rec.raw_asks, ts, rec.ts)
-            st.last_seq = rec.seq
-            st.synced = True
-            st.needs_resync = False
-            if not self._checked(st, rec):
-                return None
-            if book.is_crossed:
-                self.counters["crossed"] += 1
-            return BookUpdate(ts, self.venue, book.symbol, rec.bids, rec.asks, True, rec.ts)
-        self.counters["book_updates"] += 1
-        if not st.synced:
-            self.counters["dropped_unsynced"] += 1
-            return None
-        verdict = seq_verdict(st.last_seq, rec.prev_seq, rec.seq)
-        if verdict is Verdict.STALE:
-            self.counters["stale"] += 1
-            return None
-        if verdict is Verdict.GAP:
-            self.counters["gaps"] += 1
-            self._lose(st)
-            return None
-        st.cbook.apply_delta(rec.bids, rec.asks, rec.raw_bids, rec.raw_asks, ts, rec.ts)
-        if rec.seq is not None:
-            st.last_seq = rec.seq
-        if not self._checked(st, rec):
-            return None
-        if book.is_crossed:
-            self.counters["crossed"] += 1
-        return BookUpdate(ts, self.venue, book.symbol, rec.bids, rec.asks, False, rec.ts)

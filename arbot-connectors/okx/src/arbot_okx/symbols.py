@@ -9,12 +9,29 @@ derivatives); ids it does not know are mapped by :func:`guess_unified`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-__all__ = ["OkxSymbols", "guess_unified", "unified_from_instrument"]
+from arbot.connectors.symbols import SymbolMap
+
+__all__ = ["OkxSymbols", "guess_unified", "okx_format", "quote_suffix_guesser", "unified_from_instrument"]
 
 _STABLE_SETTLE = frozenset({"USDT", "USDC"})
+
+
+def quote_suffix_guesser(quotes: Iterable[str]) -> Callable[[str], str]:
+    """A guesser for ids without separator (Bybit, Bitget): ``BTCUSDT`` -> ``BTC/USDT`` by the
+    longest known quote suffix; a ``_SPBL``-like suffix is dropped first."""
+    by_length = sorted(quotes, key=len, reverse=True)
+
+    def guess(venue_symbol: str) -> str:
+        name = venue_symbol.split("_", 1)[0].upper()
+        for q in by_length:
+            if name.endswith(q) and len(name) > len(q):
+                return f"{name[: -len(q)]}/{q}"
+        return name
+
+    return guess
 
 
 def guess_unified(inst_id: str) -> str:
@@ -50,57 +67,30 @@ def unified_from_instrument(inst: Mapping[str, Any]) -> str:
     return guess_unified(inst_id)
 
 
-class OkxSymbols:
-    """Bidirectional ``instId`` <-> unified symbol map."""
+def okx_format(unified: str) -> str:
+    """``instId`` of a unified symbol from its shape: ``BTC/USDT`` -> ``BTC-USDT``,
+    ``BTC/USDT:USDT`` -> ``BTC-USDT-SWAP``, ``BTC/USD:BTC-220527`` -> ``BTC-USD-220527``."""
+    base, _, rest = unified.partition("/")
+    quote, _, settle = rest.partition(":")
+    if not settle:
+        return f"{base}-{quote}"
+    if settle in (base, quote):
+        return f"{base}-{quote}-SWAP"
+    _, _, expiry = settle.partition("-")
+    return f"{base}-{quote}-{expiry}"
 
-    __slots__ = ("_to_unified", "_to_venue")
+
+class OkxSymbols(SymbolMap):
+    """The core :class:`~arbot.connectors.symbols.SymbolMap` with OKX's conversions
+    (:func:`guess_unified`, :func:`okx_format`)."""
+
+    __slots__ = ()
 
     def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
-        self._to_unified: dict[str, str] = {}
-        self._to_venue: dict[str, str] = {}
-        for venue_symbol, unified in pairs:
-            self.add(venue_symbol, unified)
+        super().__init__(pairs, guess=guess_unified, to_venue_format=okx_format)
 
     @classmethod
     def from_instruments(cls, body: Mapping[str, Any] | list[Any]) -> OkxSymbols:
         """Build from an instruments response body (``{"code","data":[...]}``) or its data list."""
         data = body.get("data", []) if isinstance(body, Mapping) else body
         return cls((str(i["instId"]), unified_from_instrument(i)) for i in data)
-
-    def add(self, venue_symbol: str, unified: str) -> None:
-        """Register one pair."""
-        self._to_unified[venue_symbol] = unified
-        self._to_venue[unified] = venue_symbol
-
-    def update(self, other: OkxSymbols) -> None:
-        """Add every pair of ``other``."""
-        for v, u in other._to_unified.items():
-            self.add(v, u)
-
-    def to_unified(self, venue_symbol: str) -> str:
-        """Unified symbol of an ``instId`` (guessed from its shape when unknown)."""
-        u = self._to_unified.get(venue_symbol)
-        if u is None:
-            u = guess_unified(venue_symbol)
-            self.add(venue_symbol, u)
-        return u
-
-    def to_venue(self, unified: str) -> str:
-        """``instId`` of a unified symbol."""
-        v = self._to_venue.get(unified)
-        if v is not None:
-            return v
-        base, _, rest = unified.partition("/")
-        quote, _, settle = rest.partition(":")
-        if not settle:
-            return f"{base}-{quote}"
-        if settle in (base, quote):
-            return f"{base}-{quote}-SWAP"
-        _, _, expiry = settle.partition("-")
-        return f"{base}-{quote}-{expiry}"
-
-    def __contains__(self, venue_symbol: object) -> bool:
-        return venue_symbol in self._to_unified
-
-    def __len__(self) -> int:
-        return len(self._to_unified)

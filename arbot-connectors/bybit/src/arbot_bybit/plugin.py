@@ -1,0 +1,16 @@
+"""Entry point of arbot-bybit: registers the Bybit connector."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from arbot import hookimpl
+from arbot.components import Connector
+
+from arbot_bybit.connector import BybitConnector
+
+
+@hookimpl
+def arbot_register_connectors() -> Sequence[type[Connector]]:
+    """The ``bybit`` connector."""
+    return [BybitConnector]
