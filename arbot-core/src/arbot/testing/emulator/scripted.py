@@ -41,6 +41,11 @@ class ScriptedBook:
         self.qty_decimals = qty_decimals
         self.max_changes = max_changes
         self.rng = random.Random(seed)
+        self.dislocation_probability = 0.0
+        self.dislocation_pct = (0.3, 1.0)
+        self.dislocation_steps = (20, 100)
+        self._dislocation_left = 0
+        self._dislocation_shift = 0
         self.book = OrderBook(venue, symbol)
         self._bids: dict[int, str] = {}  # tick index -> quantity text
         self._asks: dict[int, str] = {}
@@ -86,6 +91,46 @@ class ScriptedBook:
 
     # -- evolution ---------------------------------------------------------------------------
 
+    def configure_dislocations(
+        self,
+        probability: float,
+        pct: tuple[float, float] = (0.3, 1.0),
+        steps: tuple[int, int] = (20, 100),
+    ) -> None:
+        """Now and then (``probability`` per step) shift the whole book by ``pct`` percent for
+        ``steps`` steps, then back: the venue's quotes dislocate from the others' and open a
+        real cross-venue arbitrage (for offline paper runs; off by default)."""
+        self.dislocation_probability = probability
+        self.dislocation_pct = pct
+        self.dislocation_steps = steps
+
+    def _shift(self, shift: int) -> tuple[dict[int, str], dict[int, str]]:
+        """Move every level by ``shift`` ticks; returns the changes of both sides."""
+        changes: list[dict[int, str]] = []
+        for side in (self._bids, self._asks):
+            ch = {i: self._zero() for i in side}
+            moved = {i + shift: q for i, q in side.items()}
+            ch.update(moved)
+            side.clear()
+            side.update(moved)
+            changes.append(ch)
+        return changes[0], changes[1]
+
+    def _dislocation_step(self) -> tuple[dict[int, str], dict[int, str]] | None:
+        rng = self.rng
+        if self._dislocation_left > 0:
+            self._dislocation_left -= 1
+            if self._dislocation_left == 0:
+                return self._shift(-self._dislocation_shift)
+            return None
+        if rng.random() >= self.dislocation_probability:
+            return None
+        pct = rng.uniform(*self.dislocation_pct) / 100.0
+        ticks = max(1, round(self.best_bid_idx() * pct))
+        self._dislocation_shift = ticks if rng.random() < 0.5 else -ticks
+        self._dislocation_left = rng.randint(*self.dislocation_steps)
+        return self._shift(self._dislocation_shift)
+
     def step(self, remove_best: bool = False) -> tuple[list[Change], list[Change]]:
         """Advance one step; returns the (bid changes, ask changes) as text levels.
 
@@ -93,6 +138,14 @@ class ScriptedBook:
         that misses this step keeps levels that no longer exist: ghosts).
         """
         rng = self.rng
+        if self.dislocation_probability > 0.0 and not remove_best:
+            shifted = self._dislocation_step()
+            if shifted is not None:
+                bid_sh, ask_sh = shifted
+                bids_t = [(self._price(i), q) for i, q in bid_sh.items()]
+                asks_t = [(self._price(i), q) for i, q in ask_sh.items()]
+                self.book.apply_delta(_parse(bids_t), _parse(asks_t), self.book.ts)
+                return bids_t, asks_t
         bid_ch: dict[int, str] = {}
         ask_ch: dict[int, str] = {}
         if remove_best:
