@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,21 @@ def test_live_source_refuses_a_backtest(tmp_path):
     bot = Bot(_cfg(tmp_path, ["binance"], system={"execution_mode": "backtest"}), mode="backtest")
     with pytest.raises(ConfigError, match="streams in real time"):
         bot.run_backtest()
+
+
+def test_offline_paper_run_against_three_emulated_venues_finds_spatial_opportunities(tmp_path):
+    """examples/paper_emulated.toml: binance, okx and bybit emulators, the spatial bot on paper."""
+    res = subprocess.run(
+        [*ARBOT, "run", "examples/paper_emulated.toml", "--duration", "8", "--output-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "paper summary" in res.stdout
+    db = sqlite3.connect(tmp_path / "journal.sqlite")
+    venues = {row[0] for row in db.execute("select distinct buy_exchange from arbitrage_signals")}
+    venues |= {row[0] for row in db.execute("select distinct sell_exchange from arbitrage_signals")}
+    assert db.execute("select count(*) from arbitrage_signals").fetchone()[0] > 0
+    assert venues <= {"binance", "okx", "bybit"} and len(venues) >= 2

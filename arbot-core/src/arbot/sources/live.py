@@ -20,6 +20,7 @@ from pydantic import Field
 from arbot.components import BotContext, Connector, MarketEvent, Source
 from arbot.config import ComponentSettings, validate_settings
 from arbot.errors import ConfigError
+from arbot.testing.emulator.scripted import ScriptedBook
 
 if TYPE_CHECKING:
     from arbot.testing.emulator import EmulatorServer
@@ -32,11 +33,25 @@ class LiveSourceSettings(ComponentSettings):
 
     emulate: bool = Field(False, description="run every venue against its local emulator")
     emulator_seed: int = 0
+    emulator_dislocation_probability: float = Field(
+        0.0, ge=0, le=1, description="per emulator step: shift a venue's whole book for a while"
+    )
+    emulator_dislocation_pct: tuple[float, float] = (0.3, 1.0)
+    emulator_dislocation_steps: tuple[int, int] = Field((50, 250), description="how long, in emulator steps")
     depth: int = Field(20, ge=1, description="book depth to subscribe to where the venue asks")
     trades: bool = True
     venue_symbols: dict[str, list[str]] = Field(
         default_factory=dict, description="symbols per venue (default: the configured symbols)"
     )
+
+
+def _scripted_books(emulator: object) -> list[ScriptedBook]:
+    """The scripted books an emulator keeps in its attributes (directly, or in a dict or list)."""
+    found: list[ScriptedBook] = []
+    for value in vars(emulator).values():
+        items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
+        found.extend(v for v in items if isinstance(v, ScriptedBook))
+    return found
 
 
 class LiveSource(Source):
@@ -80,6 +95,13 @@ class LiveSource(Source):
                 raw.setdefault("venue", venue)  # one generic connector class, several venues
             if self.settings.emulate:
                 emulator = cls.emulator(symbols, seed=self.settings.emulator_seed + i)
+                if self.settings.emulator_dislocation_probability > 0.0:
+                    for book in _scripted_books(emulator):
+                        book.configure_dislocations(
+                            self.settings.emulator_dislocation_probability,
+                            self.settings.emulator_dislocation_pct,
+                            self.settings.emulator_dislocation_steps,
+                        )
                 await emulator.start()
                 self.emulators[venue] = emulator
                 raw.update(cls.emulated_settings(emulator))
