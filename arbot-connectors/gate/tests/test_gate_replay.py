@@ -7,13 +7,17 @@ import heapq
 import json
 from typing import Any
 
+import pytest
 from arbot.events import BookUpdate, TradeTick
+from arbot.market import BookHealth
 from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
-from arbot_gate import GateReplayDecoder
+from arbot_gate import GateConnector, GateReplayDecoder
 from arbot_gate.markets import parse_currency_pairs
 from arbot_gate.messages import decode, parse
-from arbot_gate.sync import BookSync, Phase, Verdict, bridges
+from arbot_gate.symbols import symbols_from_pairs
+
+pytestmark = pytest.mark.shared_data
 
 WS = "ws/gateio/cf_gateio_spot_2021-04-22.ndjson"
 REST = "rest/gateio/cf_gateio_order_book_snapshots_2021-04-22.ndjson"
@@ -26,7 +30,8 @@ def _lines() -> list[tuple[float, str, Any, str | None]]:
 
 
 def _replay(lines: list[tuple[float, str, Any, str | None]]) -> tuple[GateReplayDecoder, list]:
-    dec = GateReplayDecoder()
+    dec = GateConnector.replay_decoder()
+    assert isinstance(dec, GateReplayDecoder)
     events = []
     for ts, kind, payload, url in lines:
         evs = dec.snapshot(url or "", payload, ts) if kind == "rest" else (
@@ -34,23 +39,32 @@ def _replay(lines: list[tuple[float, str, Any, str | None]]) -> tuple[GateReplay
         for ev in evs:
             events.append(ev)
             if isinstance(ev, BookUpdate):
-                assert not dec.books[ev.symbol].is_crossed, ev.symbol
+                assert not dec.market.book("gate", ev.symbol).is_crossed, ev.symbol
     return dec, events
 
 
+def _book_symbols(lines: list[tuple[float, str, Any, str | None]]) -> set[str]:
+    return {p["result"]["s"].replace("_", "/") for _, kind, p, _ in lines
+            if kind == "in" and p.get("channel") == "spot.order_book_update"
+            and p.get("event") == "update"}
+
+
 def test_gate_every_snapshot_bridges_without_gaps() -> None:
-    dec, events = _replay(_lines())
-    c = dec.counters
-    assert c["rest_snapshots"] == 10
-    assert c["gaps"] == 0 and c["snapshot_behind"] == 0 and c["crossed"] == 0
-    assert c["bridged"] == 8
-    for sym in dec.books:
-        expected = Phase.BRIDGING if sym in NOT_BRIDGED else Phase.LIVE
-        assert dec.phase(sym) is expected, sym
-    # not-yet-synced books produced no book event
-    assert not any(isinstance(e, BookUpdate) and e.symbol in NOT_BRIDGED for e in events)
+    lines = _lines()
+    dec, events = _replay(lines)
+    st = dec.sync.stats
+    assert st.snapshots == 10 and st.gaps == 0 and st.resyncs == 0 and st.snapshot_retries == 0
+    syms = _book_symbols(lines)
+    assert len(syms) == 10
+    for sym in syms:
+        assert dec.market.health("gate", sym) == BookHealth.LIVE, sym
+    # books of NOT_BRIDGED saw no delta after their snapshot: they hold the snapshot only
+    applied = {e.symbol for e in events if isinstance(e, BookUpdate) and not e.snapshot}
+    assert applied == syms - NOT_BRIDGED
     snaps = [e for e in events if isinstance(e, BookUpdate) and e.snapshot]
-    assert len(snaps) == 8
+    assert len(snaps) == 10
+    assert st.deltas >= sum(isinstance(e, BookUpdate) and not e.snapshot for e in events) > 100
+    assert dec.handler.updates == st.deltas + st.stale_deltas
     assert sum(isinstance(e, TradeTick) for e in events) == 9
 
 
@@ -72,26 +86,41 @@ def test_gate_dropped_update_is_a_gap() -> None:
                 break
     assert drop_at is not None
     dec, _ = _replay(lines[:drop_at] + lines[drop_at + 1 :])
-    assert dec.counters["gaps"] == 1
-    assert dec.phase("OMG/USDT") is Phase.WAITING_SNAPSHOT
-    assert dec0.counters["gaps"] == 0
+    st = dec.sync.stats
+    assert st.gaps == 1 and st.resyncs_by_symbol == {"OMG/USDT": 1}
+    assert dec.market.health("gate", "OMG/USDT") == BookHealth.RESYNCING
+    assert len(dec.market.book("gate", "OMG/USDT").asks) == 0
+    assert dec0.sync.stats.gaps == 0
 
 
 def test_gate_sync_rules() -> None:
-    assert bridges(100, 95, 101) and bridges(100, 101, 101) and not bridges(100, 102, 105)
-    s: BookSync[str] = BookSync()
-    assert s.on_delta(95, 99, "old") is Verdict.BUFFER
-    assert s.on_delta(100, 103, "bridge") is Verdict.BUFFER
-    applied = s.on_snapshot(101)
-    assert applied == [(Verdict.BRIDGE, "bridge")] and s.phase is Phase.LIVE
-    assert s.on_delta(104, 104, "x") is Verdict.APPLY
-    assert s.on_delta(103, 104, "dup") is Verdict.STALE
-    assert s.on_delta(106, 107, "lost 105") is Verdict.GAP
-    assert s.phase is Phase.WAITING_SNAPSHOT and s.counters["gaps"] == 1
-    s2: BookSync[str] = BookSync()
-    s2.on_snapshot(10)
-    assert s2.on_delta(20, 21, "late snapshot") is Verdict.GAP
-    assert s2.counters["snapshot_behind"] == 1 and s2.counters["gaps"] == 0
+    """The official procedure, on hand-made pushes: stale, bridge, continuity, gap, and a
+    snapshot older than the buffered updates (fetched again)."""
+    def upd(first: int, last: int, bid: str) -> dict[str, Any]:
+        return {"channel": "spot.order_book_update", "event": "update",
+                "result": {"s": "X_USDT", "U": first, "u": last, "b": [[bid, "1"]], "a": []}}
+
+    def snap(i: int) -> tuple[str, dict[str, Any]]:
+        return ("/api/v4/spot/order_book?currency_pair=X_USDT&with_id=true",
+                {"id": i, "bids": [["1", "5"]], "asks": [["9", "1"]]})
+
+    dec = GateReplayDecoder()
+    dec.feed(upd(95, 99, "2"), 0.0)
+    dec.feed(upd(100, 103, "3"), 0.0)
+    dec.snapshot(*snap(101), 0.0)
+    st = dec.sync.stats
+    assert st.stale_deltas == 1 and st.deltas == 1
+    book = dec.market.book("gate", "X/USDT")
+    assert book.sequence == 103 and book.bids.best() == (3.0, 1.0)
+    dec.feed(upd(104, 104, "4"), 0.0)
+    dec.feed(upd(103, 104, "5"), 0.0)  # already applied
+    assert st.deltas == 2 and st.stale_deltas == 2
+    dec.feed(upd(106, 107, "6"), 0.0)  # 105 lost
+    assert st.gaps == 1 and dec.market.health("gate", "X/USDT") == BookHealth.RESYNCING
+    dec.snapshot(*snap(90), 0.0)  # behind the buffered update 106: not used
+    assert st.snapshot_retries == 1 and st.snapshots == 1
+    dec.snapshot(*snap(106), 0.0)
+    assert dec.market.health("gate", "X/USDT") == BookHealth.LIVE and book.sequence == 107
 
 
 def test_gate_bytes_and_dict_paths_agree() -> None:
@@ -103,6 +132,8 @@ def test_gate_bytes_and_dict_paths_agree() -> None:
 def test_gate_markets_and_symbols() -> None:
     with gzip.open(shared_data("rest/gateio/gateio_currency_pairs_2021-04-22.json.gz"), "rt") as fh:
         body = json.load(fh)
+    syms = symbols_from_pairs(body)
+    assert len(syms) == len(body) and syms.to_venue("IHT/ETH") == "IHT_ETH"
     markets = {m.symbol: m for m in parse_currency_pairs(body)}
     assert len(markets) == len(body)
     iht = markets["IHT/ETH"]

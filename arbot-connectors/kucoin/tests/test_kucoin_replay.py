@@ -7,14 +7,19 @@ import heapq
 import json
 from typing import Any
 
+import pytest
+from arbot.book import OrderBook
 from arbot.events import BookUpdate, TradeTick
+from arbot.market import BookHealth
 from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
-from arbot_kucoin import KucoinReplayDecoder
+from arbot_kucoin import KucoinConnector, KucoinReplayDecoder
 from arbot_kucoin.markets import parse_symbols
 from arbot_kucoin.messages import decode, parse
-from arbot_kucoin.symbols import KucoinSymbols
-from arbot_kucoin.sync import BookSync, Phase, Verdict, entry_applies
+from arbot_kucoin.symbols import symbols_from_body
+from arbot_kucoin.sync import entry_applies
+
+pytestmark = pytest.mark.shared_data
 
 WS = "ws/kucoin/cf_kucoin_level2_ticker_match_2021-04-25.ndjson.gz"
 REST = "rest/kucoin/cf_kucoin_level2_snapshots_2021-04-25.ndjson"
@@ -26,7 +31,8 @@ def _lines() -> list[tuple[float, str, Any, str | None]]:
 
 
 def _replay(lines: list[tuple[float, str, Any, str | None]]) -> tuple[KucoinReplayDecoder, list]:
-    dec = KucoinReplayDecoder()
+    dec = KucoinConnector.replay_decoder()
+    assert isinstance(dec, KucoinReplayDecoder)
     events = []
     for ts, kind, payload, url in lines:
         evs = dec.snapshot(url or "", payload, ts) if kind == "rest" else (
@@ -34,21 +40,46 @@ def _replay(lines: list[tuple[float, str, Any, str | None]]) -> tuple[KucoinRepl
         for ev in evs:
             events.append(ev)
             if isinstance(ev, BookUpdate):
-                assert not dec.books[ev.symbol].is_crossed, ev.symbol
+                book = dec.market.book("kucoin", ev.symbol)
+                assert not book.is_crossed, ev.symbol
+                assert ev.applied
     return dec, events
 
 
+def _symbols(lines: list[tuple[float, str, Any, str | None]]) -> set[str]:
+    return {p["data"]["symbol"].replace("-", "/") for _, kind, p, _ in lines
+            if kind == "in" and p.get("subject") == "trade.l2update"}
+
+
 def test_kucoin_every_snapshot_bridges_without_gaps() -> None:
-    dec, events = _replay(_lines())
-    c = dec.counters
-    assert c["rest_snapshots"] == 9 and c["bridged"] == 9
-    assert c["gaps"] == 0 and c["snapshot_behind"] == 0 and c["crossed"] == 0
-    assert c["book_updates"] == 3853
-    assert len(dec.books) == 9 and all(dec.is_synced(s) for s in dec.books)
+    lines = _lines()
+    dec, events = _replay(lines)
+    st = dec.sync.stats
+    assert st.snapshots == 9 and st.gaps == 0 and st.resyncs == 0 and st.snapshot_retries == 0
+    assert dec.handler.updates == 3853
+    syms = _symbols(lines)
+    assert len(syms) == 9
+    assert all(dec.market.health("kucoin", s) == BookHealth.LIVE for s in syms)
     deltas = [e for e in events if isinstance(e, BookUpdate) and not e.snapshot]
-    assert len(deltas) > 3500
+    assert len(deltas) == st.deltas > 3500
+    snaps = [e for e in events if isinstance(e, BookUpdate) and e.snapshot]
+    assert len(snaps) == 9
     trades = [e for e in events if isinstance(e, TradeTick)]
     assert len(trades) == 18 and all(1.6e9 < (t.exchange_ts or 0) < 1.7e9 for t in trades)
+
+
+def test_kucoin_events_rebuild_the_synced_book() -> None:
+    dec, events = _replay(_lines())
+    for sym in _symbols(_lines()):
+        rebuilt = OrderBook("kucoin", sym)
+        for e in events:
+            if isinstance(e, BookUpdate) and e.symbol == sym:
+                if e.snapshot:
+                    rebuilt.apply_snapshot(e.bids, e.asks, e.ts)
+                else:
+                    rebuilt.apply_delta(e.bids, e.asks, e.ts)
+        book = dec.market.book("kucoin", sym)
+        assert list(rebuilt.bids) == list(book.bids) and list(rebuilt.asks) == list(book.asks)
 
 
 def test_kucoin_dropped_update_is_a_gap() -> None:
@@ -67,20 +98,34 @@ def test_kucoin_dropped_update_is_a_gap() -> None:
                 break
     assert drop_at is not None
     dec, _ = _replay(lines[:drop_at] + lines[drop_at + 1 :])
-    assert dec.counters["gaps"] == 1
-    assert dec.phase("BCHSV/USDT") is Phase.WAITING_SNAPSHOT
-    assert all(dec.is_synced(s) for s in dec.books if s != "BCHSV/USDT")
+    st = dec.sync.stats
+    assert st.gaps == 1 and st.resyncs_by_symbol == {"BCHSV/USDT": 1}
+    assert dec.market.health("kucoin", "BCHSV/USDT") == BookHealth.RESYNCING
+    assert len(dec.market.book("kucoin", "BCHSV/USDT").bids) == 0  # no ghost level
+    assert all(dec.market.health("kucoin", s) == BookHealth.LIVE
+               for s in _symbols(lines) if s != "BCHSV/USDT")
 
 
-def test_kucoin_sync_rules() -> None:
-    s: BookSync[str] = BookSync()
-    assert s.on_delta(8, 9, "old") is Verdict.BUFFER
-    assert s.on_delta(10, 12, "bridge") is Verdict.BUFFER
-    assert s.on_snapshot(10) == [(Verdict.BRIDGE, "bridge")]
-    assert s.on_delta(13, 13, "next") is Verdict.APPLY
-    assert s.on_delta(15, 15, "lost 14") is Verdict.GAP
+def test_kucoin_entry_rules() -> None:
     assert entry_applies(1.0, 11, 10) and not entry_applies(1.0, 10, 10)
     assert not entry_applies(0.0, 11, 10)  # price "0": sequence only
+
+
+def test_kucoin_bridging_update_skips_entries_in_the_snapshot() -> None:
+    dec = KucoinReplayDecoder()
+    def l2(start: int, end: int, bids: list[list[str]]) -> dict[str, Any]:
+        return {"type": "message", "subject": "trade.l2update", "data": {
+            "symbol": "X-USDT", "sequenceStart": start, "sequenceEnd": end,
+            "changes": {"bids": bids, "asks": []}}}
+    dec.feed(l2(8, 9, [["1", "9", "9"]]), 1.0)
+    # entry 10 is in the snapshot (size 5 there, set to 7 by entry 12 afterwards)
+    dec.feed(l2(10, 12, [["2", "7", "12"], ["2", "4", "10"], ["0", "0", "11"]]), 1.0)
+    dec.snapshot("/api/v1/market/orderbook/level2_100?symbol=X-USDT",
+                 {"code": "200000", "data": {"sequence": "10", "bids": [["2", "5"]],
+                                             "asks": [["3", "1"]]}}, 1.0)
+    book = dec.market.book("kucoin", "X/USDT")
+    assert list(book.bids) == [(2.0, 7.0)] and book.sequence == 12
+    assert dec.sync.stats.stale_deltas == 1 and dec.sync.stats.deltas == 1
 
 
 def test_kucoin_bytes_and_dict_paths_agree() -> None:
@@ -96,7 +141,7 @@ def test_kucoin_bytes_and_dict_paths_agree() -> None:
 def test_kucoin_markets_and_symbols() -> None:
     with gzip.open(shared_data("rest/kucoin/kucoin_symbols_2021-04-25.json.gz"), "rt") as fh:
         body = json.load(fh)
-    syms = KucoinSymbols.from_symbols(body)
+    syms = symbols_from_body(body)
     assert len(syms) == len(body["data"])
     assert syms.to_unified("REQ-ETH") == "REQ/ETH" and syms.to_venue("BTC/USDT") == "BTC-USDT"
     markets = {m.symbol: m for m in parse_symbols(body)}

@@ -7,14 +7,15 @@ import json
 from typing import Any
 
 import pytest
+from arbot.book import OrderBook
 from arbot.events import BookUpdate, TradeTick
 from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
-from arbot_upbit import UpbitReplayDecoder
-from arbot_upbit.markets import parse_market_all
-from arbot_upbit.messages import BookMsg, TradeMsg, decode, parse
-from arbot_upbit.symbols import UpbitSymbols
-from arbot_upbit.sync import Verdict, epoch_seconds, replace_verdict
+from arbot_upbit import UpbitConnector, UpbitReplayDecoder
+from arbot_upbit.markets import parse_instruments, parse_market_all
+from arbot_upbit.messages import BookMsg, TradeMsg, decode, epoch_seconds, head, parse
+from arbot_upbit.symbols import quotes, symbols_from_market_all
+from arbot_upbit.sync import Verdict, book_diff, replace_verdict
 
 CAPTURES = ["ws/upbit/cf_upbit_trade_orderbook_2021-04-17.ndjson",
             "ws/upbit/cf_upbit_trade_orderbook_2021-04-05.ndjson.gz"]
@@ -26,25 +27,37 @@ def _msgs(rel: str) -> list[tuple[float, Any]]:
 
 @pytest.mark.parametrize("rel", CAPTURES)
 def test_upbit_every_orderbook_replaces_the_book(rel: str) -> None:
-    dec = UpbitReplayDecoder()
+    dec = UpbitConnector.replay_decoder()
+    assert isinstance(dec, UpbitReplayDecoder)
     n_books = 0
+    rebuilt: dict[str, OrderBook] = {}
     for ts, msg in _msgs(rel):
+        recs = parse(msg)
         for ev in dec.feed(msg, ts):
             if isinstance(ev, BookUpdate):
                 n_books += 1
-                assert ev.snapshot
-                book = dec.books[ev.symbol]
+                assert ev.applied
+                book = dec.market.book("upbit", ev.symbol)
                 assert not book.is_crossed
                 # the book is exactly the message: nothing survives from the previous one
-                assert len(book.bids) == len(ev.bids) and len(book.asks) == len(ev.asks)
-                assert book.best_bid == max(p for p, _ in ev.bids)
+                (rec,) = recs or []
+                assert isinstance(rec, BookMsg)
+                assert list(book.bids) == sorted(rec.bids, reverse=True)
+                assert list(book.asks) == sorted(rec.asks)
+                r = rebuilt.setdefault(ev.symbol, OrderBook("upbit", ev.symbol))
+                if ev.snapshot:
+                    r.apply_snapshot(ev.bids, ev.asks, ts)
+                else:
+                    r.apply_delta(ev.bids, ev.asks, ts)
+                assert list(r.bids) == list(book.bids) and list(r.asks) == list(book.asks)
             else:
                 assert isinstance(ev, TradeTick) and ev.price > 0
-    c = dec.counters
-    assert c["book_snapshots"] == n_books > 100
-    assert c["stale"] == 0 and c["crossed"] == 0 and c["ignored"] == 0
-    assert any(s.endswith("/KRW") for s in dec.books)
-    assert all(len(b.bids) <= 15 and len(b.asks) <= 15 for b in dec.books.values())
+    st = dec.sync.stats
+    assert st.snapshots + st.deltas == n_books > 100
+    assert st.snapshots == len(rebuilt) and st.resyncs == 0
+    assert dec.handler.stale == 0 and dec.ignored == 0
+    assert any(s.endswith("/KRW") for s in rebuilt)
+    assert all(len(b.bids) <= 15 and len(b.asks) <= 15 for b in rebuilt.values())
 
 
 def test_upbit_older_message_is_stale() -> None:
@@ -53,10 +66,18 @@ def test_upbit_older_message_is_stale() -> None:
     dec.feed(msgs[1], 1.0)
     old = copy.deepcopy(msgs[1])
     old["tms"] -= 1000
+    old["obu"][0]["bs"] += 1.0
     assert dec.feed(old, 2.0) == []
-    assert dec.counters["stale"] == 1
+    assert dec.handler.stale == 1
     assert replace_verdict(10.0, 10.0) is Verdict.REPLACE
     assert replace_verdict(10.0, 9.0) is Verdict.STALE
+
+
+def test_upbit_book_diff() -> None:
+    held = [(10.0, 1.0), (9.0, 2.0), (8.0, 3.0)]
+    assert sorted(book_diff(held, [(10.0, 1.0), (9.0, 5.0), (7.0, 1.0)])) == [
+        (7.0, 1.0), (8.0, 0.0), (9.0, 5.0)]
+    assert book_diff(held, held) == []
 
 
 def test_upbit_default_format_samples() -> None:
@@ -82,10 +103,23 @@ def test_upbit_bytes_and_dict_paths_agree() -> None:
 
 def test_upbit_symbols_and_markets() -> None:
     body = json.loads(shared_data("rest/upbit/upbit_market_all_2021-04-17.json").read_text())
-    syms = UpbitSymbols.from_market_all(body)
+    syms = symbols_from_market_all(body)
     assert len(syms) == len(body)
     assert syms.to_unified("KRW-BTC") == "BTC/KRW" and syms.to_venue("ETH/BTC") == "BTC-ETH"
-    assert {"KRW", "BTC", "USDT"} <= syms.quotes()
+    assert {"KRW", "BTC", "USDT"} <= quotes(syms)
     markets = {m.symbol: m for m in parse_market_all(body)}
     assert markets["BTC/KRW"].taker_fee == 0.0005 and markets["BTC/KRW"].min_notional == 5000
     assert markets["ETH/BTC"].taker_fee == 0.0025
+    ticks = parse_instruments([{"market": "KRW-BTC", "quote_currency": "KRW",
+                                "tick_size": "1000", "supported_levels": ["0"]}])
+    with_ticks = {m.symbol: m for m in parse_market_all(body, ticks=ticks, step=1e-8)}
+    assert with_ticks["BTC/KRW"].tick_size == 1000.0 and with_ticks["ETH/BTC"].tick_size == 0.0
+    assert with_ticks["BTC/KRW"].step_size == 1e-8
+
+
+def test_upbit_frame_heads() -> None:
+    assert head(b'{"status":"UP"}').kind == "status"
+    assert head('{"error":{"name":"NO_TICKET","message":"x"}}').kind == "error"
+    assert head(b'{"ty":"orderbook","cd":"KRW-BTC"}').kind == "orderbook"
+    assert head('{"type":"ticker"}').kind == "other"
+    assert head('{"unexpected": 1}').kind == ""

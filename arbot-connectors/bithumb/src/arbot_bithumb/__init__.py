@@ -1,13 +1,11 @@
-"""ArBot Bithumb connector package: the I/O-free protocol layer (KRW and BTC markets).
-
-Modules: :mod:`~arbot_bithumb.symbols` (``BTC_KRW`` / ``KRW-BTC`` <-> ``BTC/KRW``),
-:mod:`~arbot_bithumb.markets`, :mod:`~arbot_bithumb.messages` (legacy ``orderbookdepth``/
-``transaction`` and current ``orderbook``/``trade`` decoding), :mod:`~arbot_bithumb.sync` and
-:mod:`~arbot_bithumb.replay`.
+"""ArBot Bithumb connector (``bithumb``): the current public WebSocket (Upbit-style full
+top-N books and trades, built on :mod:`arbot_upbit`), market metadata, replay of both the
+current feed and the legacy ``pubwss`` captures, and an emulator.
 """
 
+from arbot_bithumb.connector import BithumbConnector, BithumbSettings
 from arbot_bithumb.replay import BithumbReplayDecoder
 
 VENUE = "bithumb"
 
-__all__ = ["VENUE", "BithumbReplayDecoder"]
+__all__ = ["VENUE", "BithumbConnector", "BithumbReplayDecoder", "BithumbSettings"]

@@ -1,37 +1,67 @@
-"""Bithumb book rules.
+"""Bithumb book rules, on the core :class:`~arbot.connectors.booksync.BookSync`.
 
-* Legacy ``orderbookdepth`` (``pubwss``): per-level deltas ``{symbol, orderType, price,
-  quantity}`` where quantity 0 deletes; no sequence numbers and no snapshot over the socket.
-  The book is complete only after a REST snapshot (``/public/orderbook/<SYM>``); until then it
-  is a *partial* book built from deltas. The only ordering check is the message ``datetime``
-  (µs): a message older than the last applied one for the same symbol is stale.
-* Current ``orderbook`` (Upbit-style): every message is the full top-N book -> replace.
+* Current API (``ws-api``, v1 spec, what the live connector uses): every ``orderbook``
+  message is the full top-N book -- :class:`arbot_upbit.sync.TopBookHandler`.
+* Legacy ``orderbookdepth`` (``pubwss``, the 2021 capture): per-level deltas ``{symbol,
+  orderType, price, quantity}`` (quantity 0 deletes) with no sequence numbers and no snapshot
+  over the socket. The only order is the message ``datetime`` (µs), so it serves as the
+  sequence id (:class:`TimeOrderRule`): deltas are buffered until a REST snapshot
+  (``/public/orderbook/<SYM>``, its ``timestamp`` in ms) and those older than the snapshot
+  are dropped; afterwards a delta older than the book is stale. A lost delta cannot be
+  detected on this feed.
 """
 
 from __future__ import annotations
 
-import enum
+from collections.abc import Callable
 
-__all__ = ["Verdict", "epoch_seconds", "order_verdict"]
+from arbot.components import MarketEvent
+from arbot.connectors.booksync import BookSync, SequenceRule, Verdict
+from arbot.connectors.symbols import SymbolMap
+from arbot.market import MarketState
+from arbot_upbit.messages import BookMsg
 
-
-class Verdict(enum.StrEnum):
-    """What to do with one message."""
-
-    APPLY = "apply"
-    STALE = "stale"
-
-
-def order_verdict(last_ts: float | None, ts: float | None) -> Verdict:
-    """APPLY unless the message is strictly older than the last applied one."""
-    if last_ts is None or ts is None or ts >= last_ts:
-        return Verdict.APPLY
-    return Verdict.STALE
+__all__ = ["LegacyBookHandler", "TimeOrderRule", "micros"]
 
 
-def epoch_seconds(value: float | int | str | None) -> float | None:
-    """Venue timestamp (ms or µs, number or string) -> seconds."""
-    if value in (None, ""):
-        return None
-    v = float(value)
-    return v / 1e6 if v > 1e14 else v / 1e3
+def micros(seconds: float | None) -> int:
+    """Epoch seconds -> integer µs (the legacy feed's ``datetime`` unit); 0 when unknown."""
+    return 0 if seconds is None else round(seconds * 1e6)
+
+
+class TimeOrderRule(SequenceRule):
+    """Message times as sequence ids: older than the book is stale, anything else applies."""
+
+    name = "time-order"
+
+    def first(self, local: int, first: int, last: int, prev: int | None) -> Verdict:
+        """Same as :meth:`next`."""
+        return self.next(local, first, last, prev)
+
+    def next(self, local: int, first: int, last: int, prev: int | None) -> Verdict:
+        """``last < local``: stale (older than the book); otherwise apply."""
+        return Verdict.STALE if last < local else Verdict.APPLY
+
+    def snapshot_too_old(self, snapshot_id: int, first_buffered: int, prev: int | None) -> bool:
+        """Never: buffered deltas newer than the snapshot are applied on top of it."""
+        return False
+
+
+class LegacyBookHandler:
+    """Legacy ``orderbookdepth`` deltas + REST ``/public/orderbook`` snapshots -> books."""
+
+    def __init__(self, venue: str, market: MarketState,
+                 emit: Callable[[MarketEvent], None] | None, symbols: SymbolMap) -> None:
+        self.sync = BookSync(venue, market, TimeOrderRule(), emit=emit)
+        self.symbols = symbols
+
+    def delta(self, rec: BookMsg, ts: float) -> bool:
+        """Apply (or buffer until a snapshot) one symbol's part of an ``orderbookdepth``."""
+        t = micros(rec.ts)
+        return self.sync.on_delta(self.symbols.to_unified(rec.symbol), t, t, rec.bids,
+                                  rec.asks, ts, rec.ts)
+
+    def snapshot(self, rec: BookMsg, ts: float) -> bool:
+        """Apply a REST order book; True when the book is live afterwards."""
+        return self.sync.on_snapshot(self.symbols.to_unified(rec.symbol), micros(rec.ts),
+                                     rec.bids, rec.asks, ts, rec.ts)

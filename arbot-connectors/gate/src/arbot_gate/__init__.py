@@ -1,12 +1,10 @@
-"""ArBot Gate.io connector package: the I/O-free protocol layer (spot v4).
-
-Modules: :mod:`~arbot_gate.symbols`, :mod:`~arbot_gate.markets`, :mod:`~arbot_gate.messages`
-(typed ``spot.order_book_update``/``spot.obu``/``spot.trades`` decoding),
-:mod:`~arbot_gate.sync` (``U``/``u`` against the REST ``id``) and :mod:`~arbot_gate.replay`.
+"""ArBot Gate.io spot connector (``gate``): ``spot.order_book_update`` books synced against
+REST ``order_book`` snapshots (``spot.obu`` full books understood too), ``spot.trades``,
+currency-pair metadata, capture replay and an emulator.
 """
 
+from arbot_gate.connector import GateConnector, GateSettings
 from arbot_gate.replay import GateReplayDecoder
+from arbot_gate.sync import VENUE
 
-VENUE = "gate"
-
-__all__ = ["VENUE", "GateReplayDecoder"]
+__all__ = ["VENUE", "GateConnector", "GateReplayDecoder", "GateSettings"]

@@ -27,8 +27,14 @@ def _f(value: Any) -> float:
         return 0.0
 
 
-def parse_currency_pairs(body: list[Any], venue: str = "gate") -> list[MarketInfo]:
-    """Every pair of a ``/spot/currency_pairs`` body as a ``MarketInfo``."""
+def parse_currency_pairs(
+    body: list[Any],
+    venue: str = "gate",
+    taker_fee: float = DEFAULT_TAKER_FEE,
+    maker_fee: float = DEFAULT_MAKER_FEE,
+) -> list[MarketInfo]:
+    """Every pair of a ``/spot/currency_pairs`` body as a ``MarketInfo`` (the pair's own
+    ``fee`` when present, else ``taker_fee``/``maker_fee``)."""
     out = []
     for p in body:
         fee = p.get("fee")
@@ -46,8 +52,8 @@ def parse_currency_pairs(body: list[Any], venue: str = "gate") -> list[MarketInf
                 step_size=10.0 ** -int(p["amount_precision"]) if "amount_precision" in p else 0.0,
                 min_qty=_f(p.get("min_base_amount")),
                 min_notional=_f(p.get("min_quote_amount")),
-                taker_fee=DEFAULT_TAKER_FEE if taker is None else taker,
-                maker_fee=DEFAULT_MAKER_FEE if maker is None else maker,
+                taker_fee=taker_fee if taker is None else taker,
+                maker_fee=maker_fee if maker is None else maker,
                 active=p.get("trade_status", "tradable") == "tradable",
             )
         )

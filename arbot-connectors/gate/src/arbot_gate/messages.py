@@ -13,7 +13,9 @@ from typing import Any
 import msgspec
 from arbot.events import Side
 
-__all__ = ["BookMsg", "SnapshotMsg", "TradeMsg", "decode", "parse", "parse_snapshot"]
+__all__ = [
+    "BookMsg", "Head", "SnapshotMsg", "TradeMsg", "decode", "head", "parse", "parse_snapshot",
+]
 
 
 class BookMsg(msgspec.Struct, gc=False):
@@ -88,6 +90,15 @@ class _RestBook(msgspec.Struct):
 class _Head(msgspec.Struct):
     channel: str = ""
     event: str = ""
+    error: Any = None
+
+
+class Head(msgspec.Struct, gc=False):
+    """The routing fields of a raw frame (``channel``, ``event``, ``error``)."""
+
+    channel: str
+    event: str
+    error: Any
 
 
 _head_dec = msgspec.json.Decoder(_Head)
@@ -137,6 +148,12 @@ def decode(raw: bytes | str) -> list[BookMsg | TradeMsg] | None:
     if head.channel == "spot.trades":
         return _trades(_trade_dec.decode(raw))
     return None
+
+
+def head(raw: bytes | str) -> Head:
+    """The routing fields of a raw frame; raises a decode error when it is not JSON."""
+    h = _head_dec.decode(raw)
+    return Head(h.channel, h.event, h.error)
 
 
 def parse_snapshot(url: str, body: Any) -> SnapshotMsg | None:

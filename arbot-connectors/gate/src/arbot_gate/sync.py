@@ -1,131 +1,71 @@
-"""Gate.io spot book synchronisation (``U``/``u`` ids against the REST snapshot ``id``).
+"""Gate.io spot book synchronisation on the core :class:`~arbot.connectors.booksync.BookSync`.
 
-Official procedure for ``spot.order_book_update``: buffer the updates, fetch
-``GET /api/v4/spot/order_book?...&with_id=true`` (``id`` = base id), drop updates with
-``u <= id``, start from the one with ``U <= id + 1 <= u``; afterwards every update must have
-``U == last u + 1`` (``U > last + 1`` means lost updates -> new snapshot). ``spot.obu`` sends
-its own full book (``full: true``) and then the same ``U``/``u`` continuity.
+``spot.order_book_update`` + REST (official SDK procedure, ``shared/exchanges/gate.md`` §4b):
+buffer the updates, fetch ``GET /spot/order_book?...&with_id=true`` (``id``), drop updates with
+``u <= id``, refetch when the first remaining one has ``U > id + 1``, start from the one with
+``U <= id + 1 <= u``, then any ``U > local + 1`` is a gap -- the core
+:class:`~arbot.connectors.booksync.RangeRule`. ``spot.obu`` pushes its own ``full`` book (a
+WebSocket snapshot whose id is ``u``) and then the same ``U``/``u`` continuity.
+
+:class:`GateBookHandler` is shared by the live connector and the replay decoder.
 """
 
 from __future__ import annotations
 
-import enum
-from collections import deque
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterable
 
-__all__ = ["BookSync", "Phase", "Verdict", "bridges", "seq_verdict"]
+from arbot.components import MarketEvent
+from arbot.connectors.booksync import BookSync, RangeRule
+from arbot.connectors.symbols import SymbolMap
+from arbot.events import TradeTick
+from arbot.market import MarketState
 
-T = TypeVar("T")
+from arbot_gate.messages import BookMsg, SnapshotMsg, TradeMsg
+from arbot_gate.symbols import gate_symbols
 
+__all__ = ["VENUE", "GateBookHandler"]
 
-class Verdict(enum.StrEnum):
-    """What to do with one incremental message."""
-
-    APPLY = "apply"
-    BRIDGE = "bridge"  # applied, and it is the first one after the snapshot: the book is live
-    BUFFER = "buffer"  # no usable snapshot yet: keep it for when one arrives
-    STALE = "stale"  # already contained in the book: drop
-    GAP = "gap"  # updates were lost: a new snapshot is needed
+VENUE = "gate"
 
 
-class Phase(enum.StrEnum):
-    """Synchronisation phase of one book."""
+class GateBookHandler:
+    """Decoded Gate records -> book changes (core ``BookSync`` + ``RangeRule``) and trades."""
 
-    WAITING_SNAPSHOT = "waiting_snapshot"
-    BRIDGING = "bridging"  # snapshot applied, waiting for the update that bridges it
-    LIVE = "live"
+    def __init__(
+        self,
+        market: MarketState,
+        emit: Callable[[MarketEvent], None] | None,
+        request_snapshot: Callable[[str], None] | None,
+        *,
+        symbols: SymbolMap | None = None,
+        max_buffer: int = 10_000,
+    ) -> None:
+        self.sync = BookSync(VENUE, market, RangeRule(), emit=emit,
+                             request_snapshot=request_snapshot, max_buffer=max_buffer)
+        self.emit = emit
+        self.symbols = symbols if symbols is not None else gate_symbols()
+        self.updates = 0
+        self.ws_snapshots = 0
 
+    def records(self, records: Iterable[BookMsg | TradeMsg], ts: float) -> None:
+        """Handle decoded records: book pushes (deltas or obu ``full`` books) and trades."""
+        sync = self.sync
+        for rec in records:
+            if type(rec) is TradeMsg:
+                if self.emit is not None:
+                    self.emit(TradeTick(ts, VENUE, self.symbols.to_unified(rec.symbol),
+                                        rec.price, rec.size, rec.side, rec.ts))
+                continue
+            assert isinstance(rec, BookMsg)
+            sym = self.symbols.to_unified(rec.symbol)
+            if rec.is_snapshot:
+                self.ws_snapshots += 1
+                sync.on_snapshot(sym, rec.last_id, rec.bids, rec.asks, ts, rec.ts)
+            else:
+                self.updates += 1
+                sync.on_delta(sym, rec.first_id, rec.last_id, rec.bids, rec.asks, ts, rec.ts)
 
-def seq_verdict(last: int, first_id: int, last_id: int) -> Verdict:
-    """Compare an update covering ids ``first_id..last_id`` to the last applied id ``last``."""
-    if last_id <= last:
-        return Verdict.STALE
-    if first_id > last + 1:
-        return Verdict.GAP
-    return Verdict.APPLY
-
-
-def bridges(snapshot_id: int, first_id: int, last_id: int) -> bool:
-    """True when an update bridges a snapshot: ``first_id <= snapshot_id + 1 <= last_id``."""
-    return first_id <= snapshot_id + 1 <= last_id
-
-
-class BookSync(Generic[T]):
-    """The per-book state machine: buffer before the snapshot, bridge, then strict continuity.
-
-    ``on_delta`` returns the verdict for one update; ``on_snapshot`` replays the buffer and
-    returns the buffered updates to apply, in order, with their verdicts. Counters: ``gaps``
-    (lost updates while live), ``stale``, ``snapshot_behind`` (a snapshot older than the
-    first update after it; a new snapshot is needed), ``buffer_overflow``.
-    """
-
-    __slots__ = ("_buffer", "counters", "last", "max_buffer", "phase")
-
-    def __init__(self, max_buffer: int = 2000) -> None:
-        self.phase = Phase.WAITING_SNAPSHOT
-        self.last: int | None = None
-        self.max_buffer = max_buffer
-        self._buffer: deque[tuple[int, int, T]] = deque()
-        self.counters = {"gaps": 0, "stale": 0, "snapshot_behind": 0, "buffer_overflow": 0}
-
-    @property
-    def buffered(self) -> int:
-        """Number of buffered updates."""
-        return len(self._buffer)
-
-    def _hold(self, first_id: int, last_id: int, item: T) -> None:
-        if len(self._buffer) >= self.max_buffer:
-            self._buffer.popleft()
-            self.counters["buffer_overflow"] += 1
-        self._buffer.append((first_id, last_id, item))
-
-    def on_delta(self, first_id: int, last_id: int, item: T) -> Verdict:
-        """Verdict for one update; BUFFER/GAP keep it for the next snapshot."""
-        if self.phase is Phase.WAITING_SNAPSHOT or self.last is None:
-            self._hold(first_id, last_id, item)
-            return Verdict.BUFFER
-        v = seq_verdict(self.last, first_id, last_id)
-        if v is Verdict.STALE:
-            self.counters["stale"] += 1
-            return v
-        if v is Verdict.GAP:
-            self.counters["snapshot_behind" if self.phase is Phase.BRIDGING else "gaps"] += 1
-            self.phase = Phase.WAITING_SNAPSHOT
-            self.last = None
-            self._buffer.clear()
-            self._hold(first_id, last_id, item)
-            return v
-        self.last = last_id
-        if self.phase is Phase.BRIDGING:
-            self.phase = Phase.LIVE
-            return Verdict.BRIDGE
-        return Verdict.APPLY
-
-    def on_snapshot(self, snapshot_id: int) -> list[tuple[Verdict, T]]:
-        """Reset to a snapshot; the buffered updates to apply now (APPLY/BRIDGE), in order."""
-        self.phase = Phase.BRIDGING
-        self.last = snapshot_id
-        pending = list(self._buffer)
-        self._buffer.clear()
-        out: list[tuple[Verdict, T]] = []
-        for i, (first_id, last_id, item) in enumerate(pending):
-            v = self.on_delta(first_id, last_id, item)
-            if v is Verdict.GAP:
-                for rest in pending[i + 1 :]:
-                    self._hold(*rest)
-                break
-            if v in (Verdict.APPLY, Verdict.BRIDGE):
-                out.append((v, item))
-        return out
-
-    def on_full(self, last_id: int) -> None:
-        """A full book pushed over the socket with its last id: live at once."""
-        self.phase = Phase.LIVE
-        self.last = last_id
-        self._buffer.clear()
-
-    def reset(self) -> None:
-        """Forget everything (reconnect)."""
-        self.phase = Phase.WAITING_SNAPSHOT
-        self.last = None
-        self._buffer.clear()
+    def snapshot(self, snap: SnapshotMsg, ts: float) -> bool:
+        """Apply one REST book (``with_id=true``); True when the book is live afterwards."""
+        return self.sync.on_snapshot(self.symbols.to_unified(snap.symbol), snap.id, snap.bids,
+                                     snap.asks, ts, snap.ts)

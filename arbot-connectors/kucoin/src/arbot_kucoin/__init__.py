@@ -1,12 +1,14 @@
-"""ArBot KuCoin connector package: the I/O-free protocol layer (spot).
+"""ArBot KuCoin spot connector (``kucoin``): ``/market/level2`` books synced against REST
+level-2 snapshots, ``/market/match`` trades, symbol metadata, capture replay and an emulator.
 
 Modules: :mod:`~arbot_kucoin.symbols`, :mod:`~arbot_kucoin.markets`,
-:mod:`~arbot_kucoin.messages` (typed ``trade.l2update``/``trade.l3match`` decoding),
-:mod:`~arbot_kucoin.sync` (sequence calibration) and :mod:`~arbot_kucoin.replay`.
+:mod:`~arbot_kucoin.messages`, :mod:`~arbot_kucoin.sync` (the book handler shared by the live
+connector and replay), :mod:`~arbot_kucoin.replay`, :mod:`~arbot_kucoin.connector`,
+:mod:`~arbot_kucoin.emulator`.
 """
 
+from arbot_kucoin.connector import KucoinConnector, KucoinSettings
 from arbot_kucoin.replay import KucoinReplayDecoder
+from arbot_kucoin.sync import VENUE
 
-VENUE = "kucoin"
-
-__all__ = ["VENUE", "KucoinReplayDecoder"]
+__all__ = ["VENUE", "KucoinConnector", "KucoinReplayDecoder", "KucoinSettings"]

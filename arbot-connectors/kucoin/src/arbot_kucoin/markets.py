@@ -27,7 +27,12 @@ def _f(value: Any) -> float:
         return 0.0
 
 
-def parse_symbols(body: Mapping[str, Any] | list[Any], venue: str = "kucoin") -> list[MarketInfo]:
+def parse_symbols(
+    body: Mapping[str, Any] | list[Any],
+    venue: str = "kucoin",
+    taker_fee: float = DEFAULT_TAKER_FEE,
+    maker_fee: float = DEFAULT_MAKER_FEE,
+) -> list[MarketInfo]:
     """Every symbol of a symbols response body as a ``MarketInfo``."""
     data = body.get("data", []) if isinstance(body, Mapping) else body
     return [
@@ -41,8 +46,8 @@ def parse_symbols(body: Mapping[str, Any] | list[Any], venue: str = "kucoin") ->
             step_size=_f(p.get("baseIncrement")),
             min_qty=_f(p.get("baseMinSize")),
             min_notional=max(_f(p.get("quoteMinSize")), _f(p.get("minFunds"))),
-            taker_fee=DEFAULT_TAKER_FEE,
-            maker_fee=DEFAULT_MAKER_FEE,
+            taker_fee=taker_fee,
+            maker_fee=maker_fee,
             active=bool(p.get("enableTrading", True)),
         )
         for p in data

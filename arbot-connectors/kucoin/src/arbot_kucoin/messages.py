@@ -11,7 +11,9 @@ from typing import Any
 import msgspec
 from arbot.events import Side
 
-__all__ = ["BookMsg", "SnapshotMsg", "TradeMsg", "decode", "parse", "parse_snapshot"]
+__all__ = [
+    "BookMsg", "SnapshotMsg", "TradeMsg", "decode", "frame_type", "parse", "parse_snapshot",
+]
 
 
 class BookMsg(msgspec.Struct, gc=False):
@@ -130,6 +132,12 @@ def decode(raw: bytes | str) -> list[BookMsg | TradeMsg] | None:
     if head.subject == "trade.l3match":
         return [_trade(_match_dec.decode(raw).data)]
     return None
+
+
+def frame_type(raw: bytes | str) -> str:
+    """The ``type`` of a raw frame (``welcome``, ``ack``, ``pong``, ``message``, ``error``...);
+    ``""`` when absent. Raises a decode error for a frame that is not JSON."""
+    return _head_dec.decode(raw).type
 
 
 def parse_snapshot(url: str, body: Any) -> SnapshotMsg | None:

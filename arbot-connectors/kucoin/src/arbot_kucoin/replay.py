@@ -1,144 +1,67 @@
-"""Replay decoder for KuCoin captures: WS updates synchronised against REST snapshots."""
+"""Replay decoder for KuCoin captures: WS updates synchronised against REST snapshots with the
+live connector's own rules (:class:`~arbot_kucoin.sync.KucoinBookHandler`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from arbot.book import OrderBook
 from arbot.components import MarketEvent, ReplayDecoder
-from arbot.events import BookUpdate, TradeTick
+from arbot.connectors.booksync import BookSync
+from arbot.connectors.symbols import SymbolMap
+from arbot.market import MarketState
 
-from arbot_kucoin.messages import BookMsg, TradeMsg, parse, parse_snapshot
-from arbot_kucoin.symbols import KucoinSymbols
-from arbot_kucoin.sync import BookSync, Phase, Verdict, entry_applies
+from arbot_kucoin.messages import parse, parse_snapshot
+from arbot_kucoin.symbols import symbols_from_body
+from arbot_kucoin.sync import KucoinBookHandler
 
-__all__ = ["COUNTER_KEYS", "KucoinReplayDecoder"]
-
-COUNTER_KEYS = (
-    "messages", "ignored", "rest_snapshots", "book_updates", "applied",
-    "bridged", "trades", "gaps", "stale", "snapshot_behind", "resyncs", "buffered", "crossed",
-)
+__all__ = ["KucoinReplayDecoder"]
 
 
 class KucoinReplayDecoder(ReplayDecoder):
-    """Turns KuCoin pushes and REST snapshots into events, one synchronised book per symbol.
+    """Turns KuCoin pushes and REST level-2 snapshots into events (books in :attr:`market`).
 
-    Updates received before a snapshot are buffered. A book is emitted (as one snapshot event
-    of its state) only once an update bridges its snapshot; until then :meth:`phase` reports
-    ``bridging`` or ``waiting_snapshot`` -- not-yet-synced, which is not an error. ``counters``
-    sums the per-book sync counters; ``books`` holds the books by unified symbol.
+    Updates received before a snapshot are buffered; a ``/symbols`` body extends the symbol
+    map. ``ignored`` counts messages that are neither book updates nor trades.
     """
 
-    venue = "kucoin"
-
-    def __init__(self, symbols: KucoinSymbols | None = None, max_buffer: int = 2000) -> None:
-        self.symbols = symbols if symbols is not None else KucoinSymbols()
-        self.max_buffer = max_buffer
-        self.books: dict[str, OrderBook] = {}
-        self.syncs: dict[str, BookSync[BookMsg]] = {}
-        self._snap_seq: dict[str, int] = {}
-        self._counters: dict[str, int] = dict.fromkeys(COUNTER_KEYS, 0)
+    def __init__(self, symbols: SymbolMap | None = None) -> None:
+        self.market = MarketState()
+        self._out: list[MarketEvent] = []
+        self.handler = KucoinBookHandler(self.market, self._out.append, None, symbols=symbols)
+        self.ignored = 0
 
     @property
-    def counters(self) -> dict[str, int]:
-        """Decoder counters plus the sum of every book's sync counters."""
-        out = dict(self._counters)
-        for s in self.syncs.values():
-            for k, v in s.counters.items():
-                out[k] = out.get(k, 0) + v
+    def sync(self) -> BookSync:
+        """The book synchroniser (its ``stats`` count snapshots, gaps, resyncs)."""
+        return self.handler.sync
+
+    @property
+    def symbols(self) -> SymbolMap:
+        """The venue id <-> unified symbol map."""
+        return self.handler.symbols
+
+    def _take(self) -> list[MarketEvent]:
+        out, self._out = self._out, []
+        self.handler.emit = self.handler.sync.emit = self._out.append
         return out
-
-    def phase(self, symbol: str) -> Phase:
-        """Sync phase of the book of unified ``symbol``."""
-        s = self.syncs.get(self.symbols.to_venue(symbol))
-        return s.phase if s is not None else Phase.WAITING_SNAPSHOT
-
-    def is_synced(self, symbol: str) -> bool:
-        """True when the book of unified ``symbol`` is live."""
-        return self.phase(symbol) is Phase.LIVE
-
-    def _get(self, pair: str) -> tuple[OrderBook, BookSync[BookMsg]]:
-        s = self.syncs.get(pair)
-        if s is None:
-            unified = self.symbols.to_unified(pair)
-            self.books[unified] = OrderBook(self.venue, unified)
-            s = self.syncs[pair] = BookSync(self.max_buffer)
-        return self.books[self.symbols.to_unified(pair)], s
-
-    def _apply(
-        self, book: OrderBook, rec: BookMsg, ts: float
-    ) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
-        """Apply the entries of ``rec`` not already in the snapshot; returns what was applied."""
-        floor = self._snap_seq.get(rec.symbol, 0)
-        bids = [(p, q) for p, q, s in rec.bids if entry_applies(p, s, floor)]
-        asks = [(p, q) for p, q, s in rec.asks if entry_applies(p, s, floor)]
-        book.apply_delta(bids, asks, ts, rec.ts)
-        return bids, asks
-
-    def _full(self, book: OrderBook, ts: float) -> BookUpdate:
-        if book.is_crossed:
-            self._counters["crossed"] += 1
-        return BookUpdate(ts, self.venue, book.symbol, book.bids.levels(), book.asks.levels(),
-                          True, book.exchange_ts)
-
-    def snapshot(self, url: str, body: Any, ts: float) -> list[MarketEvent]:
-        """A REST level-2 book (with ``sequence``): reset the book and replay the buffered updates.
-
-        A ``/symbols`` body extends the symbol map instead.
-        """
-        if url.rstrip("/").endswith("/symbols") and isinstance(body, dict):
-            self.symbols.update(KucoinSymbols.from_symbols(body))
-            return []
-        snap = parse_snapshot(url, body)
-        if snap is None:
-            self._counters["ignored"] += 1
-            return []
-        self._counters["rest_snapshots"] += 1
-        book, sync = self._get(snap.symbol)
-        if sync.counters["gaps"] + sync.counters["snapshot_behind"] > 0 and sync.phase is not Phase.LIVE:
-            self._counters["resyncs"] += 1
-        book.apply_snapshot(snap.bids, snap.asks, ts, snap.ts)
-        self._snap_seq[snap.symbol] = snap.sequence
-        for verdict, rec in sync.on_snapshot(snap.sequence):
-            self._apply(book, rec, ts)
-            self._counters["applied"] += 1
-            if verdict is Verdict.BRIDGE:
-                self._counters["bridged"] += 1
-        return [self._full(book, ts)] if sync.phase is Phase.LIVE else []
 
     def feed(self, msg: Any, ts: float) -> list[MarketEvent]:
         """Events of one JSON-decoded message."""
-        self._counters["messages"] += 1
         records = parse(msg)
         if records is None:
-            self._counters["ignored"] += 1
+            self.ignored += 1
             return []
-        return self.on_records(records, ts)
+        self.handler.records(records, ts)
+        return self._take()
 
-    def on_records(self, records: list[BookMsg | TradeMsg], ts: float) -> list[MarketEvent]:
-        """Events of already decoded records (shared by replay and the live path)."""
-        out: list[MarketEvent] = []
-        for rec in records:
-            if type(rec) is TradeMsg:
-                self._counters["trades"] += 1
-                out.append(TradeTick(ts, self.venue, self.symbols.to_unified(rec.symbol),
-                                     rec.price, rec.size, rec.side, rec.ts))
-                continue
-            assert isinstance(rec, BookMsg)
-            book, sync = self._get(rec.symbol)
-            self._counters["book_updates"] += 1
-            verdict = sync.on_delta(rec.first_id, rec.last_id, rec)
-            if verdict is Verdict.BUFFER:
-                self._counters["buffered"] += 1
-            elif verdict is Verdict.BRIDGE:
-                self._counters["bridged"] += 1
-                self._counters["applied"] += 1
-                self._apply(book, rec, ts)
-                out.append(self._full(book, ts))
-            elif verdict is Verdict.APPLY:
-                self._counters["applied"] += 1
-                bids, asks = self._apply(book, rec, ts)
-                if book.is_crossed:
-                    self._counters["crossed"] += 1
-                out.append(BookUpdate(ts, self.venue, book.symbol, bids, asks, False, rec.ts))
-        return out
+    def snapshot(self, url: str, body: Any, ts: float) -> list[MarketEvent]:
+        """A REST level-2 book (``.../orderbook/level2*?symbol=``) or a ``/symbols`` body."""
+        if url.split("?", 1)[0].rstrip("/").endswith("/symbols") and isinstance(body, dict):
+            self.handler.symbols.update(symbols_from_body(body))
+            return []
+        snap = parse_snapshot(url, body)
+        if snap is None:
+            self.ignored += 1
+            return []
+        self.handler.snapshot(snap, ts)
+        return self._take()

@@ -1,137 +1,116 @@
-"""KuCoin ``/market/level2`` synchronisation (``sequenceStart``/``sequenceEnd`` vs REST ``sequence``).
+"""KuCoin ``/market/level2`` synchronisation on the core :class:`~arbot.connectors.booksync.BookSync`.
 
-Calibration: buffer ``trade.l2update`` messages, fetch the REST book (its ``sequence`` is a
-string), drop updates with ``sequenceEnd <= sequence``, apply the one with
-``sequenceStart <= sequence + 1 <= sequenceEnd`` and then require
-``sequenceStart == last sequenceEnd + 1``. Inside a bridging update, entries whose own
-sequence is ``<= sequence`` are already in the snapshot and are skipped (:func:`entry_applies`);
-an entry with price ``"0"`` only advances the sequence.
+Calibration (``shared/exchanges/kucoin.md`` §5): buffer ``trade.l2update`` messages, fetch the
+REST book (its ``sequence``), drop updates with ``sequenceEnd <= sequence``, apply an update
+when ``sequenceStart <= local + 1`` and ``sequenceEnd > local`` -- the core
+:class:`~arbot.connectors.booksync.RangeRule`. Inside an update, entries whose own sequence is
+``<= local`` are already in the book and skipped (:func:`entry_applies`); an entry with price
+``0`` only advances the sequence.
+
+:class:`KucoinBookHandler` is shared by the live connector and the replay decoder, so both
+apply the same rules.
 """
 
 from __future__ import annotations
 
-import enum
 from collections import deque
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterable
 
-__all__ = ["BookSync", "Phase", "Verdict", "bridges", "entry_applies", "seq_verdict"]
+from arbot.components import MarketEvent
+from arbot.connectors.booksync import BookSync, RangeRule
+from arbot.connectors.symbols import SymbolMap
+from arbot.events import TradeTick
+from arbot.market import MarketState
 
-T = TypeVar("T")
+from arbot_kucoin.messages import BookMsg, SnapshotMsg, TradeMsg
+from arbot_kucoin.symbols import kucoin_symbols
 
+__all__ = ["VENUE", "KucoinBookHandler", "entry_applies", "entry_levels"]
 
-def entry_applies(price: float, entry_seq: int, snapshot_seq: int) -> bool:
-    """True when one ``changes`` entry must be applied to a book synced at ``snapshot_seq``."""
-    return price > 0.0 and entry_seq > snapshot_seq
+VENUE = "kucoin"
 
-
-class Verdict(enum.StrEnum):
-    """What to do with one incremental message."""
-
-    APPLY = "apply"
-    BRIDGE = "bridge"  # applied, and it is the first one after the snapshot: the book is live
-    BUFFER = "buffer"  # no usable snapshot yet: keep it for when one arrives
-    STALE = "stale"  # already contained in the book: drop
-    GAP = "gap"  # updates were lost: a new snapshot is needed
+Entries = list[tuple[float, float, int]]
+Pairs = list[tuple[float, float]]
 
 
-class Phase(enum.StrEnum):
-    """Synchronisation phase of one book."""
-
-    WAITING_SNAPSHOT = "waiting_snapshot"
-    BRIDGING = "bridging"  # snapshot applied, waiting for the update that bridges it
-    LIVE = "live"
+def entry_applies(price: float, entry_seq: int, floor: int) -> bool:
+    """True when one ``changes`` entry must be applied to a book whose id is ``floor``."""
+    return price > 0.0 and entry_seq > floor
 
 
-def seq_verdict(last: int, first_id: int, last_id: int) -> Verdict:
-    """Compare an update covering ids ``first_id..last_id`` to the last applied id ``last``."""
-    if last_id <= last:
-        return Verdict.STALE
-    if first_id > last + 1:
-        return Verdict.GAP
-    return Verdict.APPLY
+def entry_levels(entries: Entries, floor: int) -> Pairs:
+    """The ``(price, size)`` levels of ``entries`` not already contained in a book at ``floor``."""
+    return [(p, q) for p, q, s in entries if p > 0.0 and s > floor]
 
 
-def bridges(snapshot_id: int, first_id: int, last_id: int) -> bool:
-    """True when an update bridges a snapshot: ``first_id <= snapshot_id + 1 <= last_id``."""
-    return first_id <= snapshot_id + 1 <= last_id
+class KucoinBookHandler:
+    """Turns decoded KuCoin records into book changes (through the core ``BookSync`` with
+    :class:`RangeRule`) and trades.
 
-
-class BookSync(Generic[T]):
-    """The per-book state machine: buffer before the snapshot, bridge, then strict continuity.
-
-    ``on_delta`` returns the verdict for one update; ``on_snapshot`` replays the buffer and
-    returns the buffered updates to apply, in order, with their verdicts. Counters: ``gaps``
-    (lost updates while live), ``stale``, ``snapshot_behind`` (a snapshot older than the
-    first update after it; a new snapshot is needed), ``buffer_overflow``.
+    Updates buffered before a snapshot keep their per-entry sequences here: when the snapshot
+    arrives, the buffered level lists are filtered in place against its ``sequence``, so the
+    bridging update only applies what the snapshot does not contain yet.
     """
 
-    __slots__ = ("_buffer", "counters", "last", "max_buffer", "phase")
-
-    def __init__(self, max_buffer: int = 2000) -> None:
-        self.phase = Phase.WAITING_SNAPSHOT
-        self.last: int | None = None
+    def __init__(
+        self,
+        market: MarketState,
+        emit: Callable[[MarketEvent], None] | None,
+        request_snapshot: Callable[[str], None] | None,
+        *,
+        symbols: SymbolMap | None = None,
+        max_buffer: int = 10_000,
+    ) -> None:
+        self.sync = BookSync(VENUE, market, RangeRule(), emit=emit,
+                             request_snapshot=request_snapshot, max_buffer=max_buffer)
+        self.emit = emit
+        self.symbols = symbols if symbols is not None else kucoin_symbols()
         self.max_buffer = max_buffer
-        self._buffer: deque[tuple[int, int, T]] = deque()
-        self.counters = {"gaps": 0, "stale": 0, "snapshot_behind": 0, "buffer_overflow": 0}
+        self.updates = 0
+        self.trades = 0
+        self._held: dict[str, deque[tuple[BookMsg, Pairs, Pairs]]] = {}
 
-    @property
-    def buffered(self) -> int:
-        """Number of buffered updates."""
-        return len(self._buffer)
+    def records(self, records: Iterable[BookMsg | TradeMsg], ts: float) -> None:
+        """Handle decoded records (book updates and trades)."""
+        for rec in records:
+            if type(rec) is TradeMsg:
+                self.trade(rec, ts)
+            else:
+                assert isinstance(rec, BookMsg)
+                self.update(rec, ts)
 
-    def _hold(self, first_id: int, last_id: int, item: T) -> None:
-        if len(self._buffer) >= self.max_buffer:
-            self._buffer.popleft()
-            self.counters["buffer_overflow"] += 1
-        self._buffer.append((first_id, last_id, item))
+    def trade(self, t: TradeMsg, ts: float) -> None:
+        """Emit one trade."""
+        self.trades += 1
+        if self.emit is not None:
+            self.emit(TradeTick(ts, VENUE, self.symbols.to_unified(t.symbol), t.price, t.size,
+                                t.side, t.ts))
 
-    def on_delta(self, first_id: int, last_id: int, item: T) -> Verdict:
-        """Verdict for one update; BUFFER/GAP keep it for the next snapshot."""
-        if self.phase is Phase.WAITING_SNAPSHOT or self.last is None:
-            self._hold(first_id, last_id, item)
-            return Verdict.BUFFER
-        v = seq_verdict(self.last, first_id, last_id)
-        if v is Verdict.STALE:
-            self.counters["stale"] += 1
-            return v
-        if v is Verdict.GAP:
-            self.counters["snapshot_behind" if self.phase is Phase.BRIDGING else "gaps"] += 1
-            self.phase = Phase.WAITING_SNAPSHOT
-            self.last = None
-            self._buffer.clear()
-            self._hold(first_id, last_id, item)
-            return v
-        self.last = last_id
-        if self.phase is Phase.BRIDGING:
-            self.phase = Phase.LIVE
-            return Verdict.BRIDGE
-        return Verdict.APPLY
+    def update(self, rec: BookMsg, ts: float) -> bool:
+        """Apply (or buffer) one ``l2update``; True when it changed the book."""
+        self.updates += 1
+        sym = self.symbols.to_unified(rec.symbol)
+        sync = self.sync
+        floor = (sync.book(sym).sequence or 0) if sync.is_live(sym) else 0
+        bids = entry_levels(rec.bids, floor)
+        asks = entry_levels(rec.asks, floor)
+        applied = sync.on_delta(sym, rec.first_id, rec.last_id, bids, asks, ts, rec.ts)
+        if not sync.is_live(sym):
+            held = self._held.get(sym)
+            if held is None:
+                held = self._held[sym] = deque(maxlen=self.max_buffer)
+            held.append((rec, bids, asks))
+        return applied
 
-    def on_snapshot(self, snapshot_id: int) -> list[tuple[Verdict, T]]:
-        """Reset to a snapshot; the buffered updates to apply now (APPLY/BRIDGE), in order."""
-        self.phase = Phase.BRIDGING
-        self.last = snapshot_id
-        pending = list(self._buffer)
-        self._buffer.clear()
-        out: list[tuple[Verdict, T]] = []
-        for i, (first_id, last_id, item) in enumerate(pending):
-            v = self.on_delta(first_id, last_id, item)
-            if v is Verdict.GAP:
-                for rest in pending[i + 1 :]:
-                    self._hold(*rest)
-                break
-            if v in (Verdict.APPLY, Verdict.BRIDGE):
-                out.append((v, item))
-        return out
-
-    def on_full(self, last_id: int) -> None:
-        """A full book pushed over the socket with its last id: live at once."""
-        self.phase = Phase.LIVE
-        self.last = last_id
-        self._buffer.clear()
+    def snapshot(self, snap: SnapshotMsg, ts: float) -> bool:
+        """Apply one REST level-2 book; True when the book is live afterwards."""
+        sym = self.symbols.to_unified(snap.symbol)
+        for rec, bids, asks in self._held.pop(sym, ()):
+            bids[:] = entry_levels(rec.bids, snap.sequence)
+            asks[:] = entry_levels(rec.asks, snap.sequence)
+        return self.sync.on_snapshot(sym, snap.sequence, snap.bids, snap.asks, ts, snap.ts)
 
     def reset(self) -> None:
-        """Forget everything (reconnect)."""
-        self.phase = Phase.WAITING_SNAPSHOT
-        self.last = None
-        self._buffer.clear()
+        """The connection was lost: drop every book (each waits for a new snapshot)."""
+        self._held.clear()
+        self.sync.drop_all()

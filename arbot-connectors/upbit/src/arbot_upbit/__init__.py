@@ -1,12 +1,11 @@
-"""ArBot Upbit connector package: the I/O-free protocol layer (KRW, BTC and USDT markets).
-
-Modules: :mod:`~arbot_upbit.symbols` (``KRW-BTC`` <-> ``BTC/KRW``), :mod:`~arbot_upbit.markets`,
-:mod:`~arbot_upbit.messages` (SIMPLE and DEFAULT ``orderbook``/``trade`` decoding),
-:mod:`~arbot_upbit.sync` (full-snapshot replacement, stale drop) and :mod:`~arbot_upbit.replay`.
+"""ArBot Upbit connector (``upbit``): full top-N ``orderbook`` and ``trade`` streams, market
+metadata, capture replay and an emulator. Bithumb's current API clones Upbit's; the
+``arbot-bithumb`` package builds on this one.
 """
 
+from arbot_upbit.connector import UpbitConnector, UpbitSettings
 from arbot_upbit.replay import UpbitReplayDecoder
 
 VENUE = "upbit"
 
-__all__ = ["VENUE", "UpbitReplayDecoder"]
+__all__ = ["VENUE", "UpbitConnector", "UpbitReplayDecoder", "UpbitSettings"]

@@ -13,9 +13,16 @@ from typing import Any
 import msgspec
 from arbot.events import Side
 
-from arbot_upbit.sync import epoch_seconds
+__all__ = ["BookMsg", "Head", "TradeMsg", "decode", "epoch_seconds", "head", "parse"]
 
-__all__ = ["BookMsg", "TradeMsg", "decode", "parse"]
+
+def epoch_seconds(value: float | int | str | None) -> float | None:
+    """Venue timestamp (ms, or µs in newer messages; number or string) -> seconds."""
+    if value in (None, ""):
+        return None
+    v = float(value)
+    return v / 1e6 if v > 1e14 else v / 1e3
+
 
 
 class BookMsg(msgspec.Struct, gc=False):
@@ -88,6 +95,17 @@ class _DTrade(msgspec.Struct):
 class _Head(msgspec.Struct):
     ty: str = ""
     type: str = ""
+    status: str = ""
+    error: Any = None
+
+
+class Head(msgspec.Struct, gc=False):
+    """The routing fields of a raw frame: ``kind`` is ``orderbook``/``trade`` (a market
+    message, either format), ``other`` (another message type such as ``ticker``), ``status``
+    (the ``{"status":"UP"}`` keep-alive reply), ``error`` or ``""`` (not a venue message)."""
+
+    kind: str
+    error: Any
 
 
 _head_dec = msgspec.json.Decoder(_Head)
@@ -139,6 +157,19 @@ def parse(msg: Any) -> list[BookMsg | TradeMsg] | None:
     if key is None:
         return None
     return [_record(msgspec.convert(msg, _types[key], strict=False))]
+
+
+def head(raw: bytes | str) -> Head:
+    """Classify one raw frame (text or binary); raises a decode error when it is not JSON."""
+    h = _head_dec.decode(raw)
+    if h.error is not None:
+        return Head("error", h.error)
+    kind = h.ty or h.type
+    if kind in ("orderbook", "trade"):
+        return Head(kind, None)
+    if kind:
+        return Head("other", None)
+    return Head("status" if h.status else "", None)
 
 
 def decode(raw: bytes | str) -> list[BookMsg | TradeMsg] | None:

@@ -1,0 +1,16 @@
+"""Entry point of arbot-bithumb: registers the Bithumb connector."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from arbot import hookimpl
+from arbot.components import Connector
+
+from arbot_bithumb.connector import BithumbConnector
+
+
+@hookimpl
+def arbot_register_connectors() -> Sequence[type[Connector]]:
+    """The ``bithumb`` connector."""
+    return [BithumbConnector]

@@ -1,0 +1,39 @@
+"""The connector conformance suite (full-book flavour) against the Bithumb emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from arbot.components import BotContext, Connector, MarketEvent
+from arbot.testing.emulator import ConformanceSession, EmulatorServer
+from arbot_bithumb import BithumbConnector
+from arbot_bithumb.emulator import BithumbEmulator, emulator_settings
+from arbot_upbit.conformance import TopBookConformance
+
+
+class TestBithumbConformance(TopBookConformance):
+    """Every conformance test, Bithumb flavour (KRW markets)."""
+
+    symbols: ClassVar[tuple[str, ...]] = ("BTC/KRW", "XRP/KRW")
+
+    def make_emulator(self) -> EmulatorServer:
+        return BithumbEmulator(self.symbols, seed=8, tick_interval=0.02)
+
+    def make_connector(self, emulator: EmulatorServer, ctx: BotContext,
+                       on_event: Callable[[MarketEvent], None]) -> Connector:
+        return BithumbConnector(emulator_settings(emulator), ctx, on_event)
+
+    def test_load_markets(self) -> None:
+        """Bithumb publishes no tick sizes (``/v1/market/all`` lists codes and names only):
+        the markets carry tick 0 ("no rounding"), step 1e-8 and the configured fee."""
+
+        async def scenario(s: ConformanceSession) -> None:
+            infos = {i.symbol: i for i in await s.connector.load_markets()}
+            for sym in self.symbols:
+                info = infos[sym]
+                assert info.venue == "bithumb" and f"{info.base}/{info.quote}" == sym
+                assert info.tick_size == 0.0 and info.step_size == 1e-8
+                assert info.taker_fee == 0.0025
+
+        self.run(scenario, subscribe=False)

@@ -1,0 +1,16 @@
+"""Entry point of arbot-gate: registers the Gate connector."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from arbot import hookimpl
+from arbot.components import Connector
+
+from arbot_gate.connector import GateConnector
+
+
+@hookimpl
+def arbot_register_connectors() -> Sequence[type[Connector]]:
+    """The ``gate`` connector."""
+    return [GateConnector]

@@ -1,0 +1,234 @@
+"""A KuCoin spot emulator built with :mod:`arbot.testing.emulator`.
+
+Speaks the public protocol the connector uses: ``POST /api/v1/bullet-public`` (token +
+instance server pointing at this emulator's WebSocket), ``welcome`` on connect, JSON
+``subscribe``/``unsubscribe`` with ``ack``, ``ping``/``pong``, ``trade.l2update`` pushes with
+``sequenceStart``/``sequenceEnd`` and per-entry sequences, ``trade.l3match`` trades (ns
+times); REST ``/api/v2/symbols`` (and v1), ``/api/v1/market/orderbook/level2_20``,
+``level2_100`` and ``/api/v3/market/orderbook/level2`` with a string ``sequence``. Driven by
+seeded :class:`ScriptedBook` random walks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import msgspec
+from aiohttp import web
+from arbot.book import OrderBook
+from arbot.testing.emulator import EmulatorClient, EmulatorServer, ScriptedBook
+
+__all__ = ["KucoinEmulator", "emulator_settings"]
+
+_enc = msgspec.json.encode
+
+
+def _ok(data: Any) -> web.Response:
+    return web.Response(body=_enc({"code": "200000", "data": data}),
+                        content_type="application/json")
+
+
+class KucoinEmulator(EmulatorServer):
+    """KuCoin spot emulator (see the module docstring)."""
+
+    venue = "kucoin"
+    supports_checksum = False
+
+    def __init__(
+        self,
+        symbols: Sequence[str] = ("BTC/USDT", "ETH/USDT"),
+        *,
+        seed: int = 0,
+        tick_interval: float | None = 0.02,
+        levels: int = 30,
+        trade_probability: float = 0.3,
+        ping_interval_ms: int = 18000,
+        welcome_delay: float = 0.02,
+    ) -> None:
+        super().__init__(tick_interval=tick_interval)
+        self.unified = list(symbols)
+        self.trade_probability = trade_probability
+        self.ping_interval_ms = ping_interval_ms
+        self.welcome_delay = welcome_delay
+        #: messages clients sent before their ``welcome`` (a protocol violation)
+        self.early_messages = 0
+        self.books: dict[str, ScriptedBook] = {}
+        self.sequence: dict[str, int] = {}
+        self.tokens: set[str] = set()
+        self._venue: dict[str, str] = {}
+        self._pairs: dict[str, tuple[str, str]] = {}
+        self._trade_id = 0
+        mids = [60000.0, 3000.0, 500.0, 150.0, 1.0]
+        for i, sym in enumerate(symbols):
+            base, _, quote = sym.partition("/")
+            vs = f"{base}-{quote}"
+            self._venue[sym] = vs
+            self._pairs[vs] = (base, quote)
+            self.books[vs] = ScriptedBook(self.venue, sym, seed=seed * 1000 + i,
+                                          mid=mids[i % len(mids)], tick=0.1, levels=levels,
+                                          price_decimals=1, qty_decimals=8)
+            self.sequence[vs] = 14_701_689_780 + 1_000_000 * i
+
+    def symbols(self) -> list[str]:
+        """Unified symbols."""
+        return list(self.unified)
+
+    def true_book(self, symbol: str) -> OrderBook:
+        """The scripted book of ``symbol``."""
+        return self.books[self._venue[symbol]].book
+
+    # -- REST --------------------------------------------------------------------------------
+
+    def routes(self) -> list[web.RouteDef]:
+        """The REST endpoints."""
+        return [
+            web.post("/api/v1/bullet-public", self._bullet),
+            web.get("/api/v2/symbols", self._symbols),
+            web.get("/api/v1/symbols", self._symbols),
+            web.get("/api/v1/market/orderbook/level2_20", self._depth_20),
+            web.get("/api/v1/market/orderbook/level2_100", self._depth_100),
+            web.get("/api/v3/market/orderbook/level2", self._depth_full),
+            web.get("/api/v1/timestamp", self._timestamp),
+        ]
+
+    async def _bullet(self, request: web.Request) -> web.Response:
+        token = uuid.uuid4().hex
+        self.tokens.add(token)
+        return _ok({"token": token, "instanceServers": [{
+            "endpoint": self.ws_url + "/", "encrypt": False, "protocol": "websocket",
+            "pingInterval": self.ping_interval_ms, "pingTimeout": 10000}]})
+
+    async def _timestamp(self, request: web.Request) -> web.Response:
+        return _ok(int(time.time() * 1000))
+
+    async def _symbols(self, request: web.Request) -> web.Response:
+        return _ok([{
+            "symbol": vs, "name": vs, "baseCurrency": b, "quoteCurrency": q,
+            "market": "USDS", "baseMinSize": "0.00001", "quoteMinSize": "0.1",
+            "baseMaxSize": "10000000000", "quoteMaxSize": "99999999", "baseIncrement": "0.00000001",
+            "quoteIncrement": "0.000001", "priceIncrement": "0.1", "priceLimitRate": "0.1",
+            "minFunds": "0.1", "isMarginEnabled": True, "enableTrading": True,
+        } for vs, (b, q) in self._pairs.items()])
+
+    def _book_body(self, request: web.Request, depth: int | None) -> web.Response:
+        vs = request.query.get("symbol", "")
+        book = self.books.get(vs)
+        if book is None:
+            return web.json_response({"code": "400100", "msg": "symbol not exists"}, status=400)
+        bids, asks = book.levels_text(depth)
+        return _ok({"time": int(time.time() * 1000), "sequence": str(self.sequence[vs]),
+                    "bids": [list(x) for x in bids], "asks": [list(x) for x in asks]})
+
+    async def _depth_20(self, request: web.Request) -> web.Response:
+        return self._book_body(request, 20)
+
+    async def _depth_100(self, request: web.Request) -> web.Response:
+        return self._book_body(request, 100)
+
+    async def _depth_full(self, request: web.Request) -> web.Response:
+        return self._book_body(request, None)
+
+    # -- WebSocket ---------------------------------------------------------------------------
+
+    async def on_ws_connect(self, client: EmulatorClient) -> None:
+        """Check the token and send ``welcome`` (with the client's ``connectId``)."""
+        query = parse_qs(urlsplit(client.path).query)
+        token = query.get("token", [""])[0]
+        connect_id = query.get("connectId", [""])[0]
+        if token not in self.tokens:
+            await client.send(_enc({"id": connect_id, "type": "error", "code": 401,
+                                    "data": "token is expired"}).decode())
+            await client.conn.close(1008, "invalid token")
+            return
+        self.spawn(self._welcome(client, connect_id))
+
+    async def _welcome(self, client: EmulatorClient, connect_id: str) -> None:
+        await asyncio.sleep(self.welcome_delay)
+        client.state["welcomed"] = True
+        await client.send(_enc({"id": connect_id, "type": "welcome"}).decode())
+
+    async def on_ws_message(self, client: EmulatorClient, message: str | bytes) -> None:
+        """``ping`` -> ``pong``; ``subscribe``/``unsubscribe`` (comma-separated symbols).
+        Anything sent before the ``welcome`` is refused."""
+        if not client.state.get("welcomed"):
+            self.early_messages += 1
+            await client.send(_enc({"type": "error", "code": 400,
+                                    "data": "message before welcome"}).decode())
+            return
+        try:
+            msg = msgspec.json.decode(message)
+        except msgspec.DecodeError:
+            await client.send(_enc({"type": "error", "code": 400, "data": "bad json"}).decode())
+            return
+        kind = msg.get("type") if isinstance(msg, dict) else None
+        mid = msg.get("id", "") if isinstance(msg, dict) else ""
+        if kind == "ping":
+            await client.send(_enc({"id": mid, "type": "pong",
+                                    "timestamp": time.time_ns() // 1000}).decode())
+            return
+        if kind in ("subscribe", "unsubscribe"):
+            prefix, _, syms = str(msg.get("topic", "")).partition(":")
+            topics = {f"{prefix}:{s}" for s in syms.split(",") if s}
+            if prefix not in ("/market/level2", "/market/match") or not topics:
+                await client.send(_enc({"id": mid, "type": "error", "code": 404,
+                                        "data": "topic not found"}).decode())
+                return
+            if kind == "subscribe":
+                client.topics |= topics
+            else:
+                client.topics -= topics
+            if msg.get("response"):
+                await client.send(_enc({"id": mid, "type": "ack"}).decode())
+            return
+        await client.send(_enc({"id": mid, "type": "error", "code": 404,
+                                "data": "unknown message type"}).decode())
+
+    async def tick(self) -> None:
+        """One book change (and maybe a trade) per symbol."""
+        now = int(time.time() * 1000)
+        for vs, book in self.books.items():
+            bids, asks = book.step()
+            start = self.sequence[vs] + 1
+            seq = start - 1
+            changes: dict[str, list[list[str]]] = {"asks": [], "bids": []}
+            for side, levels in (("asks", asks), ("bids", bids)):
+                for p, q in levels:
+                    seq += 1
+                    changes[side].append([p, q, str(seq)])
+            if seq < start:
+                continue
+            self.sequence[vs] = seq
+            if self.take_gap(book.symbol):
+                continue
+            await self.broadcast(f"/market/level2:{vs}", _enc({
+                "type": "message", "topic": f"/market/level2:{vs}", "subject": "trade.l2update",
+                "data": {"changes": changes, "sequenceStart": start, "sequenceEnd": seq,
+                         "symbol": vs, "time": now}}).decode())
+            if book.rng.random() < self.trade_probability:
+                p, q, buyer_maker = book.trade()
+                self._trade_id += 1
+                await self.broadcast(f"/market/match:{vs}", _enc({
+                    "type": "message", "topic": f"/market/match:{vs}",
+                    "subject": "trade.l3match", "data": {
+                        "price": p, "size": q, "side": "sell" if buyer_maker else "buy",
+                        "symbol": vs, "sequence": str(seq), "time": str(time.time_ns()),
+                        "tradeId": str(self._trade_id), "type": "match",
+                        "makerOrderId": "m", "takerOrderId": "t"}}).decode())
+
+
+def emulator_settings(emulator: EmulatorServer, **extra: Any) -> Any:
+    """:class:`~arbot_kucoin.connector.KucoinSettings` pointing at ``emulator``, with
+    test-sized timers (fast backoff, short idle and stale timeouts); ``extra`` overrides."""
+    from arbot_kucoin.connector import KucoinConnector, KucoinSettings
+
+    values: dict[str, Any] = dict(
+        KucoinConnector.emulated_settings(emulator), backoff_initial=0.02, backoff_max=0.2,
+        idle_timeout=0.25, stale_after=0.2, snapshot_retry_delay=0.02, messages_per_second=50.0,
+    )
+    values.update(extra)
+    return KucoinSettings(**values)

@@ -1,0 +1,16 @@
+"""Entry point of arbot-upbit: registers the Upbit connector."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from arbot import hookimpl
+from arbot.components import Connector
+
+from arbot_upbit.connector import UpbitConnector
+
+
+@hookimpl
+def arbot_register_connectors() -> Sequence[type[Connector]]:
+    """The ``upbit`` connector."""
+    return [UpbitConnector]
