@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from arbot.connectors.booksync import Verdict
+from arbot.connectors.checksum import crc32_signed
 from arbot.events import BookUpdate, TradeTick
 from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
 from arbot_bitget import BitgetReplayDecoder
 from arbot_bitget.messages import BookMsg, TradeMsg, decode, parse
-from arbot_bitget.sync import BitgetSequenceRule, crc32_signed
+from arbot_bitget.sync import BitgetSequenceRule
 
 CAPTURE = "ws/bitget/cf_bitget_spot_v1_books_trade_ticker_2022-04-07.ndjson.gz"
 SYMBOLS = {"EOS/USDT", "GOG/USDT", "VVS/USDT", "AVAX/USDT", "CULT/USDT", "HOT/USDT", "SUN/USDT",

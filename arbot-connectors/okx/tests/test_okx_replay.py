@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from arbot.connectors.booksync import Verdict
+from arbot.connectors.checksum import checksum_string, crc32_signed
 from arbot.events import BookUpdate, TradeTick
 from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
 from arbot_okx import OkxReplayDecoder
 from arbot_okx.messages import BookMsg, decode, parse
-from arbot_okx.sync import OkxSequenceRule, checksum_string, crc32_signed
+from arbot_okx.sync import OkxSequenceRule
 
 CAPTURE = "ws/okx/cf_okx_books_trades_tickers_2022-05-13.ndjson"
 

@@ -1,9 +1,9 @@
 """The Bitget spot connector (API v2): ``books`` (WS snapshot + updates verified by CRC32
 checksum) and ``trade`` over one public WebSocket, symbols metadata over REST.
 
-Bitget's public WebSocket has OKX's protocol shape, so the connector is
-:class:`arbot_okx.connector.OkxConnector` with Bitget's settings, handler, subscribe args
-(``instType``), metadata endpoint and rate limits.
+Bitget's public WebSocket has OKX's protocol shape, so the connector is core
+:class:`arbot.connectors.stream.OpArgsConnector` with Bitget's settings, handler, subscribe
+args (``instType``), metadata endpoint and rate limits.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import attrs
 from arbot.components import ReplayDecoder
 from arbot.config import ComponentSettings
 from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
+from arbot.connectors.stream import OpArgsConnector, OpArgsSettings
+from arbot.connectors.streambook import StreamBookHandler
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo
-from arbot_okx.connector import OkxConnector, OkxSettings
-from arbot_okx.handler import OkxBookHandler
 from pydantic import Field
 
 from arbot_bitget.handler import BitgetBookHandler
@@ -28,7 +28,7 @@ from arbot_bitget.replay import BitgetReplayDecoder
 __all__ = ["BitgetConnector", "BitgetSettings"]
 
 
-class BitgetSettings(OkxSettings):
+class BitgetSettings(OpArgsSettings):
     """Settings of the Bitget connector (``[connectors.bitget]``); URLs overridable for tests."""
 
     rest_url: str = Field("https://api.bitget.com", description="REST base URL")
@@ -46,7 +46,7 @@ class BitgetSettings(OkxSettings):
     rest_per_second: int = Field(20, gt=0, description="public REST requests per second")
 
 
-class BitgetConnector(OkxConnector):
+class BitgetConnector(OpArgsConnector):
     """Bitget spot market data. Each ``books`` subscription starts with a WS snapshot; every
     update is verified by its CRC32 checksum over the top 25 levels (Bitget's only integrity
     check: ``seq`` only orders messages), a failure resubscribes that one symbol. Keep-alive:
@@ -58,7 +58,7 @@ class BitgetConnector(OkxConnector):
     emulator_class: ClassVar[str] = "arbot_bitget.emulator:BitgetEmulator"
     emulator_ws_path: ClassVar[str] = "/v2/ws/public"
     replay_class: ClassVar[Callable[[], ReplayDecoder]] = BitgetReplayDecoder
-    handler_class: ClassVar[type[OkxBookHandler]] = BitgetBookHandler
+    handler_class: ClassVar[type[StreamBookHandler]] = BitgetBookHandler
     trade_channel: ClassVar[str] = "trade"
 
     def new_limiter(self) -> RateLimitPolicy:

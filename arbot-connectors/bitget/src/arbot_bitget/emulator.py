@@ -1,4 +1,5 @@
-"""A Bitget spot (v2) emulator: :class:`arbot_okx.emulator.OkxEmulator` with Bitget's messages.
+"""A Bitget spot (v2) emulator: core :class:`arbot.testing.emulator.OpArgsEmulator` (the
+``op``/``args`` protocol shared with OKX) with Bitget's messages.
 
 Speaks the public protocol the connector uses on ``/v2/ws/public``: ``subscribe`` /
 ``unsubscribe`` with ``{"instType":"SPOT","channel":..,"instId":..}`` args, one ``event`` ack
@@ -13,32 +14,24 @@ checksum included.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 from aiohttp import web
-from arbot.testing.emulator import EmulatorServer
-from arbot_okx.emulator import OkxEmulator, fast_settings
+from arbot.testing.emulator import EmulatorServer, OpArgsEmulator, fast_settings
+from arbot.testing.emulator.snapshot import Levels
 
 __all__ = ["BitgetEmulator", "emulator_settings"]
 
-Levels = list[tuple[str, str]]
-
-
-class BitgetEmulator(OkxEmulator):
+class BitgetEmulator(OpArgsEmulator):
     """Bitget spot public-data emulator (see the module docstring)."""
 
     venue = "bitget"
-    book_channel = "books"
     trade_channel = "trade"
 
-    def __init__(self, symbols: Sequence[str] = ("BTC/USDT", "ETH/USDT"), *, seed: int = 0,
-                 tick_interval: float | None = 0.02, levels: int = 30,
-                 trade_probability: float = 0.3) -> None:
-        super().__init__(symbols, seed=seed, tick_interval=tick_interval, levels=levels,
-                         trade_probability=trade_probability, heartbeat_probability=0.0,
-                         checksum=True)
+    #: No empty heartbeats; the real CRC32 on every update (the bad-checksum fault applies).
+    default_heartbeat_probability = 0.0
+    default_checksum = True
 
     # -- message hooks -----------------------------------------------------------------------
 
@@ -52,12 +45,8 @@ class BitgetEmulator(OkxEmulator):
         return {"instType": "SPOT", "channel": channel, "instId": inst}
 
     def valid(self, arg: Any) -> bool:
-        """OKX's check plus ``instType == "SPOT"``."""
+        """The channel/instrument check plus ``instType == "SPOT"``."""
         return super().valid(arg) and arg.get("instType") == "SPOT"
-
-    def ack(self, op: str, arg: dict[str, Any], req: dict[str, Any]) -> dict[str, Any]:
-        """``{"event": op, "arg": arg}``."""
-        return {"event": op, "arg": arg}
 
     def error(self, arg: Any) -> dict[str, Any]:
         """Code 30001, as Bitget answers an unknown channel."""
@@ -67,7 +56,7 @@ class BitgetEmulator(OkxEmulator):
                   snapshot: bool) -> dict[str, Any]:
         """``asks``/``bids`` ``[px, sz]``, ``checksum`` (0 on snapshots), ``seq``, ``ts``."""
         return {"asks": [list(x) for x in asks], "bids": [list(x) for x in bids],
-                "checksum": 0 if snapshot else self._checksum(inst), "seq": seq,
+                "checksum": 0 if snapshot else self.checksum(inst), "seq": seq,
                 "ts": str(int(time.time() * 1000))}
 
     def next_seq(self, inst: str, prev: int, rng: Any) -> int:
@@ -120,10 +109,9 @@ class BitgetEmulator(OkxEmulator):
         return self._data({"asks": asks, "bids": bids, "ts": str(int(time.time() * 1000))})
 
 
-
 def emulator_settings(emulator: EmulatorServer, **extra: Any) -> Any:
     """:class:`~arbot_bitget.connector.BitgetSettings` for ``emulator`` (test-sized timers,
-    see :func:`arbot_okx.emulator.fast_settings`)."""
+    see :func:`arbot.testing.emulator.fast_settings`)."""
     from arbot_bitget.connector import BitgetConnector
 
     return fast_settings(BitgetConnector, emulator, **extra)

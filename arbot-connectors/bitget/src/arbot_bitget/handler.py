@@ -2,8 +2,9 @@
 
 Bitget's public protocol has OKX's shape (``arg``/``action``/``data`` pushes, ``event``
 replies, text ``pong``, a snapshot per subscribe, CRC32 over raw strings), so this is
-:class:`arbot_okx.handler.OkxBookHandler` with Bitget's decoding, symbols, ``seq`` rule and
-checksum condition (core ``BookSync`` underneath).
+core :class:`arbot.connectors.streambook.StreamBookHandler` with Bitget's decoding, symbols and
+``seq`` rule (core ``BookSync`` underneath; the checksum is verified when non-zero, the core
+default).
 """
 
 from __future__ import annotations
@@ -11,19 +12,19 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from arbot.connectors.booksync import SequenceRule
+from arbot.connectors.streambook import StreamBookHandler
 from arbot.connectors.symbols import SymbolMap
-from arbot_okx.handler import OkxBookHandler
 
 from arbot_bitget import messages
 from arbot_bitget.symbols import BitgetSymbols
-from arbot_bitget.sync import BitgetSequenceRule, checksum_applies
+from arbot_bitget.sync import BitgetSequenceRule
 
 __all__ = ["VENUE", "BitgetBookHandler"]
 
 VENUE = "bitget"
 
 
-class BitgetBookHandler(OkxBookHandler):
+class BitgetBookHandler(StreamBookHandler):
     """Books (snapshot + updates verified by checksum, ``seq`` against replays) and trades of
     Bitget spot (v1 and v2 messages). A lost update shows as a checksum failure: the book is
     resynchronised (live: the connector resubscribes the ``books`` channel)."""
@@ -33,9 +34,7 @@ class BitgetBookHandler(OkxBookHandler):
 
     symbols_class: ClassVar[type[SymbolMap]] = BitgetSymbols
     rule_class: ClassVar[type[SequenceRule]] = BitgetSequenceRule
-    checksum_applies = staticmethod(checksum_applies)
     decode = staticmethod(messages.decode)
-    event_of = staticmethod(messages.event_of)
 
     @staticmethod
     def ids(rec: Any) -> tuple[bool, int, int | None]:

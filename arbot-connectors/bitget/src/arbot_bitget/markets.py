@@ -14,15 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from arbot.connectors.parsing import number
 from arbot.market import MarketInfo
-from arbot_okx.markets import number
 
 __all__ = ["DEFAULT_MAKER_FEE", "DEFAULT_TAKER_FEE", "parse_products"]
 
 DEFAULT_TAKER_FEE = 0.001
 DEFAULT_MAKER_FEE = 0.001
-
-
 
 
 def _scale(value: Any) -> float:

@@ -2,9 +2,9 @@
 
 :func:`parse` takes a JSON-decoded message (the capture replay), :func:`decode` raw frame
 bytes (live). Book levels keep their original strings (``raw_bids``/``raw_asks``) because the
-CRC32 checksum is computed over them. The records are OKX's
-(:class:`arbot_okx.messages.BookMsg` with ``prev_seq`` None,
-:class:`~arbot_okx.messages.TradeMsg`): same shape, same handler. v1 trades are arrays
+CRC32 checksum is computed over them. The records are core's
+(:class:`arbot.connectors.parsing.BookMsg` with ``prev_seq`` None,
+:class:`~arbot.connectors.parsing.TradeMsg`), as OKX's: same shape, same handler. v1 trades are arrays
 ``[ts, price, size, side]``, v2 trades objects ``{ts, price, size, side, tradeId}``; both
 are handled.
 """
@@ -14,11 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from arbot.connectors.parsing import BookMsg, TradeMsg
 from arbot.events import Side
-from arbot_okx.messages import BookMsg, TradeMsg, event_of  # same shapes as OKX's
 
 __all__ = [
-    "BOOK_CHANNELS", "FULL_BOOK_CHANNELS", "BookMsg", "TradeMsg", "decode", "event_of", "parse",
+    "BOOK_CHANNELS", "FULL_BOOK_CHANNELS", "BookMsg", "TradeMsg", "decode", "parse",
 ]
 
 BOOK_CHANNELS = frozenset({"books"})

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from arbot.components import MarketEvent
-from arbot_okx.replay import COUNTER_KEYS, OkxReplayDecoder
+from arbot.connectors.replay import COUNTER_KEYS, StreamReplayDecoder
 
 from arbot_bitget import messages
 from arbot_bitget.handler import VENUE, BitgetBookHandler
@@ -15,7 +15,7 @@ from arbot_bitget.symbols import BitgetSymbols
 __all__ = ["COUNTER_KEYS", "BitgetReplayDecoder"]
 
 
-class BitgetReplayDecoder(OkxReplayDecoder):
+class BitgetReplayDecoder(StreamReplayDecoder):
     """Turns Bitget spot (v1/v2) pushes into events with
     :class:`~arbot_bitget.handler.BitgetBookHandler`.
 

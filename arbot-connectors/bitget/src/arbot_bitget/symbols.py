@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from arbot.connectors.symbols import SymbolMap
-from arbot_okx.symbols import quote_suffix_guesser
+from arbot.connectors.symbols import SymbolMap, quote_suffix_guesser
 
 __all__ = ["KNOWN_QUOTES", "BitgetSymbols", "bitget_format", "guess_unified"]
 

@@ -1,10 +1,11 @@
-"""Bitget book synchronisation rules: the ``seq`` rule for core ``BookSync`` and the checksum.
+"""Bitget book synchronisation rules: the ``seq`` rule for core ``BookSync``; the checksum.
 
 * Checksum (the integrity check): after applying each ``books`` message, CRC32 (zlib/IEEE) of
   ``bid1px:bid1sz:ask1px:ask1sz:...`` over the best 25 levels of each side using the original
   strings, as a signed 32-bit integer, must equal ``checksum``. This is exactly OKX's
-  (historical) algorithm, so it is imported from :mod:`arbot_okx.sync` rather than written
-  twice. A checksum of 0 (the ``books1/5/15`` pushes, v2 snapshots) is not checked.
+  (historical) algorithm: core :mod:`arbot.connectors.checksum`. A checksum of 0 (the
+  ``books1/5/15`` pushes, v2 snapshots) is not checked (core
+  :func:`arbot.connectors.streambook.nonzero_checksum`, the handler's default).
 * Sequence: v2 spot ``seq`` only increases (there is no ``prevSeq``), so it detects late or
   duplicated messages (STALE), not lost ones; loss shows up as a checksum mismatch. v1 has no
   sequence at all (the handler passes ``-1``).
@@ -12,24 +13,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from arbot.connectors.booksync import SequenceRule, Verdict
-from arbot_okx.sync import CHECKSUM_DEPTH, Crc32Checksum, checksum_string, crc32_signed
 
-__all__ = [
-    "CHECKSUM_DEPTH",
-    "BitgetSequenceRule",
-    "Crc32Checksum",
-    "checksum_applies",
-    "checksum_string",
-    "crc32_signed",
-]
-
-
-def checksum_applies(rec: Any) -> bool:
-    """True when a book record carries a checksum to verify (non-zero)."""
-    return rec.checksum is not None and rec.checksum != 0
+__all__ = ["BitgetSequenceRule"]
 
 
 class BitgetSequenceRule(SequenceRule):

@@ -2,7 +2,7 @@
 and ``publicTrade`` over one public WebSocket, instruments-info metadata over REST.
 
 The connection, resubscription and bookkeeping machinery is the stream-snapshot base shared
-with OKX and Bitget (:class:`arbot_okx.stream.StreamConnector`); this module holds Bybit's
+with OKX and Bitget (core :class:`arbot.connectors.stream.StreamConnector`); this module holds Bybit's
 protocol: topics, ``req_id``/``op`` requests, the JSON ping, the metadata endpoint.
 """
 
@@ -16,9 +16,9 @@ import msgspec
 from arbot.components import ReplayDecoder
 from arbot.config import ComponentSettings
 from arbot.connectors.ratelimit import RATE_LIMITS, RateLimitPolicy, policy_from_spec
+from arbot.connectors.stream import StreamConnector, StreamSettings
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo
-from arbot_okx.stream import StreamConnector, StreamSettings
 from pydantic import Field
 
 from arbot_bybit.handler import BybitBookHandler

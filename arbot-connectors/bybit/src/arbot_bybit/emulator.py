@@ -8,7 +8,7 @@ books stay within 60 levels, so both depths carry the whole book) and ``publicTr
 REST: ``/v5/market/instruments-info``, ``/v5/market/orderbook``, ``/v5/market/time``. Driven by
 seeded :class:`ScriptedBook` random walks; faults from the kit plus :meth:`restart` (a
 ``u == 1`` service-restart snapshot). Held snapshots while paused: the family base
-:class:`arbot_okx.emulator.SnapshotEmulator`.
+:class:`arbot.testing.emulator.SnapshotEmulator`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,13 @@ from typing import Any
 import msgspec
 from aiohttp import web
 from arbot.book import OrderBook
-from arbot.testing.emulator import EmulatorClient, EmulatorServer, ScriptedBook
-from arbot_okx.emulator import SnapshotEmulator, fast_settings
+from arbot.testing.emulator import (
+    EmulatorClient,
+    EmulatorServer,
+    ScriptedBook,
+    SnapshotEmulator,
+    fast_settings,
+)
 
 __all__ = ["BybitEmulator", "emulator_settings"]
 
@@ -215,7 +220,7 @@ class BybitEmulator(SnapshotEmulator):
 
 def emulator_settings(emulator: EmulatorServer, **extra: Any) -> Any:
     """:class:`~arbot_bybit.connector.BybitSettings` for ``emulator`` (test-sized timers,
-    see :func:`arbot_okx.emulator.fast_settings`)."""
+    see :func:`arbot.testing.emulator.fast_settings`)."""
     from arbot_bybit.connector import BybitConnector
 
     return fast_settings(BybitConnector, emulator, **extra)

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from arbot.connectors.parsing import number
 from arbot.market import MarketInfo
-from arbot_okx.markets import number
 
 from arbot_bybit.symbols import _instrument_list
 

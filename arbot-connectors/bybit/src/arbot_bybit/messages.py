@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from arbot.connectors.parsing import TradeMsg  # the shared trade record
 from arbot.events import Side
-from arbot_okx.messages import TradeMsg  # the family's trade record (same fields)
 
 __all__ = ["BookMsg", "TradeMsg", "control_of", "decode", "parse"]
 

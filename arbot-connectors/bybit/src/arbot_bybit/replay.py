@@ -1,5 +1,5 @@
 """Replay decoder for Bybit v5 captures: the live connector's handler over recorded pushes
-(the decoding loop is the stream-snapshot family's, :class:`arbot_okx.replay.OkxReplayDecoder`)."""
+(the decoding loop is core :class:`arbot.connectors.replay.StreamReplayDecoder`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from arbot.components import MarketEvent
-from arbot_okx.replay import OkxReplayDecoder
+from arbot.connectors.replay import StreamReplayDecoder
 
 from arbot_bybit import messages
 from arbot_bybit.handler import VENUE, BybitBookHandler
@@ -21,7 +21,7 @@ COUNTER_KEYS = (
 )
 
 
-class BybitReplayDecoder(OkxReplayDecoder):
+class BybitReplayDecoder(StreamReplayDecoder):
     """Turns Bybit v5 pushes into events with :class:`~arbot_bybit.handler.BybitBookHandler`
     (``depth`` picks the ``u`` rule: 500 and deeper strict, like the captured dump).
 

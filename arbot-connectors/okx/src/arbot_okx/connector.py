@@ -1,20 +1,21 @@
 """The OKX (v5) spot connector: ``books`` (WS snapshot + seqId-chained updates) and ``trades``
 over one public WebSocket, instruments metadata over REST.
 
-Bitget's public WebSocket protocol has the same shape (``op``/``args`` requests, ``event``
-replies, ``arg``/``action``/``data`` pushes, text ping, snapshot per subscribe, CRC32): the
-Bitget connector subclasses :class:`OkxConnector` and overrides its venue hooks.
+The connection machinery and the ``op``/``args`` protocol (shared with Bitget) are core
+:class:`arbot.connectors.stream.OpArgsConnector`; this module holds OKX's settings, handler,
+metadata endpoint and rate limits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import msgspec
 from arbot.components import ReplayDecoder
 from arbot.config import ComponentSettings
 from arbot.connectors.ratelimit import RATE_LIMITS, RateLimitPolicy, policy_from_spec
+from arbot.connectors.stream import OpArgsConnector, OpArgsSettings
+from arbot.connectors.streambook import StreamBookHandler
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo
 from pydantic import Field
@@ -22,12 +23,11 @@ from pydantic import Field
 from arbot_okx.handler import OkxBookHandler
 from arbot_okx.markets import DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE, parse_instruments
 from arbot_okx.replay import OkxReplayDecoder
-from arbot_okx.stream import StreamConnector, StreamSettings
 
 __all__ = ["OkxConnector", "OkxSettings"]
 
 
-class OkxSettings(StreamSettings):
+class OkxSettings(OpArgsSettings):
     """Settings of the OKX connector (``[connectors.okx]``); URLs overridable for tests."""
 
     rest_url: str = Field("https://www.okx.com", description="REST base URL")
@@ -40,7 +40,7 @@ class OkxSettings(StreamSettings):
     ping_interval: float = Field(20.0, gt=0, description="send the text 'ping' this often (< 30 s)")
 
 
-class OkxConnector(StreamConnector):
+class OkxConnector(OpArgsConnector):
     """OKX spot market data. Each ``books`` subscription starts with a WS snapshot; updates
     chain by ``prevSeqId == seqId`` (core ``BookSync`` with :class:`~arbot_okx.sync.OkxSequenceRule`);
     a gap or a checksum failure resubscribes that one instrument (OKX sends a snapshot only in
@@ -53,39 +53,11 @@ class OkxConnector(StreamConnector):
     emulator_class: ClassVar[str] = "arbot_okx.emulator:OkxEmulator"
     emulator_ws_path: ClassVar[str] = "/ws/v5/public"
     replay_class: ClassVar[Callable[[], ReplayDecoder]] = OkxReplayDecoder
-    #: Venue hooks (overridden by the Bitget connector).
-    handler_class: ClassVar[type[OkxBookHandler]] = OkxBookHandler
-    trade_channel: ClassVar[str] = "trades"
-
-    def new_handler(self) -> OkxBookHandler:
-        """:attr:`handler_class` on the context's market."""
-        return self.handler_class(self.ctx.market, self._emit, self._want_snapshot,
-                                  verify_checksum=self.settings.verify_checksum)
+    handler_class: ClassVar[type[StreamBookHandler]] = OkxBookHandler
 
     def new_limiter(self) -> RateLimitPolicy:
         """The REST rate limiter (OKX: 20 requests / 2 s per endpoint)."""
         return policy_from_spec(RATE_LIMITS["okx"])
-
-    def channel_arg(self, channel: str, venue_symbol: str) -> dict[str, str]:
-        """One ``args`` entry of a subscribe/unsubscribe request."""
-        return {"channel": channel, "instId": venue_symbol}
-
-    def request(self, op: str, items: list[Any]) -> str:
-        """``{"op": op, "args": [{"channel": .., "instId": ..}, ...]}``."""
-        return msgspec.json.encode(
-            {"op": op, "args": [self.channel_arg(c, i) for c, i in items]}).decode()
-
-    def book_item(self, venue_symbol: str) -> tuple[str, str]:
-        """``(book_channel, instId)``."""
-        return (self.settings.book_channel, venue_symbol)
-
-    def trade_item(self, venue_symbol: str) -> tuple[str, str]:
-        """``(trade_channel, instId)``."""
-        return (self.trade_channel, venue_symbol)
-
-    def ping_message(self) -> str:
-        """The text ``ping``."""
-        return "ping"
 
     async def fetch_markets(self) -> list[MarketInfo]:
         """Markets from ``GET /api/v5/public/instruments`` (tick, lot, min size; default fees)."""
@@ -95,9 +67,3 @@ class OkxConnector(StreamConnector):
         if not isinstance(body, dict) or str(body.get("code", "0")) != "0":
             raise ArbotError(f"okx: instruments request failed: {str(body)[:200]}")
         return parse_instruments(body, taker_fee=s.taker_fee, maker_fee=s.maker_fee)
-
-    def stats(self) -> dict[str, int]:
-        """Counters: connection, book synchronisation, REST, protocol, verified checksums."""
-        out = super().stats()
-        out["checksum_ok"] = self.handler.checksum.ok
-        return out

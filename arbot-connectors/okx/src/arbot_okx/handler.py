@@ -1,136 +1,45 @@
 """The OKX book handler shared by the live connector and the capture replay decoder.
 
-It turns decoded ``books``/``trades`` records into book changes through core
-:class:`~arbot.connectors.booksync.BookSync` (rule :class:`~arbot_okx.sync.OkxSequenceRule`,
-checksum hook :class:`~arbot_okx.sync.Crc32Checksum`) and trades into
-:class:`~arbot.events.TradeTick` events, so replay and live apply exactly the same rules.
-
-The protocol shape (``{"arg":..,"action":..,"data":[..]}`` pushes, ``event`` replies, the
-text ``pong``, snapshots on the stream, CRC32 over raw strings) is shared by Bitget, whose
-handler subclasses this one and overrides the class attributes and hooks below.
+Core :class:`~arbot.connectors.streambook.StreamBookHandler` (``BookSync`` with
+:class:`~arbot_okx.sync.OkxSequenceRule`, the core CRC32 checksum hook) with OKX's decoding,
+symbols, ids and checksum condition, so replay and live apply exactly the same rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, ClassVar
 
-from arbot.components import MarketEvent
-from arbot.connectors.booksync import BookSync, SequenceRule
+from arbot.connectors.booksync import SequenceRule
+from arbot.connectors.streambook import StreamBookHandler
 from arbot.connectors.symbols import SymbolMap
-from arbot.connectors.ws import GarbageFrame
-from arbot.events import TradeTick
-from arbot.market import MarketState
 
 from arbot_okx import messages
 from arbot_okx.symbols import OkxSymbols
-from arbot_okx.sync import Crc32Checksum, OkxSequenceRule, okx_checksum_applies
+from arbot_okx.sync import OkxSequenceRule, okx_checksum_applies
 
 __all__ = ["VENUE", "OkxBookHandler"]
 
 VENUE = "okx"
 
 
-class OkxBookHandler:
+class OkxBookHandler(StreamBookHandler):
     """Books (snapshot + seqId-chained updates, checksum where it applies) and trades of OKX.
 
     ``request_snapshot(symbol)`` is called by ``BookSync`` when a book must be rebuilt (a gap
     or a checksum failure): live, the connector resubscribes the ``books`` channel, since OKX
     only sends a snapshot in reply to a subscribe. Updates for a book that is not live are
-    dropped (counted in ``dropped_unsynced``): the snapshot comes on the same stream, so none
-    of them can be needed.
+    dropped (counted in ``dropped_unsynced``).
     """
 
     venue: ClassVar[str] = VENUE
-    #: Channels whose every push is a complete book.
     full_book_channels: ClassVar[frozenset[str]] = messages.FULL_BOOK_CHANNELS
-
-    def __init__(
-        self,
-        market: MarketState,
-        emit: Callable[[MarketEvent], None] | None,
-        request_snapshot: Callable[[str], None] | None,
-        *,
-        symbols: SymbolMap | None = None,
-        verify_checksum: bool = True,
-    ) -> None:
-        self.emit = emit
-        self.symbols = symbols if symbols is not None else self.symbols_class()
-        self.checksum = Crc32Checksum(self.checksum_applies, verify_checksum)
-        self.sync = BookSync(self.venue, market, self.rule_class(), emit=emit,
-                             request_snapshot=request_snapshot, checksum=self.checksum)
-        self.book_snapshots = self.book_updates = self.trades = 0
-        self.dropped_unsynced = self.crossed = self.errors = self.pongs = 0
-
-    # -- venue hooks (class attributes; Bitget sets its own) ---------------------------------
-
-    #: Symbol map class, sequence rule class.
     symbols_class: ClassVar[type[SymbolMap]] = OkxSymbols
     rule_class: ClassVar[type[SequenceRule]] = OkxSequenceRule
-    #: ``checksum_applies(record)``: True when the record's checksum must be verified.
     checksum_applies = staticmethod(okx_checksum_applies)
-    #: ``decode(raw)``: book/trade records of a raw frame, None for any other frame.
     decode = staticmethod(messages.decode)
-    #: ``event_of(raw)``: ``event`` of a reply, ``""`` for other pushes, None if not the venue's.
-    event_of = staticmethod(messages.event_of)
 
     @staticmethod
     def ids(rec: Any) -> tuple[bool, int, int | None]:
         """``(is_snapshot, seq, prev)`` of a book record (``seq`` 0 when the message has none)."""
         seq = rec.seq if rec.seq is not None else 0
         return rec.is_snapshot or rec.prev_seq == -1, seq, rec.prev_seq
-
-    # -- input -------------------------------------------------------------------------------
-
-    def frame(self, raw: str | bytes, ts: float) -> str:
-        """Handle one raw WebSocket frame; returns ``"data"``, ``"pong"`` or the control
-        event (``"subscribe"``, ``"error"``...). Raises :class:`GarbageFrame` (or a decode
-        error) for a frame that is not one of the venue's messages."""
-        if raw == "pong" or raw == b"pong":
-            self.pongs += 1
-            return "pong"
-        records = self.decode(raw)
-        if records is not None:
-            self.records(records, ts)
-            return "data"
-        event = self.event_of(raw)
-        if event is None:
-            raise GarbageFrame(f"not a {self.venue} message")
-        self.errors += event == "error"
-        return event
-
-    def records(self, records: list[Any], ts: float) -> None:
-        """Apply decoded records (trades have a ``price``, books ``bids``)."""
-        for rec in records:
-            if hasattr(rec, "price"):
-                self.trades += 1
-                if self.emit is not None:
-                    self.emit(TradeTick(ts, self.venue, self.symbols.to_unified(rec.symbol),
-                                        rec.price, rec.size, rec.side, rec.ts))
-            else:
-                self.book(rec, ts)
-
-    def book(self, rec: Any, ts: float) -> None:
-        """Apply one book record."""
-        symbol = self.symbols.to_unified(rec.symbol)
-        sync = self.sync
-        if rec.channel in self.full_book_channels:
-            self.book_snapshots += 1
-            sync.on_full_book(symbol, rec.bids, rec.asks, ts, rec.ts)
-            return
-        snapshot, seq, prev = self.ids(rec)
-        if snapshot:
-            self.book_snapshots += 1
-            if not self.checksum.reset(symbol, rec):
-                sync.stats.checksum_failures += 1
-                sync.resync(symbol, "checksum")
-                return
-            applied = sync.on_snapshot(symbol, seq, rec.bids, rec.asks, ts, rec.ts)
-        else:
-            self.book_updates += 1
-            if not sync.is_live(symbol):
-                self.dropped_unsynced += 1
-                return
-            applied = sync.on_delta(symbol, seq, seq, rec.bids, rec.asks, ts, rec.ts, prev, rec)
-        if applied and sync.book(symbol).is_crossed:
-            self.crossed += 1

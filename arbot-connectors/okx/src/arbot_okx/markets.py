@@ -11,23 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from arbot.connectors.parsing import number
 from arbot.market import MarketInfo
 
 from arbot_okx.symbols import unified_from_instrument
 
-__all__ = ["DEFAULT_MAKER_FEE", "DEFAULT_TAKER_FEE", "number", "parse_instruments"]
+__all__ = ["DEFAULT_MAKER_FEE", "DEFAULT_TAKER_FEE", "parse_instruments"]
 
 DEFAULT_TAKER_FEE = 0.001
 DEFAULT_MAKER_FEE = 0.0008
-
-
-def number(value: Any, default: float = 0.0) -> float:
-    """A metadata field as a float (``default`` when missing, empty or not a number); used by
-    the Bybit and Bitget metadata parsers too."""
-    try:
-        return float(value) if value not in (None, "") else default
-    except (TypeError, ValueError):
-        return default
 
 
 def parse_instruments(

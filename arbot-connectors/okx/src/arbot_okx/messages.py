@@ -3,8 +3,11 @@
 Two entry points produce the same normalized records: :func:`parse` takes a message that is
 already JSON-decoded (the capture replay), :func:`decode` takes the raw frame bytes (the live
 path: one msgspec pass over a small header struct, one typed pass over the whole frame).
-Book levels keep their original strings in ``raw_bids``/``raw_asks`` because the CRC32
-checksum is computed over them.
+The records are core :class:`~arbot.connectors.parsing.BookMsg` (levels keep their original
+strings in ``raw_bids``/``raw_asks`` because the CRC32 checksum is computed over them; for
+OKX ``prev_seq``/``seq`` are ``prevSeqId``/``seqId``, None in pre-2023 messages, and
+``checksum`` is 0 once OKX deprecated it) and :class:`~arbot.connectors.parsing.TradeMsg`.
+Control frames are classified by core :func:`~arbot.connectors.parsing.event_of`.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from arbot.connectors.parsing import BookMsg, ChannelArg, TradeMsg, push_head_decoder
 from arbot.events import Side
 
 __all__ = [
@@ -20,7 +24,6 @@ __all__ = [
     "BookMsg",
     "TradeMsg",
     "decode",
-    "event_of",
     "parse",
 ]
 
@@ -29,43 +32,6 @@ BOOK_CHANNELS = frozenset({"books", "books-l2-tbt", "books50-l2-tbt"})
 #: Channels where every push is a full snapshot.
 FULL_BOOK_CHANNELS = frozenset({"books5", "bbo-tbt"})
 _TRADE_CHANNELS = frozenset({"trades", "trades-all"})
-
-
-class BookMsg(msgspec.Struct, gc=False):
-    """One normalized book push of one instrument.
-
-    ``prev_seq``/``seq`` are OKX's ``prevSeqId``/``seqId`` (None in pre-2023 messages),
-    ``checksum`` the signed CRC32 the venue sent (0 once OKX deprecated it), ``ts`` the
-    venue time in seconds.
-    """
-
-    symbol: str
-    is_snapshot: bool
-    bids: list[tuple[float, float]]
-    asks: list[tuple[float, float]]
-    raw_bids: list[tuple[str, str]]
-    raw_asks: list[tuple[str, str]]
-    prev_seq: int | None
-    seq: int | None
-    checksum: int | None
-    ts: float | None
-    channel: str = "books"
-
-
-class TradeMsg(msgspec.Struct, gc=False):
-    """One public trade; ``side`` is the taker side."""
-
-    symbol: str
-    price: float
-    size: float
-    side: Side
-    ts: float | None
-    trade_id: str
-
-
-class _Arg(msgspec.Struct):
-    channel: str = ""
-    instId: str = ""  # noqa: N815 - venue field name
 
 
 class _BookData(msgspec.Struct):
@@ -88,23 +54,16 @@ class _TradeData(msgspec.Struct):
 
 
 class _BooksPush(msgspec.Struct):
-    arg: _Arg
+    arg: ChannelArg
     data: list[_BookData]
     action: str = "snapshot"
 
 
 class _TradesPush(msgspec.Struct):
-    arg: _Arg
+    arg: ChannelArg
     data: list[_TradeData]
 
 
-class _Head(msgspec.Struct):
-    arg: _Arg | None = None
-    event: str | None = None
-    data: msgspec.Raw = msgspec.Raw(b"")
-
-
-_head_dec = msgspec.json.Decoder(_Head)
 _books_dec = msgspec.json.Decoder(_BooksPush, strict=False)
 _trades_dec = msgspec.json.Decoder(_TradesPush, strict=False)
 
@@ -159,7 +118,7 @@ def decode(raw: bytes | str) -> list[BookMsg | TradeMsg] | None:
     """Records of one raw frame (same result as ``parse(json.loads(raw))``)."""
     if raw in ("pong", b"pong"):
         return None
-    head = _head_dec.decode(raw)
+    head = push_head_decoder.decode(raw)
     if head.arg is None or not head.data:
         return None
     channel = head.arg.channel
@@ -168,12 +127,3 @@ def decode(raw: bytes | str) -> list[BookMsg | TradeMsg] | None:
     if channel in _TRADE_CHANNELS:
         return list(_trade_records(_trades_dec.decode(raw)))
     return None
-
-
-def event_of(raw: bytes | str) -> str | None:
-    """The ``event`` of a control frame (``subscribe``, ``unsubscribe``, ``error``...), ``""``
-    for a push with an ``arg`` but no event, None for a frame that has neither (not OKX)."""
-    head = _head_dec.decode(raw)
-    if head.event is not None:
-        return head.event
-    return "" if head.arg is not None else None

@@ -9,29 +9,14 @@ derivatives); ids it does not know are mapped by :func:`guess_unified`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from arbot.connectors.symbols import SymbolMap
 
-__all__ = ["OkxSymbols", "guess_unified", "okx_format", "quote_suffix_guesser", "unified_from_instrument"]
+__all__ = ["OkxSymbols", "guess_unified", "okx_format", "unified_from_instrument"]
 
 _STABLE_SETTLE = frozenset({"USDT", "USDC"})
-
-
-def quote_suffix_guesser(quotes: Iterable[str]) -> Callable[[str], str]:
-    """A guesser for ids without separator (Bybit, Bitget): ``BTCUSDT`` -> ``BTC/USDT`` by the
-    longest known quote suffix; a ``_SPBL``-like suffix is dropped first."""
-    by_length = sorted(quotes, key=len, reverse=True)
-
-    def guess(venue_symbol: str) -> str:
-        name = venue_symbol.split("_", 1)[0].upper()
-        for q in by_length:
-            if name.endswith(q) and len(name) > len(q):
-                return f"{name[: -len(q)]}/{q}"
-        return name
-
-    return guess
 
 
 def guess_unified(inst_id: str) -> str:

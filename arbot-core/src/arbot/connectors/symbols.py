@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-__all__ = ["SymbolMap", "split_on"]
+__all__ = ["SymbolMap", "quote_suffix_guesser", "split_on"]
 
 
 def split_on(separator: str) -> Callable[[str], str]:
@@ -14,6 +14,22 @@ def split_on(separator: str) -> Callable[[str], str]:
     def guess(venue_symbol: str) -> str:
         base, sep, quote = venue_symbol.partition(separator)
         return f"{base}/{quote}" if sep and quote else venue_symbol
+
+    return guess
+
+
+def quote_suffix_guesser(quotes: Iterable[str]) -> Callable[[str], str]:
+    """A guesser for ids without separator (Bybit, Bitget): ``BTCUSDT`` -> ``BTC/USDT`` by the
+    longest known quote suffix; a ``_SPBL``-like suffix is dropped first. Ids that end in no
+    known quote are returned upper-cased, without that suffix."""
+    by_length = sorted(quotes, key=len, reverse=True)
+
+    def guess(venue_symbol: str) -> str:
+        name = venue_symbol.split("_", 1)[0].upper()
+        for q in by_length:
+            if name.endswith(q) and len(name) > len(q):
+                return f"{name[: -len(q)]}/{q}"
+        return name
 
     return guess
 

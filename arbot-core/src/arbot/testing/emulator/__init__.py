@@ -5,6 +5,9 @@
   sequence gaps, bad checksums, garbage frames, stalls, slow-consumer kicks, HTTP failures);
 * :class:`ScriptedBook` — a seeded random walk of an order book that drives an emulator;
 * :class:`Recording` — an NDJSON capture loaded to drive an emulator instead;
+* :class:`SnapshotEmulator` / :class:`OpArgsEmulator` — bases for venues that send book
+  snapshots on the stream (held back while paused) and for the ``op``/``args`` protocol
+  family; :func:`fast_settings` — test-sized settings of such a connector;
 * :class:`ConnectorConformance` — the tests every connector passes against its emulator
   (subclass it in your package's tests).
 """
@@ -17,6 +20,7 @@ from arbot.testing.emulator.conformance import (
 )
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient, EmulatorServer, EmulatorStats, Recording
+from arbot.testing.emulator.snapshot import OpArgsEmulator, SnapshotEmulator, fast_settings
 
 __all__ = [
     "ConformanceSession",
@@ -24,8 +28,11 @@ __all__ = [
     "EmulatorClient",
     "EmulatorServer",
     "EmulatorStats",
+    "OpArgsEmulator",
     "Recording",
     "ScriptedBook",
+    "SnapshotEmulator",
     "books_equal",
+    "fast_settings",
     "make_context",
 ]

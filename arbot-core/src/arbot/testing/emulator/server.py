@@ -264,6 +264,11 @@ class EmulatorServer:
         self.stats.frames_sent += n
         return n
 
+    @property
+    def paused(self) -> bool:
+        """True between :meth:`pause` and :meth:`resume` (the market is frozen)."""
+        return self._paused
+
     def pause(self) -> None:
         """Stop ticking (the book freezes; connections stay open)."""
         self._paused = True

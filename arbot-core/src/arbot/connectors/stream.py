@@ -1,18 +1,23 @@
-"""A connector base for venues that send the book snapshot on the stream, in reply to a
-subscribe (OKX, Bitget, Bybit): one public WebSocket, resync of one symbol by unsubscribing
-and subscribing again, books dropped on every disconnect, an application ping.
+"""Connector bases for venues that send the book snapshot on the stream, in reply to a
+subscribe (OKX, Bitget, Bybit).
 
-It lives here because OKX is its first user; Bybit and Bitget import it. (Its natural home is
-``arbot.connectors``; see the package README.)
-
-A subclass provides: ``Settings`` (a :class:`StreamSettings`), :meth:`new_handler` (an object
-with ``frame(raw, ts) -> str``, ``sync`` (core ``BookSync``), ``symbols`` (core ``SymbolMap``)
-and the counters ``errors``, ``pongs``, ``dropped_unsynced``), :meth:`new_limiter`,
-:meth:`fetch_markets`, :meth:`request` (a subscribe/unsubscribe message), :meth:`book_item` /
-:meth:`trade_item` (what to subscribe), :meth:`ping_message`, and the class attributes
+:class:`StreamConnector`: one public WebSocket, resync of one symbol by unsubscribing and
+subscribing again, books dropped on every disconnect, an application ping. A subclass
+provides: ``Settings`` (a :class:`StreamSettings`), :meth:`~StreamConnector.new_handler` (an
+object with ``frame(raw, ts) -> str``, ``sync`` (core ``BookSync``), ``symbols`` (core
+``SymbolMap``) and the counters ``errors``, ``pongs``, ``dropped_unsynced``),
+:meth:`~StreamConnector.new_limiter`, :meth:`~StreamConnector.fetch_markets`,
+:meth:`~StreamConnector.request` (a subscribe/unsubscribe message),
+:meth:`~StreamConnector.book_item` / :meth:`~StreamConnector.trade_item` (what to subscribe),
+:meth:`~StreamConnector.ping_message`, and the class attributes
 :attr:`~StreamConnector.emulator_class`, :attr:`~StreamConnector.emulator_ws_path` and
 :attr:`~StreamConnector.replay_class` behind ``emulator()``, ``emulated_settings()`` and
 ``replay_decoder()``.
+
+:class:`OpArgsConnector`: the ``{"op": .., "args": [{"channel": .., "instId": ..}]}`` request
+family (OKX, Bitget) on top of it, with a
+:class:`~arbot.connectors.streambook.StreamBookHandler` subclass as the handler, the text
+``ping`` and the CRC32 checksum counter.
 """
 
 from __future__ import annotations
@@ -23,22 +28,27 @@ import logging
 import time
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import msgspec
+from pydantic import Field
 
 from arbot.components import BotContext, Connector, MarketEvent, ReplayDecoder
 from arbot.config import ComponentSettings
 from arbot.connectors.booksync import BookSync
 from arbot.connectors.ratelimit import RateLimitPolicy, SubscriptionPacer
 from arbot.connectors.rest import RestClient
+from arbot.connectors.streambook import StreamBookHandler
 from arbot.connectors.symbols import SymbolMap
 from arbot.connectors.ws import Backoff, Heartbeat, WsSession
 from arbot.market import MarketInfo
-from arbot.testing.emulator import EmulatorServer
-from pydantic import Field
 
-__all__ = ["StreamConnector", "StreamSettings"]
+if TYPE_CHECKING:
+    from arbot.testing.emulator import EmulatorServer
 
-log = logging.getLogger("arbot_okx.stream")
+__all__ = ["OpArgsConnector", "OpArgsSettings", "StreamConnector", "StreamSettings"]
+
+log = logging.getLogger("arbot.connectors.stream")
 
 
 class StreamSettings(ComponentSettings):
@@ -267,4 +277,55 @@ class StreamConnector(Connector):
         h = self.handler
         out.update(control_errors=h.errors, pongs=h.pongs, dropped_unsynced=h.dropped_unsynced,
                    resubscribes=self.resubscribes)
+        return out
+
+
+class OpArgsSettings(StreamSettings):
+    """Settings of the ``op``/``args`` connectors (OKX, Bitget); subclasses set the URLs."""
+
+    book_channel: str = Field("books", description="the book channel subscribed")
+    verify_checksum: bool = Field(True, description="check the checksums that apply")
+
+
+class OpArgsConnector(StreamConnector):
+    """A :class:`StreamConnector` for the ``{"op": .., "args": [..]}`` request family: one
+    ``args`` entry per channel and instrument (:meth:`channel_arg`), the text ``ping``, a
+    :attr:`handler_class` (a :class:`~arbot.connectors.streambook.StreamBookHandler`) with
+    its CRC32 checksum counted in ``stats()["checksum_ok"]``. Settings: an
+    :class:`OpArgsSettings`."""
+
+    #: The venue's book handler class, and the trade channel subscribed.
+    handler_class: ClassVar[type[StreamBookHandler]]
+    trade_channel: ClassVar[str] = "trades"
+
+    def new_handler(self) -> StreamBookHandler:
+        """:attr:`handler_class` on the context's market."""
+        return self.handler_class(self.ctx.market, self._emit, self._want_snapshot,
+                                  verify_checksum=self.settings.verify_checksum)
+
+    def channel_arg(self, channel: str, venue_symbol: str) -> dict[str, str]:
+        """One ``args`` entry of a subscribe/unsubscribe request."""
+        return {"channel": channel, "instId": venue_symbol}
+
+    def request(self, op: str, items: list[Any]) -> str:
+        """``{"op": op, "args": [{"channel": .., "instId": ..}, ...]}``."""
+        return msgspec.json.encode(
+            {"op": op, "args": [self.channel_arg(c, i) for c, i in items]}).decode()
+
+    def book_item(self, venue_symbol: str) -> tuple[str, str]:
+        """``(book_channel, instId)``."""
+        return (self.settings.book_channel, venue_symbol)
+
+    def trade_item(self, venue_symbol: str) -> tuple[str, str]:
+        """``(trade_channel, instId)``."""
+        return (self.trade_channel, venue_symbol)
+
+    def ping_message(self) -> str:
+        """The text ``ping``."""
+        return "ping"
+
+    def stats(self) -> dict[str, int]:
+        """Counters: connection, book synchronisation, REST, protocol, verified checksums."""
+        out = super().stats()
+        out["checksum_ok"] = self.handler.checksum.ok
         return out

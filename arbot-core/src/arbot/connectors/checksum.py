@@ -1,0 +1,112 @@
+"""The CRC32 order-book checksum of the OKX / Bitget family.
+
+CRC32 (zlib/IEEE) of ``bid1px:bid1sz:ask1px:ask1sz:...`` over the best 25 levels of each side,
+written with the venue's original price/size strings, compared as a signed 32-bit integer.
+OKX (until June 2026, and in older captures) and Bitget (every ``books`` update) send it.
+:class:`Crc32Checksum` keeps each level's original strings and is the
+:class:`~arbot.connectors.booksync.BookSync` checksum hook; when a venue's checksum applies
+is the venue's own rule (the ``applies`` callable).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterable
+from itertools import islice
+from typing import Any
+
+from arbot.book import OrderBook
+
+__all__ = [
+    "CHECKSUM_DEPTH",
+    "Crc32Checksum",
+    "RawLevel",
+    "book_checksum",
+    "checksum_string",
+    "crc32_signed",
+]
+
+#: Levels per side covered by the checksum.
+CHECKSUM_DEPTH = 25
+
+#: A level as the venue wrote it: ``(price, size)`` strings.
+RawLevel = tuple[str, str]
+
+
+def crc32_signed(text: str) -> int:
+    """zlib CRC32 of ``text`` (UTF-8) as a signed 32-bit integer."""
+    v = zlib.crc32(text.encode())
+    return v - 0x1_0000_0000 if v >= 0x8000_0000 else v
+
+
+def checksum_string(
+    bids: Iterable[RawLevel], asks: Iterable[RawLevel], depth: int = CHECKSUM_DEPTH
+) -> str:
+    """``bid1px:bid1sz:ask1px:ask1sz:...`` over the first ``depth`` levels of each side
+    (best first); entries missing on the shorter side are skipped."""
+    b = list(islice(bids, depth))
+    a = list(islice(asks, depth))
+    parts: list[str] = []
+    for i in range(max(len(b), len(a))):
+        if i < len(b):
+            parts += b[i]
+        if i < len(a):
+            parts += a[i]
+    return ":".join(parts)
+
+
+def book_checksum(
+    book: OrderBook, raw_bids: dict[float, RawLevel], raw_asks: dict[float, RawLevel],
+    depth: int = CHECKSUM_DEPTH,
+) -> int:
+    """Signed CRC32 of the best ``depth`` levels of ``book``, written with their raw strings."""
+    bids = (raw_bids[p] for p, _ in islice(book.bids, depth))
+    asks = (raw_asks[p] for p, _ in islice(book.asks, depth))
+    return crc32_signed(checksum_string(bids, asks, depth))
+
+
+class Crc32Checksum:
+    """The original price/size strings of every level of every book, and the checksum check.
+
+    Records are book messages with ``bids``/``asks`` (floats), ``raw_bids``/``raw_asks`` (the
+    strings) and ``checksum``. :meth:`reset` on a snapshot; as the ``BookSync`` hook
+    (``hook(book, record)``) it records the strings of a just-applied update, then verifies
+    ``record.checksum`` when ``applies(record)``. ``ok`` counts verified checksums.
+    """
+
+    def __init__(self, applies: Callable[[Any], bool], verify: bool = True,
+                 depth: int = CHECKSUM_DEPTH) -> None:
+        self.applies = applies
+        self.verify = verify
+        self.depth = depth
+        self.ok = 0
+        self._raw: dict[str, tuple[dict[float, RawLevel], dict[float, RawLevel]]] = {}
+
+    def reset(self, symbol: str, rec: Any) -> bool:
+        """A snapshot record replaces the strings of ``symbol``; True when its checksum (over
+        the message's own levels, best first) is valid or not applicable."""
+        self._raw[symbol] = (
+            {p: r for (p, q), r in zip(rec.bids, rec.raw_bids, strict=True) if q > 0.0},
+            {p: r for (p, q), r in zip(rec.asks, rec.raw_asks, strict=True) if q > 0.0},
+        )
+        if not self.verify or not self.applies(rec):
+            return True
+        good = bool(crc32_signed(checksum_string(rec.raw_bids, rec.raw_asks, self.depth)) == rec.checksum)
+        self.ok += good
+        return good
+
+    def __call__(self, book: OrderBook, rec: Any) -> bool:
+        """Hook: record the update's strings, then True when the book matches its checksum."""
+        raw_bids, raw_asks = self._raw.setdefault(book.symbol, ({}, {}))
+        for levels, raws, store in ((rec.bids, rec.raw_bids, raw_bids),
+                                    (rec.asks, rec.raw_asks, raw_asks)):
+            for (p, q), r in zip(levels, raws, strict=True):
+                if q > 0.0:
+                    store[p] = r
+                else:
+                    store.pop(p, None)
+        if not self.verify or not self.applies(rec):
+            return True
+        good = bool(book_checksum(book, raw_bids, raw_asks, self.depth) == rec.checksum)
+        self.ok += good
+        return good
