@@ -51,14 +51,14 @@ def _has_test_extra(pkg: str) -> bool:
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     """ruff over the whole repository."""
-    session.install("ruff>=0.6")
+    session.install("ruff==0.17.6")
     session.run("ruff", "check", ".")
 
 
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on arbot-core."""
-    session.install("mypy>=1.10", "-e", "arbot-core[test]")
+    session.install("mypy==2.4.1", "-e", "arbot-core[test]")
     session.run("mypy", "arbot-core/src/arbot")
 
 
