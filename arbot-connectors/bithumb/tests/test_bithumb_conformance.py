@@ -6,13 +6,12 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from arbot.components import BotContext, Connector, MarketEvent
-from arbot.testing.emulator import ConformanceSession, EmulatorServer
+from arbot.testing.emulator import ConformanceSession, EmulatorServer, FullBookConformance
 from arbot_bithumb import BithumbConnector
 from arbot_bithumb.emulator import BithumbEmulator, emulator_settings
-from arbot_upbit.conformance import TopBookConformance
 
 
-class TestBithumbConformance(TopBookConformance):
+class TestBithumbConformance(FullBookConformance):
     """Every conformance test, Bithumb flavour (KRW markets)."""
 
     symbols: ClassVar[tuple[str, ...]] = ("BTC/KRW", "XRP/KRW")

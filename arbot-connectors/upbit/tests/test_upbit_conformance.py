@@ -6,13 +6,12 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from arbot.components import BotContext, Connector, MarketEvent
-from arbot.testing.emulator import EmulatorServer
+from arbot.testing.emulator import EmulatorServer, FullBookConformance
 from arbot_upbit import UpbitConnector
-from arbot_upbit.conformance import TopBookConformance
 from arbot_upbit.emulator import UpbitEmulator, emulator_settings
 
 
-class TestUpbitConformance(TopBookConformance):
+class TestUpbitConformance(FullBookConformance):
     """Every conformance test, Upbit flavour (KRW markets)."""
 
     symbols: ClassVar[tuple[str, ...]] = ("BTC/KRW", "ETH/KRW")

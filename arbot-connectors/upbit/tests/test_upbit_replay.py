@@ -8,14 +8,23 @@ from typing import Any
 
 import pytest
 from arbot.book import OrderBook
+from arbot.connectors.fullbook import (
+    FullBookMsg,
+    Recency,
+    TradeMsg,
+    book_diff,
+    decode,
+    epoch_seconds,
+    head,
+    parse,
+    replace_verdict,
+)
 from arbot.events import BookUpdate, TradeTick
 from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
 from arbot_upbit import UpbitConnector, UpbitReplayDecoder
 from arbot_upbit.markets import parse_instruments, parse_market_all
-from arbot_upbit.messages import BookMsg, TradeMsg, decode, epoch_seconds, head, parse
 from arbot_upbit.symbols import quotes, symbols_from_market_all
-from arbot_upbit.sync import Verdict, book_diff, replace_verdict
 
 CAPTURES = ["ws/upbit/cf_upbit_trade_orderbook_2021-04-17.ndjson",
             "ws/upbit/cf_upbit_trade_orderbook_2021-04-05.ndjson.gz"]
@@ -41,7 +50,7 @@ def test_upbit_every_orderbook_replaces_the_book(rel: str) -> None:
                 assert not book.is_crossed
                 # the book is exactly the message: nothing survives from the previous one
                 (rec,) = recs or []
-                assert isinstance(rec, BookMsg)
+                assert isinstance(rec, FullBookMsg)
                 assert list(book.bids) == sorted(rec.bids, reverse=True)
                 assert list(book.asks) == sorted(rec.asks)
                 r = rebuilt.setdefault(ev.symbol, OrderBook("upbit", ev.symbol))
@@ -69,8 +78,8 @@ def test_upbit_older_message_is_stale() -> None:
     old["obu"][0]["bs"] += 1.0
     assert dec.feed(old, 2.0) == []
     assert dec.handler.stale == 1
-    assert replace_verdict(10.0, 10.0) is Verdict.REPLACE
-    assert replace_verdict(10.0, 9.0) is Verdict.STALE
+    assert replace_verdict(10.0, 10.0) is Recency.REPLACE
+    assert replace_verdict(10.0, 9.0) is Recency.STALE
 
 
 def test_upbit_book_diff() -> None:
@@ -86,7 +95,7 @@ def test_upbit_default_format_samples() -> None:
     recs = [r for line in lines for r in parse(json.loads(line)) or []]
     for line in lines:
         assert parse(json.loads(line)) == decode(line.encode())
-    books = [r for r in recs if isinstance(r, BookMsg)]
+    books = [r for r in recs if isinstance(r, FullBookMsg)]
     trades = [r for r in recs if isinstance(r, TradeMsg)]
     assert books and trades
     dot = next(b for b in books if b.symbol == "KRW-DOT")

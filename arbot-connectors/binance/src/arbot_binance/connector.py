@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import msgspec
-from arbot.components import BotContext, Connector, MarketEvent, ReplayDecoder
+from arbot.components import BotContext, MarketEvent
 from arbot.config import ComponentSettings
 from arbot.connectors.ratelimit import RateLimitPolicy, SubscriptionPacer, WeightLimiter
-from arbot.connectors.rest import RestClient, RestError
+from arbot.connectors.rest import RestClient
+from arbot.connectors.scaffold import ScaffoldConnector
+from arbot.connectors.snapshots import SnapshotFetcher
 from arbot.connectors.ws import Backoff, Heartbeat, WsSession
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo
@@ -106,7 +107,7 @@ def parse_exchange_info(
     return out
 
 
-class BinanceConnector(Connector):
+class BinanceConnector(ScaffoldConnector):
     """Binance spot market data: local books from ``<s>@depth@100ms`` + REST snapshots (the
     official procedure, through :class:`~arbot.connectors.booksync.BookSync`) and trades from
     ``<s>@trade``, over one combined-stream connection."""
@@ -114,6 +115,8 @@ class BinanceConnector(Connector):
     name: ClassVar[str] = "binance"
     Settings: ClassVar[type[ComponentSettings]] = BinanceSettings
     description: ClassVar[str] = "Binance spot: diff-depth books, trades, market metadata"
+    emulator_class: ClassVar[str] = "arbot_binance.emulator:BinanceEmulator"
+    replay_class = BinanceReplayDecoder
 
     def __init__(
         self,
@@ -127,15 +130,14 @@ class BinanceConnector(Connector):
         s: BinanceSettings = settings
         self.limiter = limiter or WeightLimiter(s.weight_limit, 60.0)
         self.rest = RestClient(s.rest_url, self.limiter, on_response=self._on_headers)
-        self.handler = BinanceBookHandler(ctx.market, self._emit, self._want_snapshot)
+        self.snapshots = SnapshotFetcher(self._fetch_snapshot, s.snapshot_retry_delay,
+                                         name="binance")
+        self.handler = BinanceBookHandler(ctx.market, self._emit, self.snapshots.want)
         self.sync = self.handler.sync
         self._to_venue: dict[str, str] = {}
         self._markets_loaded = False
         self._streams: list[str] = []
         self._next_id = 0
-        self._want: set[str] = set()
-        self._fetching: dict[str, asyncio.Task[None]] = {}
-        self._aux: list[asyncio.Task[None]] = []
         self._closed = False
         self.ws = WsSession(
             s.ws_url.rstrip("/") + "/stream",
@@ -150,11 +152,6 @@ class BinanceConnector(Connector):
         )
 
     # -- events ------------------------------------------------------------------------------
-
-    def _emit(self, ev: MarketEvent) -> None:
-        cb = self.on_event
-        if cb is not None:
-            cb(ev)
 
     def _on_headers(self, headers: Mapping[str, str]) -> None:
         used = headers.get("X-MBX-USED-WEIGHT-1M")
@@ -173,40 +170,15 @@ class BinanceConnector(Connector):
 
     # -- snapshots ---------------------------------------------------------------------------
 
-    def _want_snapshot(self, symbol: str) -> None:
-        if self._closed:
-            return
-        self._want.add(symbol)
-        task = self._fetching.get(symbol)
-        if task is None or task.done():
-            self._fetching[symbol] = asyncio.get_running_loop().create_task(
-                self._snapshot_loop(symbol), name=f"binance-snapshot-{symbol}"
-            )
-
-    async def _snapshot_loop(self, symbol: str) -> None:
+    async def _fetch_snapshot(self, symbol: str) -> None:
+        """Fetch and apply one ``/api/v3/depth`` snapshot of ``symbol``."""
         s: BinanceSettings = self.settings
-        first = True
-        while symbol in self._want and not self._closed:
-            if not first:
-                await asyncio.sleep(s.snapshot_retry_delay)
-            first = False
-            self._want.discard(symbol)
-            venue_symbol = self._to_venue.get(symbol) or symbol.replace("/", "")
-            try:
-                snap = await self.rest.get(
-                    "/api/v3/depth", {"symbol": venue_symbol, "limit": s.depth_limit},
-                    weight=depth_weight(s.depth_limit), decode=DepthSnapshot,
-                )
-            except (RestError, msgspec.DecodeError, msgspec.ValidationError) as exc:
-                log.warning("binance: snapshot of %s failed: %s", symbol, exc)
-                self._want.add(symbol)
-                continue
-            self.handler.snapshot(venue_symbol, snap, time.time())
-
-    async def _stale_loop(self, every: float, max_age: float) -> None:
-        while not self._closed:
-            await asyncio.sleep(every)
-            self.sync.check_stale(time.time(), max_age)
+        venue_symbol = self._to_venue.get(symbol) or symbol.replace("/", "")
+        snap = await self.rest.get(
+            "/api/v3/depth", {"symbol": venue_symbol, "limit": s.depth_limit},
+            weight=depth_weight(s.depth_limit), decode=DepthSnapshot,
+        )
+        self.handler.snapshot(venue_symbol, snap, time.time())
 
     # -- Connector API -----------------------------------------------------------------------
 
@@ -234,11 +206,9 @@ class BinanceConnector(Connector):
         self._closed = False
         if not self._markets_loaded:
             await self.load_markets()
+        self.snapshots.open()
         await self.ws.start(wait=True, timeout=self.ws.open_timeout + 5.0)
-        s: BinanceSettings = self.settings
-        if s.stale_after is not None and not self._aux:
-            self._aux.append(asyncio.get_running_loop().create_task(
-                self._stale_loop(min(1.0, s.stale_after / 2), s.stale_after)))
+        self.start_stale_watch(self.settings.stale_after)
 
     async def _subscribe(self, streams: list[str]) -> None:
         new = [x for x in streams if x not in self._streams]
@@ -269,39 +239,17 @@ class BinanceConnector(Connector):
         """Close the connection, stop snapshot fetches, close the HTTP session."""
         self._closed = True
         await self.ws.close()
-        tasks = [*self._fetching.values(), *self._aux]
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
-        self._fetching.clear()
-        self._aux.clear()
+        await self.snapshots.close()
+        await self.stop_stale_watch()
         await self.rest.close()
-
-    @classmethod
-    def emulator(cls, symbols: Sequence[str], seed: int = 0) -> EmulatorServer:
-        """A Binance spot emulator quoting ``symbols`` (scripted random walks)."""
-        from arbot_binance.emulator import BinanceEmulator
-
-        return BinanceEmulator(symbols, seed=seed)
 
     @classmethod
     def emulated_settings(cls, emulator: EmulatorServer) -> dict[str, Any]:
         """Settings pointing at a started emulator."""
         return {"rest_url": emulator.http_url, "ws_url": emulator.ws_url}
 
-    @classmethod
-    def replay_decoder(cls) -> ReplayDecoder:
-        """A decoder replaying Binance spot captures with the same synchronisation rules."""
-        return BinanceReplayDecoder()
-
     def stats(self) -> dict[str, int]:
         """Counters: connection, book synchronisation and REST."""
-        out = self.ws.stats.as_dict()
-        out.update(self.sync.stats.as_dict())
-        for sym, n in self.sync.stats.resyncs_by_symbol.items():
-            out[f"resyncs:{sym}"] = n
-        out.update({f"rest_{k}": v for k, v in self.rest.stats.as_dict().items()})
+        out = self.base_stats()
         out["control_errors"] = self.handler.errors
         return out

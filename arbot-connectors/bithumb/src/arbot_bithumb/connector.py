@@ -2,22 +2,20 @@
 
 Bithumb's current API deliberately mirrors Upbit's (``shared/exchanges/bithumb.md``): same
 market codes, request frame, full top-N ``orderbook`` messages and ``PING`` keep-alive, so the
-connector is :class:`arbot_upbit.connector.UpbitConnector` with Bithumb's endpoints, limits,
-fees, ``isDetails`` spelling, no depth suffix (not confirmed for Bithumb) and no tick-size
-endpoint. The legacy ``pubwss`` feed (the 2021 capture) is only replayed
+connector is the core full-book connector
+(:class:`~arbot.connectors.fullbook.FullBookConnector`) with Bithumb's endpoints, limits, fees,
+``isDetails`` spelling, no depth suffix (not confirmed for Bithumb) and no tick-size endpoint.
+The legacy ``pubwss`` feed (the 2021 capture) is only replayed
 (:class:`~arbot_bithumb.replay.BithumbReplayDecoder`): Bithumb marks it legacy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from arbot.components import ReplayDecoder
 from arbot.config import ComponentSettings
+from arbot.connectors.fullbook import FullBookConnector, FullBookSettings
 from arbot.market import MarketInfo
-from arbot.testing.emulator import EmulatorServer
-from arbot_upbit.connector import UpbitConnector, UpbitSettings
 from pydantic import Field
 
 from arbot_bithumb.markets import parse_market_all
@@ -26,7 +24,7 @@ from arbot_bithumb.replay import BithumbReplayDecoder
 __all__ = ["BithumbConnector", "BithumbSettings"]
 
 
-class BithumbSettings(UpbitSettings):
+class BithumbSettings(FullBookSettings):
     """Settings of the Bithumb connector (``[connectors.bithumb]``)."""
 
     rest_url: str = Field("https://api.bithumb.com", description="REST base URL")
@@ -35,14 +33,15 @@ class BithumbSettings(UpbitSettings):
     fee: float = Field(0.0025, ge=0.0, description="maker/taker fee (coupons lower it)")
 
 
-class BithumbConnector(UpbitConnector):
+class BithumbConnector(FullBookConnector):
     """Bithumb market data: full top-N books and trades (see the module docstring)."""
 
     name: ClassVar[str] = "bithumb"
     Settings: ClassVar[type[ComponentSettings]] = BithumbSettings
     description: ClassVar[str] = "Bithumb: top-N books, trades, market list (KRW/BTC/USDT)"
     market_all_query: ClassVar[str] = "isDetails=true"
-    instruments_path: ClassVar[str | None] = None
+    emulator_class: ClassVar[str] = "arbot_bithumb.emulator:BithumbEmulator"
+    replay_class = BithumbReplayDecoder
 
     def book_code(self, code: str) -> str:
         """Plain market code: the ``.n`` depth suffix is not confirmed for Bithumb."""
@@ -52,15 +51,3 @@ class BithumbConnector(UpbitConnector):
         """Markets of ``/v1/market/all`` with the configured fee."""
         s: BithumbSettings = self.settings
         return parse_market_all(body, self.name, s.fee)
-
-    @classmethod
-    def emulator(cls, symbols: Sequence[str], seed: int = 0) -> EmulatorServer:
-        """A Bithumb emulator quoting ``symbols`` (scripted random walks)."""
-        from arbot_bithumb.emulator import BithumbEmulator
-
-        return BithumbEmulator(symbols, seed=seed)
-
-    @classmethod
-    def replay_decoder(cls) -> ReplayDecoder:
-        """A decoder replaying Bithumb captures (legacy ``pubwss`` or current)."""
-        return BithumbReplayDecoder()

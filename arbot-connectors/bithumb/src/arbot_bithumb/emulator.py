@@ -1,25 +1,23 @@
-"""A Bithumb emulator: the Upbit emulator with Bithumb's differences -- text frames, a
-16-digit µs ``timestamp`` sent as a string (as in ccxt's captured message), no
-``/v1/orderbook/instruments`` endpoint."""
+"""A Bithumb emulator: the core full-book emulator
+(:class:`~arbot.testing.emulator.FullBookEmulator`) with Bithumb's differences -- text frames,
+a 16-digit µs ``timestamp`` sent as a string (as in ccxt's captured message), and no
+``/v1/orderbook/instruments`` endpoint (the base serves none)."""
 
 from __future__ import annotations
 
 import time
 from typing import Any, ClassVar
 
-from arbot.testing.emulator import EmulatorServer
-from arbot_upbit.emulator import UpbitEmulator
-from arbot_upbit.emulator import emulator_settings as _upbit_settings
+from arbot.testing.emulator import EmulatorServer, FullBookEmulator, fullbook_settings
 
 __all__ = ["BithumbEmulator", "emulator_settings"]
 
 
-class BithumbEmulator(UpbitEmulator):
+class BithumbEmulator(FullBookEmulator):
     """Bithumb emulator (see the module docstring)."""
 
     venue = "bithumb"
     binary_frames: ClassVar[bool] = False
-    has_instruments: ClassVar[bool] = False
 
     def stamp(self) -> int | str:
         """µs, as a string."""
@@ -31,4 +29,4 @@ def emulator_settings(emulator: EmulatorServer, **extra: Any) -> Any:
     test-sized timers; ``extra`` overrides."""
     from arbot_bithumb.connector import BithumbConnector
 
-    return _upbit_settings(emulator, BithumbConnector, **extra)
+    return fullbook_settings(emulator, BithumbConnector, **extra)

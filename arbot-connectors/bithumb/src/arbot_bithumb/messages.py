@@ -3,7 +3,8 @@
 Legacy socket (API 1.0, ``pubwss``): ``orderbookdepth`` (a list of per-level deltas, possibly
 for several symbols; ``datetime`` in µs) and ``transaction`` (``buySellGb`` 1 = sell, 2 = buy;
 ``contDtm`` in KST). Current socket (``ws-api``, v1 message spec): Upbit's ``orderbook`` (full
-book) and ``trade`` messages, decoded by :mod:`arbot_upbit.messages` into the same records.
+book) and ``trade`` messages, decoded by the core :mod:`arbot.connectors.fullbook` into the same
+records (:class:`~arbot.connectors.fullbook.FullBookMsg`, ``TradeMsg``).
 :func:`parse` takes JSON-decoded messages, :func:`decode` raw frames.
 """
 
@@ -13,11 +14,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import msgspec
+from arbot.connectors import fullbook as current
+from arbot.connectors.fullbook import FullBookMsg, TradeMsg, epoch_seconds
 from arbot.events import Side
-from arbot_upbit import messages as current
-from arbot_upbit.messages import BookMsg, TradeMsg, epoch_seconds
 
-__all__ = ["BookMsg", "TradeMsg", "decode", "parse", "parse_rest_orderbook"]
+__all__ = ["FullBookMsg", "TradeMsg", "decode", "parse", "parse_rest_orderbook"]
 
 _KST = timezone(timedelta(hours=9))
 
@@ -75,15 +76,15 @@ def _kst(text: str) -> float | None:
         return None
 
 
-def _legacy(obj: Any) -> list[BookMsg | TradeMsg]:
-    out: list[BookMsg | TradeMsg] = []
+def _legacy(obj: Any) -> list[FullBookMsg | TradeMsg]:
+    out: list[FullBookMsg | TradeMsg] = []
     if type(obj) is _DepthPush:
         ts = epoch_seconds(obj.content.dt)
-        by_symbol: dict[str, BookMsg] = {}
+        by_symbol: dict[str, FullBookMsg] = {}
         for d in obj.content.items:
             rec = by_symbol.get(d.symbol)
             if rec is None:
-                rec = by_symbol[d.symbol] = BookMsg(d.symbol, False, [], [], ts)
+                rec = by_symbol[d.symbol] = FullBookMsg(d.symbol, False, [], [], ts)
                 out.append(rec)
             (rec.bids if d.orderType == "bid" else rec.asks).append((d.price, d.quantity))
     else:
@@ -94,7 +95,7 @@ def _legacy(obj: Any) -> list[BookMsg | TradeMsg]:
     return out
 
 
-def parse(msg: Any) -> list[BookMsg | TradeMsg] | None:
+def parse(msg: Any) -> list[FullBookMsg | TradeMsg] | None:
     """Records of one JSON-decoded message; None for status messages, tickers and the rest."""
     if not isinstance(msg, dict):
         return None
@@ -105,7 +106,7 @@ def parse(msg: Any) -> list[BookMsg | TradeMsg] | None:
     return None if t is None else _legacy(msgspec.convert(msg, t, strict=False))
 
 
-def decode(raw: bytes | str) -> list[BookMsg | TradeMsg] | None:
+def decode(raw: bytes | str) -> list[FullBookMsg | TradeMsg] | None:
     """Records of one raw frame (same result as ``parse(json.loads(raw))``)."""
     kind = _head_dec.decode(raw).type
     if kind in _CURRENT:
@@ -131,9 +132,9 @@ class _Rest(msgspec.Struct):
     data: _RestData
 
 
-def parse_rest_orderbook(body: Any) -> BookMsg:
+def parse_rest_orderbook(body: Any) -> FullBookMsg:
     """The legacy ``GET /public/orderbook/<BASE>_<QUOTE>`` body as a full book."""
     d = msgspec.convert(body, _Rest, strict=False).data
-    return BookMsg(f"{d.order_currency}_{d.payment_currency}", True,
+    return FullBookMsg(f"{d.order_currency}_{d.payment_currency}", True,
                    [(x.price, x.quantity) for x in d.bids], [(x.price, x.quantity) for x in d.asks],
                    epoch_seconds(d.timestamp))

@@ -3,21 +3,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from arbot.components import MarketEvent
 from arbot.connectors.booksync import BookSync
+from arbot.connectors.fullbook import FullBookReplayDecoder
 from arbot.connectors.symbols import SymbolMap
-from arbot_upbit.replay import UpbitReplayDecoder
 
-from arbot_bithumb.messages import BookMsg, TradeMsg, parse, parse_rest_orderbook
+from arbot_bithumb.messages import FullBookMsg, TradeMsg, parse, parse_rest_orderbook
 from arbot_bithumb.symbols import add_ticker_all, bithumb_symbols
 from arbot_bithumb.sync import LegacyBookHandler
 
 __all__ = ["BithumbReplayDecoder"]
 
 
-class BithumbReplayDecoder(UpbitReplayDecoder):
+class BithumbReplayDecoder(FullBookReplayDecoder):
     """Bithumb messages -> events, one book per market (in :attr:`market`).
 
     Current ``orderbook`` messages follow the live connector's rules (full top-N books,
@@ -26,8 +27,11 @@ class BithumbReplayDecoder(UpbitReplayDecoder):
     snapshot completes the book -- no event comes from a partial book.
     """
 
+    venue: ClassVar[str] = "bithumb"
+    symbols_factory: ClassVar[Callable[[], SymbolMap]] = staticmethod(bithumb_symbols)
+
     def __init__(self, symbols: SymbolMap | None = None) -> None:
-        super().__init__(symbols if symbols is not None else bithumb_symbols(), venue="bithumb")
+        super().__init__(symbols)
         self.legacy = LegacyBookHandler("bithumb", self.market, self._events.append,
                                         self.handler.symbols)
 
@@ -36,11 +40,6 @@ class BithumbReplayDecoder(UpbitReplayDecoder):
         """The legacy feed's synchroniser (``stats``: snapshots, deltas, stale deltas)."""
         return self.legacy.sync
 
-    def _drain(self) -> list[MarketEvent]:
-        events = list(self._events)
-        self._events.clear()
-        return events
-
     def snapshot(self, url: str, body: Any, ts: float) -> list[MarketEvent]:
         """A legacy REST order book completes the book; ticker ALL bodies extend the symbols."""
         if "/public/ticker/ALL_" in url and isinstance(body, dict):
@@ -48,7 +47,7 @@ class BithumbReplayDecoder(UpbitReplayDecoder):
             return []
         if "/public/orderbook/" in url and isinstance(body, dict):
             self.legacy.snapshot(parse_rest_orderbook(body), ts)
-            return self._drain()
+            return self.drain()
         return super().snapshot(url, body, ts)
 
     def feed(self, msg: Any, ts: float) -> list[MarketEvent]:
@@ -58,9 +57,9 @@ class BithumbReplayDecoder(UpbitReplayDecoder):
             self.ignored += 1
             return []
         for rec in records:
-            if isinstance(rec, BookMsg) and not rec.is_snapshot:
+            if isinstance(rec, FullBookMsg) and not rec.is_snapshot:
                 self.legacy.delta(rec, ts)
             else:
-                assert isinstance(rec, BookMsg | TradeMsg)
+                assert isinstance(rec, FullBookMsg | TradeMsg)
                 self.handler.records([rec], ts)
-        return self._drain()
+        return self.drain()

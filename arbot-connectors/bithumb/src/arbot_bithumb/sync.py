@@ -1,7 +1,7 @@
 """Bithumb book rules, on the core :class:`~arbot.connectors.booksync.BookSync`.
 
 * Current API (``ws-api``, v1 spec, what the live connector uses): every ``orderbook``
-  message is the full top-N book -- :class:`arbot_upbit.sync.TopBookHandler`.
+  message is the full top-N book -- core :class:`arbot.connectors.fullbook.FullBookHandler`.
 * Legacy ``orderbookdepth`` (``pubwss``, the 2021 capture): per-level deltas ``{symbol,
   orderType, price, quantity}`` (quantity 0 deletes) with no sequence numbers and no snapshot
   over the socket. The only order is the message ``datetime`` (µs), so it serves as the
@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 from arbot.components import MarketEvent
 from arbot.connectors.booksync import BookSync, SequenceRule, Verdict
+from arbot.connectors.fullbook import FullBookMsg
 from arbot.connectors.symbols import SymbolMap
 from arbot.market import MarketState
-from arbot_upbit.messages import BookMsg
 
 __all__ = ["LegacyBookHandler", "TimeOrderRule", "micros"]
 
@@ -55,13 +55,13 @@ class LegacyBookHandler:
         self.sync = BookSync(venue, market, TimeOrderRule(), emit=emit)
         self.symbols = symbols
 
-    def delta(self, rec: BookMsg, ts: float) -> bool:
+    def delta(self, rec: FullBookMsg, ts: float) -> bool:
         """Apply (or buffer until a snapshot) one symbol's part of an ``orderbookdepth``."""
         t = micros(rec.ts)
         return self.sync.on_delta(self.symbols.to_unified(rec.symbol), t, t, rec.bids,
                                   rec.asks, ts, rec.ts)
 
-    def snapshot(self, rec: BookMsg, ts: float) -> bool:
+    def snapshot(self, rec: FullBookMsg, ts: float) -> bool:
         """Apply a REST order book; True when the book is live afterwards."""
         return self.sync.on_snapshot(self.symbols.to_unified(rec.symbol), micros(rec.ts),
                                      rec.bids, rec.asks, ts, rec.ts)

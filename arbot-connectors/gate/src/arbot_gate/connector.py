@@ -3,18 +3,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import msgspec
-from arbot.components import BotContext, Connector, MarketEvent, ReplayDecoder
+from arbot.components import BotContext, MarketEvent
 from arbot.config import ComponentSettings
 from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy, SubscriptionPacer
-from arbot.connectors.rest import RestClient, RestError
+from arbot.connectors.rest import RestClient
+from arbot.connectors.scaffold import ScaffoldConnector
+from arbot.connectors.snapshots import SnapshotFetcher
 from arbot.connectors.ws import Backoff, GarbageFrame, Heartbeat, WsSession
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo
@@ -51,7 +52,7 @@ class GateSettings(ComponentSettings):
     messages_per_second: float = Field(10.0, gt=0, description="outgoing control messages/s")
 
 
-class GateConnector(Connector):
+class GateConnector(ScaffoldConnector):
     """Gate.io spot market data: local books from ``spot.order_book_update`` (legacy v1
     deltas) bridged to REST snapshots with ``with_id=true`` (core ``BookSync`` +
     ``RangeRule``), trades from ``spot.trades``, on one connection kept alive with
@@ -60,6 +61,8 @@ class GateConnector(Connector):
     name: ClassVar[str] = "gate"
     Settings: ClassVar[type[ComponentSettings]] = GateSettings
     description: ClassVar[str] = "Gate.io spot: order-book deltas, trades, pair metadata"
+    emulator_class: ClassVar[str] = "arbot_gate.emulator:GateEmulator"
+    replay_class = GateReplayDecoder
 
     def __init__(
         self,
@@ -73,15 +76,13 @@ class GateConnector(Connector):
         s: GateSettings = settings
         self.limiter = limiter or CountLimiter(s.requests_per_10s, 10.0)
         self.rest = RestClient(s.rest_url, self.limiter)
-        self.handler = GateBookHandler(ctx.market, self._emit, self._want_snapshot)
+        self.snapshots = SnapshotFetcher(self._fetch_snapshot, s.snapshot_retry_delay, name="gate")
+        self.handler = GateBookHandler(ctx.market, self._emit, self.snapshots.want)
         self.sync = self.handler.sync
         self._markets_loaded = False
         self._known: set[str] = set()
         self._subscribed: set[tuple[str, str]] = set()
         self._ids = itertools.count(1)
-        self._want: set[str] = set()
-        self._fetching: dict[str, asyncio.Task[None]] = {}
-        self._aux: list[asyncio.Task[None]] = []
         self._closed = False
         self.errors = 0
         self.ws = WsSession(
@@ -99,11 +100,6 @@ class GateConnector(Connector):
     def _ping(self) -> str:
         return msgspec.json.encode({"time": int(time.time()), "channel": "spot.ping"}).decode()
 
-    def _emit(self, ev: MarketEvent) -> None:
-        cb = self.on_event
-        if cb is not None:
-            cb(ev)
-
     def _on_frame(self, frame: str | bytes, ts: float) -> None:
         h = head(frame)
         if h.event == "update":
@@ -119,45 +115,14 @@ class GateConnector(Connector):
 
     # -- snapshots ---------------------------------------------------------------------------
 
-    def _want_snapshot(self, symbol: str) -> None:
-        if self._closed:
-            return
-        self._want.add(symbol)
-        task = self._fetching.get(symbol)
-        if task is None or task.done():
-            self._fetching[symbol] = asyncio.get_running_loop().create_task(
-                self._fetch_snapshots(symbol), name=f"gate-snapshot-{symbol}")
-
-    async def _fetch_snapshots(self, symbol: str) -> None:
-        """Fetch REST books of ``symbol`` while one is wanted (BookSync asks again when a
-        snapshot is older than the buffered updates)."""
+    async def _fetch_snapshot(self, symbol: str) -> None:
+        """Fetch and apply one REST book of ``symbol`` (``with_id=true``)."""
         s: GateSettings = self.settings
-        pause = 0.0
-        while symbol in self._want and not self._closed:
-            await asyncio.sleep(pause)
-            pause = s.snapshot_retry_delay
-            self._want.discard(symbol)
-            path = (f"/spot/order_book?currency_pair={self.handler.symbols.to_venue(symbol)}"
-                    f"&limit={s.depth_limit}&with_id=true")
-            try:
-                snap = parse_snapshot(path, await self.rest.get(path))
-            except (RestError, msgspec.DecodeError, msgspec.ValidationError) as exc:
-                log.warning("gate: snapshot of %s failed: %s", symbol, exc)
-                self._want.add(symbol)
-            else:
-                if snap is not None:
-                    self.handler.snapshot(snap, time.time())
-
-    async def _watch_stale(self, max_age: float) -> None:
-        every = min(1.0, max_age / 2)
-        while not self._closed:
-            await asyncio.sleep(every)
-            self.sync.check_stale(time.time(), max_age)
-
-    def resync(self, symbol: str) -> None:
-        """Drop the book of ``symbol`` and rebuild it from a new REST snapshot (the other
-        books are not touched)."""
-        self.sync.resync(symbol, "requested")
+        path = (f"/spot/order_book?currency_pair={self.handler.symbols.to_venue(symbol)}"
+                f"&limit={s.depth_limit}&with_id=true")
+        snap = parse_snapshot(path, await self.rest.get(path))
+        if snap is not None:
+            self.handler.snapshot(snap, time.time())
 
     # -- Connector API -----------------------------------------------------------------------
 
@@ -184,11 +149,9 @@ class GateConnector(Connector):
         self._closed = False
         if not self._markets_loaded:
             await self.load_markets()
+        self.snapshots.open()
         await self.ws.start(wait=True, timeout=self.ws.open_timeout + 5.0)
-        s: GateSettings = self.settings
-        if s.stale_after is not None:
-            self._aux.append(asyncio.get_running_loop().create_task(
-                self._watch_stale(s.stale_after)))
+        self.start_stale_watch(self.settings.stale_after)
 
     async def _send_subscribe(self, channel: str, payload: list[str]) -> None:
         msg = {"time": int(time.time()), "id": next(self._ids), "channel": channel,
@@ -219,36 +182,17 @@ class GateConnector(Connector):
         """Close the connection, stop snapshot fetches, close the HTTP session."""
         self._closed = True
         await self.ws.close()
-        pending = [*self._fetching.values(), *self._aux]
-        self._fetching.clear()
-        self._aux.clear()
-        for t in pending:
-            t.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await self.snapshots.close()
+        await self.stop_stale_watch()
         await self.rest.close()
-
-    @classmethod
-    def emulator(cls, symbols: Sequence[str], seed: int = 0) -> EmulatorServer:
-        """A Gate.io emulator quoting ``symbols`` (scripted random walks)."""
-        from arbot_gate.emulator import GateEmulator
-
-        return GateEmulator(symbols, seed=seed)
 
     @classmethod
     def emulated_settings(cls, emulator: EmulatorServer) -> dict[str, Any]:
         """Settings pointing at a started emulator."""
         return {"rest_url": emulator.http_url + "/api/v4", "ws_url": emulator.ws_url + "/ws/v4/"}
 
-    @classmethod
-    def replay_decoder(cls) -> ReplayDecoder:
-        """A decoder replaying Gate.io captures with the same synchronisation rules."""
-        return GateReplayDecoder()
-
     def stats(self) -> dict[str, int]:
         """Counters: connection, book synchronisation (per-symbol resyncs) and REST."""
-        sync = self.sync.stats
-        out = {**self.ws.stats.as_dict(), **sync.as_dict(),
-               **{f"resyncs:{k}": v for k, v in sync.resyncs_by_symbol.items()},
-               **{f"rest_{k}": v for k, v in self.rest.stats.as_dict().items()}}
+        out = self.base_stats()
         out["control_errors"] = self.errors
         return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from arbot.connectors.parsing import TradeMsg
 from arbot.events import Side
 
 __all__ = [
@@ -38,17 +39,6 @@ class SnapshotMsg(msgspec.Struct, gc=False):
     bids: list[tuple[float, float]]
     asks: list[tuple[float, float]]
     ts: float | None
-
-
-class TradeMsg(msgspec.Struct, gc=False):
-    """One public trade; ``side`` is the taker side."""
-
-    symbol: str
-    price: float
-    size: float
-    side: Side
-    ts: float | None
-    trade_id: str
 
 
 class _Book(msgspec.Struct):

@@ -9,14 +9,16 @@ import itertools
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import msgspec
-from arbot.components import BotContext, Connector, MarketEvent, ReplayDecoder
+from arbot.components import BotContext, MarketEvent
 from arbot.config import ComponentSettings
 from arbot.connectors.ratelimit import RateLimitPolicy, SubscriptionPacer, WeightLimiter
 from arbot.connectors.rest import RestClient, RestError
+from arbot.connectors.scaffold import ScaffoldConnector, stop_tasks
+from arbot.connectors.snapshots import SnapshotFetcher
 from arbot.connectors.ws import Backoff, GarbageFrame, Heartbeat, WsSession
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo
@@ -71,7 +73,7 @@ class _Bullet(msgspec.Struct):
     data: _BulletData
 
 
-class KucoinConnector(Connector):
+class KucoinConnector(ScaffoldConnector):
     """KuCoin spot market data: local books from ``/market/level2`` deltas bridged to REST
     level-2 snapshots (core ``BookSync`` + ``RangeRule``), trades from ``/market/match``, on
     one connection obtained with a public bullet token and kept alive with JSON pings."""
@@ -79,6 +81,8 @@ class KucoinConnector(Connector):
     name: ClassVar[str] = "kucoin"
     Settings: ClassVar[type[ComponentSettings]] = KucoinSettings
     description: ClassVar[str] = "KuCoin spot: level2 books, trades, market metadata"
+    emulator_class: ClassVar[str] = "arbot_kucoin.emulator:KucoinEmulator"
+    replay_class = KucoinReplayDecoder
 
     def __init__(
         self,
@@ -92,7 +96,9 @@ class KucoinConnector(Connector):
         s: KucoinSettings = settings
         self.limiter = limiter or WeightLimiter(s.public_weight_limit, 30.0)
         self.rest = RestClient(s.rest_url, self.limiter)
-        self.handler = KucoinBookHandler(ctx.market, self._emit, self._want_snapshot)
+        self.snapshots = SnapshotFetcher(self._fetch_snapshot, s.snapshot_retry_delay,
+                                         name="kucoin")
+        self.handler = KucoinBookHandler(ctx.market, self._emit, self.snapshots.want)
         self.sync = self.handler.sync
         self._markets_loaded = False
         self._known: set[str] = set()
@@ -101,8 +107,6 @@ class KucoinConnector(Connector):
         self._welcomed = False
         self._sender: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
-        self._want: set[str] = set()
-        self._fetching: dict[str, asyncio.Task[None]] = {}
         self._aux: list[asyncio.Task[None]] = []
         self._closed = False
         self._endpoint = ""
@@ -146,11 +150,6 @@ class KucoinConnector(Connector):
         with contextlib.suppress(RestError, msgspec.DecodeError, msgspec.ValidationError):
             await self._bullet()
 
-    def _emit(self, ev: MarketEvent) -> None:
-        cb = self.on_event
-        if cb is not None:
-            cb(ev)
-
     def _on_frame(self, frame: str | bytes, ts: float) -> None:
         kind = frame_type(frame)
         if kind == "message":
@@ -180,45 +179,14 @@ class KucoinConnector(Connector):
 
     # -- snapshots ---------------------------------------------------------------------------
 
-    def _want_snapshot(self, symbol: str) -> None:
-        if self._closed:
-            return
-        self._want.add(symbol)
-        task = self._fetching.get(symbol)
-        if task is None or task.done():
-            self._fetching[symbol] = asyncio.get_running_loop().create_task(
-                self._snapshot_loop(symbol), name=f"kucoin-snapshot-{symbol}")
-
-    async def _snapshot_loop(self, symbol: str) -> None:
+    async def _fetch_snapshot(self, symbol: str) -> None:
+        """Fetch and apply one REST level-2 book of ``symbol``."""
         s: KucoinSettings = self.settings
-        first = True
-        while symbol in self._want and not self._closed:
-            if not first:
-                await asyncio.sleep(s.snapshot_retry_delay)
-            first = False
-            self._want.discard(symbol)
-            vs = self.handler.symbols.to_venue(symbol)
-            path = f"{s.snapshot_path}?symbol={vs}"
-            weight = 2 if path.endswith("_20") else 4 if "level2_100" in path else 3
-            try:
-                body = await self.rest.get(path, weight=weight)
-                snap = parse_snapshot(path, body)
-            except (RestError, msgspec.DecodeError, msgspec.ValidationError) as exc:
-                log.warning("kucoin: snapshot of %s failed: %s", symbol, exc)
-                self._want.add(symbol)
-                continue
-            if snap is not None:
-                self.handler.snapshot(snap, time.time())
-
-    async def _stale_loop(self, every: float, max_age: float) -> None:
-        while not self._closed:
-            await asyncio.sleep(every)
-            self.sync.check_stale(time.time(), max_age)
-
-    def resync(self, symbol: str) -> None:
-        """Drop the book of ``symbol`` and rebuild it from a new REST snapshot (the other
-        books are not touched)."""
-        self.sync.resync(symbol, "requested")
+        path = f"{s.snapshot_path}?symbol={self.handler.symbols.to_venue(symbol)}"
+        weight = 2 if path.endswith("_20") else 4 if "level2_100" in path else 3
+        snap = parse_snapshot(path, await self.rest.get(path, weight=weight))
+        if snap is not None:
+            self.handler.snapshot(snap, time.time())
 
     # -- Connector API -----------------------------------------------------------------------
 
@@ -246,11 +214,9 @@ class KucoinConnector(Connector):
         if not self._markets_loaded:
             await self.load_markets()
         await self._bullet()
+        self.snapshots.open()
         await self.ws.start(wait=True, timeout=self.ws.open_timeout + 5.0)
-        s: KucoinSettings = self.settings
-        if s.stale_after is not None:
-            self._aux.append(asyncio.get_running_loop().create_task(
-                self._stale_loop(min(1.0, s.stale_after / 2), s.stale_after)))
+        self.start_stale_watch(self.settings.stale_after)
 
     async def _subscribe(self, prefix: str, symbols: list[str]) -> None:
         new = [self.venue_symbol(x) for x in symbols if f"{prefix}:{x}" not in self._topics]
@@ -280,39 +246,19 @@ class KucoinConnector(Connector):
         """Close the connection, stop snapshot fetches, close the HTTP session."""
         self._closed = True
         await self.ws.close()
-        tasks = [*self._fetching.values(), *self._aux, *([self._sender] if self._sender else [])]
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
-        self._fetching.clear()
-        self._aux.clear()
+        await self.snapshots.close()
+        await self.stop_stale_watch()
+        tasks, self._aux = [*self._aux, self._sender], []
+        await stop_tasks(tasks)
         await self.rest.close()
-
-    @classmethod
-    def emulator(cls, symbols: Sequence[str], seed: int = 0) -> EmulatorServer:
-        """A KuCoin emulator quoting ``symbols`` (scripted random walks)."""
-        from arbot_kucoin.emulator import KucoinEmulator
-
-        return KucoinEmulator(symbols, seed=seed)
 
     @classmethod
     def emulated_settings(cls, emulator: EmulatorServer) -> dict[str, Any]:
         """Settings pointing at a started emulator (the bullet names its WebSocket)."""
         return {"rest_url": emulator.http_url}
 
-    @classmethod
-    def replay_decoder(cls) -> ReplayDecoder:
-        """A decoder replaying KuCoin captures with the same synchronisation rules."""
-        return KucoinReplayDecoder()
-
     def stats(self) -> dict[str, int]:
         """Counters: connection, book synchronisation and REST."""
-        out = self.ws.stats.as_dict()
-        out.update(self.sync.stats.as_dict())
-        for sym, n in self.sync.stats.resyncs_by_symbol.items():
-            out[f"resyncs:{sym}"] = n
-        out.update({f"rest_{k}": v for k, v in self.rest.stats.as_dict().items()})
+        out = self.base_stats()
         out["control_errors"] = self.errors
         return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from arbot.connectors.parsing import TradeMsg
 from arbot.events import Side
 
 __all__ = [
@@ -35,17 +36,6 @@ class SnapshotMsg(msgspec.Struct, gc=False):
     bids: list[tuple[float, float]]
     asks: list[tuple[float, float]]
     ts: float | None
-
-
-class TradeMsg(msgspec.Struct, gc=False):
-    """One public trade; ``side`` is the taker side."""
-
-    symbol: str
-    price: float
-    size: float
-    side: Side
-    ts: float | None
-    trade_id: str
 
 
 class _Changes(msgspec.Struct):

@@ -1,6 +1,6 @@
 """ArBot Upbit connector (``upbit``): full top-N ``orderbook`` and ``trade`` streams, market
-metadata, capture replay and an emulator. Bithumb's current API clones Upbit's; the
-``arbot-bithumb`` package builds on this one.
+metadata, capture replay and an emulator, on the core full-book venue family
+(:mod:`arbot.connectors.fullbook`).
 """
 
 from arbot_upbit.connector import UpbitConnector, UpbitSettings

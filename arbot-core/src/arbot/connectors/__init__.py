@@ -5,6 +5,10 @@
 * :mod:`arbot.connectors.rest` — an async REST client with the rate limiter applied;
 * :mod:`arbot.connectors.ratelimit` — the TRD's rate-limit policies and subscription pacing;
 * :mod:`arbot.connectors.booksync` — the one order-book integrity layer every connector uses.
+* :mod:`arbot.connectors.scaffold` — the connector base with the common scaffolding (stale-book
+  watcher, task shutdown, ``stats()`` counters, ``emulator()`` / ``replay_decoder()``);
+* :mod:`arbot.connectors.snapshots` — REST snapshot fetching for REST-snapshot venues;
+* :mod:`arbot.connectors.fullbook` — the full top-N book venue family (Upbit, Bithumb).
 """
 
 from arbot.connectors.booksync import (

@@ -23,21 +23,21 @@ family (OKX, Bitget) on top of it, with a
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
 from pydantic import Field
 
-from arbot.components import BotContext, Connector, MarketEvent, ReplayDecoder
+from arbot.components import BotContext, MarketEvent
 from arbot.config import ComponentSettings
 from arbot.connectors.booksync import BookSync
 from arbot.connectors.ratelimit import RateLimitPolicy, SubscriptionPacer
 from arbot.connectors.rest import RestClient
+from arbot.connectors.scaffold import ScaffoldConnector
 from arbot.connectors.streambook import StreamBookHandler
 from arbot.connectors.symbols import SymbolMap
 from arbot.connectors.ws import Backoff, Heartbeat, WsSession
@@ -68,16 +68,12 @@ class StreamSettings(ComponentSettings):
     args_per_message: int = Field(20, gt=0, description="channels per subscribe request")
 
 
-class StreamConnector(Connector):
+class StreamConnector(ScaffoldConnector):
     """Base of the connectors whose books start with a snapshot sent after each subscribe
     (see the module docstring)."""
 
-    #: ``"module:Class"`` of the venue's emulator (imported on demand: it is test tooling).
-    emulator_class: ClassVar[str]
     #: Path of the public WebSocket endpoint, appended to the emulator's ``ws_url``.
     emulator_ws_path: ClassVar[str]
-    #: The venue's replay decoder.
-    replay_class: ClassVar[Callable[[], ReplayDecoder]]
 
     def __init__(
         self,
@@ -145,11 +141,6 @@ class StreamConnector(Connector):
 
     # -- events ------------------------------------------------------------------------------
 
-    def _emit(self, ev: MarketEvent) -> None:
-        cb = self.on_event
-        if cb is not None:
-            cb(ev)
-
     def _on_frame(self, frame: str | bytes, ts: float) -> None:
         if self.handler.frame(frame, ts) == "error":
             log.warning("%s: request failed: %r", self.name, frame[:300])
@@ -176,10 +167,6 @@ class StreamConnector(Connector):
         self.resubscribes += 1
         await self.ws.send(self.request("unsubscribe", item))
         await self.ws.send(self.request("subscribe", item))
-
-    def resync(self, symbol: str) -> None:
-        """Rebuild the book of one symbol from a fresh snapshot (the others are untouched)."""
-        self.sync.resync(symbol, "requested")
 
     async def _watch_loop(self, every: float) -> None:
         s: StreamSettings = self.settings
@@ -253,27 +240,13 @@ class StreamConnector(Connector):
         await self.rest.close()
 
     @classmethod
-    def emulator(cls, symbols: Sequence[str], seed: int = 0) -> EmulatorServer:
-        """The venue's emulator quoting ``symbols`` (scripted random walks)."""
-        module, _, name = cls.emulator_class.partition(":")
-        server: EmulatorServer = getattr(importlib.import_module(module), name)(symbols, seed=seed)
-        return server
-
-    @classmethod
     def emulated_settings(cls, emulator: EmulatorServer) -> dict[str, Any]:
         """Settings pointing at a started emulator."""
         return {"rest_url": emulator.http_url, "ws_url": emulator.ws_url + cls.emulator_ws_path}
 
-    @classmethod
-    def replay_decoder(cls) -> ReplayDecoder:
-        """A decoder replaying the venue's captures with the same synchronisation rules."""
-        return cls.replay_class()
-
     def stats(self) -> dict[str, int]:
         """Counters: connection, book synchronisation, REST, protocol."""
-        out = {**self.ws.stats.as_dict(), **self.sync.stats.as_dict()}
-        out.update((f"resyncs:{k}", v) for k, v in self.sync.stats.resyncs_by_symbol.items())
-        out.update((f"rest_{k}", v) for k, v in self.rest.stats.as_dict().items())
+        out = self.base_stats()
         h = self.handler
         out.update(control_errors=h.errors, pongs=h.pongs, dropped_unsynced=h.dropped_unsynced,
                    resubscribes=self.resubscribes)

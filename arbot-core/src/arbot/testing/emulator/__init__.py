@@ -8,16 +8,21 @@
 * :class:`SnapshotEmulator` / :class:`OpArgsEmulator` — bases for venues that send book
   snapshots on the stream (held back while paused) and for the ``op``/``args`` protocol
   family; :func:`fast_settings` — test-sized settings of such a connector;
+* :class:`FullBookEmulator` / :func:`fullbook_settings` — the full top-N book venue family
+  (Upbit, Bithumb);
 * :class:`ConnectorConformance` — the tests every connector passes against its emulator
-  (subclass it in your package's tests).
+  (subclass it in your package's tests); :class:`FullBookConformance` — its flavour for
+  full-book venues.
 """
 
 from arbot.testing.emulator.conformance import (
     ConformanceSession,
     ConnectorConformance,
+    FullBookConformance,
     books_equal,
     make_context,
 )
+from arbot.testing.emulator.fullbook import FullBookEmulator, fullbook_settings
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient, EmulatorServer, EmulatorStats, Recording
 from arbot.testing.emulator.snapshot import OpArgsEmulator, SnapshotEmulator, fast_settings
@@ -28,11 +33,14 @@ __all__ = [
     "EmulatorClient",
     "EmulatorServer",
     "EmulatorStats",
+    "FullBookConformance",
+    "FullBookEmulator",
     "OpArgsEmulator",
     "Recording",
     "ScriptedBook",
     "SnapshotEmulator",
     "books_equal",
     "fast_settings",
+    "fullbook_settings",
     "make_context",
 ]
