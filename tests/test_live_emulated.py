@@ -111,3 +111,25 @@ def test_offline_paper_run_against_three_emulated_venues_finds_spatial_opportuni
     venues |= {row[0] for row in db.execute("select distinct sell_exchange from arbitrage_signals")}
     assert db.execute("select count(*) from arbitrage_signals").fetchone()[0] > 0
     assert venues <= {"binance", "okx", "bybit"} and len(venues) >= 2
+
+
+def test_kimchi_premium_on_emulated_upbit_bithumb_and_binance(tmp_path):
+    """examples/kimchi_premium.toml offline: KRW books against USDT books through Upbit's USDT/KRW."""
+    res = subprocess.run(
+        [*ARBOT, "run", "examples/kimchi_premium.toml", "--duration", "8", "--output-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert res.returncode == 0, res.stderr
+    db = sqlite3.connect(tmp_path / "journal.sqlite")
+    rows = db.execute(
+        "select buy_exchange, sell_exchange, json_extract(metadata_json, '$.premium_pct') "
+        "from arbitrage_signals where json_extract(metadata_json, '$.premium_pct') is not null"
+    ).fetchall()
+    assert rows, "no cross-currency opportunity was reported"
+    # the emulated Korean venues quote 0.8-1.2 % above Binance (plus short dislocations)
+    to_korea = [p for buy, sell, p in rows if buy == "binance" and sell in ("upbit", "bithumb")]
+    assert to_korea and min(to_korea) >= 0.5  # min_spread_pct 0.5 plus fees
+    assert any(0.8 <= p <= 1.4 for p in to_korea)  # the configured premium itself

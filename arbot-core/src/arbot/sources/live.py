@@ -38,6 +38,14 @@ class LiveSourceSettings(ComponentSettings):
     )
     emulator_dislocation_pct: tuple[float, float] = (0.3, 1.0)
     emulator_dislocation_steps: tuple[int, int] = Field((50, 250), description="how long, in emulator steps")
+    emulator_prices: dict[str, float] = Field(
+        default_factory=dict, description="start mid of an emulated symbol, e.g. {'BTC/KRW' = 83400000}"
+    )
+    emulator_premium_pct: dict[str, float] = Field(
+        default_factory=dict,
+        description="a venue's emulated quotes sit this much above emulator_prices "
+        "(crypto markets only: a stablecoin's own market keeps its price), e.g. {upbit = 1.5}",
+    )
     depth: int = Field(20, ge=1, description="book depth to subscribe to where the venue asks")
     trades: bool = True
     venue_symbols: dict[str, list[str]] = Field(
@@ -95,6 +103,7 @@ class LiveSource(Source):
                 raw.setdefault("venue", venue)  # one generic connector class, several venues
             if self.settings.emulate:
                 emulator = cls.emulator(symbols, seed=self.settings.emulator_seed + i)
+                self._place_prices(venue, emulator)
                 if self.settings.emulator_dislocation_probability > 0.0:
                     for book in _scripted_books(emulator):
                         book.configure_dislocations(
@@ -114,6 +123,19 @@ class LiveSource(Source):
             await conn.subscribe_orderbook(symbols, self.settings.depth)
             if self.settings.trades:
                 await conn.subscribe_trades(symbols)
+
+    def _place_prices(self, venue: str, emulator: object) -> None:
+        """Move the emulator's books to the configured prices and the venue's premium."""
+        prices = self.settings.emulator_prices
+        premium = self.settings.emulator_premium_pct.get(venue, 0.0) / 100.0
+        stable = set(self.ctx.config.portfolio.usd_assets)
+        for book in _scripted_books(emulator):
+            mid = prices.get(book.symbol)
+            if mid is None:
+                continue
+            if book.symbol.partition("/")[0] not in stable:
+                mid *= 1.0 + premium
+            book.recenter(mid)
 
     async def aclose(self) -> None:
         """Close every connector, then stop the emulators."""

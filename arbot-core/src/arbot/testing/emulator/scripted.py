@@ -104,6 +104,13 @@ class ScriptedBook:
         self.dislocation_pct = pct
         self.dislocation_steps = steps
 
+    def recenter(self, mid: float) -> None:
+        """Move the whole book so that its mid is ``mid`` (before any client has connected)."""
+        current = (self.best_bid_idx() + self.best_ask_idx()) / 2.0
+        self._shift(round(mid / self.tick - current))
+        bids, asks = self.levels_text()
+        self.book.apply_snapshot(_parse(bids), _parse(asks), self.book.ts)
+
     def _shift(self, shift: int) -> tuple[dict[int, str], dict[int, str]]:
         """Move every level by ``shift`` ticks; returns the changes of both sides."""
         changes: list[dict[int, str]] = []
