@@ -90,3 +90,19 @@ def test_custom_bot_example_runs():
     res = run(sys.executable, "examples/custom_bot.py")
     assert res.returncode == 0, res.stderr
     assert "detected" in res.stdout and "journal:" in res.stdout
+
+
+def test_the_runtime_never_needs_pytest():
+    """arbot-core's runtime (CLI, plugins, engine, emulators for offline runs) imports without pytest."""
+    code = (
+        "import sys; sys.modules['pytest'] = None\n"
+        "import arbot.cli, arbot.bot\n"
+        "from arbot.plugins import PluginHost\n"
+        "PluginHost().components()\n"
+        "import arbot.testing.emulator, arbot.sources.live\n"
+        "from arbot_binance.emulator import BinanceEmulator\n"
+        "print('ok')\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "ok"

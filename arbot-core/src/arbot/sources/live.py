@@ -20,10 +20,10 @@ from pydantic import Field
 from arbot.components import BotContext, Connector, MarketEvent, Source
 from arbot.config import ComponentSettings, validate_settings
 from arbot.errors import ConfigError
-from arbot.testing.emulator.scripted import ScriptedBook
 
 if TYPE_CHECKING:
     from arbot.testing.emulator import EmulatorServer
+    from arbot.testing.emulator.scripted import ScriptedBook
 
 __all__ = ["LiveSource", "LiveSourceSettings"]
 
@@ -55,6 +55,8 @@ class LiveSourceSettings(ComponentSettings):
 
 def _scripted_books(emulator: object) -> list[ScriptedBook]:
     """The scripted books an emulator keeps in its attributes (directly, or in a dict or list)."""
+    from arbot.testing.emulator.scripted import ScriptedBook  # only offline runs need the kit
+
     found: list[ScriptedBook] = []
     for value in vars(emulator).values():
         items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]

@@ -29,8 +29,6 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import ClassVar
 
-import pytest
-
 from arbot.book import OrderBook
 from arbot.clock import WallClock
 from arbot.components import BotContext, Connector, MarketEvent
@@ -110,6 +108,8 @@ class ConformanceSession:
         deadline = loop.time() + timeout
         while not cond():
             if loop.time() > deadline:
+                import pytest  # the suite runs under pytest; importing the kit does not need it
+
                 pytest.fail(f"{what}: not reached within {timeout} s; stats={self.stats()}")
             await asyncio.sleep(0.003)
 
@@ -320,6 +320,8 @@ class ConnectorConformance(ABC):
     def test_recovers_after_bad_checksum(self) -> None:
         """A wrong checksum: counted, the symbol resynced, equal again in time."""
         if not self.make_emulator().supports_checksum:
+            import pytest
+
             pytest.skip("the venue has no checksum")
 
         async def scenario(s: ConformanceSession) -> None:
