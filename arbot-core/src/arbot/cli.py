@@ -69,9 +69,13 @@ def plugins(as_json: bool) -> None:
         )
         return
     table = Table(title="ArBot components")
+    used = 16  # borders and padding
     for col in ("name", "kind", "package", "version"):
-        table.add_column(col, no_wrap=True)
-    table.add_column("description", no_wrap=True, overflow="ellipsis", max_width=60)
+        widest = max(len(col), *(len(getattr(r, col)) for r in rows))
+        table.add_column(col, no_wrap=True, width=widest)
+        used += widest
+    room = max(16, min(60, console.width - used))
+    table.add_column("description", no_wrap=True, overflow="ellipsis", width=room)
     for r in rows:
         table.add_row(r.name, r.kind, r.package, r.version, r.description)
     console.print(table)
