@@ -69,7 +69,7 @@ def plugins(as_json: bool) -> None:
         )
         return
     table = Table(title="ArBot components")
-    used = 16  # borders and padding
+    used = 3 * 5 + 1  # borders and padding of five columns
     for col in ("name", "kind", "package", "version"):
         widest = max(len(col), *(len(getattr(r, col)) for r in rows))
         table.add_column(col, no_wrap=True, width=widest)
