@@ -74,7 +74,7 @@ def plugins(as_json: bool) -> None:
         widest = max(len(col), *(len(getattr(r, col)) for r in rows))
         table.add_column(col, no_wrap=True, width=widest)
         used += widest
-    room = max(16, min(60, console.width - used))
+    room = max(10, min(60, console.width - used))
     table.add_column("description", no_wrap=True, overflow="ellipsis", width=room)
     for r in rows:
         table.add_row(r.name, r.kind, r.package, r.version, r.description)
