@@ -1,11 +1,11 @@
 """Per-venue parse + book-apply throughput on the real captures in ``shared/data``.
 
-For each venue: messages/s through (a) the replay decoder fed JSON-decoded dicts
-(``msgspec.convert`` typed path + sync rules + OrderBook apply), and (b) the live-style path:
-raw frame bytes -> ``messages.decode`` (msgspec typed Structs) -> ``decoder.on_records``.
-The peer is the same pipeline with the stdlib ``json.loads`` in front of the dict path
-("stdlib json + dict path"); ratios are (b) / peer. JSON decoding of the capture lines
-themselves is excluded from (a). Run: ``python benchmarks/bench_venue_parsers.py``.
+Each venue's own replay decoder (``Connector.replay_decoder()``, found through the plugin
+registry: the venue's parser, its sequence/checksum rules through core ``BookSync``, and the
+order book) is timed three ways: (a) fed messages already JSON-decoded (parse + sync + book),
+(b) from the raw frame bytes with msgspec's JSON decoder in front, and (c) the peer: the same
+with the stdlib ``json.loads`` in front. Ratios are (b) / (c). Run:
+``python benchmarks/bench_venue_parsers.py``.
 """
 
 from __future__ import annotations
@@ -17,12 +17,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
+from arbot.plugins import PluginHost
 from arbot.sources.replay import iter_capture
 from arbot.testing.data import shared_data_dir
 
 REPEAT_SECONDS = 1.5
 
 VENUES: dict[str, dict[str, Any]] = {
+    "binance": {"ws": ["ws/binance/hbt_binance_spot_btcusdt_2024-08-08T2354.ndjson.gz"], "rest": []},
     "okx": {"ws": ["ws/okx/cf_okx_books_trades_tickers_2022-05-13.ndjson"], "rest": []},
     "bybit": {"ws": ["ws/bybit/bybit_v5_linear_orderbook500_xrpusdt_2024-12-01T0000.ndjson"],
               "rest": [], "bare": True},
@@ -48,11 +51,9 @@ def _load(venue: str, base: Path) -> list[tuple[float, str, Any, str]]:
             if k in ("in", "rest")]
 
 
-def _modules(venue: str) -> tuple[Callable[[], Any], Callable[[bytes], Any]]:
-    mod = __import__(f"arbot_{venue}.replay", fromlist=["x"])
-    msgs = __import__(f"arbot_{venue}.messages", fromlist=["x"])
-    cls = next(getattr(mod, n) for n in mod.__all__ if n.endswith("ReplayDecoder"))
-    return cls, msgs.decode
+def _decoder_factory(host: PluginHost, venue: str) -> Callable[[], Any]:
+    connector = host.resolve("connector", venue)
+    return connector.replay_decoder  # type: ignore[attr-defined, no-any-return]
 
 
 def _time(fn: Callable[[], int]) -> tuple[float, int]:
@@ -71,10 +72,12 @@ def main() -> None:
     base = shared_data_dir()
     if base is None:
         raise SystemExit("shared/data not found (set ARBOT_SHARED_DATA)")
-    print(f"{'venue':8} {'msgs':>6} {'dict path msg/s':>16} {'bytes path msg/s':>17} "
-          f"{'stdlib json msg/s':>18} {'bytes/stdlib':>13}")
+    host = PluginHost()
+    print(f"{'venue':8} {'msgs':>6} {'decoded msg/s':>14} {'bytes+msgspec msg/s':>20} "
+          f"{'bytes+stdlib msg/s':>19} {'msgspec/stdlib':>15}")
+    decode = msgspec.json.Decoder().decode
     for venue in VENUES:
-        cls, decode = _modules(venue)
+        cls = _decoder_factory(host, venue)
         lines = _load(venue, base)
         raws = [(ts, k, p, u, json.dumps(p).encode()) for ts, k, p, u in lines]
         n_in = sum(1 for r in lines if r[1] == "in")
@@ -96,9 +99,7 @@ def main() -> None:
                 if k == "rest":
                     dec.snapshot(u, p, ts)
                     continue
-                recs = decode(raw)
-                if recs is not None:
-                    dec.on_records(recs, ts)
+                dec.feed(decode(raw), ts)
             return n_in
 
         def stdlib_path(raws: list[Any] = raws, cls: Any = cls, n_in: int = n_in) -> int:
@@ -114,7 +115,7 @@ def main() -> None:
         d, _ = _time(dict_path)
         b, _ = _time(bytes_path)
         s, _ = _time(stdlib_path)
-        print(f"{venue:8} {n_in:>6} {d:>16,.0f} {b:>17,.0f} {s:>18,.0f} {b / s:>12.2f}x")
+        print(f"{venue:8} {n_in:>6} {d:>14,.0f} {b:>20,.0f} {s:>19,.0f} {b / s:>14.2f}x")
 
 
 if __name__ == "__main__":
