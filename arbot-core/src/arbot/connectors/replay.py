@@ -5,6 +5,7 @@ applies exactly the live rules."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -52,9 +53,9 @@ class StreamReplayDecoder(ReplayDecoder):
         return symbols
 
     @staticmethod
+    @abstractmethod
     def parse(msg: Any) -> list[Any] | None:
         """Records of one JSON-decoded message (None: not book or trade data)."""
-        raise NotImplementedError
 
     @property
     def sync(self) -> BookSync:

@@ -11,6 +11,7 @@ A venue subclasses :class:`StreamBookHandler` and sets the class attributes / ho
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -31,7 +32,7 @@ def nonzero_checksum(rec: Any) -> bool:
     return rec.checksum is not None and rec.checksum != 0
 
 
-class StreamBookHandler:
+class StreamBookHandler(ABC):
     """Books (snapshot + updates checked by the sequence rule, checksum where it applies) and
     trades of one venue whose snapshots come on the stream.
 
@@ -75,9 +76,9 @@ class StreamBookHandler:
         return nonzero_checksum(rec)
 
     @staticmethod
+    @abstractmethod
     def decode(raw: str | bytes) -> list[Any] | None:
         """Book/trade records of a raw frame, None for any other frame."""
-        raise NotImplementedError
 
     @staticmethod
     def event_of(raw: str | bytes) -> str | None:
@@ -86,9 +87,9 @@ class StreamBookHandler:
         return event_of(raw)
 
     @staticmethod
+    @abstractmethod
     def ids(rec: Any) -> tuple[bool, int, int | None]:
         """``(is_snapshot, seq, prev)`` of a book record."""
-        raise NotImplementedError
 
     # -- input -------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,7 +34,7 @@ _enc = msgspec.json.encode
 Levels = list[tuple[str, str]]
 
 
-class SnapshotEmulator(EmulatorServer):
+class SnapshotEmulator(EmulatorServer, ABC):
     """Base of the emulators whose venue answers each book subscription with a snapshot on
     the stream. While :attr:`~EmulatorServer.paused` the snapshots owed to new subscriptions
     are held back; they go out on the first tick after :meth:`~EmulatorServer.resume`, before
@@ -61,9 +62,9 @@ class SnapshotEmulator(EmulatorServer):
             if topic in client.topics:
                 await self.send_snapshot(client, topic)
 
+    @abstractmethod
     async def send_snapshot(self, client: EmulatorClient, topic: str) -> None:
         """Send the book snapshot of ``topic`` to ``client`` (count it in ``snapshots_sent``)."""
-        raise NotImplementedError
 
     def maybe_trade(self, book: ScriptedBook) -> tuple[str, str, bool] | None:
         """With probability ``trade_probability``, a trade at the touch of ``book``
@@ -150,9 +151,9 @@ class OpArgsEmulator(SnapshotEmulator):
     # -- message hooks -----------------------------------------------------------------------
 
     @staticmethod
+    @abstractmethod
     def inst_id(symbol: str) -> str:
         """The venue id of a unified symbol."""
-        raise NotImplementedError
 
     def channel_arg(self, channel: str, inst: str) -> dict[str, str]:
         """The ``arg`` of a push or reply."""
@@ -167,22 +168,22 @@ class OpArgsEmulator(SnapshotEmulator):
         """The reply to one accepted ``args`` entry: ``{"event": op, "arg": arg}``."""
         return {"event": op, "arg": arg}
 
+    @abstractmethod
     def error(self, arg: Any) -> dict[str, Any]:
         """The reply to a bad request or ``args`` entry."""
-        raise NotImplementedError
 
+    @abstractmethod
     def book_data(self, inst: str, bids: Levels, asks: Levels, prev: int, seq: int,
                   snapshot: bool) -> dict[str, Any]:
         """The ``data`` entry of a book push."""
-        raise NotImplementedError
 
     def next_seq(self, inst: str, prev: int, rng: Any) -> int:
         """The sequence id of the next update (default: grows by 1 to 5)."""
         return prev + int(rng.randint(1, 5))
 
+    @abstractmethod
     def trade_data(self, inst: str, p: str, q: str, buyer_is_maker: bool) -> dict[str, Any]:
         """One trade of a trade push."""
-        raise NotImplementedError
 
     def push(self, channel: str, inst: str, data: list[Any], action: str | None) -> bytes:
         """A push frame: ``{"arg", "data"[, "action"]}``."""
