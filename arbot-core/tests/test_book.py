@@ -114,3 +114,10 @@ def test_numpy_levels_round_trip():
     assert book.bids.levels(1).tolist() == [[99.0, 1.0]]
     book.apply_delta(np.array([[97.0, 0.0]]), np.zeros((0, 2)), 1.0)
     assert book.bids.levels().tolist() == [[99.0, 1.0]]
+
+
+def test_best_prices_is_best_first_on_both_sides():
+    book = OrderBook("v", "X/Y")
+    book.apply_snapshot([(98.0, 1.0), (99.0, 1.0), (97.0, 1.0)], [(101.0, 1.0), (100.0, 1.0)], 0.0)
+    assert book.bids.best_prices(2) == [99.0, 98.0]
+    assert book.asks.best_prices(5) == [100.0, 101.0]

@@ -76,3 +76,39 @@ def test_hook_skips_checksums_that_do_not_apply_or_when_disabled() -> None:
     assert off.reset("X", _rec(bids, asks, 12345)) and off.ok == 0
     on = Crc32Checksum(lambda rec: True)
     assert not on.reset("X", _rec(bids, asks, 12345)) and on.ok == 0
+
+
+def test_hook_matches_the_reference_string_over_random_updates() -> None:
+    """The hook's incremental per-level texts give the checksum of the reference
+    :func:`checksum_string` over the book's best levels, through inserts, changes and deletes
+    on both sides, with more and fewer levels than the checksum depth."""
+    import random
+
+    rng = random.Random(7)
+    ck = Crc32Checksum(lambda rec: True)
+    book = OrderBook("v", "X/Y")
+    held: dict[str, dict[str, str]] = {"b": {}, "a": {}}  # price text -> size text
+    ck.reset("X/Y", _rec([], [], crc32_signed("")))
+    for step in range(300):
+        ups: dict[str, list[tuple[str, str]]] = {"b": [], "a": []}
+        for side, lo in (("b", 900), ("a", 1001)):
+            for _ in range(rng.randint(1, 6)):
+                px = f"{lo + rng.randint(0, 60) / 10:.1f}" if side == "a" else \
+                    f"{lo + rng.randint(0, 999) / 10:.1f}"
+                sz = "0" if held[side] and rng.random() < 0.3 else f"{rng.randint(1, 99) / 4}"
+                ups[side] = [u for u in ups[side] if u[0] != px] + [(px, sz)]
+        for side in ("b", "a"):
+            for px, sz in ups[side]:
+                if float(sz) > 0:
+                    held[side][px] = sz
+                else:
+                    held[side].pop(px, None)
+        best_b = sorted(held["b"].items(), key=lambda kv: -float(kv[0]))
+        best_a = sorted(held["a"].items(), key=lambda kv: float(kv[0]))
+        want = crc32_signed(checksum_string(best_b, best_a))
+        upd = _rec(ups["b"], ups["a"], want)
+        book.apply_delta(upd.bids, upd.asks, float(step))
+        assert ck(book, upd), step
+        wrong = _rec([], [], want ^ 1)
+        assert not ck(book, wrong)
+    assert ck.ok == 301  # the empty snapshot, then every update

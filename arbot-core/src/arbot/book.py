@@ -113,6 +113,13 @@ class BookSide:
         """The best price, NaN when empty."""
         return self._sign * self._keys[0] if self._keys else math.nan
 
+    def best_prices(self, depth: int) -> list[float]:
+        """The best ``depth`` prices, best first (one slice of the sorted keys)."""
+        keys = self._keys[:depth]
+        if self._sign < 0.0:
+            return [-k for k in keys]  # negation is exact for floats
+        return keys
+
     def quantity_at(self, price: float) -> float:
         """Quantity resting at ``price`` (0 when there is no such level)."""
         return self._qty.get(price, 0.0)

@@ -11,11 +11,11 @@ is the venue's own rule (the ``applies`` callable).
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterable
-from itertools import islice
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain, islice
 from typing import Any
 
-from arbot.book import OrderBook
+from arbot.book import BookSide, OrderBook
 
 __all__ = [
     "CHECKSUM_DEPTH",
@@ -35,8 +35,16 @@ RawLevel = tuple[str, str]
 
 def crc32_signed(text: str) -> int:
     """zlib CRC32 of ``text`` (UTF-8) as a signed 32-bit integer."""
-    v = zlib.crc32(text.encode())
-    return v - 0x1_0000_0000 if v >= 0x8000_0000 else v
+    return _signed(zlib.crc32(text.encode()))
+
+
+def _interleave(b: Sequence[str], a: Sequence[str]) -> str:
+    """``b1:a1:b2:a2:...`` of two lists of ``"px:sz"`` texts; the longer side's tail last."""
+    n = min(len(b), len(a))
+    parts = list(chain.from_iterable(zip(b, a, strict=False)))
+    parts += b[n:]
+    parts += a[n:]
+    return ":".join(parts)
 
 
 def checksum_string(
@@ -44,15 +52,24 @@ def checksum_string(
 ) -> str:
     """``bid1px:bid1sz:ask1px:ask1sz:...`` over the first ``depth`` levels of each side
     (best first); entries missing on the shorter side are skipped."""
-    b = list(islice(bids, depth))
-    a = list(islice(asks, depth))
-    parts: list[str] = []
-    for i in range(max(len(b), len(a))):
-        if i < len(b):
-            parts += b[i]
-        if i < len(a):
-            parts += a[i]
-    return ":".join(parts)
+    return _interleave([f"{p}:{q}" for p, q in islice(bids, depth)],
+                       [f"{p}:{q}" for p, q in islice(asks, depth)])
+
+
+def _signed(v: int) -> int:
+    return v - 0x1_0000_0000 if v >= 0x8000_0000 else v
+
+
+def _best_texts(side: BookSide, text: dict[float, str], depth: int) -> list[str]:
+    """The ``"px:sz"`` texts of the best ``depth`` levels of ``side``, best first."""
+    return [text[p] for p in side.best_prices(depth)]
+
+
+def _text_checksum(book: OrderBook, bid_text: dict[float, str], ask_text: dict[float, str],
+                   depth: int) -> int:
+    """Signed CRC32 of the best ``depth`` levels of ``book`` from each level's ``"px:sz"``."""
+    return _signed(zlib.crc32(_interleave(_best_texts(book.bids, bid_text, depth),
+                                          _best_texts(book.asks, ask_text, depth)).encode()))
 
 
 def book_checksum(
@@ -60,9 +77,9 @@ def book_checksum(
     depth: int = CHECKSUM_DEPTH,
 ) -> int:
     """Signed CRC32 of the best ``depth`` levels of ``book``, written with their raw strings."""
-    bids = (raw_bids[p] for p, _ in islice(book.bids, depth))
-    asks = (raw_asks[p] for p, _ in islice(book.asks, depth))
-    return crc32_signed(checksum_string(bids, asks, depth))
+    b = [":".join(raw_bids[p]) for p, _ in islice(book.bids, depth)]
+    a = [":".join(raw_asks[p]) for p, _ in islice(book.asks, depth)]
+    return _signed(zlib.crc32(_interleave(b, a).encode()))
 
 
 class Crc32Checksum:
@@ -80,14 +97,18 @@ class Crc32Checksum:
         self.verify = verify
         self.depth = depth
         self.ok = 0
-        self._raw: dict[str, tuple[dict[float, RawLevel], dict[float, RawLevel]]] = {}
+        #: Per symbol, each level's ``"px:sz"`` text (bids, asks), kept as updates arrive so a
+        #: check is one join over the book's best levels.
+        self._text: dict[str, tuple[dict[float, str], dict[float, str]]] = {}
 
     def reset(self, symbol: str, rec: Any) -> bool:
         """A snapshot record replaces the strings of ``symbol``; True when its checksum (over
         the message's own levels, best first) is valid or not applicable."""
-        self._raw[symbol] = (
-            {p: r for (p, q), r in zip(rec.bids, rec.raw_bids, strict=True) if q > 0.0},
-            {p: r for (p, q), r in zip(rec.asks, rec.raw_asks, strict=True) if q > 0.0},
+        self._text[symbol] = (
+            {p: f"{r[0]}:{r[1]}" for (p, q), r in zip(rec.bids, rec.raw_bids, strict=True)
+             if q > 0.0},
+            {p: f"{r[0]}:{r[1]}" for (p, q), r in zip(rec.asks, rec.raw_asks, strict=True)
+             if q > 0.0},
         )
         if not self.verify or not self.applies(rec):
             return True
@@ -97,16 +118,17 @@ class Crc32Checksum:
 
     def __call__(self, book: OrderBook, rec: Any) -> bool:
         """Hook: record the update's strings, then True when the book matches its checksum."""
-        raw_bids, raw_asks = self._raw.setdefault(book.symbol, ({}, {}))
-        for levels, raws, store in ((rec.bids, rec.raw_bids, raw_bids),
-                                    (rec.asks, rec.raw_asks, raw_asks)):
-            for (p, q), r in zip(levels, raws, strict=True):
+        bid_text, ask_text = self._text.setdefault(book.symbol, ({}, {}))
+        for levels, raws, store in ((rec.bids, rec.raw_bids, bid_text),
+                                    (rec.asks, rec.raw_asks, ask_text)):
+            pop = store.pop
+            for (p, q), (rp, rq) in zip(levels, raws, strict=True):
                 if q > 0.0:
-                    store[p] = r
+                    store[p] = f"{rp}:{rq}"
                 else:
-                    store.pop(p, None)
+                    pop(p, None)
         if not self.verify or not self.applies(rec):
             return True
-        good = bool(book_checksum(book, raw_bids, raw_asks, self.depth) == rec.checksum)
+        good = bool(_text_checksum(book, bid_text, ask_text, self.depth) == rec.checksum)
         self.ok += good
         return good

@@ -30,12 +30,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import msgspec
 from pydantic import Field
 
-from arbot.book import OrderBook
-from arbot.components import BotContext, MarketEvent, ReplayDecoder
+from arbot.components import BotContext, MarketEvent
 from arbot.config import ComponentSettings
 from arbot.connectors.booksync import BookSync, NoSequenceRule
 from arbot.connectors.parsing import TradeMsg
 from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy, SubscriptionPacer
+from arbot.connectors.replay import HandlerReplayDecoder
 from arbot.connectors.rest import RestClient
 from arbot.connectors.scaffold import ScaffoldConnector, stop_tasks
 from arbot.connectors.symbols import SymbolMap
@@ -339,7 +339,7 @@ class FullBookHandler:
         self.sync.drop_all()
 
 
-class FullBookReplayDecoder(ReplayDecoder):
+class FullBookReplayDecoder(HandlerReplayDecoder):
     """Replays captured messages with the live rules (:class:`FullBookHandler`); books in
     :attr:`market`. The first orderbook message of a market is its snapshot event, each later
     one a delta event (what changed in the top N); ``ignored`` counts tickers and the rest.
@@ -349,34 +349,15 @@ class FullBookReplayDecoder(ReplayDecoder):
     #: The symbol map used when none is given.
     symbols_factory: ClassVar[Callable[[], SymbolMap]] = staticmethod(code_symbols)
 
+    parse = staticmethod(parse)
+
     def __init__(self, symbols: SymbolMap | None = None, venue: str | None = None) -> None:
-        self.market = MarketState()
-        self._events: list[MarketEvent] = []
+        super().__init__()
         self.handler = FullBookHandler(
-            venue or self.venue, self.market, self._events.append,
+            venue or self.venue, self.market, self.emit,
             symbols=symbols if symbols is not None else type(self).symbols_factory())
-        self.ignored = 0
-
-    @property
-    def sync(self) -> BookSync:
-        """The book synchroniser (``stats``: snapshots, deltas, resyncs)."""
-        return self.handler.sync
-
-    @property
-    def symbols(self) -> SymbolMap:
-        """Market code <-> unified symbol map."""
-        return self.handler.symbols
-
-    @property
-    def books(self) -> dict[str, OrderBook]:
-        """Books by unified symbol."""
-        return {s: self.sync.book(s) for s in self.sync.symbols()}
-
-    def drain(self) -> list[MarketEvent]:
-        """The events produced since the last call."""
-        events = list(self._events)
-        self._events.clear()
-        return events
+        #: The event buffer under its earlier name (subclasses' extra handlers emit into it).
+        self._events = self._out
 
     def snapshot(self, url: str, body: Any, ts: float) -> list[MarketEvent]:
         """A ``/v1/market/all`` body extends the symbol map (there are no REST snapshots)."""
@@ -384,15 +365,6 @@ class FullBookReplayDecoder(ReplayDecoder):
             for m in body:
                 self.symbols.add(str(m["market"]), code_to_unified(str(m["market"])))
         return []
-
-    def feed(self, msg: Any, ts: float) -> list[MarketEvent]:
-        """Events of one JSON-decoded message."""
-        records = parse(msg)
-        if records is None:
-            self.ignored += 1
-            return []
-        self.handler.records(records, ts)
-        return self.drain()
 
 
 # -- live connector ----------------------------------------------------------------------------
