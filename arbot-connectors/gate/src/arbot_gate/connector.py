@@ -17,7 +17,6 @@ from arbot.connectors.rest import RestClient
 from arbot.connectors.scaffold import ScaffoldConnector
 from arbot.connectors.snapshots import SnapshotFetcher
 from arbot.connectors.ws import Backoff, GarbageFrame, Heartbeat, WsSession
-from arbot.errors import ArbotError
 from arbot.market import MarketInfo
 from arbot.testing.emulator import EmulatorServer
 from pydantic import Field
@@ -131,18 +130,11 @@ class GateConnector(ScaffoldConnector):
         s: GateSettings = self.settings
         infos = parse_currency_pairs(await self.rest.get("/spot/currency_pairs"), VENUE,
                                      s.taker_fee, s.maker_fee)
-        for info in infos:
-            self.ctx.market.add_market(info)
-            self.handler.symbols.add(info.venue_symbol, info.symbol)
-            self._known.add(info.symbol)
-        self._markets_loaded = True
-        return infos
+        return self.register_markets(infos, self.handler.symbols)
 
     def venue_symbol(self, symbol: str) -> str:
         """``BTC/USDT`` -> ``BTC_USDT`` (from the currency pairs)."""
-        if symbol not in self._known:
-            raise ArbotError(f"gate: unknown symbol {symbol!r} (not in /spot/currency_pairs)")
-        return self.handler.symbols.to_venue(symbol)
+        return self.listed_venue_symbol(symbol, self.handler.symbols, "/spot/currency_pairs")
 
     async def connect(self) -> None:
         """Load markets if needed and open the connection."""

@@ -20,7 +20,6 @@ from arbot.connectors.rest import RestClient, RestError
 from arbot.connectors.scaffold import ScaffoldConnector, stop_tasks
 from arbot.connectors.snapshots import SnapshotFetcher
 from arbot.connectors.ws import Backoff, GarbageFrame, Heartbeat, WsSession
-from arbot.errors import ArbotError
 from arbot.market import MarketInfo
 from arbot.testing.emulator import EmulatorServer
 from pydantic import Field
@@ -195,18 +194,11 @@ class KucoinConnector(ScaffoldConnector):
         s: KucoinSettings = self.settings
         body = await self.rest.get("/api/v2/symbols", weight=4)
         infos = parse_symbols(body, VENUE, s.taker_fee, s.maker_fee)
-        for info in infos:
-            self.ctx.market.add_market(info)
-            self.handler.symbols.add(info.venue_symbol, info.symbol)
-            self._known.add(info.symbol)
-        self._markets_loaded = True
-        return infos
+        return self.register_markets(infos, self.handler.symbols)
 
     def venue_symbol(self, symbol: str) -> str:
         """``BTC/USDT`` -> ``BTC-USDT`` (from the symbols metadata)."""
-        if symbol not in self._known:
-            raise ArbotError(f"kucoin: unknown symbol {symbol!r} (not in /api/v2/symbols)")
-        return self.handler.symbols.to_venue(symbol)
+        return self.listed_venue_symbol(symbol, self.handler.symbols, "/api/v2/symbols")
 
     async def connect(self) -> None:
         """Load markets if needed, get a bullet token and open the connection."""

@@ -40,7 +40,6 @@ from arbot.connectors.rest import RestClient
 from arbot.connectors.scaffold import ScaffoldConnector, stop_tasks
 from arbot.connectors.symbols import SymbolMap
 from arbot.connectors.ws import Backoff, GarbageFrame, Heartbeat, WsSession
-from arbot.errors import ArbotError
 from arbot.events import Side, TradeTick
 from arbot.market import MarketInfo, MarketState
 
@@ -507,18 +506,11 @@ class FullBookConnector(ScaffoldConnector):
         registered in the market state and the symbol map."""
         body = await self.rest.get(f"/v1/market/all?{self.market_all_query}")
         infos = self.parse_markets(body, await self.fetch_ticks(body))
-        for info in infos:
-            self.ctx.market.add_market(info)
-            self.handler.symbols.add(info.venue_symbol, info.symbol)
-            self._known.add(info.symbol)
-        self._markets_loaded = True
-        return infos
+        return self.register_markets(infos, self.handler.symbols)
 
     def venue_symbol(self, symbol: str) -> str:
         """``BTC/KRW`` -> ``KRW-BTC`` (a listed market)."""
-        if symbol not in self._known:
-            raise ArbotError(f"{self.name}: unknown symbol {symbol!r} (not in /v1/market/all)")
-        return self.handler.symbols.to_venue(symbol)
+        return self.listed_venue_symbol(symbol, self.handler.symbols, "/v1/market/all")
 
     async def connect(self) -> None:
         """Load markets if needed and open the connection."""

@@ -22,7 +22,10 @@ from typing import TYPE_CHECKING, ClassVar
 from arbot.components import Connector, MarketEvent, ReplayDecoder
 from arbot.connectors.booksync import BookSync
 from arbot.connectors.rest import RestClient
+from arbot.connectors.symbols import SymbolMap
 from arbot.connectors.ws import WsSession
+from arbot.errors import ArbotError
+from arbot.market import MarketInfo
 
 if TYPE_CHECKING:
     from arbot.testing.emulator import EmulatorServer
@@ -54,6 +57,24 @@ class ScaffoldConnector(Connector):
     rest: RestClient
     _closed: bool
     _stale_task: asyncio.Task[None] | None = None
+    #: unified symbols the venue's metadata listed, and whether it was loaded (set in __init__)
+    _known: set[str]
+    _markets_loaded: bool
+
+    def register_markets(self, infos: list[MarketInfo], symbols: SymbolMap) -> list[MarketInfo]:
+        """Add loaded markets to the bot's market state and ``symbols``; remember them."""
+        for info in infos:
+            self.ctx.market.add_market(info)
+            symbols.add(info.venue_symbol, info.symbol)
+            self._known.add(info.symbol)
+        self._markets_loaded = True
+        return infos
+
+    def listed_venue_symbol(self, symbol: str, symbols: SymbolMap, source: str) -> str:
+        """The venue id of a symbol the metadata (``source``) listed; a clear error otherwise."""
+        if symbol not in self._known:
+            raise ArbotError(f"{self.name}: unknown symbol {symbol!r} (not in {source})")
+        return symbols.to_venue(symbol)
 
     def _emit(self, ev: MarketEvent) -> None:
         cb = self.on_event
