@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    import click
+
     from arbot.bot import Bot
     from arbot.components import Connector, Detector, Executor, RiskRule, Sink, Source
     from arbot.config import BotConfig
@@ -91,6 +93,16 @@ def arbot_register_sources() -> Sequence[type[Source]]:
     """Return the market data source classes this plugin provides.
 
     Each class subclasses :class:`arbot.components.Source`. ``[source] name`` picks one.
+    """
+
+
+@hookspec
+def arbot_register_commands(cli: click.Group) -> None:
+    """Add sub-commands to the ``arbot`` command line.
+
+    ``cli`` is the top-level :class:`click.Group`; add commands or groups to it
+    (``cli.add_command(db)``). A storage plugin adds ``arbot db migrate``, a reporting plugin
+    ``arbot report``. Names must not clash with ArBot's own commands or another plugin's.
     """
 
 
