@@ -31,11 +31,18 @@ def _fail(exc: Exception) -> NoReturn:
 
 @click.group()
 @click.version_option(__version__, prog_name="arbot")
-def main() -> None:
+def cli() -> None:
     """ArBot: plugin-based crypto arbitrage bots."""
 
 
-@main.command()
+def main() -> None:
+    """Entry point of ``arbot``: ArBot's commands plus those plugins add, then run."""
+    host = PluginHost()
+    host.hook.arbot_register_commands(cli=cli)
+    cli()
+
+
+@cli.command()
 @click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
 def plugins(as_json: bool) -> None:
     """List installed components: name, kind, package, version."""
@@ -124,7 +131,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
         console.print(f"sink {name}: " + ", ".join(f"{k}={v}" for k, v in stats.items()), highlight=False)
 
 
-@main.command()
+@cli.command()
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--json",
@@ -188,7 +195,7 @@ def _run_until_stopped(bot: Bot, duration: float | None) -> dict[str, Any]:
         _fail(exc)
 
 
-@main.command()
+@cli.command()
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--duration", type=float, default=None, help="stop after this many seconds")
 @click.option(
@@ -211,7 +218,7 @@ def run(config: Path, duration: float | None, output_dir: Path | None) -> None:
     _print_summary(summary)
 
 
-@main.command()
+@cli.command()
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--duration", type=float, default=None, help="stop after this many seconds")
 @click.option(
