@@ -213,6 +213,18 @@ class RestTradingGateway(ABC):
         """A signed request; venue errors raise :mod:`arbot.trading.errors`. With
         ``order_entry``, a missing answer raises AmbiguousOrderState."""
         req = self._sign(method, path, params or {}, self.now_ms())
+        return await self.send_signed(req, weight=weight, endpoint=endpoint or path, order_entry=order_entry)
+
+    async def send_signed(
+        self,
+        req: SignedRequest,
+        *,
+        weight: float = 1.0,
+        endpoint: str | None = None,
+        order_entry: bool = False,
+    ) -> Any:
+        """Send an already signed request (batch bodies a venue signs itself); errors as
+        :meth:`signed`."""
         try:
             body = await self.rest.request(
                 req.method,
@@ -220,7 +232,7 @@ class RestTradingGateway(ABC):
                 data=req.body,
                 headers=req.headers,
                 weight=weight,
-                endpoint=endpoint or path,
+                endpoint=endpoint or req.path,
             )
         except RestError as exc:
             raise self._from_rest(exc, order_entry=order_entry) from exc
