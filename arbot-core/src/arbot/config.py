@@ -8,7 +8,6 @@ same error format. Secrets come from the environment and are kept as ``SecretStr
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal, Self, TypeVar
@@ -18,7 +17,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -40,8 +38,8 @@ __all__ = [
     "SinksConfig",
     "SourceConfig",
     "SystemConfig",
-    "format_validation_error",
     "apply_overrides",
+    "format_validation_error",
     "load_config",
     "read_config_data",
     "validate_settings",

@@ -15,7 +15,16 @@ from typing import Any, ClassVar
 
 import attrs
 
-from arbot.components import BookObserver, BotContext, Component, Detector, Executor, MarketEvent, RiskRule, Sink
+from arbot.components import (
+    BookObserver,
+    BotContext,
+    Component,
+    Detector,
+    Executor,
+    MarketEvent,
+    RiskRule,
+    Sink,
+)
 from arbot.errors import ComponentFailure
 from arbot.events import (
     BookUpdate,

@@ -30,8 +30,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
-from typing_extensions import TypeVar
 from pydantic import Field
+from typing_extensions import TypeVar
 
 from arbot.components import BotContext, MarketEvent
 from arbot.config import ComponentSettings

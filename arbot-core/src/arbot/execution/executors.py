@@ -71,7 +71,8 @@ class SimulatedExecutor(Executor[SimulatedSettings], BookObserver):
     Market impact: the liquidity a fill took does not come back with the next snapshot of the
     book. It stays removed at prices up to the fill's worst price and refills linearly over
     ``impact_decay_s`` (as a :class:`~arbot.components.BookObserver`, the engine calls
-    :meth:`on_book_update` after each book update), so one dislocation cannot be harvested again on every tick.
+    :meth:`on_book_update` after each book update), so one dislocation cannot be harvested
+    again on every tick.
     """
 
     name: ClassVar[str] = "simulated"
