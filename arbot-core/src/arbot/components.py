@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
@@ -259,6 +259,11 @@ class Source(Component[S]):
 
     kind: ClassVar[str] = "source"
 
+    def __init__(self, settings: S, ctx: BotContext) -> None:
+        super().__init__(settings, ctx)
+        #: Problems that did not stop the source (an empty input...); the summary lists them.
+        self.warnings: list[str] = []
+
     def venues(self) -> list[str]:
         """Venues this source produces data for."""
         return list(self.ctx.config.exchanges.enabled)
@@ -280,9 +285,12 @@ class Source(Component[S]):
         """Number of events if known (for progress bars)."""
         return None
 
-    def stats(self) -> dict[str, Any]:
-        """Counters of the source (a live source: each connector's)."""
+    def stats(self) -> Mapping[str, int | Mapping[str, int]]:
+        """Counters of the source (a replay: lines, events, gaps...; a live source: each
+        connector's counters by venue)."""
         return {}
+
+
 
 
 class ReplayDecoder(ABC):
@@ -300,6 +308,10 @@ class ReplayDecoder(ABC):
     def snapshot(self, url: str, body: Any, ts: float) -> list[MarketEvent]:
         """Events produced by one REST snapshot (default: none)."""
         return []
+
+    def stats(self) -> dict[str, int]:
+        """Book-integrity counters of the replay (gaps, resyncs, checksum failures...)."""
+        return {}
 
 
 class Connector(Component[S]):
