@@ -56,7 +56,8 @@ def _config(tmp_path: Path, body: str, name: str = "bot.toml") -> Path:
     f.write_text(
         'symbols = ["BTC/USDT"]\noutput_dir = "out"\n[system]\nexecution_mode = "backtest"\n'
         '[exchanges]\nenabled = ["binance", "okx"]\n[backtest]\nduration_s = 120\n'
-        "[source.simulator]\ndislocations_per_hour = 600\n[portfolio]\ninitial = { USDT = 100000, BTC = 2 }\n" + body
+        "[source.simulator]\ndislocations_per_hour = 600\n"
+        "[portfolio]\ninitial = { USDT = 100000, BTC = 2 }\n" + body
     )
     return f
 
@@ -123,7 +124,8 @@ def test_a_risk_rule_disabled_after_an_error_fails_closed(tmp_path):
     bot = _inproc_bot(tmp_path, risk={"rules": ["exploding_rule"]})
     summary = bot.run_backtest()
     assert summary["exit_code"] == 1
-    assert len(summary["faults"]) == 1 and "risk_rule 'exploding_rule' raised RuntimeError" in summary["faults"][0]
+    assert len(summary["faults"]) == 1
+    assert "risk_rule 'exploding_rule' raised RuntimeError" in summary["faults"][0]
     # the first opportunity was approved; every later one is rejected by the failed rule, never traded
     assert summary["detected"] > 3
     assert summary["rejected_by_rule"] == {"exploding_rule": summary["detected"] - 1}
