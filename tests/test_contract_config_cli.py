@@ -21,7 +21,9 @@ ARBOT = [sys.executable, "-m", "arbot"]
 SECRETS = ("AKIA-k3y-0001", "s3cr3t-value-0002", "pa55phrase-0003", "hunter2-0004")
 
 
-def arbot(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def arbot(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith("ARBOT_TRACE")}
     full.update(env or {})
     return subprocess.run([*ARBOT, *args], cwd=cwd, capture_output=True, text=True, timeout=600, env=full)
@@ -73,7 +75,10 @@ def test_broken_yaml_names_file_and_line(tmp_path):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"portfolio": {"fx_per_usd": {"KRW": 0}}}, "portfolio.fx_per_usd = {'KRW': 0}: Value error, rate of KRW"),
+        (
+            {"portfolio": {"fx_per_usd": {"KRW": 0}}},
+            "portfolio.fx_per_usd = {'KRW': 0}: Value error, rate of KRW",
+        ),
         ({"portfolio": {"initial": {"USDT": 0}}}, "no capital"),
         ({"sinks": {"enabled": [], "path": "x"}}, "sinks.path = 'x': unknown key"),
         ({"system": {"on_component_error": "ignore"}}, "system.on_component_error = 'ignore'"),
@@ -86,7 +91,7 @@ def test_bad_values_are_refused_with_the_key(data, message):
 
 
 def test_unknown_component_names_the_key_and_the_file(tmp_path):
-    f = _small(tmp_path, "[sinks]\nenabled = [\"sqlite_journl\"]\n")
+    f = _small(tmp_path, '[sinks]\nenabled = ["sqlite_journl"]\n')
     with pytest.raises(ConfigError) as exc:
         Bot(load_config(f))
     assert str(f) in str(exc.value) and "sinks.enabled names 'sqlite_journl'" in str(exc.value)
@@ -96,7 +101,7 @@ def test_unknown_component_names_the_key_and_the_file(tmp_path):
 def test_an_unknown_venue_is_an_error_not_invented(tmp_path):
     f = _small(tmp_path)
     f.write_text(f.read_text().replace('["binance", "okx"]', '["binance", "binanse"]'))
-    with pytest.raises(ConfigError, match="'binanse'.*no installed connector serves"):
+    with pytest.raises(ConfigError, match=r"'binanse'.*no installed connector serves"):
         Bot(load_config(f))
 
 
@@ -105,8 +110,9 @@ def test_enabling_a_feature_whose_plugin_is_missing_names_the_package(tmp_path):
     res = arbot("backtest", str(f), "--no-progress")
     assert res.returncode == 2
     # the section name in brackets is printed as written (no markup eats it)
-    assert "[rebalancer] enabled = true, but no installed plugin implements it: pip install arbot-rebalancer" in (
-        res.stderr
+    assert (
+        "[rebalancer] enabled = true, but no installed plugin implements it: pip install arbot-rebalancer"
+        in (res.stderr)
     )
 
 
@@ -127,12 +133,16 @@ def test_python_dash_m_arbot_and_exit_codes(tmp_path):
 
 def test_json_to_stdout_seed_and_set_overrides(tmp_path):
     f = _small(tmp_path)
-    res = arbot("backtest", str(f), "--no-progress", "--json", "-", "--seed", "11", "--set", "backtest.duration_s=30")
+    res = arbot(
+        "backtest", str(f), "--no-progress", "--json", "-", "--seed", "11", "--set", "backtest.duration_s=30"
+    )
     assert res.returncode == 0, res.stderr
     summary = json.loads(res.stdout)
     assert summary["exit_code"] == 0 and summary["events"] > 0
     assert "opportunities detected" in res.stderr  # the table went to stderr
-    res2 = arbot("backtest", str(f), "--no-progress", "--json", "-", "--seed", "12", "--set", "backtest.duration_s=30")
+    res2 = arbot(
+        "backtest", str(f), "--no-progress", "--json", "-", "--seed", "12", "--set", "backtest.duration_s=30"
+    )
     assert json.loads(res2.stdout)["events"] > 0
     assert json.loads(res2.stdout)["run_id"] != summary["run_id"]  # the seed changed the run
     bad = arbot("backtest", str(f), "--set", "nonsense")
@@ -200,7 +210,10 @@ def _replay_bot(tmp_path: Path, path: Path, fmt: str = "capture") -> Bot:
                 "output_dir": str(tmp_path / "out"),
                 "system": {"execution_mode": "backtest"},
                 "exchanges": {"enabled": ["binance"]},
-                "source": {"name": "replay", "replay": {"format": fmt, "venue": "binance", "path": [str(path)]}},
+                "source": {
+                    "name": "replay",
+                    "replay": {"format": fmt, "venue": "binance", "path": [str(path)]},
+                },
                 "detector": {},
                 "sinks": {"enabled": []},
             }
@@ -236,7 +249,9 @@ def test_parquet_with_the_wrong_schema_is_named(tmp_path):
     pl = pytest.importorskip("polars")
     f = tmp_path / "other.parquet"
     pl.DataFrame({"a": [1, 2], "ts": [1.0, 2.0]}).write_parquet(f)
-    with pytest.raises(DataError, match=r"other\.parquet: not an ArBot recording: missing columns exchange_ts"):
+    with pytest.raises(
+        DataError, match=r"other\.parquet: not an ArBot recording: missing columns exchange_ts"
+    ):
         _replay_bot(tmp_path, f, fmt="parquet").run_backtest()
     junk = tmp_path / "junk.parquet"
     junk.write_bytes(b"PAR1 not really")
@@ -263,7 +278,8 @@ def test_bad_capture_through_the_cli_exits_1_with_file_and_line(tmp_path):
     f = tmp_path / "r.toml"
     f.write_text(
         'symbols = ["BTC/USDT"]\n[system]\nexecution_mode = "backtest"\n[exchanges]\nenabled = ["binance"]\n'
-        f'[source]\nname = "replay"\n[source.replay]\nformat = "capture"\nvenue = "binance"\npath = ["{cap}"]\n'
+        f'[source]\nname = "replay"\n[source.replay]\nformat = "capture"\nvenue = "binance"\n'
+        f'path = ["{cap}"]\n'
         "[sinks]\nenabled = []\n"
     )
     res = arbot("backtest", str(f), "--no-progress")

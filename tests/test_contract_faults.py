@@ -46,9 +46,7 @@ def arbot(*args: str, site: Path | None = None, env: dict[str, str] | None = Non
     if site is not None:
         full_env["PYTHONPATH"] = str(site) + os.pathsep + full_env.get("PYTHONPATH", "")
     full_env.update(env or {})
-    return subprocess.run(
-        [*ARBOT, *args], cwd=cwd, capture_output=True, text=True, timeout=600, env=full_env
-    )
+    return subprocess.run([*ARBOT, *args], cwd=cwd, capture_output=True, text=True, timeout=600, env=full_env)
 
 
 def _config(tmp_path: Path, body: str, name: str = "bot.toml") -> Path:
@@ -79,14 +77,21 @@ def test_disable_policy_keeps_the_others_running_reports_it_and_exits_1(tmp_path
     cfg = _config(tmp_path, "[detector.spatial]\nenabled = true\n[detector.exploding]\nenabled = true\n")
     js = tmp_path / "s.json"
     res = arbot(
-        "backtest", str(cfg), "--no-progress", "--set", "system.on_component_error='disable'",
-        "--json", str(js), site=site,
+        "backtest",
+        str(cfg),
+        "--no-progress",
+        "--set",
+        "system.on_component_error='disable'",
+        "--json",
+        str(js),
+        site=site,
     )
     assert res.returncode == 1, res.stderr
     summary = json.loads(js.read_text())
-    assert summary["faults"] == [
-        summary["faults"][0]
-    ] and "detector 'exploding' raised ValueError" in summary["faults"][0]
+    assert (
+        summary["faults"] == [summary["faults"][0]]
+        and "detector 'exploding' raised ValueError" in summary["faults"][0]
+    )
     assert "(disabled)" in res.stderr
     assert summary["detected"] > 0 and summary["events"] > 1000  # spatial went on to the end
     db = sqlite3.connect(tmp_path / "out" / "journal.sqlite")
