@@ -296,10 +296,16 @@ class Source(Component[S]):
 class ReplayDecoder(ABC):
     """Turns one venue's recorded messages back into events (for the NDJSON capture replay).
 
+    Register a decoder class through ``arbot_register_decoders`` with its ``venue`` set, or
+    return an instance from :meth:`Connector.replay_decoder`.
+
     ``feed`` takes a message as the venue sent it (already JSON-decoded), with the local
     receive time; ``snapshot`` takes a REST depth snapshot body. Both return the events the
     messages produce, applying the venue's own book synchronisation rules.
     """
+
+    #: The venue whose recordings this decoder reads (the name ``[source.replay] venue`` uses).
+    venue: ClassVar[str] = ""
 
     @abstractmethod
     def feed(self, msg: Any, ts: float) -> list[MarketEvent]:

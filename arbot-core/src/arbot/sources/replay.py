@@ -184,10 +184,15 @@ class ReplaySource(Source[ReplaySettings]):
             if not settings.venue:
                 raise ConfigError("source.replay.venue is required for format = 'capture'")
             if ctx.host is None:
-                raise ConfigError("capture replay needs the plugin registry to find the connector")
-            cls = ctx.host.resolve("connector", settings.venue)
-            assert issubclass(cls, Connector)
-            self._decoder = cls.replay_decoder()
+                raise ConfigError("capture replay needs the plugin registry to find the decoder")
+            decoder_cls = ctx.host.decoders().get(settings.venue)
+            if decoder_cls is not None:
+                self._decoder = decoder_cls()
+            else:
+                cls = ctx.host.resolve("connector", settings.venue)
+                if not issubclass(cls, Connector):
+                    raise ConfigError(f"source.replay.venue: {settings.venue!r} is not a connector")
+                self._decoder = cls.replay_decoder()
 
     def venues(self) -> list[str]:
         """The venue of a capture, or the configured venues."""
