@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import IO, Any, ClassVar, Literal, cast
 
 import msgspec
-import polars as pl
 from pydantic import Field
 
+from arbot._parquet import require_polars
 from arbot.components import BotContext, Connector, MarketEvent, ReplayDecoder, Source
 from arbot.config import ComponentSettings
 from arbot.errors import ConfigError, DataError
@@ -81,6 +81,9 @@ def iter_capture(path: Path) -> Iterator[tuple[float, str, Any, str | None]]:
 
 def read_parquet_events(paths: list[Path], symbols: set[str] | None = None) -> Iterator[MarketEvent]:
     """Events from Parquet files written by the recorder, in time order."""
+    require_polars("Parquet replay")
+    import polars as pl
+
     files: list[Path] = []
     for p in paths:
         files.extend(sorted(p.glob("*.parquet")) if p.is_dir() else [p])
@@ -120,6 +123,8 @@ class ReplaySource(Source):
         if missing:
             raise ConfigError(f"source.settings.path: no such file or folder: {', '.join(missing)}")
         self._decoder: ReplayDecoder | None = None
+        if settings.format == "parquet":
+            require_polars("source replay with format = 'parquet'")
         if settings.format == "capture":
             if not settings.venue:
                 raise ConfigError("source.settings.venue is required for format = 'capture'")
