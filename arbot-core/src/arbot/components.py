@@ -221,9 +221,13 @@ class Sink(Component):
     def close(self) -> None:
         """Flush everything and close; called once at shutdown."""
 
-    def stats(self) -> dict[str, int]:
-        """Counters (written, retried, spilled, replayed, dropped...)."""
+    def stats(self) -> dict[str, int | str]:
+        """Counters (written, retried, spilled, replayed, lost...) and the last error."""
         return {}
+
+    def lost(self) -> int:
+        """Events this sink could not store nor spill (data lost); 0 when none."""
+        return 0
 
 
 class Source(Component):
