@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pytest
 from arbot import hookimpl
 from arbot.bot import Bot
 from arbot.config import BotConfig
-from arbot.sinks.base import BatchingSink, RunInfo
+from arbot.sinks.base import BatchingSink, RunInfo, StoreDownError
 
 
 class ScriptedStore(BatchingSink):
@@ -216,3 +218,19 @@ def test_unwritable_journal_path_spills_and_the_next_run_replays_under_the_first
     assert by_run[first.ctx.run_id] == signals_1
     assert by_run[second.ctx.run_id] == second.summary["detected"]
     assert runs == {first.ctx.run_id, second.ctx.run_id}
+
+
+def test_a_store_down_past_its_limit_fails_the_sink_loudly(make_config: Any) -> None:
+    _reset()
+    sink = _scripted(make_config, max_outage_s=0.05)
+    ScriptedStore.down = True
+    sink.start()
+    sink.emit(1)
+    deadline = time.monotonic() + 10
+    with pytest.raises(StoreDownError, match=r"store down for .* \(limit 0.05 s\): ConnectionError"):
+        while time.monotonic() < deadline:
+            sink.emit(2)
+            sink.flush()
+    ScriptedStore.down = False
+    sink.close()
+    assert sink.lost() == 0 and ScriptedStore.written[0] == 1

@@ -15,6 +15,10 @@ Guarantees (each has a test in ``arbot-core/tests/test_sink_faults.py``):
   batches are spilled; a batch that can be neither stored nor spilled is counted in
   :meth:`BatchingSink.lost`, with the error in ``stats()["last_error"]``. The writer thread
   survives every store and disk error.
+- **A store down too long is an error**: with ``max_outage_s`` set, once the store has failed
+  for that long without a success, :meth:`BatchingSink.emit` raises :class:`StoreDownError`,
+  which the engine's ``on_component_error`` policy turns into a stopped (or disabled) sink and
+  a non-zero exit; the spill files stay on disk for the next run.
 """
 
 from __future__ import annotations
@@ -35,9 +39,10 @@ from pydantic import Field
 
 from arbot.components import BotContext, Sink
 from arbot.config import ComponentSettings
+from arbot.errors import ArbotError
 from arbot.stats import Counters
 
-__all__ = ["BatchingSettings", "BatchingSink", "RunInfo", "read_spill", "write_spill"]
+__all__ = ["BatchingSettings", "BatchingSink", "RunInfo", "StoreDownError", "read_spill", "write_spill"]
 
 #: Version of the spill file layout: a pickled ``(SPILL_FORMAT, run fields, events)`` tuple.
 SPILL_FORMAT = 2
@@ -78,6 +83,10 @@ def read_spill(path: Path) -> tuple[RunInfo, list[Any]]:
     return RunInfo(*run_fields), list(events)
 
 
+class StoreDownError(ArbotError):
+    """A sink's store stayed down longer than its ``max_outage_s``."""
+
+
 class BatchingSettings(ComponentSettings):
     """Buffering and retry settings every batching sink accepts."""
 
@@ -87,6 +96,9 @@ class BatchingSettings(ComponentSettings):
     retries: int = Field(3, ge=0, description="retries of a failed open or write before spilling")
     retry_backoff_s: float = Field(0.05, ge=0, description="first retry delay, doubled each retry")
     spill_dir: str | None = Field(None, description="default: <output_dir>/spill/<sink name>")
+    max_outage_s: float | None = Field(
+        None, gt=0, description="seconds the store may stay down before the sink fails the run (none: never)"
+    )
 
 
 class BatchingSink(Sink):
@@ -114,6 +126,8 @@ class BatchingSink(Sink):
         self._pending: collections.deque[Path] = collections.deque()
         self.healthy = True
         self.last_error: str | None = None
+        self._down_since: float | None = None
+        self._given_up: str | None = None
 
     # -- to implement -------------------------------------------------------------------
 
@@ -137,7 +151,10 @@ class BatchingSink(Sink):
     # -- engine side ----------------------------------------------------------------------
 
     def emit(self, event: Any) -> None:
-        """Enqueue one event (never blocks)."""
+        """Enqueue one event (never blocks); raises :class:`StoreDownError` once the store has
+        been down longer than ``max_outage_s``."""
+        if self._given_up is not None:
+            raise StoreDownError(self._given_up)
         self._received += 1
         self._buffer.append(event)
         if len(self._buffer) >= self.settings.batch_size:
@@ -205,6 +222,7 @@ class BatchingSink(Sink):
             stopping = self._stop.is_set()
             with self._lock:
                 self._pass()
+                self._check_outage()
                 if stopping:
                     if self._opened:
                         self._replay_spill()
@@ -223,6 +241,17 @@ class BatchingSink(Sink):
             direct = self._opened and not self._pending and len(self._buffer) <= self.settings.max_buffer
             if not (direct and self._write(batch, self.run)):
                 self._spill(batch)
+
+    def _check_outage(self) -> None:
+        limit = self.settings.max_outage_s
+        if limit is None or self._down_since is None or self._given_up is not None:
+            return
+        down = time.monotonic() - self._down_since
+        if down > limit:
+            self._given_up = (
+                f"sink {self.name!r}: store down for {down:.1f} s (limit {limit:g} s): {self.last_error}; "
+                f"{len(self._pending)} spill file(s) kept in {self.spill_path} for the next run"
+            )
 
     def _take(self) -> list[Any]:
         n = min(self.settings.batch_size, len(self._buffer))
@@ -243,14 +272,18 @@ class BatchingSink(Sink):
         self.counters["write_errors"] += 1
 
     def _with_retry(self, fn: Callable[[], None]) -> bool:
+        """Run a store operation with retries; track since when the store is down."""
         delay = self.settings.retry_backoff_s
         for attempt in range(self.settings.retries + 1):
             if self._attempt(fn):
+                self._down_since = None
                 return True
             if attempt < self.settings.retries:
                 self.counters["retries"] += 1
                 time.sleep(delay)
                 delay *= 2
+        if self._down_since is None:
+            self._down_since = time.monotonic()
         return False
 
     def _write(self, batch: list[Any], run: RunInfo) -> bool:
