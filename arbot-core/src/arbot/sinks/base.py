@@ -29,6 +29,7 @@ import pickle
 import re
 import threading
 import time
+import uuid
 from abc import abstractmethod
 from collections.abc import Callable
 from pathlib import Path
@@ -57,6 +58,9 @@ class RunInfo:
     mode: str
     started_at: str  # ISO-8601 UTC
     config_file: str | None = None
+    #: Unique per start of a bot: two starts of one configuration share ``run_id`` (it is
+    #: derived from the configuration) but never ``instance``, so keyed stores keep both.
+    instance: str = attrs.field(factory=lambda: uuid.uuid4().hex[:16])
 
     @classmethod
     def of(cls, ctx: BotContext) -> RunInfo:
@@ -102,32 +106,36 @@ class BatchingSettings(ComponentSettings):
 
 
 class BatchingSink(Sink):
-    """Base class for stores: buffered, batched, retried, spilled and replayed, in order."""
+    """Base class for stores: buffered, batched, retried, spilled and replayed, in order.
+
+    Its internals are name-mangled (``__buffer``, ``__write``...), so a subclass may use any
+    ``_name`` of its own without replacing the writer's machinery by accident.
+    """
 
     Settings: ClassVar[type[ComponentSettings]] = BatchingSettings
 
     def __init__(self, settings: Any, ctx: BotContext) -> None:
         super().__init__(settings, ctx)
-        self._buffer: collections.deque[Any] = collections.deque()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self.__buffer: collections.deque[Any] = collections.deque()
+        self.__wake = threading.Event()
+        self.__stop = threading.Event()
+        self.__thread: threading.Thread | None = None
+        self.__lock = threading.Lock()
         self.counters = Counters()
-        self._received = 0
-        self._spill_seq = 0
-        self._last_spill_ns = 0
-        self._opened = False
-        self._closed = False
+        self.__received = 0
+        self.__spill_seq = 0
+        self.__last_spill_ns = 0
+        self.__opened = False
+        self.__closed = False
         spill = settings.spill_dir
         self.spill_path = ctx.config.resolve_path(spill) if spill else ctx.output_path / "spill" / self.name
         #: The run whose events :meth:`emit` receives (spills of earlier runs keep their own).
         self.run = RunInfo.of(ctx)
-        self._pending: collections.deque[Path] = collections.deque()
+        self.__pending: collections.deque[Path] = collections.deque()
         self.healthy = True
         self.last_error: str | None = None
-        self._down_since: float | None = None
-        self._given_up: str | None = None
+        self.__down_since: float | None = None
+        self.__given_up: str | None = None
 
     # -- to implement -------------------------------------------------------------------
 
@@ -153,40 +161,40 @@ class BatchingSink(Sink):
     def emit(self, event: Any) -> None:
         """Enqueue one event (never blocks); raises :class:`StoreDownError` once the store has
         been down longer than ``max_outage_s``."""
-        if self._given_up is not None:
-            raise StoreDownError(self._given_up)
-        self._received += 1
-        self._buffer.append(event)
-        if len(self._buffer) >= self.settings.batch_size:
-            self._wake.set()
+        if self.__given_up is not None:
+            raise StoreDownError(self.__given_up)
+        self.__received += 1
+        self.__buffer.append(event)
+        if len(self.__buffer) >= self.settings.batch_size:
+            self.__wake.set()
 
     def start(self) -> None:
         """Pick up spill files left by earlier runs and start the writer thread."""
-        self._pending.extend(self._spill_files())
-        self._thread = threading.Thread(target=self._run, name=f"arbot-sink-{self.name}", daemon=True)
-        self._thread.start()
+        self.__pending.extend(self.__spill_files())
+        self.__thread = threading.Thread(target=self.__run, name=f"arbot-sink-{self.name}", daemon=True)
+        self.__thread.start()
 
     def close(self) -> None:
         """Flush everything (replaying any spill if the store is back) and stop the thread."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        self._closed = True
+        self.__stop.set()
+        self.__wake.set()
+        if self.__thread is not None:
+            self.__thread.join()
+            self.__thread = None
+        self.__closed = True
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until the buffer is empty (tests and checkpoints)."""
         deadline = time.monotonic() + timeout
-        self._wake.set()
-        while (self._buffer or self._lock.locked()) and time.monotonic() < deadline:
-            self._wake.set()
+        self.__wake.set()
+        while (self.__buffer or self.__lock.locked()) and time.monotonic() < deadline:
+            self.__wake.set()
             time.sleep(0.005)
 
     def lost(self) -> int:
         """Events in neither the store nor a spill file: spills that failed, and (after
         :meth:`close`) anything the writer could not take from the buffer."""
-        left = len(self._buffer) if self._closed else 0
+        left = len(self.__buffer) if self.__closed else 0
         return self.counters["lost"] + left
 
     def stats(self) -> dict[str, int | str]:
@@ -196,156 +204,156 @@ class BatchingSink(Sink):
         out: dict[str, int | str] = dict(self.counters.as_dict())
         for key in ("written", "spilled", "replayed", "spill_errors"):
             out.setdefault(key, 0)
-        out["received"] = self._received
+        out["received"] = self.__received
         out["lost"] = self.lost()
-        out["buffered"] = len(self._buffer)
-        out["pending_spill_files"] = len(self._pending)
-        out["spill_pending"] = int(bool(self._pending))
+        out["buffered"] = len(self.__buffer)
+        out["pending_spill_files"] = len(self.__pending)
+        out["spill_pending"] = int(bool(self.__pending))
         out["last_error"] = self.last_error or ""
         return out
 
     # -- writer thread -------------------------------------------------------------------
 
-    def _run(self) -> None:
+    def __run(self) -> None:
         try:
-            self._loop()
+            self.__writer_loop()
         except BaseException as exc:  # a bug in a subclass or here: record it, keep the events
-            self._failed(exc)
-            with self._lock:
-                while self._buffer:
-                    self._spill(self._take())
+            self.__failed(exc)
+            with self.__lock:
+                while self.__buffer:
+                    self.__spill(self.__take())
 
-    def _loop(self) -> None:
+    def __writer_loop(self) -> None:
         while True:
-            self._wake.wait(self.settings.flush_interval_s)
-            self._wake.clear()
-            stopping = self._stop.is_set()
-            with self._lock:
-                self._pass()
-                self._check_outage()
+            self.__wake.wait(self.settings.flush_interval_s)
+            self.__wake.clear()
+            stopping = self.__stop.is_set()
+            with self.__lock:
+                self.__writer_pass()
+                self.__check_outage()
                 if stopping:
-                    if self._opened:
-                        self._replay_spill()
-                        self._attempt(self.close_store)
+                    if self.__opened:
+                        self.__replay_spill()
+                        self.__attempt(self.close_store)
                     return
 
-    def _pass(self) -> None:
+    def __writer_pass(self) -> None:
         """One writer pass: open if needed, replay spills, then write or spill the buffer."""
-        if not self._opened:
-            self._opened = self._with_retry(self.open_store)
-        if self._opened:
-            self._replay_spill()
-        while self._buffer:
-            batch = self._take()
+        if not self.__opened:
+            self.__opened = self.__with_retry(self.open_store)
+        if self.__opened:
+            self.__replay_spill()
+        while self.__buffer:
+            batch = self.__take()
             # Behind a pending spill, a batch waits in the spill too: it never overtakes it.
-            direct = self._opened and not self._pending and len(self._buffer) <= self.settings.max_buffer
-            if not (direct and self._write(batch, self.run)):
-                self._spill(batch)
+            direct = self.__opened and not self.__pending and len(self.__buffer) <= self.settings.max_buffer
+            if not (direct and self.__write(batch, self.run)):
+                self.__spill(batch)
 
-    def _check_outage(self) -> None:
+    def __check_outage(self) -> None:
         limit = self.settings.max_outage_s
-        if limit is None or self._down_since is None or self._given_up is not None:
+        if limit is None or self.__down_since is None or self.__given_up is not None:
             return
-        down = time.monotonic() - self._down_since
+        down = time.monotonic() - self.__down_since
         if down > limit:
-            self._given_up = (
+            self.__given_up = (
                 f"sink {self.name!r}: store down for {down:.1f} s (limit {limit:g} s): {self.last_error}; "
-                f"{len(self._pending)} spill file(s) kept in {self.spill_path} for the next run"
+                f"{len(self.__pending)} spill file(s) kept in {self.spill_path} for the next run"
             )
 
-    def _take(self) -> list[Any]:
-        n = min(self.settings.batch_size, len(self._buffer))
-        pop = self._buffer.popleft
+    def __take(self) -> list[Any]:
+        n = min(self.settings.batch_size, len(self.__buffer))
+        pop = self.__buffer.popleft
         return [pop() for _ in range(n)]
 
-    def _attempt(self, fn: Callable[[], None]) -> bool:
+    def __attempt(self, fn: Callable[[], None]) -> bool:
         try:
             fn()
             return True
         except Exception as exc:
-            self._failed(exc)
+            self.__failed(exc)
             return False
 
-    def _failed(self, exc: BaseException) -> None:
+    def __failed(self, exc: BaseException) -> None:
         self.healthy = False
         self.last_error = f"{type(exc).__name__}: {exc}"
         self.counters["write_errors"] += 1
 
-    def _with_retry(self, fn: Callable[[], None]) -> bool:
+    def __with_retry(self, fn: Callable[[], None]) -> bool:
         """Run a store operation with retries; track since when the store is down."""
         delay = self.settings.retry_backoff_s
         for attempt in range(self.settings.retries + 1):
-            if self._attempt(fn):
-                self._down_since = None
+            if self.__attempt(fn):
+                self.__down_since = None
                 return True
             if attempt < self.settings.retries:
                 self.counters["retries"] += 1
                 time.sleep(delay)
                 delay *= 2
-        if self._down_since is None:
-            self._down_since = time.monotonic()
+        if self.__down_since is None:
+            self.__down_since = time.monotonic()
         return False
 
-    def _write(self, batch: list[Any], run: RunInfo) -> bool:
-        if not self._with_retry(lambda: self.write_batch(batch, run)):
+    def __write(self, batch: list[Any], run: RunInfo) -> bool:
+        if not self.__with_retry(lambda: self.write_batch(batch, run)):
             return False
         self.counters["written"] += len(batch)
         self.counters["batches"] += 1
         self.healthy = True
         return True
 
-    def _spill_files(self) -> list[Path]:
+    def __spill_files(self) -> list[Path]:
         if not self.spill_path.is_dir():
             return []
         return sorted(self.spill_path.glob(_SPILL_GLOB))
 
-    def _spill_name(self, run: RunInfo) -> str:
+    def __spill_name(self, run: RunInfo) -> str:
         # Names sort in emit order: a time that never goes backwards within the process,
         # then a sequence number; the run id is in the name for people, in the header for code.
-        ns = max(time.time_ns(), self._last_spill_ns + 1)
-        self._last_spill_ns = ns
-        self._spill_seq += 1
+        ns = max(time.time_ns(), self.__last_spill_ns + 1)
+        self.__last_spill_ns = ns
+        self.__spill_seq += 1
         run_tag = re.sub(r"[^A-Za-z0-9_.-]", "_", run.run_id)[:64]
-        return f"batch-{ns:020d}-{self._spill_seq:06d}-{run_tag}.pkl"
+        return f"batch-{ns:020d}-{self.__spill_seq:06d}-{run_tag}.pkl"
 
-    def _spill(self, batch: list[Any]) -> None:
+    def __spill(self, batch: list[Any]) -> None:
         """Spill a batch of the current run; a spill that fails counts its events as lost."""
         try:
             self.spill_path.mkdir(parents=True, exist_ok=True)
-            path = self.spill_path / self._spill_name(self.run)
+            path = self.spill_path / self.__spill_name(self.run)
             write_spill(path, self.run, batch)
         except Exception as exc:
-            self._failed(exc)
+            self.__failed(exc)
             self.counters["spill_errors"] += 1
             self.counters["lost"] += len(batch)
             return
-        self._pending.append(path)
+        self.__pending.append(path)
         self.counters["spilled"] += len(batch)
 
-    def _replay_spill(self) -> None:
+    def __replay_spill(self) -> None:
         """Write pending spill files in order; stop at the first that fails (kept for later)."""
-        while self._pending:
-            path = self._pending[0]
+        while self.__pending:
+            path = self.__pending[0]
             try:
                 run, batch = read_spill(path)
             except Exception as exc:
-                self._failed(exc)
-                self._set_aside(path)
+                self.__failed(exc)
+                self.__set_aside(path)
                 continue
-            if not self._write(batch, run):
+            if not self.__write(batch, run):
                 return
-            self._pending.popleft()
+            self.__pending.popleft()
             self.counters["replayed"] += len(batch)
             try:
                 path.unlink()
             except OSError as exc:
-                self._failed(exc)
+                self.__failed(exc)
 
-    def _set_aside(self, path: Path) -> None:
+    def __set_aside(self, path: Path) -> None:
         """Rename an unreadable spill file out of the replay queue (kept for inspection)."""
-        self._pending.popleft()
+        self.__pending.popleft()
         self.counters["unreadable_spill_files"] += 1
         try:
             path.replace(path.with_suffix(".unreadable"))
         except OSError as exc:
-            self._failed(exc)
+            self.__failed(exc)
