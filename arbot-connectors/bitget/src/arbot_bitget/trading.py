@@ -96,6 +96,13 @@ class BitgetTradingGateway(RestTradingGateway):
 
     venue = VENUE
     client_id_max_len = 32
+    #: 20 requests/s per endpoint, place-order 10/s per UID (``shared/exchanges/bitget.md`` §6).
+    rate_limit = {
+        "type": "per_endpoint",
+        "default_limit": 20,
+        "window": 1.0,
+        "limits": {"/api/v2/spot/trade/place-order": 10},
+    }
 
     def __init__(
         self,

@@ -186,6 +186,7 @@ class TradingConformance(ABC):
             async with self.make_emulator() as emu:
                 api = self.private_api(emu)
                 account = api.create_account(self.balances)
+                self._last_account_secret, self._last_account_passphrase = account.secret, account.passphrase
                 gw = self.make_gateway(emu, account)
                 await gw.start()
                 try:
@@ -449,6 +450,66 @@ class TradingConformance(ABC):
             assert stale.value.code == self.stale_code
 
         self.run(main)
+
+    def test_secrets_never_appear_in_logs_reprs_or_errors(self) -> None:
+        """A debug-logged run (orders, a refused key, a stream) never shows the secret or the
+        passphrase: not in log records, reprs, nor error messages."""
+        import logging
+
+        records: list[str] = []
+
+        class Grab(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                records.append(self.format(record))
+
+        handler = Grab(logging.DEBUG)
+        root = logging.getLogger()
+        old_level = root.level
+        root.addHandler(handler)
+        root.setLevel(logging.DEBUG)
+        texts: list[str] = []
+
+        async def main(e: TradingEnv) -> None:
+            bid, _ = e.best()
+            texts.extend([repr(e.gw), str(e.gw.credentials), repr(e.gw.credentials)])
+            stream = e.gw.updates()
+            task = asyncio.ensure_future(collect(stream, lambda xs: len(xs) >= 1))
+            await asyncio.sleep(0.3)
+            req = e.request(Side.BUY, 0.01, e.tick_price(bid, -100))
+            texts.append(repr(await e.gw.place_order(req)))
+            texts.append(repr(await task))
+            await _close(stream)
+            bad = self.make_gateway(e.emu, e.account, secret="x" + e.account.secret)
+            await bad.start()
+            try:
+                await bad.balances()
+            except TradingError as exc:
+                texts.extend([str(exc), repr(exc), repr(exc.__cause__)])
+            finally:
+                await bad.close()
+            e.ex.faults.inject(FaultKind.HTTP_5XX)
+            try:
+                await e.gw.place_order(e.request(Side.BUY, 0.01, e.tick_price(bid, -101)))
+            except TradingError as exc:
+                texts.extend([str(exc), repr(exc)])
+
+        try:
+            self.run(main)
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(old_level)
+        self._check_no_secret(records + texts)
+
+    def _check_no_secret(self, texts: list[str]) -> None:
+        secrets_ = [self._last_account_secret, self._last_account_passphrase]
+        for text in texts:
+            for secret in secrets_:
+                if secret:
+                    assert secret not in text, "a secret leaked into an output"
+        assert texts, "nothing was captured"
+
+    _last_account_secret: str = ""
+    _last_account_passphrase: str | None = None
 
     # -- private stream ----------------------------------------------------------------------
 
