@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from arbot.testing.emulator.server import EmulatorServer
 from arbot.testing.emulator.trading_conformance import PrivateApi, TradingConformance
 from arbot.trading import (
     OrderRequest,
+    OrderStatus,
     OrderType,
     TimeInForce,
     TradingGateway,
@@ -175,5 +177,47 @@ def test_ccxt_trades_against_the_emulator_with_its_own_signing() -> None:
                 await bad.fetch_balance()
         finally:
             await bad.close()
+
+    env(main)
+
+
+def test_listen_key_keepalive_and_unknown_keys() -> None:
+    async def main(e: Env) -> None:
+        key = await e.gw._listen_key()
+        e.gw.listen_key = key
+        await e.gw.keepalive()  # accepted: {}
+        import aiohttp
+
+        async with aiohttp.ClientSession() as s:
+            url = e.emu.http_url + "/api/v3/userDataStream?listenKey=nope"
+            async with s.put(url, headers={"X-MBX-APIKEY": e.api_key}) as r:
+                assert r.status == 400 and (await r.json())["code"] == -1125
+            async with s.post(e.emu.http_url + "/api/v3/userDataStream") as r:
+                assert r.status == 401 and (await r.json())["code"] == -2014
+            # a socket on an unknown listen key gets no private events (it is a public path)
+            assert key in e.emu.private._listen_keys
+
+    env(main, keepalive_interval=0.05)
+
+
+def test_polling_fallback_reports_order_changes_with_their_fills() -> None:
+    """The base gateway's REST polling (venues without a private stream use it)."""
+
+    async def main(e: Env) -> None:
+        from arbot.trading.rest_gateway import RestTradingGateway
+
+        bid, _ = e.best()
+        price = round(bid - 10, 2)
+        req = e.request(Side.BUY, 0.01, price)
+        await e.gw.place_order(req)
+        e.gw.poll_interval = 0.02
+        polled = RestTradingGateway.updates(e.gw)
+        first = await asyncio.wait_for(polled.__anext__(), 5)
+        assert first.state.status is OrderStatus.NEW and first.source == "poll"
+        e.ex.trade(SYMBOL, Decimal(str(price)), Decimal("0.01"))
+        second = await asyncio.wait_for(polled.__anext__(), 5)
+        assert second.state.status is OrderStatus.FILLED and [f.quantity for f in second.fills] == [0.01]
+        assert req.client_id not in e.gw._tracked  # terminal: no longer polled
+        await polled.aclose()
 
     env(main)
