@@ -132,7 +132,8 @@ async def bench_venue(venue: str) -> tuple[list[float], list[float]]:
         price = round(emu.true_book(symbol).best_bid * 0.9, 1)
 
         # -- ArBot ------------------------------------------------------------------------------
-        gw = gw_cls(ApiCredentials(acct.api_key, secret=acct.secret, passphrase=acct.passphrase), rest_url=url)
+        creds = ApiCredentials(acct.api_key, secret=acct.secret, passphrase=acct.passphrase)
+        gw = gw_cls(creds, rest_url=url)
         await gw.start()
         gw.rest.limiter = NoLimit()  # type: ignore[assignment]
         real = gw.rest.request
