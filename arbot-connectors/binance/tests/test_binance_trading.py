@@ -221,3 +221,28 @@ def test_polling_fallback_reports_order_changes_with_their_fills() -> None:
         await polled.aclose()
 
     env(main)
+
+
+def test_start_warns_when_the_trading_key_can_withdraw(caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> None:
+        async with BinanceEmulator((SYMBOL,), seed=1, tick_interval=None) as emu:
+            safe = emu.private.create_account({"USDT": "10"})
+            risky = emu.private.create_account({"USDT": "10"})
+            emu.private.withdraw_keys.add(risky.api_key)
+            emu.private.ip_restricted_keys.add(safe.api_key)
+            for acct in (safe, risky):
+                gw = BinanceTradingGateway(
+                    ApiCredentials(acct.api_key, secret=acct.secret), rest_url=emu.http_url
+                )
+                caplog.clear()
+                with caplog.at_level("INFO", logger="arbot_binance.trading"):
+                    await gw.start()
+                await gw.close()
+                warned = any("can WITHDRAW" in r.message for r in caplog.records)
+                assert warned == (acct is risky)
+                assert gw.restrictions is not None
+                assert any(
+                    ("whitelist on" if acct is safe else "whitelist OFF") in r.message for r in caplog.records
+                )
+
+    asyncio.run(asyncio.wait_for(main(), 20))

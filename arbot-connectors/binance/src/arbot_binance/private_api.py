@@ -126,6 +126,10 @@ class BinancePrivateApi:
                 NetworkSpec(asset, net, Decimal(fee), Decimal(minimum), confirm_seconds=1.0)
             )
         self._listen_keys: dict[str, str] = {}  # listen key -> api key
+        #: API keys allowed to withdraw, and keys bound to an IP whitelist
+        #: (``/sapi/v1/account/apiRestrictions``); by default a key only trades.
+        self.withdraw_keys: set[str] = set()
+        self.ip_restricted_keys: set[str] = set()
 
     # -- accounts ----------------------------------------------------------------------------
 
@@ -149,6 +153,7 @@ class BinancePrivateApi:
             web.get("/api/v3/account", s(self._account)),
             web.get("/api/v3/account/commission", s(self._commission)),
             web.get("/sapi/v1/capital/config/getall", s(self._capital_config)),
+            web.get("/sapi/v1/account/apiRestrictions", s(self._api_restrictions)),
             web.post("/api/v3/userDataStream", self._listen_key_create),
             web.put("/api/v3/userDataStream", self._listen_key_keepalive),
             web.delete("/api/v3/userDataStream", self._listen_key_keepalive),
@@ -518,6 +523,24 @@ class BinancePrivateApi:
                 }
             )
         return out
+
+    async def _api_restrictions(self, account: Account, p: dict[str, str]) -> dict[str, Any]:
+        key = account.api_key
+        return {
+            "ipRestrict": key in self.ip_restricted_keys,
+            "createTime": self.server_time_ms(),
+            "enableReading": True,
+            "enableSpotAndMarginTrading": True,
+            "enableWithdrawals": key in self.withdraw_keys,
+            "enableInternalTransfer": False,
+            "enableMargin": False,
+            "enableFutures": False,
+            "permitsUniversalTransfer": False,
+            "enableVanillaOptions": False,
+            "enableFixApiTrade": False,
+            "enableFixReadOnly": False,
+            "enablePortfolioMarginTrading": False,
+        }
 
     # -- user data stream --------------------------------------------------------------------
 
