@@ -329,12 +329,14 @@ class BinanceTradingGateway(RestTradingGateway):
             try:
                 async with connect(f"{self.ws_url}/ws/{self.listen_key}", ping_interval=None) as ws:
                     if reconnect:
-                        for update in await self._reconcile():
+                        for update in await self.reconcile_tracked():
                             yield update
                     async for frame in ws:
                         event = msgspec.json.decode(frame)
                         if isinstance(event, dict) and event.get("e") == "executionReport":
-                            yield self._execution_update(event)
+                            update = self._execution_update(event)
+                            self.forget_if_done(update.state)
+                            yield update
             except (OSError, ConnectionClosed, InvalidHandshake, msgspec.DecodeError):
                 await asyncio.sleep(0.05)
             finally:
@@ -342,14 +344,6 @@ class BinanceTradingGateway(RestTradingGateway):
                 with contextlib.suppress(asyncio.CancelledError):
                     await keeper
             reconnect = True
-
-    async def _reconcile(self) -> list[OrderUpdate]:
-        out = []
-        for cid, symbol in list(self._tracked.items()):
-            with contextlib.suppress(TradingError):
-                state = await self.get_order(symbol, cid)
-                out.append(OrderUpdate(state=state, seq=state.ts * 1000.0, source="rest"))
-        return out
 
     async def _keepalive_loop(self) -> None:
         while True:
