@@ -362,6 +362,20 @@ def test_deposits_and_withdrawals_with_fees_minimums_and_delays() -> None:
     conserved(ex)
 
 
+def test_faults_from_a_spec_string_fire_on_the_exchange() -> None:
+    ex, _, key, _ = make()
+    ex.faults.arm(parse_faults("rate_limit:2@0.5,reject_balance"))
+    for _ in range(2):
+        with pytest.raises(ExchangeRateLimited) as rl:
+            ex.check_request(key)
+        assert rl.value.retry_after == 0.5
+    ex.check_request(key)
+    with pytest.raises(ExchangeReject) as rj:
+        ex.place(key, "BTC/USDT", BUY, LIMIT, qty=D("0.1"), price=D("90.00"))
+    assert rj.value.reason is RejectReason.INSUFFICIENT_BALANCE
+    assert ex.faults.fired == {FaultKind.RATE_LIMIT: 2, FaultKind.REJECT_BALANCE: 1}
+
+
 def test_fault_spec_parsing() -> None:
     faults = parse_faults("reject_balance:2, rate_limit@1.5,http_5xx@502")
     assert [(f.kind, f.count, f.value) for f in faults] == [
