@@ -160,3 +160,23 @@ def test_exchange_info_metadata() -> None:
     assert btc.step_size == float(filt["LOT_SIZE"]["stepSize"])
     assert btc.min_notional == float(filt["MIN_NOTIONAL"]["minNotional"])
     assert btc.taker_fee == 0.001
+
+
+def test_spot_first_delta_must_bridge_the_snapshot() -> None:
+    """The real capture with the bridging delta (``U <= lastUpdateId + 1 <= u``) left out:
+    the next delta starts after ``lastUpdateId + 1``, so it is a gap, never applied."""
+    path = shared_data("ws/binance/hbt_binance_spot_btcusdt_first20s_2024-08-08.ndjson")
+    records = list(iter_capture(path))
+    snap = next((ts, p, url) for ts, kind, p, url in records if kind == "rest")
+    last_id = snap[1]["lastUpdateId"]
+    deltas = [(ts, p) for ts, kind, p, _ in records
+              if kind == "in" and "@depth" in p["stream"] and p["data"]["u"] > last_id]
+    bridge = deltas[0][1]["data"]
+    assert bridge["U"] <= last_id + 1 <= bridge["u"]  # the capture's own bridge
+    dec = BinanceReplayDecoder()
+    dec.snapshot(snap[2] or "", snap[1], snap[0])
+    assert dec.market.health("binance", "BTC/USDT") == "live"
+    events = dec.feed(deltas[1][1], deltas[1][0])  # skips the bridge
+    assert events == []
+    assert dec.sync.stats.gaps == 1 and dec.sync.stats.deltas == 0
+    assert dec.market.health("binance", "BTC/USDT") != "live"

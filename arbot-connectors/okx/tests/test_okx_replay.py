@@ -147,3 +147,26 @@ def test_okx_book_record_keeps_raw_strings(field: str) -> None:
     assert rec.raw_asks == [("67410.10", "0.5000")] and rec.asks == [(67410.1, 0.5)]
     assert (rec.seq if field == "seqId" else rec.prev_seq) == (123456 if field == "seqId" else -1)
     assert rec.ts == pytest.approx(1751273822.895)
+
+
+def test_okx_snapshot_with_a_wrong_checksum_is_rejected() -> None:
+    """A ``books`` snapshot whose levels do not match its checksum never becomes the book:
+    no event, the failure counted at the snapshot itself, the instrument resyncs."""
+    dec = OkxReplayDecoder()
+    tampered = None
+    for ts, msg in _messages():
+        if tampered is None and _is_book(msg) and msg["action"] == "snapshot" \
+                and msg["arg"]["instId"] == "BTC-USDT":
+            msg = copy.deepcopy(msg)
+            level = msg["data"][0]["asks"][0]
+            level[1] = level[1] + "1"
+            tampered = msg
+            events = dec.feed(msg, ts)
+            assert events == []
+            assert dec.counters["checksum_failures"] == 1
+            assert dec.counters["resyncs"] == 1
+            continue
+        dec.feed(msg, ts)
+    assert tampered is not None
+    assert not dec.is_synced("BTC/USDT")
+    assert dec.is_synced("UNI/USD:UNI")  # the other books are not touched
