@@ -14,7 +14,8 @@ from arbot.events import BookUpdate, TradeTick
 from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
 from arbot_okx import OkxReplayDecoder
-from arbot_okx.messages import BookMsg, decode, parse
+from arbot.connectors.records import BookKind, BookRecord
+from arbot_okx.messages import decode, parse
 from arbot_okx.sync import OkxSequenceRule
 
 CAPTURE = "ws/okx/cf_okx_books_trades_tickers_2022-05-13.ndjson"
@@ -143,9 +144,9 @@ def test_okx_book_record_keeps_raw_strings(field: str) -> None:
            "data": [{"asks": [["67410.10", "0.5000", "0", "7"]], "bids": [], "ts": "1751273822895",
                      "checksum": 0, "prevSeqId": -1, "seqId": 123456}]}
     (rec,) = parse(msg) or []
-    assert isinstance(rec, BookMsg)
+    assert isinstance(rec, BookRecord) and rec.kind is BookKind.SNAPSHOT
     assert rec.raw_asks == [("67410.10", "0.5000")] and rec.asks == [(67410.1, 0.5)]
-    assert (rec.seq if field == "seqId" else rec.prev_seq) == (123456 if field == "seqId" else -1)
+    assert (rec.last if field == "seqId" else rec.prev) == (123456 if field == "seqId" else -1)
     assert rec.ts == pytest.approx(1751273822.895)
 
 
