@@ -128,6 +128,8 @@ class Bootstrap(ABC):
                              checksum=checksum, max_buffer=max_buffer)
         self.book_snapshots = self.book_updates = self.trades = 0
         self.dropped_unsynced = self.crossed = 0
+        #: Stream snapshots that replaced a live book unasked (e.g. Bybit's ``u == 1`` restart).
+        self.restarts = 0
 
     def attach(self, link: FeedLink) -> None:
         """Serve a live feed (without a link, snapshots are only what the caller feeds)."""
@@ -350,6 +352,15 @@ class StreamSnapshot(Bootstrap):
     """
 
     kind: ClassVar[str] = "stream_snapshot"
+
+    def snapshot(self, symbol: str, rec: BookRecord, ts: float) -> bool:
+        """Apply a snapshot (counted in ``restarts`` when it replaces a live book)."""
+        self.restarts += self.sync.is_live(symbol)
+        return super().snapshot(symbol, rec, ts)
+
+    def counters(self) -> dict[str, int]:
+        """The common counters and ``restarts``."""
+        return {**super().counters(), "restarts": self.restarts}
 
     def delta(self, symbol: str, rec: BookRecord, ts: float) -> bool:
         """Apply one delta to a live book (dropped otherwise)."""
