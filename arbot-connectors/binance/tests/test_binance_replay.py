@@ -180,3 +180,19 @@ def test_spot_first_delta_must_bridge_the_snapshot() -> None:
     assert events == []
     assert dec.sync.stats.gaps == 1 and dec.sync.stats.deltas == 0
     assert dec.market.health("binance", "BTC/USDT") != "live"
+
+
+def test_usdm_capture_lands_on_the_linear_symbol() -> None:
+    """The connector's own replay decoder reads the market from the capture: the USDⓈ-M
+    depth stream (``pu``) and its ``/fapi/`` snapshot build ``BTC/USDT:USDT``, never the
+    spot book ``BTC/USDT``."""
+    path = shared_data("ws/binance/hbt_binance_usdm_btcusdt_2024-08-08T2354.ndjson.gz")
+    dec = BinanceConnector.replay_decoder()
+    events = _replay(dec, path)
+    assert dec.market.health("binance", "BTC/USDT:USDT") == "live"
+    assert "BTC/USDT" not in dec.books and set(dec.books) == {"BTC/USDT:USDT"}
+    assert {e.symbol for e in events if isinstance(e, BookUpdate | TradeTick)} == {"BTC/USDT:USDT"}
+    assert dec.sync.stats.gaps == 0 and dec.sync.stats.deltas > 6000
+    spot = BinanceConnector.replay_decoder()
+    _replay(spot, shared_data("ws/binance/hbt_binance_spot_btcusdt_first20s_2024-08-08.ndjson"))
+    assert set(spot.books) == {"BTC/USDT"}
