@@ -7,6 +7,7 @@ from collections.abc import Callable
 from arbot.components import MarketEvent
 from arbot.connectors.bootstrap import RestSnapshot, SnapshotRequest
 from arbot.connectors.booksync import RangeRule
+from arbot.connectors.records import BookRecord
 from arbot.connectors.replay import RecordReplayDecoder
 from arbot.connectors.symbols import SymbolMap
 from arbot.market import MarketState
@@ -14,7 +15,7 @@ from arbot.market import MarketState
 from arbot_gate.messages import parse, parse_snapshot
 from arbot_gate.symbols import gate_symbols, symbols_from_pairs
 
-__all__ = ["VENUE", "GateReplayDecoder", "gate_bootstrap"]
+__all__ = ["VENUE", "GateReplayDecoder", "gate_bootstrap", "read_rest"]
 
 VENUE = "gate"
 
@@ -30,20 +31,16 @@ def gate_bootstrap(market: MarketState, emit: Callable[[MarketEvent], None] | No
                         retry_delay=retry_delay)
 
 
+def read_rest(url: str, body: object) -> BookRecord | SymbolMap | None:
+    """A recorded ``/spot/order_book`` snapshot or ``/spot/currency_pairs`` body."""
+    if "/spot/currency_pairs" in url and isinstance(body, list):
+        return symbols_from_pairs(body)
+    return parse_snapshot(url, body)
+
+
 class GateReplayDecoder(RecordReplayDecoder):
     """Gate.io pushes and REST ``order_book`` snapshots -> events (books in :attr:`market`).
     A ``/spot/currency_pairs`` body extends the symbol map."""
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
-        super().__init__(parse, lambda m, e: gate_bootstrap(m, e, symbols=symbols))
-
-    def snapshot(self, url: str, body: object, ts: float) -> list[MarketEvent]:
-        """A REST book (``/spot/order_book?currency_pair=``) or a currency-pairs body."""
-        if "/spot/currency_pairs" in url and isinstance(body, list):
-            self.symbols.update(symbols_from_pairs(body))
-            return []
-        rec = parse_snapshot(url, body)
-        if rec is None:
-            self.ignored += 1
-            return []
-        return self.apply([rec], ts)
+        super().__init__(parse, lambda m, e: gate_bootstrap(m, e, symbols=symbols), read_rest)

@@ -74,7 +74,8 @@ class StreamingSettings(ComponentSettings):
         default_factory=lambda: [MarketType.SPOT],
         description="market types to load and serve: spot, linear (USDT/USDC-settled swaps "
                     "and futures), inverse (coin-settled)")
-    ping_interval: float = Field(20.0, gt=0, description="send the venue's keep-alive this often (s)")
+    ping_interval: float | None = Field(20.0, gt=0, description="send the venue's keep-alive "
+                                        "this often (s); None: the period the venue announces")
     ws_ping_interval: float | None = Field(
         None, description="WebSocket protocol pings (s); None: off (servers that ping are answered)")
     idle_timeout: float | None = Field(30.0, description="reconnect after this long without a frame (s)")
@@ -108,8 +109,10 @@ class Feed:
     """A live :class:`FeedSpec`: its WebSocket session, its subscriptions and its counters.
     It is the :class:`~arbot.connectors.bootstrap.FeedLink` of its bootstrap."""
 
-    def __init__(self, name: str, spec: FeedSpec, settings: StreamingSettings, rest: RestClient) -> None:
+    def __init__(self, name: str, spec: FeedSpec, settings: StreamingSettings, rest: RestClient,
+                 on_disconnect: Callable[[], None] | None = None) -> None:
         self.name = name
+        self.on_disconnect = on_disconnect
         self.market_types = spec.market_types
         self.protocol = spec.protocol
         self.bootstrap = spec.bootstrap
@@ -130,7 +133,7 @@ class Feed:
             heartbeat=Heartbeat(ping_interval=settings.ws_ping_interval,
                                 ping_timeout=settings.ws_ping_interval,
                                 app_ping=self._ping if ping else None,
-                                app_ping_interval=settings.ping_interval,
+                                app_ping_interval=settings.ping_interval or 20.0,
                                 idle_timeout=settings.idle_timeout),
             backoff=Backoff(initial=settings.backoff_initial, maximum=settings.backoff_max),
             max_lifetime=settings.max_lifetime,
@@ -191,6 +194,8 @@ class Feed:
         """The connection was lost: drop the books (each starts again after reconnecting)."""
         self._welcomed = False
         self.bootstrap.reset()
+        if self.on_disconnect is not None and not self._closed:
+            self.on_disconnect()
         now = time.time()
         for sym in self.bootstrap.sync.symbols():
             self._asked[sym] = now
@@ -300,7 +305,8 @@ class StreamingConnector(Connector):
         s: StreamingSettings = settings
         self.limiter = limiter or self.new_limiter()
         self.rest = RestClient(s.rest_url, self.limiter, on_response=self.on_rest_headers)
-        self.feeds = [Feed(f"{self.name}-{'+'.join(spec.market_types)}", spec, s, self.rest)
+        self.feeds = [Feed(f"{self.name}-{'+'.join(spec.market_types)}", spec, s, self.rest,
+                           self.on_disconnect)
                       for spec in self.build_feeds()]
         self._by_type: dict[MarketType, Feed] = {}
         for feed in self.feeds:
@@ -328,6 +334,9 @@ class StreamingConnector(Connector):
 
     async def before_connect(self) -> None:
         """Run before the connections open (e.g. fetch a connection token); default: nothing."""
+
+    def on_disconnect(self) -> None:
+        """A feed lost its connection (it reconnects by itself); default: nothing."""
 
     def on_rest_headers(self, headers: Mapping[str, str]) -> None:
         """Read a REST response's headers (e.g. the weight used); default: nothing."""

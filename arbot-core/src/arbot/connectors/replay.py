@@ -10,7 +10,7 @@ from arbot.book import OrderBook
 from arbot.components import MarketEvent, ReplayDecoder
 from arbot.connectors.bootstrap import Bootstrap
 from arbot.connectors.booksync import BookSync
-from arbot.connectors.records import Record
+from arbot.connectors.records import BookRecord, Record
 from arbot.connectors.symbols import SymbolMap
 from arbot.market import MarketState
 
@@ -18,6 +18,9 @@ __all__ = ["RecordReplayDecoder"]
 
 #: ``make(market, emit)``: the venue's bootstrap on the decoder's market state.
 BootstrapFactory = Callable[[MarketState, Callable[[MarketEvent], None]], Bootstrap]
+#: ``read(url, body)``: what a recorded REST reply is -- a book snapshot, market ids to add to
+#: the symbol map, or None (not used).
+RestReader = Callable[[str, object], "BookRecord | SymbolMap | None"]
 
 
 class RecordReplayDecoder(ReplayDecoder):
@@ -25,15 +28,16 @@ class RecordReplayDecoder(ReplayDecoder):
 
     ``parse`` is the venue protocol's ``parse`` (records of one JSON-decoded message, None for
     anything else, counted in ``ignored``); ``make_bootstrap(market, emit)`` builds the
-    bootstrap. A venue whose recordings hold REST replies (snapshots, metadata) overrides
-    :meth:`snapshot` and hands the records it reads to :meth:`apply`.
+    bootstrap; ``read_rest(url, body)`` reads recorded REST replies (snapshots are applied,
+    market metadata extends the symbol map).
     """
 
     def __init__(self, parse: Callable[[object], list[Record] | None],
-                 make_bootstrap: BootstrapFactory) -> None:
+                 make_bootstrap: BootstrapFactory, read_rest: RestReader | None = None) -> None:
         self.market = MarketState()
         self._out: list[MarketEvent] = []
         self.parse = parse
+        self.read_rest = read_rest
         self.bootstrap = make_bootstrap(self.market, self._out.append)
         self.messages = 0
         self.ignored = 0
@@ -78,7 +82,16 @@ class RecordReplayDecoder(ReplayDecoder):
         return self.drain()
 
     def snapshot(self, url: str, body: object, ts: float) -> list[MarketEvent]:
-        """A recorded REST reply: none needed by default."""
+        """A recorded REST reply, read by ``read_rest``: a book snapshot is applied, market
+        ids extend the symbol map; anything else is ignored."""
+        read = self.read_rest
+        got = read(url, body) if read is not None else None
+        if got is None:
+            return []
+        if type(got) is BookRecord:
+            return self.apply([got], ts)
+        assert isinstance(got, SymbolMap)
+        self.symbols.update(got)
         return []
 
     def feed(self, msg: object, ts: float) -> list[MarketEvent]:
