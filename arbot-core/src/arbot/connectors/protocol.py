@@ -14,6 +14,7 @@ or what control frame it was (:class:`~arbot.connectors.records.Control`).
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple, Protocol
 
@@ -23,7 +24,7 @@ from arbot.connectors.parsing import event_of
 from arbot.connectors.records import Control, Record
 from arbot.connectors.ws import GarbageFrame
 
-__all__ = ["Channel", "OpArgsProtocol", "Subscription", "WireProtocol"]
+__all__ = ["Channel", "OpArgsProtocol", "Subscription", "TicketProtocol", "WireProtocol"]
 
 
 class Channel(enum.StrEnum):
@@ -140,4 +141,71 @@ class OpArgsProtocol:
 
     def parse(self, msg: object) -> list[Record] | None:
         """Records of a JSON-decoded push."""
+        return self.parse_records(msg)
+
+
+class TicketProtocol:
+    """The ``[{"ticket": ..}, {"type": "orderbook", "codes": [..]}, {"type": "trade", "codes":
+    [..]}, {"format": ..}]`` request family (Upbit; Bithumb's current API mirrors it): one
+    request carries the connection's whole subscription set (``whole_set``) and replaces the
+    previous one; keep-alive: the text ``PING``. A reusable :class:`WireProtocol`.
+
+    ``decode_records(frame)`` / ``parse_records(msg)`` are the venue's decoders (records of a
+    market message, None for anything else); ``control(frame)`` classifies the other frames
+    (None: not a venue message). ``depth`` (None: no ``.n`` suffix) sets the units per book.
+    """
+
+    whole_set = True
+    welcome_first = False
+
+    def __init__(
+        self,
+        decode_records: Callable[[str | bytes], list[Record] | None],
+        parse_records: Callable[[object], list[Record] | None],
+        control: Callable[[str | bytes], Control | None],
+        *,
+        venue: str,
+        depth: int | None = None,
+        fmt: str = "DEFAULT",
+    ) -> None:
+        self.decode_records = decode_records
+        self.parse_records = parse_records
+        self.control = control
+        self.venue = venue
+        self.depth = depth
+        self.fmt = fmt
+
+    def subscribe(self, subs: Sequence[Subscription]) -> list[str]:
+        """The one request frame of the whole set (a new ticket each time)."""
+        books = [s.venue_symbol if self.depth is None else f"{s.venue_symbol}.{self.depth}"
+                 for s in subs if s.channel is Channel.BOOK]
+        trades = [s.venue_symbol for s in subs if s.channel is Channel.TRADES]
+        req: list[dict[str, object]] = [{"ticket": f"arbot-{uuid.uuid4().hex[:16]}"}]
+        if books:
+            req.append({"type": "orderbook", "codes": books})
+        if trades:
+            req.append({"type": "trade", "codes": trades})
+        req.append({"format": self.fmt})
+        return [msgspec.json.encode(req).decode()]
+
+    def unsubscribe(self, subs: Sequence[Subscription]) -> list[str]:
+        """None: each request replaces the set."""
+        return []
+
+    def ping(self) -> str:
+        """The text ``PING``."""
+        return "PING"
+
+    def decode(self, frame: str | bytes) -> list[Record] | Control:
+        """Records of a market message, or what the other frame is."""
+        records = self.decode_records(frame)
+        if records is not None:
+            return records
+        control = self.control(frame)
+        if control is None:
+            raise GarbageFrame(f"not a {self.venue} message")
+        return control
+
+    def parse(self, msg: object) -> list[Record] | None:
+        """Records of a JSON-decoded message."""
         return self.parse_records(msg)
