@@ -11,7 +11,6 @@ through that market, sizing the ones that clear). Also timed: a full scan that r
 from __future__ import annotations
 
 import gzip
-import json
 import random
 import statistics
 import tempfile

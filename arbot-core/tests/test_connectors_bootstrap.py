@@ -7,8 +7,8 @@ import asyncio
 
 from arbot.components import MarketEvent
 from arbot.connectors.base import stop_tasks
-from arbot.connectors.bootstrap import FullBook, RestSnapshot, StreamSnapshot, book_diff
 from arbot.connectors.booksync import ContiguousRule, RangeRule
+from arbot.connectors.bootstrap import FullBook, RestSnapshot, StreamSnapshot, book_diff
 from arbot.connectors.checksum import Crc32Checksum, checksum_string, crc32_signed, nonzero_checksum
 from arbot.connectors.records import BookKind, BookRecord, Record, TradeMsg
 from arbot.connectors.replay import RecordReplayDecoder

@@ -91,7 +91,8 @@ def test_a_connector_without_an_emulator_fails_conformance_clearly() -> None:
     class Suite(ConnectorConformance):
         connector_class = _NoEmulator
 
-    with pytest.raises(pytest.fail.Exception, match="'bare' ships no emulator.*part of the connector contract"):
+    with pytest.raises(pytest.fail.Exception,
+                       match=r"'bare' ships no emulator.*part of the connector contract"):
         Suite().test_books_converge()
 
     class Unnamed(ConnectorConformance):

@@ -58,11 +58,11 @@ def test_bitget_markets_ping_resync_and_errors() -> None:
 def test_bitget_live_frame_path_matches_replay_on_the_real_capture() -> None:
     """The raw frames of the v1 capture through the live handler give the replay's books."""
     import msgspec
+    from arbot.connectors.records import Control
     from arbot.market import MarketState
     from arbot.sources.replay import iter_capture
     from arbot.testing import shared_data
     from arbot.testing.emulator import books_equal
-    from arbot.connectors.records import Control
     from arbot_bitget.replay import bitget_bootstrap
 
     protocol = BitgetConnector(BitgetConnector.Settings(), make_context()).feeds[0].protocol

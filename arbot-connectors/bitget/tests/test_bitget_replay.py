@@ -9,11 +9,11 @@ from typing import Any
 
 from arbot.connectors.booksync import Verdict
 from arbot.connectors.checksum import crc32_signed
+from arbot.connectors.records import BookRecord, TradeMsg
 from arbot.events import BookUpdate, TradeTick
 from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
 from arbot_bitget import BitgetReplayDecoder
-from arbot.connectors.records import BookRecord, TradeMsg
 from arbot_bitget.messages import decode, parse
 from arbot_bitget.sync import BitgetSequenceRule
 

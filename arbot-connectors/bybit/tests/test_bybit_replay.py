@@ -7,11 +7,11 @@ import json
 from typing import Any
 
 from arbot.connectors.booksync import Verdict
+from arbot.connectors.records import BookRecord, TradeMsg
 from arbot.events import BookUpdate, TradeTick
 from arbot.testing import shared_data
 from arbot_bybit import BybitReplayDecoder
 from arbot_bybit.markets import parse_instruments
-from arbot.connectors.records import BookRecord, TradeMsg
 from arbot_bybit.messages import decode, parse
 from arbot_bybit.symbols import BybitSymbols, guess_unified
 from arbot_bybit.sync import BybitSequenceRule, is_strict

@@ -15,9 +15,8 @@ from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
 from arbot_kucoin import KucoinConnector, KucoinReplayDecoder
 from arbot_kucoin.markets import parse_symbols
-from arbot_kucoin.messages import decode, parse
+from arbot_kucoin.messages import decode, entry_applies, parse
 from arbot_kucoin.symbols import symbols_from_body
-from arbot_kucoin.messages import entry_applies
 
 pytestmark = pytest.mark.shared_data
 

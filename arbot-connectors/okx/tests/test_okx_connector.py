@@ -86,10 +86,10 @@ def test_okx_resync_one_symbol_resubscribes() -> None:
 def test_okx_live_frame_path_matches_replay_on_the_real_capture() -> None:
     """The raw frames of the 2022 capture through the live handler give the replay's books."""
     import msgspec
+    from arbot.connectors.records import Control
     from arbot.market import MarketState
     from arbot.sources.replay import iter_capture
     from arbot.testing import shared_data
-    from arbot.connectors.records import Control
     from arbot_okx.connector import okx_protocol
     from arbot_okx.replay import okx_bootstrap
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from arbot.connectors.booksync import Verdict
 from arbot.connectors.checksum import checksum_string, crc32_signed
+from arbot.connectors.records import BookKind, BookRecord
 from arbot.events import BookUpdate, TradeTick
 from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
 from arbot_okx import OkxReplayDecoder
-from arbot.connectors.records import BookKind, BookRecord
 from arbot_okx.messages import decode, parse
 from arbot_okx.sync import OkxSequenceRule
 

@@ -14,8 +14,8 @@ from arbot.events import BookUpdate, TradeTick
 from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
 from arbot_upbit import UpbitConnector, UpbitReplayDecoder
-from arbot_upbit.messages import decode, epoch_seconds, head, parse
 from arbot_upbit.markets import parse_instruments, parse_market_all
+from arbot_upbit.messages import decode, epoch_seconds, head, parse
 from arbot_upbit.symbols import quotes, symbols_from_market_all
 
 CAPTURES = ["ws/upbit/cf_upbit_trade_orderbook_2021-04-17.ndjson",

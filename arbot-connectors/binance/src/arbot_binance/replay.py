@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 from arbot.components import MarketEvent
-from arbot.connectors.bootstrap import RestSnapshot, SnapshotRequest
 from arbot.connectors.booksync import BinanceFuturesRule, BinanceSpotRule
+from arbot.connectors.bootstrap import RestSnapshot, SnapshotRequest
 from arbot.connectors.records import BookRecord, Record
 from arbot.connectors.replay import RecordReplayDecoder
 from arbot.connectors.symbols import MarketType

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from arbot.connectors.bootstrap import FullBook
 from arbot.connectors.booksync import BookSync
+from arbot.connectors.bootstrap import FullBook
 from arbot.connectors.records import BookRecord
 from arbot.connectors.replay import RecordReplayDecoder
 from arbot.connectors.symbols import SymbolMap

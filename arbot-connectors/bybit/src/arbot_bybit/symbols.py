@@ -2,8 +2,9 @@
 
 Ids have no separator (``BTCUSDT``) and are the same for spot and linear perpetuals, so each
 category has its own map: spot ``BTCUSDT`` is ``BTC/USDT``, linear ``BTCUSDT`` is
-``BTC/USDT:USDT`` (settled in ``settleCoin``), inverse ``BTCUSD`` is ``BTC/USD:BTC``. The map comes from ``GET /v5/market/instruments-info`` (``symbol``,
-``baseCoin``, ``quoteCoin``); unknown ids are split on the longest known quote suffix.
+``BTC/USDT:USDT`` (settled in ``settleCoin``), inverse ``BTCUSD`` is ``BTC/USD:BTC``. The map
+comes from ``GET /v5/market/instruments-info`` (``symbol``, ``baseCoin``, ``quoteCoin``);
+unknown ids are split on the longest known quote suffix.
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ book bootstrap shared by the live connector and replay), :mod:`~arbot_kucoin.con
 """
 
 from arbot_kucoin.connector import KucoinConnector, KucoinSettings
-from arbot_kucoin.replay import KucoinReplayDecoder
-from arbot_kucoin.replay import VENUE
+from arbot_kucoin.replay import VENUE, KucoinReplayDecoder
 
 __all__ = ["VENUE", "KucoinConnector", "KucoinReplayDecoder", "KucoinSettings"]

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from arbot.components import MarketEvent
-from arbot.connectors.bootstrap import RestSnapshot, SnapshotRequest
 from arbot.connectors.booksync import RangeRule
+from arbot.connectors.bootstrap import RestSnapshot, SnapshotRequest
 from arbot.connectors.records import BookRecord
 from arbot.connectors.replay import RecordReplayDecoder
 from arbot.connectors.symbols import SymbolMap

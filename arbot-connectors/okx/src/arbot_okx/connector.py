@@ -14,8 +14,6 @@ from typing import ClassVar
 
 from arbot.config import ComponentSettings
 from arbot.connectors.base import FeedSpec, StreamingConnector, StreamingSettings
-from arbot.connectors.bootstrap import StreamSnapshot
-from arbot.connectors.checksum import Crc32Checksum
 from arbot.connectors.protocol import OpArgsProtocol
 from arbot.connectors.ratelimit import PerEndpointLimiter, RateLimitPolicy
 from arbot.connectors.symbols import MarketType, market_type_of
@@ -26,7 +24,6 @@ from pydantic import Field
 from arbot_okx import messages
 from arbot_okx.markets import DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE, parse_instruments
 from arbot_okx.replay import OkxReplayDecoder, okx_bootstrap
-from arbot_okx.symbols import OkxSymbols
 
 __all__ = ["OkxConnector", "OkxSettings", "okx_protocol"]
 

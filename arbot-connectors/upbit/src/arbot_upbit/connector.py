@@ -57,8 +57,9 @@ class UpbitConnector(StreamingConnector):
     def build_feeds(self) -> list[FeedSpec]:
         """The public socket."""
         s: UpbitSettings = self.settings
-        return [FeedSpec((MarketType.SPOT,), s.ws_url, TicketProtocol(messages.decode, messages.parse, messages.control,
-                                        venue=self.name, depth=s.depth, fmt=s.format),
+        protocol = TicketProtocol(messages.decode, messages.parse, messages.control,
+                                  venue=self.name, depth=s.depth, fmt=s.format)
+        return [FeedSpec((MarketType.SPOT,), s.ws_url, protocol,
                          FullBook(self.name, self.ctx.market, self.emit, symbols=upbit_symbols()))]
 
     def new_limiter(self) -> RateLimitPolicy:

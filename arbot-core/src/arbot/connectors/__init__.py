@@ -27,6 +27,8 @@ from arbot.connectors.booksync import (
     SequenceRule,
     Verdict,
 )
+from arbot.connectors.bootstrap import FullBook, RestSnapshot, StreamSnapshot
+from arbot.connectors.protocol import Channel, Subscription, WireProtocol
 from arbot.connectors.ratelimit import (
     CountLimiter,
     PerEndpointLimiter,
@@ -37,8 +39,6 @@ from arbot.connectors.ratelimit import (
     policy_from_spec,
     shared_limiter,
 )
-from arbot.connectors.bootstrap import FullBook, RestSnapshot, StreamSnapshot
-from arbot.connectors.protocol import Channel, Subscription, WireProtocol
 from arbot.connectors.records import BookKind, BookRecord, Control, TradeMsg
 from arbot.connectors.replay import RecordReplayDecoder
 from arbot.connectors.rest import RestClient, RestError
@@ -47,41 +47,41 @@ from arbot.connectors.ws import Backoff, GarbageFrame, Heartbeat, WsSession, WsS
 
 __all__ = [
     "Backoff",
-    "BookKind",
-    "BookRecord",
-    "Channel",
-    "Control",
-    "FeedSpec",
-    "FullBook",
-    "MarketType",
-    "RecordReplayDecoder",
-    "RestSnapshot",
-    "StreamSnapshot",
-    "StreamingConnector",
-    "StreamingSettings",
-    "Subscription",
-    "SymbolMap",
-    "TradeMsg",
-    "WireProtocol",
     "BinanceFuturesRule",
     "BinanceSpotRule",
+    "BookKind",
+    "BookRecord",
     "BookSync",
+    "Channel",
     "ContiguousRule",
+    "Control",
     "CountLimiter",
+    "FeedSpec",
+    "FullBook",
     "GarbageFrame",
     "Heartbeat",
+    "MarketType",
     "NoSequenceRule",
     "PerEndpointLimiter",
     "PrevSeqRule",
     "RangeRule",
     "RateLimitPolicy",
+    "RecordReplayDecoder",
     "RestClient",
     "RestError",
+    "RestSnapshot",
     "SequenceRule",
+    "StreamSnapshot",
+    "StreamingConnector",
+    "StreamingSettings",
+    "Subscription",
     "SubscriptionPacer",
+    "SymbolMap",
     "TokenBucket",
+    "TradeMsg",
     "Verdict",
     "WeightLimiter",
+    "WireProtocol",
     "WsSession",
     "WsStats",
     "policy_from_spec",

@@ -28,7 +28,7 @@ import importlib
 import logging
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -36,7 +36,8 @@ from pydantic import Field
 
 from arbot.components import BotContext, Connector, MarketEvent, ReplayDecoder
 from arbot.config import ComponentSettings
-from arbot.connectors.bootstrap import Bootstrap, StreamSnapshot
+from arbot.connectors.booksync import BookSync
+from arbot.connectors.bootstrap import Bootstrap
 from arbot.connectors.protocol import Channel, Subscription, WireProtocol
 from arbot.connectors.ratelimit import RateLimitPolicy, SubscriptionPacer
 from arbot.connectors.records import Control
@@ -202,7 +203,7 @@ class Feed:
 
     # -- subscriptions -----------------------------------------------------------------------
 
-    def _spawn(self, coro: Any, name: str = "") -> None:
+    def _spawn(self, coro: Coroutine[object, object, None], name: str = "") -> None:
         task = asyncio.get_running_loop().create_task(coro, name=name or f"{self.name}-feed")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -251,7 +252,7 @@ class Feed:
         sync = self.bootstrap.sync
         if stale_after is not None:
             sync.check_stale(now, stale_after)
-        if isinstance(self.bootstrap, StreamSnapshot) and self.ws.connected:
+        if self.bootstrap.reasks_unanswered and self.ws.connected:
             for sym in sync.symbols():
                 if not sync.is_live(sym) and now - self._asked.get(sym, now) > self.resubscribe_after:
                     self.bootstrap.want_snapshot(sym)
@@ -362,7 +363,7 @@ class StreamingConnector(Connector):
         return feed
 
     @property
-    def sync(self) -> Any:
+    def sync(self) -> BookSync:
         """The book synchroniser of the first feed (the only one of a single-feed venue)."""
         return self.feeds[0].bootstrap.sync
 

@@ -107,6 +107,9 @@ class Bootstrap(ABC):
 
     #: The bootstrap's name (``rest_snapshot``, ``stream_snapshot``, ``full_book``).
     kind: ClassVar[str]
+    #: True when a book that stays unsynced must be asked for again by the feed's watcher
+    #: (a stream snapshot that never came); REST fetches retry by themselves.
+    reasks_unanswered: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -192,10 +195,10 @@ class Bootstrap(ABC):
         """The connection was lost: drop every book (each starts again)."""
         self.sync.drop_all()
 
-    def open(self) -> None:
+    def open(self) -> None:  # noqa: B027 - a bootstrap without background work needs nothing
         """The connector (re)connects."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027
         """Stop background work."""
 
     def counters(self) -> dict[str, int]:
@@ -352,6 +355,7 @@ class StreamSnapshot(Bootstrap):
     """
 
     kind: ClassVar[str] = "stream_snapshot"
+    reasks_unanswered: ClassVar[bool] = True
 
     def snapshot(self, symbol: str, rec: BookRecord, ts: float) -> bool:
         """Apply a snapshot (counted in ``restarts`` when it replaces a live book)."""

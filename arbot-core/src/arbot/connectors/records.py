@@ -10,7 +10,6 @@ venue's sequence rule, so no core part needs to know a venue's field names.
 from __future__ import annotations
 
 import enum
-from typing import Any
 
 import msgspec
 
@@ -87,9 +86,11 @@ class Control(enum.StrEnum):
     IGNORED = "ignored"
 
 
-def number(value: Any, default: float = 0.0) -> float:
+def number(value: object, default: float = 0.0) -> float:
     """A metadata field as a float (``default`` when missing, empty or not a number)."""
+    if not isinstance(value, int | float | str) or value == "":
+        return default
     try:
-        return float(value) if value not in (None, "") else default
-    except (TypeError, ValueError):
+        return float(value)
+    except ValueError:
         return default

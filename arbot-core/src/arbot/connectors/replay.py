@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable
 
 from arbot.book import OrderBook
 from arbot.components import MarketEvent, ReplayDecoder
-from arbot.connectors.bootstrap import Bootstrap
 from arbot.connectors.booksync import BookSync
+from arbot.connectors.bootstrap import Bootstrap
 from arbot.connectors.records import BookRecord, Record
 from arbot.connectors.symbols import SymbolMap
 from arbot.market import MarketState

@@ -17,8 +17,8 @@ from typing import ClassVar
 from arbot.components import MarketEvent
 from arbot.config import ComponentSettings
 from arbot.connectors.base import FeedSpec, StreamingConnector, StreamingSettings
-from arbot.connectors.bootstrap import RestSnapshot, SnapshotRequest
 from arbot.connectors.booksync import RangeRule
+from arbot.connectors.bootstrap import RestSnapshot, SnapshotRequest
 from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
 from arbot.connectors.records import BookRecord
 from arbot.connectors.replay import RecordReplayDecoder

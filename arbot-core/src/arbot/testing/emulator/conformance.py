@@ -177,7 +177,7 @@ class ConnectorConformance(ABC):
     # -- to choose ---------------------------------------------------------------------------
 
     def _connector(self) -> type[Connector]:
-        cls = getattr(type(self), "connector_class", None)
+        cls: type[Connector] | None = getattr(type(self), "connector_class", None)
         if cls is None:
             _fail(f"{type(self).__name__}: set connector_class (the connector under test) or "
                   "override make_emulator() and make_connector()")
