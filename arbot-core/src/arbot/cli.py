@@ -145,7 +145,10 @@ def _print_summary(summary: dict[str, Any]) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="write the journal and recordings here instead of the config's output_dir",
 )
-def backtest(config: Path, json_out: Path | None, no_progress: bool, output_dir: Path | None) -> None:
+@click.option("--report", "with_report", is_flag=True, help="write an HTML report at the end (arbot-report)")
+def backtest(
+    config: Path, json_out: Path | None, no_progress: bool, output_dir: Path | None, with_report: bool
+) -> None:
     """Run a backtest of CONFIG on the virtual clock and print the summary."""
     try:
         cfg = load_config(config)
@@ -177,6 +180,11 @@ def backtest(config: Path, json_out: Path | None, no_progress: bool, output_dir:
         console.print(f"journal: {getattr(journal[0], 'path', '')}", highlight=False)
     if json_out is not None:
         json_out.write_text(json.dumps(summary, indent=2, default=str))
+    if with_report:
+        report = cli.commands.get("report")
+        if report is None:
+            _fail(ArbotError("--report needs the `arbot report` command: pip install arbot-report"))
+        click.get_current_context().invoke(report, run_dir=bot.ctx.output_path, run_id=bot.ctx.run_id)
 
 
 def _run_until_stopped(bot: Bot, duration: float | None) -> dict[str, Any]:
