@@ -238,7 +238,7 @@ def record(config: Path, duration: float | None, output_dir: Path | None) -> Non
     """Record CONFIG's market data (books and trades) to Parquet until Ctrl-C or --duration.
 
     No detector or executor runs. A backtest replays the recording with
-    [source] name = "replay", settings.path = ["<output_dir>/market"].
+    [source] name = "replay", [source.replay] path = ["<output_dir>/market"].
     """
     try:
         cfg = load_config(config)

@@ -65,7 +65,7 @@ def arbot_register_risk_rules() -> Sequence[type[RiskRule]]:
     """Return the risk rule classes this plugin provides.
 
     Each class subclasses :class:`arbot.components.RiskRule`. ``[risk] rules`` lists the rules a
-    bot applies, in order; a third-party rule's settings go in ``[risk.settings.<name>]``.
+    bot applies, in order; a third-party rule's settings go in ``[risk.<name>]``.
     """
 
 
@@ -84,7 +84,7 @@ def arbot_register_sinks() -> Sequence[type[Sink]]:
 
     Each class subclasses :class:`arbot.components.Sink`, usually through
     :class:`arbot.sinks.base.BatchingSink`. ``[sinks] enabled`` lists the sinks a bot feeds;
-    settings go in ``[sinks.settings.<name>]``.
+    settings go in ``[sinks.<name>]``.
     """
 
 

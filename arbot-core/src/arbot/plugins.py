@@ -23,6 +23,7 @@ from pluggy import HookImpl, Result
 from arbot import hookspecs
 from arbot.components import Component
 from arbot.errors import PluginConflictError, UnknownComponentError
+from arbot.redaction import safe_repr
 
 __all__ = ["ENTRY_POINT_GROUP", "KINDS", "ComponentInfo", "PluginFailure", "PluginHost"]
 
@@ -126,13 +127,14 @@ class PluginHost:
     def _enable_tracing(self) -> None:
         def before(hook_name: str, hook_impls: Sequence[HookImpl], kwargs: Mapping[str, Any]) -> None:
             plugins = ", ".join(impl.plugin_name for impl in hook_impls)
-            print(f"arbot hook: {hook_name}({kwargs}) -> [{plugins}]", file=sys.stderr)
+            args = ", ".join(f"{k}={safe_repr(v)}" for k, v in kwargs.items())
+            print(f"arbot hook: {hook_name}({args}) -> [{plugins}]", file=sys.stderr)
 
         def after(
             outcome: Result[Any], hook_name: str, hook_impls: Sequence[HookImpl], kwargs: Mapping[str, Any]
         ) -> None:
             exc = outcome.exception
-            shown = f"raised {exc!r}" if exc is not None else repr(outcome.get_result())
+            shown = f"raised {type(exc).__name__}" if exc is not None else safe_repr(outcome.get_result())
             print(f"arbot hook: {hook_name} returned {shown}", file=sys.stderr)
 
         self._undo_trace = self.pm.add_hookcall_monitoring(before, after)
@@ -162,7 +164,11 @@ class PluginHost:
         for kind, hook_name in KINDS.items():
             caller = getattr(self.pm.hook, hook_name)
             for impl in caller.get_hookimpls():
-                classes = impl.function()
+                try:
+                    classes = impl.function()
+                except Exception as exc:
+                    self._registration_failed(impl.plugin_name, hook_name, exc)
+                    continue
                 if self._undo_trace is not None:
                     print(
                         f"arbot hook: {hook_name} from {impl.plugin_name} -> {classes!r}",
@@ -171,6 +177,13 @@ class PluginHost:
                 for cls in classes or ():
                     self._add(registry[kind], kind, cls, impl.plugin_name)
         return registry
+
+    def _registration_failed(self, plugin: str, hook_name: str, exc: Exception) -> None:
+        """A plugin's registration hook raised: record it with its package; the others load."""
+        name, version = self.plugin_packages.get(plugin) or (plugin, "")
+        package = f"{name} {version}".strip()
+        cause = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        self.failures.append(PluginFailure(plugin, package, f"{hook_name} raised {cause}"))
 
     def _add(self, table: dict[str, ComponentInfo], kind: str, cls: type[Component], plugin: str) -> None:
         name = getattr(cls, "name", None)

@@ -29,7 +29,7 @@ __all__ = ["ReplaySettings", "ReplaySource", "iter_capture", "read_parquet_event
 
 
 class ReplaySettings(ComponentSettings):
-    """Settings of the replay source (``[source.settings]``)."""
+    """Settings of the replay source (``[source.replay]``)."""
 
     format: Literal["parquet", "capture"] = "parquet"
     path: list[str] = Field(description="Parquet folder/files, or NDJSON capture files (.gz ok)")
@@ -107,7 +107,7 @@ def read_parquet_events(paths: list[Path], symbols: set[str] | None = None) -> I
             )
 
 
-class ReplaySource(Source):
+class ReplaySource(Source[ReplaySettings]):
     """Replays a recording: ArBot's Parquet, or raw NDJSON captures through a venue decoder."""
 
     name: ClassVar[str] = "replay"
@@ -118,11 +118,11 @@ class ReplaySource(Source):
         self.paths = [ctx.config.resolve_path(p) for p in settings.path]
         missing = [str(p) for p in self.paths if not p.exists()]
         if missing:
-            raise ConfigError(f"source.settings.path: no such file or folder: {', '.join(missing)}")
+            raise ConfigError(f"source.replay.path: no such file or folder: {', '.join(missing)}")
         self._decoder: ReplayDecoder | None = None
         if settings.format == "capture":
             if not settings.venue:
-                raise ConfigError("source.settings.venue is required for format = 'capture'")
+                raise ConfigError("source.replay.venue is required for format = 'capture'")
             if ctx.host is None:
                 raise ConfigError("capture replay needs the plugin registry to find the connector")
             cls = ctx.host.resolve("connector", settings.venue)

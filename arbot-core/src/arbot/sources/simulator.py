@@ -43,7 +43,7 @@ USD_QUOTES = frozenset({"USD", "USDT", "USDC", "BUSD", "DAI"})
 
 
 class SimulatorSettings(ComponentSettings):
-    """Settings of the market simulator (``[source.settings]``)."""
+    """Settings of the market simulator (``[source.simulator]``)."""
 
     venues: list[str] | None = Field(None, description="default: [exchanges] enabled")
     symbols: list[str] | None = Field(None, description="default: the configured symbols")
@@ -76,7 +76,7 @@ class SimulatorSettings(ComponentSettings):
     realtime_speed: float = Field(1.0, gt=0, description="paper mode: market seconds per second")
 
 
-class MarketSimulator(Source):
+class MarketSimulator(Source[SimulatorSettings]):
     """Simulated venues quoting a common latent price, with lags, noise and dislocations."""
 
     name: ClassVar[str] = "simulator"
