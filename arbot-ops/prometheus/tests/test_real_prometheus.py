@@ -50,7 +50,7 @@ def paper_config(tmp_path: Path, metrics_port: int) -> Path:
     text = text.replace('output_dir = "../runs/paper_emulated"', f'output_dir = "{tmp_path / "run"}"')
     text = text.replace(
         'enabled = ["sqlite_journal"]',
-        f'enabled = ["sqlite_journal", "prometheus"]\n\n[sinks.settings.prometheus]\nport = {metrics_port}\n',
+        f'enabled = ["sqlite_journal", "prometheus"]\n\n[sinks.prometheus]\nport = {metrics_port}\n',
     )
     path = tmp_path / "paper.toml"
     path.write_text(text)
