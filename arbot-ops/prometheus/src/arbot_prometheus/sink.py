@@ -43,7 +43,7 @@ class PrometheusSettings(BatchingSettings):
     textfile: str | None = Field(None, description="default: <output_dir>/metrics/arbot.prom")
 
 
-class PrometheusSink(BatchingSink):
+class PrometheusSink(BatchingSink[PrometheusSettings]):
     """Prometheus metrics of a bot: events (via the batch writer) plus component state at scrape time."""
 
     name: ClassVar[str] = "prometheus"
