@@ -100,6 +100,15 @@ class Bot:
         ]
         self.engine = Engine(self.ctx, self.detectors, self.risk_rules, self.executor, self.sinks)
         self.summary: dict[str, Any] = {}
+        log.info(
+            "bot built: mode=%s source=%s detectors=%s rules=%s executor=%s sinks=%s",
+            self.mode,
+            self.source.name,
+            [d.name for d in self.detectors],
+            [r.name for r in self.risk_rules],
+            self.executor.name if self.executor is not None else None,
+            [s.name for s in self.sinks],
+        )
 
     @classmethod
     def from_file(cls, path: str | Path, overrides: list[str] | None = None, **kwargs: Any) -> Bot:
@@ -192,6 +201,13 @@ class Bot:
         self.summary["faults"] = faults
         self.summary["failure"] = None if failure is None else f"{type(failure).__name__}: {failure}"
         self.summary["exit_code"] = 1 if (lost or faults or failure is not None) else 0
+        log.info(
+            "run finished: events=%d detected=%d executed=%d exit_code=%d",
+            self.summary["events"],
+            self.summary["detected"],
+            self.summary["executed"],
+            self.summary["exit_code"],
+        )
         return self.summary
 
     def _close_sinks(self) -> list[str]:
