@@ -282,9 +282,24 @@ def _run_until_stopped(bot: Bot, duration: float | None) -> dict[str, Any]:
     type=click.Path(file_okay=False, path_type=Path),
     help="write the journal and recordings here instead of the config's output_dir",
 )
-def run(config: Path, duration: float | None, overrides: tuple[str, ...], output_dir: Path | None) -> None:
+@click.option("--dashboard", is_flag=True, help="serve the live web dashboard (arbot-dashboard)")
+@click.option("--port", type=int, default=None, help="port of the dashboard (with --dashboard)")
+def run(
+    config: Path,
+    duration: float | None,
+    overrides: tuple[str, ...],
+    output_dir: Path | None,
+    dashboard: bool,
+    port: int | None,
+) -> None:
     """Run CONFIG on the wall clock (paper mode unless the config says live) until Ctrl-C."""
+    if port is not None and not dashboard:
+        fail("--port sets the dashboard's port: add --dashboard")
+    if port is not None:
+        overrides = (*overrides, f"sinks.dashboard.port={port}")
     cfg = load_for_cli(config, overrides, output_dir)
+    if dashboard and "dashboard" not in cfg.sinks.enabled:
+        cfg.sinks.enabled.append("dashboard")
     mode = cfg.system.execution_mode
     bot = _build(cfg, "paper" if mode == "backtest" else mode)
     summary = _run_until_stopped(bot, duration)
