@@ -108,3 +108,20 @@ def test_the_feed_lists_decisions_and_fills_of_a_run(tmp_path):
     assert {b["venue"] for b in state["books"]} == {"binance", "okx"}
     assert state["performance"]["detected"] == summary["detected"]
     assert state["risk"]["circuit_breaker"] == "closed"
+
+
+def test_port_without_dashboard_is_a_usage_error():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    res = subprocess.run(
+        [sys.executable, "-m", "arbot", "run", "examples/paper_emulated.toml", "--port", "9000"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 2
+    assert "--port sets the dashboard's port: add --dashboard" in res.stderr
