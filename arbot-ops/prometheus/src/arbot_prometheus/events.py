@@ -155,6 +155,21 @@ class EventMetrics:
             self.pnl.labels(strategy)
             self.fees.labels(strategy)
 
+    def observe_batch(self, batch: Iterable[object]) -> None:
+        """Update the metrics for a batch: market events are tallied first and counted once per label
+        set (they are most of a batch), the rest one by one."""
+        tally: dict[tuple[str, str], int] = {}
+        observe = self.observe
+        for event in batch:
+            t = type(event)
+            if t is BookUpdate or t is TradeTick:
+                key = (event.venue, "book" if t is BookUpdate else "trade")  # type: ignore[attr-defined]
+                tally[key] = tally.get(key, 0) + 1
+            else:
+                observe(event)
+        for (venue, kind), n in tally.items():
+            self.market_events.labels(venue, kind).inc(n)
+
     def observe(self, event: object) -> None:
         """Update the metrics for one event."""
         t = type(event)

@@ -108,9 +108,7 @@ class PrometheusSink(BatchingSink[PrometheusSettings]):
         (``textfile_errors``) and retried with the next batch and at close, never by replaying
         the batch, which would count its events twice.
         """
-        observe = self.metrics.observe
-        for event in batch:
-            observe(event)
+        self.metrics.observe_batch(batch)
         if self.export == "textfile":
             try:
                 self._write_textfile()
