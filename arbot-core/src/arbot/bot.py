@@ -306,5 +306,7 @@ class Bot:
             "mark_to_market_start_usd": mtm_start,
             "mark_to_market_end_usd": pf.value_usd(),
             "counters": self.ctx.counters.as_dict(),
+            "source_name": self.source.name,
             "source": self.source.stats(),
+            "warnings": list(self.source.warnings),
         }

@@ -139,12 +139,15 @@ def _print_summary(summary: dict[str, Any], out: Console = console) -> None:
         f"{money(summary['mark_to_market_start_usd'])} / {money(summary['mark_to_market_end_usd'])}",
     )
     out.print(t)
-    for venue, stats in summary.get("source", {}).items():
+    source_stats = summary.get("source", {})
+    flat = {k: v for k, v in source_stats.items() if not isinstance(v, dict)}
+    if flat:
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(flat.items()))
+        out.print(escape(f"source {summary.get('source_name', '')}: {shown}"), highlight=False)
+    for venue, stats in source_stats.items():
         if isinstance(stats, dict):
             shown = ", ".join(f"{k}={v}" for k, v in sorted(stats.items()) if v)
-            out.print(escape(f"source {venue}: {shown}"), highlight=False)
-        elif stats:
-            out.print(escape(f"source {venue}: {stats}"), highlight=False)
+            out.print(escape(f"connector {venue}: {shown}"), highlight=False)
     for name, stats in summary.get("sinks", {}).items():
         out.print(escape(f"sink {name}: " + ", ".join(f"{k}={v}" for k, v in stats.items())), highlight=False)
     for warning in summary.get("warnings", []):

@@ -31,7 +31,7 @@ __all__ = [
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def fail(exc: BaseException | str, code: int = EXIT_USAGE) -> NoReturn:

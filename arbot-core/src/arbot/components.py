@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
@@ -240,8 +240,8 @@ class Sink(Component[S]):
     def close(self) -> None:
         """Flush everything and close; called once at shutdown."""
 
-    def stats(self) -> dict[str, int]:
-        """Counters (written, retried, spilled, replayed, dropped...)."""
+    def stats(self) -> dict[str, int | str]:
+        """Counters (written, retried, spilled, replayed, lost...) and the last error."""
         return {}
 
     def lost(self) -> int:
@@ -258,6 +258,11 @@ class Source(Component[S]):
     """
 
     kind: ClassVar[str] = "source"
+
+    def __init__(self, settings: S, ctx: BotContext) -> None:
+        super().__init__(settings, ctx)
+        #: Problems that did not stop the source (an empty input...); the summary lists them.
+        self.warnings: list[str] = []
 
     def venues(self) -> list[str]:
         """Venues this source produces data for."""
@@ -280,18 +285,27 @@ class Source(Component[S]):
         """Number of events if known (for progress bars)."""
         return None
 
-    def stats(self) -> dict[str, Any]:
-        """Counters of the source (a live source: each connector's)."""
+    def stats(self) -> Mapping[str, int | Mapping[str, int]]:
+        """Counters of the source (a replay: lines, events, gaps...; a live source: each
+        connector's counters by venue)."""
         return {}
+
+
 
 
 class ReplayDecoder(ABC):
     """Turns one venue's recorded messages back into events (for the NDJSON capture replay).
 
+    Register a decoder class through ``arbot_register_decoders`` with its ``venue`` set, or
+    return an instance from :meth:`Connector.replay_decoder`.
+
     ``feed`` takes a message as the venue sent it (already JSON-decoded), with the local
     receive time; ``snapshot`` takes a REST depth snapshot body. Both return the events the
     messages produce, applying the venue's own book synchronisation rules.
     """
+
+    #: The venue whose recordings this decoder reads (the name ``[source.replay] venue`` uses).
+    venue: ClassVar[str] = ""
 
     @abstractmethod
     def feed(self, msg: Any, ts: float) -> list[MarketEvent]:
@@ -300,6 +314,10 @@ class ReplayDecoder(ABC):
     def snapshot(self, url: str, body: Any, ts: float) -> list[MarketEvent]:
         """Events produced by one REST snapshot (default: none)."""
         return []
+
+    def stats(self) -> dict[str, int]:
+        """Book-integrity counters of the replay (gaps, resyncs, checksum failures...)."""
+        return {}
 
 
 class Connector(Component[S]):

@@ -15,7 +15,7 @@ class PluginConflictError(ArbotError):
     """Two plugins registered a component of one kind under the same name."""
 
 
-class UnknownComponentError(ArbotError):
+class UnknownComponentError(ConfigError):
     """A configuration names a component that no loaded plugin provides."""
 
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import click
 
     from arbot.bot import Bot
-    from arbot.components import Connector, Detector, Executor, RiskRule, Sink, Source
+    from arbot.components import Connector, Detector, Executor, ReplayDecoder, RiskRule, Sink, Source
     from arbot.config import BotConfig
 
 PROJECT = "arbot"
@@ -93,6 +93,18 @@ def arbot_register_sources() -> Sequence[type[Source]]:
     """Return the market data source classes this plugin provides.
 
     Each class subclasses :class:`arbot.components.Source`. ``[source] name`` picks one.
+    """
+
+
+@hookspec
+def arbot_register_decoders() -> Sequence[type[ReplayDecoder]]:
+    """Return the replay decoder classes this plugin provides.
+
+    Each class subclasses :class:`arbot.components.ReplayDecoder`, sets ``venue`` (the name
+    ``[source.replay] venue`` uses) and is built without arguments. A recording of that venue
+    then replays with only the plugin that parses it installed — no connector needed. When no
+    decoder is registered for a venue, the replay source falls back to the venue connector's
+    :meth:`~arbot.components.Connector.replay_decoder`.
     """
 
 
