@@ -240,7 +240,11 @@ class SimulatedExecutor(Executor):
         opp = self._sized(opportunity)
         for leg in opp.legs:
             self.gateway(leg.venue)
-            self.competition.announce(leg.venue, leg.symbol, leg.side, opp.ts, opp.net_spread_pct)
+            other = next((lg for lg in opp.legs if lg.symbol == leg.symbol and lg.side is not leg.side), None)
+            if other is not None:
+                self.competition.announce(
+                    leg.venue, leg.symbol, leg.side, opp.ts, opp.net_spread_pct, other.price
+                )
         for venue in self.machine.policy.hedge_venues:
             self.gateway(venue)
         self._pending += 1

@@ -8,8 +8,9 @@ again against the book whenever the order is queried or cancelled (so fills can 
 Other traders compete for a dislocation (:class:`CompetitionModel`): when the executor announces
 one (venue, symbol, side, its size in percent, when it was seen), the first order arriving for
 it finds it contested with probability ``1 - exp(-rate * elapsed_s * edge_pct)`` -- growing
-with the latency and the size of the dislocation -- and a competitor takes a random share of the
-liquidity up to the order's limit first. Everything is seeded: the same events give the same
+with the latency and the size of the dislocation -- and a competitor first takes a random share
+(``take_min``..``take_max``, capped at all of it) of the liquidity priced better than where the
+dislocation ends: the order then misses or fills partially. Everything is seeded: the same events give the same
 fills.
 
 Each gateway keeps its venue's ledger (free balance per asset): orders larger than the balance
@@ -56,24 +57,30 @@ class CompetitionModel:
     take_max: float = 1.5
     seed: int = 7
     rng: random.Random = attrs.field(init=False)
-    _seen: dict[tuple[str, str, Side], tuple[float, float]] = attrs.field(init=False, factory=dict)
+    _seen: dict[tuple[str, str, Side], tuple[float, float, float]] = attrs.field(init=False, factory=dict)
     contested: int = 0
     uncontested: int = 0
 
     def __attrs_post_init__(self) -> None:
         self.rng = random.Random(self.seed)
 
-    def announce(self, venue: str, symbol: str, side: Side, seen_ts: float, edge_pct: float) -> None:
-        """A dislocation the bot is about to trade: ``side`` on ``venue``'s ``symbol``."""
+    def announce(
+        self, venue: str, symbol: str, side: Side, seen_ts: float, edge_pct: float, fair_price: float
+    ) -> None:
+        """A dislocation the bot is about to trade: ``side`` on ``venue``'s ``symbol``.
+
+        ``fair_price`` is where the dislocation ends (for a buy, the price the other venue
+        bids): a competitor takes liquidity priced better than it.
+        """
         if self.rate > 0.0:
-            self._seen[(venue, symbol, side)] = (seen_ts, max(edge_pct, 0.0))
+            self._seen[(venue, symbol, side)] = (seen_ts, max(edge_pct, 0.0), fair_price)
 
     def probability(self, elapsed_s: float, edge_pct: float) -> float:
         """Chance someone else took a dislocation of ``edge_pct`` within ``elapsed_s``."""
         return 1.0 - math.exp(-self.rate * max(elapsed_s, 0.0) * edge_pct)
 
-    def contest(self, venue: str, symbol: str, side: Side, arrival_ts: float) -> float | None:
-        """The share of the order a competitor took first (None: uncontested)."""
+    def contest(self, venue: str, symbol: str, side: Side, arrival_ts: float) -> tuple[float, float] | None:
+        """(share of the dislocated liquidity a competitor took first, fair price); None: uncontested."""
         seen = self._seen.pop((venue, symbol, side), None)
         if seen is None:
             return None
@@ -81,7 +88,7 @@ class CompetitionModel:
             self.uncontested += 1
             return None
         self.contested += 1
-        return self.rng.uniform(self.take_min, self.take_max)
+        return min(self.rng.uniform(self.take_min, self.take_max), 1.0), seen[2]
 
 
 @attrs.define(slots=True, eq=False)
@@ -204,15 +211,17 @@ class SimulatedGateway:
         comp = self.competition
         if comp is None:
             return
-        share = comp.contest(self.venue, req.symbol, req.side, now)
+        contested = comp.contest(self.venue, req.symbol, req.side, now)
         book = self.market.get(self.venue, req.symbol)
-        if share is None or book is None:
+        if contested is None or book is None:
             return
+        share, fair = contested
         buy = req.side is Side.BUY
-        limit = req.price if req.order_type is OrderType.LIMIT else None
-        taken = (book.asks if buy else book.bids).consume(req.quantity * share, limit)
+        side = book.asks if buy else book.bids
+        dislocated, _ = side.notional_within(fair)
+        taken = side.consume(dislocated * share, fair)
         if taken > 0.0 and self.on_impact is not None:
-            self.on_impact(self.venue, req.symbol, now, taken, req.price or math.nan, buy)
+            self.on_impact(self.venue, req.symbol, now, taken, fair, buy)
 
     async def place_order(self, request: OrderRequest) -> OrderState:
         """The order arrives after the latency and fills against the book as it is then."""
