@@ -18,10 +18,12 @@ from arbot.execution.runtime import Runtime
 from arbot.trading.errors import TradingError
 from arbot.trading.gateway import TradingGateway
 
-__all__ = ["KILL_FLAG", "REDUCE_ONLY_FLAG", "KillSwitch", "blocked_flag"]
+__all__ = ["KILL_FLAG", "RECONCILE_FLAG", "REDUCE_ONLY_FLAG", "KillSwitch", "blocked_flag"]
 
 KILL_FLAG = "kill_switch"
 REDUCE_ONLY_FLAG = "reduce_only"
+#: set when a start-up reconciliation began and cleared when it settled everything
+RECONCILE_FLAG = "reconciliation_pending"
 
 
 def blocked_flag(venue: str, symbol: str) -> str:
@@ -57,6 +59,8 @@ class KillSwitch:
         """Why an episode on ``venue``/``symbol`` may not start (None: it may)."""
         if KILL_FLAG in self._flags:
             return f"kill switch engaged: {self._flags[KILL_FLAG]}"
+        if RECONCILE_FLAG in self._flags:
+            return f"start-up reconciliation not finished: {self._flags[RECONCILE_FLAG]}"
         if REDUCE_ONLY_FLAG in self._flags:
             return f"reduce-only mode: {self._flags[REDUCE_ONLY_FLAG]}"
         flag = blocked_flag(venue, symbol)

@@ -252,13 +252,28 @@ class OrderManager:
             self.journal.put_order(order.record(self.runtime.now()))
         return changed
 
-    def adopt(self, record: OrderRecord) -> ManagedOrder:
-        """Take over an order the journal knows (restart): its last known state, no request sent."""
+    def record_fills(self, order: ManagedOrder, fills: Iterable[Fill]) -> int:
+        """Apply fills found at the venue (reconciliation); returns how many were new."""
+        added = sum(1 for f in fills if self._add_fill(order, f))
+        if added:
+            self.journal.put_order(order.record(self.runtime.now()))
+        return added
+
+    def adopt(self, record: OrderRecord, fills: Iterable[Fill] = ()) -> ManagedOrder:
+        """Take over an order the journal knows (restart): its last state and journaled fills."""
         order = ManagedOrder(
             record.request, record.episode_id, record.purpose, record.ts, status=record.status,
             order_id=record.order_id, state_filled=record.filled,
             state_avg=record.cost / record.filled if record.filled > 0 else None,
         )
+        for f in fills:
+            if f.trade_id not in order.trade_ids:
+                order.trade_ids.add(f.trade_id)
+                order.fills.append(f)
+                order.fill_qty += f.quantity
+                order.fill_cost += f.quantity * f.price
+                order.fee += f.fee
+                order.fee_asset = f.fee_asset
         self.orders[record.client_id] = order
         return order
 

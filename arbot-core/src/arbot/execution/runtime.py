@@ -140,6 +140,11 @@ class VirtualRuntime:
         if now > self._now:
             self._now = now
 
+    def drain(self) -> None:
+        """Run every task to completion, the clock stopping at the last wake time."""
+        while self._heap:
+            self.run_until(self._heap[0][0])
+
     def _step(self, task: _Task, value: Any) -> None:
         try:
             token = task.coro.send(value)
