@@ -191,7 +191,7 @@ class SimulatedExecutor(Executor):
         self.kill = KillSwitch(self.journal, self.runtime, self.events.append)
         self.machine = LegRiskMachine(
             self.manager, self.journal, self.runtime, ctx.market, self.kill, leg_policy(settings),
-            self.events.append,
+            self.events.append, ctx.taker_fee,
         )
         self._ready: list[ExecutionReport] = []
         self._pending = 0

@@ -105,7 +105,9 @@ class LegRiskMachine:
         kill: KillSwitch,
         policy: LegPolicy | None = None,
         listener: Callable[[ExecutionEvent], None] | None = None,
+        taker_fee: Callable[[str, str], float] | None = None,
     ) -> None:
+        self.taker_fee = taker_fee or self._market_fee
         self.manager = manager
         self.journal = journal
         self.runtime = runtime
@@ -114,6 +116,10 @@ class LegRiskMachine:
         self.policy = policy or LegPolicy()
         self.listener = listener
         self.halted_by: str | None = None
+
+    def _market_fee(self, venue: str, symbol: str) -> float:
+        info = self.market.market(venue, symbol)
+        return info.taker_fee if info is not None else 0.0
 
     # -- bookkeeping ----------------------------------------------------------------------
 
@@ -144,9 +150,9 @@ class LegRiskMachine:
     async def _order(
         self, res: EpisodeResult, venue: str, symbol: str, side: Side, qty: float, price: float, purpose: str
     ) -> ManagedOrder:
-        order = await self.manager.submit(self._request(venue, symbol, side, qty, price), res.episode_id, purpose)
+        order = self.manager.prepare(self._request(venue, symbol, side, qty, price), res.episode_id, purpose)
         res.orders.append(order)
-        return order
+        return await self.manager.send(order)
 
     def _limit(self, leg: Leg, extra_pct: float = 0.0) -> float:
         tol = (self.policy.slippage_tolerance_pct + extra_pct) / 100.0
@@ -332,10 +338,7 @@ class LegRiskMachine:
         if leg.side is Side.SELL and base == asset:
             return min(leg.qty, amount)
         if leg.side is Side.BUY and quote == asset:
-            fee = 0.0
-            info = self.market.market(leg.venue, leg.symbol)
-            if info is not None:
-                fee = info.taker_fee
+            fee = self.taker_fee(leg.venue, leg.symbol)
             return min(leg.qty, amount / (self._limit(leg) * (1.0 + fee)))
         return 0.0
 

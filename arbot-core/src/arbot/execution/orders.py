@@ -279,13 +279,21 @@ class OrderManager:
 
     # -- actions --------------------------------------------------------------------------
 
-    async def submit(self, request: OrderRequest, episode_id: str, purpose: str) -> ManagedOrder:
-        """Journal the intent, send the order, and settle its immediate answer."""
+    def prepare(self, request: OrderRequest, episode_id: str, purpose: str) -> ManagedOrder:
+        """Write the order's intent (PENDING_NEW) to the journal; nothing is sent yet."""
         order = ManagedOrder(request, episode_id, purpose, self.runtime.now())
         self.orders[request.client_id] = order
         now = self.runtime.now()
         self.journal.put_order(order.record(now))
         self.journal.log(Transition(now, "order", request.client_id, S.PENDING_NEW.value, f"intent: {purpose}"))
+        return order
+
+    async def submit(self, request: OrderRequest, episode_id: str, purpose: str) -> ManagedOrder:
+        """Journal the intent, send the order, and settle its immediate answer."""
+        return await self.send(self.prepare(request, episode_id, purpose))
+
+    async def send(self, order: ManagedOrder) -> ManagedOrder:
+        """Send a prepared order and settle its immediate answer (UNKNOWN is looked up)."""
         await self._send(order)
         if order.status is S.UNKNOWN:
             await self.resolve(order)

@@ -66,7 +66,8 @@ class World:
         self.manager = OrderManager(self.gws, self.journal, self.rt, order_policy, self.events.append)
         self.kill = KillSwitch(self.journal, self.rt, self.events.append)
         self.machine = LegRiskMachine(
-            self.manager, self.journal, self.rt, self.market, self.kill, policy or LegPolicy(), self.events.append
+            self.manager, self.journal, self.rt, self.market, self.kill, policy or LegPolicy(), self.events.append,
+            lambda venue, symbol: FEE,
         )
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
