@@ -368,6 +368,8 @@ class OrderManager:
         Otherwise (errors): the order stays UNKNOWN and the caller holds.
         """
         p = self.policy
+        if order.status is S.PENDING_NEW:
+            self._transition(order, S.UNKNOWN, "intent journaled without an answer: it may have been sent")
         not_found = 0
         for attempt in range(p.lookup_attempts):
             if attempt:
@@ -380,11 +382,11 @@ class OrderManager:
             except TradingError:
                 continue
             self.apply(OrderUpdate(state, (), state.ts, "lookup"))
-            if order.status in (S.UNKNOWN, S.PENDING_NEW):
+            if order.status is S.UNKNOWN:
                 # the venue knows it but states nothing definite yet
                 continue
             return order
-        if not_found == p.lookup_attempts and order.status in (S.UNKNOWN, S.PENDING_NEW):
+        if not_found == p.lookup_attempts and order.status is S.UNKNOWN:
             self._transition(order, S.REJECTED, f"not found by client id after {not_found} lookups")
             order.inferred = True
         return order

@@ -59,6 +59,7 @@ class World:
         }
         for sim in self.sims.values():
             sim.client_prefix = run_id
+            sim.runtime = self.rt
         schedules = schedules or {}
         self.gws = {v: FaultyGateway(self.sims[v], schedules.get(v)) for v in venues}
         self.journal = journal or MemoryJournal()
