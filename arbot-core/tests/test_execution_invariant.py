@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from arbot.execution.events import ResidualExposure
 from arbot.execution.journal import replay_positions
 from arbot.execution.legs import LegPolicy
 from arbot.testing.execution import SYMBOL, World, approx_dict
 from arbot.trading.types import OrderStatus
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 PLACE = st.sampled_from(["ok", "reject", "5xx", "lost_ack", "clock_skew", "rate_limit", "duplicate"])
 GET = st.sampled_from(["ok", "5xx", "not_found"])
@@ -51,7 +50,9 @@ def schedule() -> st.SearchStrategy[dict[str, list[str]]]:
 def test_balances_move_only_by_journaled_fills_and_exposure_is_flat_or_reported(
     sched_a, sched_b, depth_a, depth_b, bid_a, bid_b, steps, qty
 ):
-    w = World(schedules={"a": sched_a, "b": sched_b}, policy=LegPolicy(on_divergence=steps, unknown_wait_s=3.0))
+    w = World(
+        schedules={"a": sched_a, "b": sched_b}, policy=LegPolicy(on_divergence=steps, unknown_wait_s=3.0)
+    )
     w.market.book("a", SYMBOL).apply_snapshot([(bid_a, 3.0)], [(60_000.0, depth_a)], 1000.0)
     w.market.book("b", SYMBOL).apply_snapshot([(bid_b, depth_b)], [(60_410.0, 3.0)], 1000.0)
     res = w.run(w.machine.run("opp-1", w.opportunity(qty)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from arbot.events import Leg, Opportunity, Side
 from arbot.execution.events import Alert, EpisodeTransition, KillSwitchChanged, ResidualExposure
 from arbot.execution.journal import SqliteJournal
@@ -62,7 +61,9 @@ def test_partial_leg_b_leaves_a_residual_the_machine_unwinds():  # scenario 4 at
 
 
 def test_a_failed_unwind_halts_trading_and_alerts():  # scenario 5, second half
-    w = World(schedules={"b": {"place": ["reject", "reject"]}}, policy=LegPolicy(unwind_max_slippage_pct=0.01))
+    w = World(
+        schedules={"b": {"place": ["reject", "reject"]}}, policy=LegPolicy(unwind_max_slippage_pct=0.01)
+    )
     # a's bid is far below the buy price: no unwind within 0.01 % can fill
     w.market.book("a", SYMBOL).apply_snapshot([(59_000.0, 1.0)], [(60_000.0, 1.0)], 1000.0)
     res = w.run(w.machine.run("opp-1", w.opportunity()))
@@ -99,7 +100,8 @@ def test_unknown_leg_b_settled_by_lookup_is_never_doubled():  # scenario 6, sett
 
 def test_hedge_on_another_venue():
     w = World(
-        venues=("a", "b", "c"), schedules={"b": {"place": ["reject"]}},
+        venues=("a", "b", "c"),
+        schedules={"b": {"place": ["reject"]}},
         policy=LegPolicy(on_divergence=("hedge", "unwind"), hedge_venues=("c",), hedge_price_limit_pct=1.0),
     )
     w.market.book("c", SYMBOL).apply_snapshot([(60_300.0, 2.0)], [(60_310.0, 2.0)], 1000.0)
@@ -129,7 +131,9 @@ def test_kill_switch_cancels_every_open_order_and_survives_a_restart(tmp_path): 
     resting = []
     for venue in ("a", "b"):
         gw = w.gws[venue]
-        req = OrderRequest(venue, SYMBOL, Side.BUY, OrderType.LIMIT, 0.1, gw.new_client_id(), 50_000.0, TimeInForce.GTC)
+        req = OrderRequest(
+            venue, SYMBOL, Side.BUY, OrderType.LIMIT, 0.1, gw.new_client_id(), 50_000.0, TimeInForce.GTC
+        )
         resting.append(w.run(w.manager.submit(req, "ep-rest", "leg0")))
     assert all(o.status is OrderStatus.NEW for o in resting)
     w.run(w.kill.engage("operator: arbot stop", w.manager, w.gws))
@@ -164,7 +168,9 @@ def test_triangular_legs_go_in_sequence_sized_by_the_previous_fill():
     assert res.state == "DONE"
     btc, eth, usdt = res.orders
     assert btc.filled == pytest.approx(0.5)  # only half the BTC was there
-    assert eth.request.quantity < 10.0 and eth.request.quantity == pytest.approx(0.5 / (0.05 * 1.0005 * 1.001))
+    assert eth.request.quantity < 10.0 and eth.request.quantity == pytest.approx(
+        0.5 / (0.05 * 1.0005 * 1.001)
+    )
     assert usdt.request.quantity == pytest.approx(eth.filled)
 
 

@@ -4,7 +4,6 @@ backtest shows what execution got of what was seen."""
 from __future__ import annotations
 
 import pytest
-
 from arbot.bot import Bot
 from arbot.engine import Engine
 from arbot.execution.executors import BacktestExecutor, PaperExecutor, SimulatedSettings
@@ -63,7 +62,9 @@ def test_paper_and_backtest_give_the_same_fills_for_the_same_events(make_config)
 
 
 def test_competition_and_faults_show_misses_divergence_and_unwinds_with_their_cost(make_config):
-    bot, reports, summary = _run(make_config, BacktestExecutor, competition_rate=20.0, leg_failure_probability=0.05)
+    bot, reports, summary = _run(
+        make_config, BacktestExecutor, competition_rate=20.0, leg_failure_probability=0.05
+    )
     outcomes = {r.outcome for r in reports}
     assert "UNWOUND" in outcomes and "DONE" in outcomes
     unwound = [r for r in reports if r.outcome == "UNWOUND"]

@@ -3,17 +3,24 @@
 
 from __future__ import annotations
 
+import itertools
+
 import attrs
 import pytest
-
 from arbot.events import Side
 from arbot.execution.orders import OrderPolicy
 from arbot.testing.execution import SYMBOL, World
 from arbot.trading.types import OrderRequest, OrderStatus, OrderType, OrderUpdate, TimeInForce
 
 
-def _req(w: World, venue: str = "a", side: Side = Side.BUY, qty: float = 1.0, price: float = 60_010.0,
-         tif: TimeInForce = TimeInForce.IOC) -> OrderRequest:
+def _req(
+    w: World,
+    venue: str = "a",
+    side: Side = Side.BUY,
+    qty: float = 1.0,
+    price: float = 60_010.0,
+    tif: TimeInForce = TimeInForce.IOC,
+) -> OrderRequest:
     return OrderRequest(venue, SYMBOL, side, OrderType.LIMIT, qty, w.gws[venue].new_client_id(), price, tif)
 
 
@@ -117,7 +124,9 @@ def test_a_recent_not_found_does_not_mark_an_order_cancelled():  # scenario 13, 
 
 
 def test_an_order_older_than_the_venue_keeps_it_is_resolved_from_fills():  # scenario 13, old half
-    w = World(schedules={"a": {"get": ["not_found"]}}, order_policy=OrderPolicy(venue_retention_s=60.0), depth=0.4)
+    w = World(
+        schedules={"a": {"get": ["not_found"]}}, order_policy=OrderPolicy(venue_retention_s=60.0), depth=0.4
+    )
     req = _req(w, tif=TimeInForce.GTC)
     o = w.run(w.manager.submit(req, "ep1", "leg0"))
     o.state_filled = 0.0  # the restart knew nothing of the fill: only the venue's fills tell
@@ -180,7 +189,7 @@ def test_reconciling_hundreds_of_orders_stays_inside_the_rate_limit():  # scenar
 
     w.run(all_at_once())
     assert len(calls) == 200
-    gaps = [b - a for a, b in zip(calls, calls[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(calls)]
     assert min(gaps) >= 0.1 - 1e-9
     assert w.rt.now() - t0 >= 19.9
 

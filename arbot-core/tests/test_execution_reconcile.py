@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from arbot.events import Side
 from arbot.execution.journal import EpisodeRecord, SqliteJournal, replay_positions
 from arbot.execution.killswitch import RECONCILE_FLAG, REDUCE_ONLY_FLAG, blocked_flag
@@ -13,8 +12,14 @@ from arbot.testing.execution import START, SYMBOL, World, approx_dict
 from arbot.trading.types import OrderRequest, OrderStatus, OrderType, TimeInForce
 
 
-def _req(w: World, venue: str = "a", side: Side = Side.BUY, qty: float = 1.0, price: float = 60_010.0,
-         tif: TimeInForce = TimeInForce.IOC) -> OrderRequest:
+def _req(
+    w: World,
+    venue: str = "a",
+    side: Side = Side.BUY,
+    qty: float = 1.0,
+    price: float = 60_010.0,
+    tif: TimeInForce = TimeInForce.IOC,
+) -> OrderRequest:
     return OrderRequest(venue, SYMBOL, side, OrderType.LIMIT, qty, w.gws[venue].new_client_id(), price, tif)
 
 
@@ -114,7 +119,10 @@ def test_unreachable_order_keeps_trading_refused(tmp_path):
     order = w.manager.prepare(_req(w), "ep1", "leg0")
     w.journal.close()
     w2 = World(
-        journal=SqliteJournal(path), market=w.market, sims=w.sims, runtime=w.rt,
+        journal=SqliteJournal(path),
+        market=w.market,
+        sims=w.sims,
+        runtime=w.rt,
         schedules={"a": {"get": ["5xx"] * 50}},
     )
     rep = w2.run(Reconciler(w2.journal, w2.manager, w2.kill, w2.rt).run())

@@ -78,10 +78,15 @@ class SimulatedSettings(ComponentSettings):
         ge=0,
         description="others take a dislocation with probability 1-exp(-rate * latency_s * edge_pct)",
     )
-    competition_take_min: float = Field(0.3, ge=0, description="smallest share of the order a competitor takes")
-    competition_take_max: float = Field(1.5, ge=0, description="largest share of the order a competitor takes")
+    competition_take_min: float = Field(
+        0.3, ge=0, description="smallest share of the order a competitor takes"
+    )
+    competition_take_max: float = Field(
+        1.5, ge=0, description="largest share of the order a competitor takes"
+    )
     on_divergence: list[Literal["retry", "hedge", "unwind", "hold"]] = Field(
-        default_factory=lambda: ["retry", "unwind"], description="policy steps when legs diverge, in order"
+        default_factory=lambda: ["retry", "unwind"],  # type: ignore[arg-type]
+        description="policy steps when legs diverge, in order"
     )
     retry_attempts: int = Field(1, ge=0)
     retry_price_limit_pct: float = Field(0.1, ge=0, description="a retry's limit beyond the leg's tolerance")
@@ -90,7 +95,9 @@ class SimulatedSettings(ComponentSettings):
     hedge_price_limit_pct: float = Field(0.2, ge=0)
     unwind_max_slippage_pct: float = Field(0.5, ge=0, description="an unwind's limit from the fill's price")
     unwind_attempts: int = Field(2, ge=1)
-    unknown_wait_s: float = Field(5.0, ge=0, description="how long an UNKNOWN leg is waited for before holding")
+    unknown_wait_s: float = Field(
+        5.0, ge=0, description="how long an UNKNOWN leg is waited for before holding"
+    )
     journal: Literal["memory", "sqlite"] = Field(
         "memory", description="sqlite: write-ahead journal execution.sqlite in the output folder"
     )
@@ -121,7 +128,9 @@ _FILL_STATUS = {
 }
 
 
-def episode_report(ctx: BotContext, result: EpisodeResult, ts: float, latency_ms: float, mode: str) -> ExecutionReport:
+def episode_report(
+    ctx: BotContext, result: EpisodeResult, ts: float, latency_ms: float, mode: str
+) -> ExecutionReport:
     """The execution report of a settled episode: one fill record per order, realised vs expected PnL."""
     opp = result.opportunity
     fills = []
@@ -135,9 +144,21 @@ def episode_report(ctx: BotContext, result: EpisodeResult, ts: float, latency_ms
             status = FillStatus.FAILED if o.filled <= 0.0 else FillStatus.PARTIAL
         fills.append(
             Fill(
-                opp.id, r.venue, r.symbol, r.side, "IOC", r.quantity, leg_price, o.filled,
-                o.average_price if o.filled > 0.0 else math.nan, o.fee, o.fee_asset or split_symbol(r.symbol)[1],
-                status, ts, latency_ms, mode,
+                opp.id,
+                r.venue,
+                r.symbol,
+                r.side,
+                "IOC",
+                r.quantity,
+                leg_price,
+                o.filled,
+                o.average_price if o.filled > 0.0 else math.nan,
+                o.fee,
+                o.fee_asset or split_symbol(r.symbol)[1],
+                status,
+                ts,
+                latency_ms,
+                mode,
             )
         )
     fills_t = tuple(fills)
@@ -182,7 +203,10 @@ class SimulatedExecutor(Executor):
             else MemoryJournal(retain_settled=False)
         )
         self.competition = CompetitionModel(
-            settings.competition_rate, settings.competition_take_min, settings.competition_take_max, settings.seed
+            settings.competition_rate,
+            settings.competition_take_min,
+            settings.competition_take_max,
+            settings.seed,
         )
         self.gateways: dict[str, SimulatedGateway] = {}
         #: every execution event (order/episode transitions, residuals, alerts), newest last
@@ -190,8 +214,14 @@ class SimulatedExecutor(Executor):
         self.manager = OrderManager(self.gateways, self.journal, self.runtime, listener=self.events.append)
         self.kill = KillSwitch(self.journal, self.runtime, self.events.append)
         self.machine = LegRiskMachine(
-            self.manager, self.journal, self.runtime, ctx.market, self.kill, leg_policy(settings),
-            self.events.append, ctx.taker_fee,
+            self.manager,
+            self.journal,
+            self.runtime,
+            ctx.market,
+            self.kill,
+            leg_policy(settings),
+            self.events.append,
+            ctx.taker_fee,
         )
         self._ready: list[ExecutionReport] = []
         self._pending = 0
@@ -207,10 +237,17 @@ class SimulatedExecutor(Executor):
             ctx = self.ctx
             ledger = {a: q for (v, a), q in ctx.portfolio.balances.items() if v == venue}
             gw = SimulatedGateway(
-                venue, ctx.market, self.runtime, latency_s=self._latency_s,
-                taker_fee=functools.partial(ctx.taker_fee, venue), ledger=ledger, competition=self.competition,
-                reject_probability=self.settings.leg_failure_probability, seed=self.settings.seed,
-                client_prefix=ctx.run_id, on_impact=self._record_impact,
+                venue,
+                ctx.market,
+                self.runtime,
+                latency_s=self._latency_s,
+                taker_fee=functools.partial(ctx.taker_fee, venue),
+                ledger=ledger,
+                competition=self.competition,
+                reject_probability=self.settings.leg_failure_probability,
+                seed=self.settings.seed,
+                client_prefix=ctx.run_id,
+                on_impact=self._record_impact,
             )
             self.gateways[venue] = gw
         return gw

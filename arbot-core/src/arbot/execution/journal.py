@@ -303,9 +303,22 @@ class SqliteJournal:
         self._write(
             "INSERT OR REPLACE INTO exec_orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
-                o.client_id, o.episode_id, o.purpose, o.venue, o.symbol, o.side.value, o.order_type.value,
-                o.time_in_force.value, o.quantity, o.price, o.status.value, o.ts, o.order_id, o.filled,
-                o.cost, o.fee,
+                o.client_id,
+                o.episode_id,
+                o.purpose,
+                o.venue,
+                o.symbol,
+                o.side.value,
+                o.order_type.value,
+                o.time_in_force.value,
+                o.quantity,
+                o.price,
+                o.status.value,
+                o.ts,
+                o.order_id,
+                o.filled,
+                o.cost,
+                o.fee,
             ),
         )
 
@@ -313,11 +326,22 @@ class SqliteJournal:
         """Insert unless (venue, trade id) is known; committed before returning."""
         f = fill
         n = self._write(
-            "INSERT OR IGNORE INTO exec_fills (venue, trade_id, symbol, order_id, client_id, episode_id, side,"
-            " price, quantity, fee, fee_asset, ts, is_maker) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR IGNORE INTO exec_fills (venue, trade_id, symbol, order_id, client_id, episode_id,"
+            " side, price, quantity, fee, fee_asset, ts, is_maker) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
-                f.venue, f.trade_id, f.symbol, f.order_id, f.client_id, episode_id, f.side.value, f.price,
-                f.quantity, f.fee, f.fee_asset, f.ts, int(f.is_maker),
+                f.venue,
+                f.trade_id,
+                f.symbol,
+                f.order_id,
+                f.client_id,
+                episode_id,
+                f.side.value,
+                f.price,
+                f.quantity,
+                f.fee,
+                f.fee_asset,
+                f.ts,
+                int(f.is_maker),
             ),
         )
         return n == 1
@@ -354,8 +378,22 @@ class SqliteJournal:
         rows = self._db.execute("SELECT * FROM exec_orders ORDER BY rowid").fetchall()
         out = [
             OrderRecord(
-                r[0], r[1], r[2], r[3], r[4], Side(r[5]), OrderType(r[6]), TimeInForce(r[7]), r[8], r[9],
-                OrderStatus(r[10]), r[11], r[12], r[13], r[14], r[15],
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                Side(r[5]),
+                OrderType(r[6]),
+                TimeInForce(r[7]),
+                r[8],
+                r[9],
+                OrderStatus(r[10]),
+                r[11],
+                r[12],
+                r[13],
+                r[14],
+                r[15],
             )
             for r in rows
         ]

@@ -71,7 +71,9 @@ class KillSwitch:
     def set_flag(self, name: str, reason: str | None) -> None:
         """Set (or clear with None) one persistent guard flag, journaled."""
         self.journal.set_flag(name, reason)
-        self.journal.log(Transition(self.runtime.now(), "flag", name, "SET" if reason else "CLEARED", reason or ""))
+        self.journal.log(
+            Transition(self.runtime.now(), "flag", name, "SET" if reason else "CLEARED", reason or "")
+        )
         self._flags = self.journal.flags()
 
     async def engage(
@@ -94,7 +96,9 @@ class KillSwitch:
                 open_orders = await gw.open_orders()
             except TradingError as exc:
                 if self.listener is not None:
-                    self.listener(Alert(now, "critical", f"kill switch: cannot list open orders on {venue}: {exc}"))
+                    self.listener(
+                        Alert(now, "critical", f"kill switch: cannot list open orders on {venue}: {exc}")
+                    )
                 continue
             for st in open_orders:
                 known = manager.orders.get(st.client_id)

@@ -165,7 +165,9 @@ class LegRiskMachine:
         pending = [o for o in res.orders if o.status is OrderStatus.UNKNOWN]
         if not pending:
             return True
-        self._move(res, "WAITING_UNKNOWN", f"{len(pending)} order(s) UNKNOWN: no unwind or hedge until settled")
+        self._move(
+            res, "WAITING_UNKNOWN", f"{len(pending)} order(s) UNKNOWN: no unwind or hedge until settled"
+        )
         while pending and rt.now() < deadline:
             await rt.sleep(self.policy.unknown_wait_s / 10.0)
             for o in pending:
@@ -176,7 +178,9 @@ class LegRiskMachine:
     def _hold(self, res: EpisodeResult, reason: str, state: str = "HELD") -> EpisodeResult:
         self._report_residual(res, reason)
         self._move(res, state, reason)
-        self._alert(res, "critical" if state == "HALTED" else "warning", f"episode {res.episode_id}: {reason}")
+        self._alert(
+            res, "critical" if state == "HALTED" else "warning", f"episode {res.episode_id}: {reason}"
+        )
         return res
 
     # -- entry ----------------------------------------------------------------------------
@@ -215,7 +219,9 @@ class LegRiskMachine:
             )
         )
         if not await self._settle_unknown(res):
-            return self._hold(res, f"leg UNKNOWN after {self.policy.unknown_wait_s}s: held, exposure reported")
+            return self._hold(
+                res, f"leg UNKNOWN after {self.policy.unknown_wait_s}s: held, exposure reported"
+            )
         imbalance = self._base_imbalance(res)
         if not imbalance:
             if all(o.filled <= self.policy.min_qty for o in res.orders):
@@ -223,7 +229,9 @@ class LegRiskMachine:
             else:
                 self._move(res, "DONE", "legs balanced")
             return res
-        self._move(res, "DIVERGED", "legs diverged: " + ", ".join(f"{a} {q:+.8g}" for a, q in imbalance.items()))
+        self._move(
+            res, "DIVERGED", "legs diverged: " + ", ".join(f"{a} {q:+.8g}" for a, q in imbalance.items())
+        )
         for step in self.policy.on_divergence:
             if step == "hold":
                 break
@@ -232,8 +240,10 @@ class LegRiskMachine:
             elif step == "hedge":
                 await self._hedge(res)
             elif step == "unwind":
-                ok = await self._unwind(res)
-                if not ok:
+                outcome = await self._unwind(res)
+                if outcome == "unknown":
+                    return self._hold(res, "an unwind order stayed UNKNOWN: held, no second unwind sent")
+                if outcome == "failed":
                     return await self._halt(res, "unwind could not complete within its slippage and attempts")
             if not await self._settle_unknown(res):
                 return self._hold(res, "an order stayed UNKNOWN during the divergence policy")
@@ -261,9 +271,16 @@ class LegRiskMachine:
                 if net == 0.0 or leg.side is not missing_side:
                     continue
                 await self._order(
-                    res, leg.venue, leg.symbol, leg.side, abs(net), self._limit(leg, p.retry_price_limit_pct),
+                    res,
+                    leg.venue,
+                    leg.symbol,
+                    leg.side,
+                    abs(net),
+                    self._limit(leg, p.retry_price_limit_pct),
                     f"retry{i}",
                 )
+                if not await self._settle_unknown(res):
+                    return  # never send a second retry while one may be live
                 imbalance = self._base_imbalance(res)
 
     async def _hedge(self, res: EpisodeResult) -> None:
@@ -272,7 +289,9 @@ class LegRiskMachine:
         self._move(res, "HEDGING", f"hedge on {list(p.hedge_venues)}")
         for base, net in self._base_imbalance(res).items():
             side = Side.SELL if net > 0 else Side.BUY
-            leg = next((lg for lg in opp.legs if lg.side is side and split_symbol(lg.symbol)[0] == base), None)
+            leg = next(
+                (lg for lg in opp.legs if lg.side is side and split_symbol(lg.symbol)[0] == base), None
+            )
             if leg is None:
                 continue
             limit = self._limit(leg, p.hedge_price_limit_pct)
@@ -290,13 +309,18 @@ class LegRiskMachine:
             if best is not None:
                 await self._order(res, best[1], leg.symbol, side, abs(net), limit, "hedge")
 
-    async def _unwind(self, res: EpisodeResult) -> bool:
+    async def _unwind(self, res: EpisodeResult) -> str:
+        """Reverse the excess: "flat", "failed" (attempts exhausted) or "unknown" (an unwind is UNKNOWN)."""
         p = self.policy
-        self._move(res, "UNWINDING", f"reverse the excess with IOC within {p.unwind_max_slippage_pct}% slippage")
+        self._move(
+            res, "UNWINDING", f"reverse the excess with IOC within {p.unwind_max_slippage_pct}% slippage"
+        )
         for _ in range(p.unwind_attempts):
+            if not await self._settle_unknown(res):
+                return "unknown"
             imbalance = self._base_imbalance(res)
             if not imbalance:
-                return True
+                return "flat"
             for base, net in imbalance.items():
                 # reverse on the venue(s) where the excess was bought (net > 0) or sold (net < 0)
                 excess_side = Side.BUY if net > 0 else Side.SELL
@@ -313,8 +337,12 @@ class LegRiskMachine:
                     limit = avg * (1.0 - slip) if excess_side is Side.BUY else avg * (1.0 + slip)
                     back = Side.SELL if excess_side is Side.BUY else Side.BUY
                     u = await self._order(res, r.venue, r.symbol, back, qty, limit, "unwind")
+                    if u.status is OrderStatus.UNKNOWN:
+                        break
                     remaining -= u.filled
-        return not self._base_imbalance(res)
+        if not await self._settle_unknown(res):
+            return "unknown"
+        return "failed" if self._base_imbalance(res) else "flat"
 
     async def _halt(self, res: EpisodeResult, reason: str) -> EpisodeResult:
         self.halted_by = reason
@@ -342,61 +370,64 @@ class LegRiskMachine:
             return min(leg.qty, amount / (self._limit(leg) * (1.0 + fee)))
         return 0.0
 
-    async def _sequential(self, res: EpisodeResult) -> EpisodeResult:
+    async def _advance(
+        self, res: EpisodeResult, chain: list[ManagedOrder], extra_pct: float, prefix: str
+    ) -> bool:
+        """Send the legs after ``chain`` in order, each sized by the previous fill.
+
+        Returns False when a leg stayed UNKNOWN (the caller holds); a leg that fills nothing
+        stops the chain.
+        """
         opp = res.opportunity
         p = self.policy
-        self._move(res, "SENDING", "legs sent in sequence, each sized by the previous fill")
-        done = 0
-        chain: list[ManagedOrder] = []
-        for i, leg in enumerate(opp.legs):
+        for i in range(len(chain), len(opp.legs)):
+            leg = opp.legs[i]
             qty = leg.qty
             if chain:
                 asset, amount = self._produced(chain[-1])
                 qty = self._size_from(asset, amount, leg)
             if qty <= p.min_qty:
-                break
-            o = await self._order(res, leg.venue, leg.symbol, leg.side, qty, self._limit(leg), f"leg{i}")
+                return True
+            limit = self._limit(leg, extra_pct)
+            o = await self._order(res, leg.venue, leg.symbol, leg.side, qty, limit, f"{prefix}{i}")
             if not await self._settle_unknown(res):
-                return self._hold(res, f"leg {i} UNKNOWN after {p.unknown_wait_s}s: held, exposure reported")
+                return False
             if o.filled <= p.min_qty:
-                break
+                return True
             chain.append(o)
-            done = i + 1
-        if done == 0:
+        return True
+
+    async def _sequential(self, res: EpisodeResult) -> EpisodeResult:
+        opp = res.opportunity
+        p = self.policy
+        self._move(res, "SENDING", "legs sent in sequence, each sized by the previous fill")
+        chain: list[ManagedOrder] = []
+        if not await self._advance(res, chain, 0.0, "leg"):
+            return self._hold(res, f"a leg stayed UNKNOWN after {p.unknown_wait_s}s: held, exposure reported")
+        if not chain:
             self._move(res, "MISSED", "the first leg did not fill")
             return res
-        if done == len(opp.legs):
+        if len(chain) == len(opp.legs):
             self._move(res, "DONE", "every leg filled in sequence")
             self._report_residual(res, "dust left by partial fills along the chain")
             return res
-        self._move(res, "DIVERGED", f"leg {done} did not fill after leg {done - 1}")
+        self._move(res, "DIVERGED", f"leg {len(chain)} did not fill after leg {len(chain) - 1}")
         for step in p.on_divergence:
             if step == "hold":
                 break
             if step == "retry":
-                self._move(res, "RETRYING", f"retry leg {done} within {p.retry_price_limit_pct}%")
+                self._move(res, "RETRYING", f"retry from leg {len(chain)} within {p.retry_price_limit_pct}%")
                 for _ in range(p.retry_attempts):
-                    asset, amount = self._produced(chain[-1])
-                    leg = opp.legs[done]
-                    qty = self._size_from(asset, amount, leg)
-                    if qty <= p.min_qty:
-                        break
-                    o = await self._order(
-                        res, leg.venue, leg.symbol, leg.side, qty, self._limit(leg, p.retry_price_limit_pct),
-                        f"retry{done}",
-                    )
-                    if o.filled > p.min_qty:
-                        chain.append(o)
-                        done += 1
-                        if done == len(opp.legs):
-                            self._move(res, "DONE", "every leg filled after a retry")
-                            self._report_residual(res, "dust left by partial fills along the chain")
-                            return res
+                    if not await self._advance(res, chain, p.retry_price_limit_pct, "retry"):
+                        return self._hold(res, "a retried leg stayed UNKNOWN: held")
+                    if len(chain) == len(opp.legs):
+                        self._move(res, "DONE", "every leg filled after a retry")
+                        self._report_residual(res, "dust left by partial fills along the chain")
+                        return res
             elif step == "unwind":
                 self._move(res, "UNWINDING", "reverse the filled legs, last first")
-                ok = True
                 for prev in reversed(chain):
-                    asset, amount = self._held(res, prev)
+                    _, amount = self._held(res, prev)
                     if amount <= p.min_qty:
                         continue
                     r = prev.request
@@ -406,15 +437,14 @@ class LegRiskMachine:
                     qty = amount if back is Side.SELL else amount / (avg * (1.0 + slip))
                     limit = avg * (1.0 - slip) if back is Side.SELL else avg * (1.0 + slip)
                     u = await self._order(res, r.venue, r.symbol, back, qty, limit, "unwind")
+                    if not await self._settle_unknown(res):
+                        return self._hold(res, "an unwind order stayed UNKNOWN: held")
                     if u.filled < qty * (1.0 - 1e-6):
-                        ok = False
-                        break
-                if not ok:
-                    return await self._halt(res, "unwind of the triangular chain could not complete")
+                        return await self._halt(res, "unwind of the triangular chain could not complete")
                 self._move(res, "UNWOUND", "chain reversed")
                 self._report_residual(res, "dust left by the unwind")
                 return res
-        return self._hold(res, f"chain stopped after leg {done - 1}; exposure held")
+        return self._hold(res, f"chain stopped after leg {len(chain) - 1}; exposure held")
 
     def _held(self, res: EpisodeResult, order: ManagedOrder) -> tuple[str, float]:
         asset, _ = self._produced(order)

@@ -183,8 +183,16 @@ class OrderManager:
             r = order.request
             self.listener(
                 OrderTransition(
-                    now, order.episode_id, order.client_id, r.venue, r.symbol, order.purpose, old, new,
-                    order.filled, reason,
+                    now,
+                    order.episode_id,
+                    order.client_id,
+                    r.venue,
+                    r.symbol,
+                    order.purpose,
+                    old,
+                    new,
+                    order.filled,
+                    reason,
                 )
             )
 
@@ -211,7 +219,10 @@ class OrderManager:
             # the venue already said the last word: only fills completing the stated size are taken
             added = False
             for f in update.fills:
-                if f.trade_id not in order.trade_ids and order.fill_qty + f.quantity <= order.state_filled + 1e-9:
+                if (
+                    f.trade_id not in order.trade_ids
+                    and order.fill_qty + f.quantity <= order.state_filled + 1e-9
+                ):
                     added = self._add_fill(order, f) or added
             if not added:
                 order.late_updates += 1
@@ -262,8 +273,13 @@ class OrderManager:
     def adopt(self, record: OrderRecord, fills: Iterable[Fill] = ()) -> ManagedOrder:
         """Take over an order the journal knows (restart): its last state and journaled fills."""
         order = ManagedOrder(
-            record.request, record.episode_id, record.purpose, record.ts, status=record.status,
-            order_id=record.order_id, state_filled=record.filled,
+            record.request,
+            record.episode_id,
+            record.purpose,
+            record.ts,
+            status=record.status,
+            order_id=record.order_id,
+            state_filled=record.filled,
             state_avg=record.cost / record.filled if record.filled > 0 else None,
         )
         for f in fills:
@@ -285,7 +301,9 @@ class OrderManager:
         self.orders[request.client_id] = order
         now = self.runtime.now()
         self.journal.put_order(order.record(now))
-        self.journal.log(Transition(now, "order", request.client_id, S.PENDING_NEW.value, f"intent: {purpose}"))
+        self.journal.log(
+            Transition(now, "order", request.client_id, S.PENDING_NEW.value, f"intent: {purpose}")
+        )
         return order
 
     async def submit(self, request: OrderRequest, episode_id: str, purpose: str) -> ManagedOrder:
@@ -316,7 +334,10 @@ class OrderManager:
             except ClockSkew as exc:
                 self.journal.log(
                     Transition(
-                        self.runtime.now(), "order", order.client_id, S.PENDING_NEW.value,
+                        self.runtime.now(),
+                        "order",
+                        order.client_id,
+                        S.PENDING_NEW.value,
                         f"clock skew, not accepted (attempt {attempt}): {exc.message}; resend same client id",
                     )
                 )
@@ -325,7 +346,10 @@ class OrderManager:
             except RateLimited as exc:
                 self.journal.log(
                     Transition(
-                        self.runtime.now(), "order", order.client_id, S.PENDING_NEW.value,
+                        self.runtime.now(),
+                        "order",
+                        order.client_id,
+                        S.PENDING_NEW.value,
                         f"rate limited (attempt {attempt}), retry after {exc.retry_after}s",
                     )
                 )
@@ -342,7 +366,9 @@ class OrderManager:
                 return
             self.apply(OrderUpdate(state, (), state.ts, "rest"))
             return
-        self._transition(order, S.REJECTED, f"not accepted after {p.send_attempts} attempts (clock skew/rate limit)")
+        self._transition(
+            order, S.REJECTED, f"not accepted after {p.send_attempts} attempts (clock skew/rate limit)"
+        )
 
     async def _throttle(self, venue: str) -> None:
         rt = self.runtime
@@ -363,17 +389,19 @@ class OrderManager:
     async def resolve(self, order: ManagedOrder) -> ManagedOrder:
         """Settle an UNKNOWN (or journaled PENDING_NEW) order by looking its client id up.
 
-        Found: the venue's state applies. Definitely not found on every one of the bounded
-        lookups: REJECTED, marked as inferred (a later venue update still overrides it).
-        Otherwise (errors): the order stays UNKNOWN and the caller holds.
+        Found: the venue's state applies. Definitely "not found" ``lookup_attempts`` times (out of
+        at most twice as many tries, errors not counting): REJECTED, marked as inferred (a later
+        venue update still overrides it). Otherwise the order stays UNKNOWN and the caller holds.
         """
         p = self.policy
         if order.status is S.PENDING_NEW:
             self._transition(order, S.UNKNOWN, "intent journaled without an answer: it may have been sent")
         not_found = 0
-        for attempt in range(p.lookup_attempts):
+        for attempt in range(2 * p.lookup_attempts):
+            if not_found >= p.lookup_attempts:
+                break
             if attempt:
-                await self.runtime.sleep(p.lookup_backoff_s * attempt)
+                await self.runtime.sleep(p.lookup_backoff_s * min(attempt, p.lookup_attempts))
             try:
                 state = await self._get(order)
             except OrderNotFound:
@@ -386,7 +414,7 @@ class OrderManager:
                 # the venue knows it but states nothing definite yet
                 continue
             return order
-        if not_found == p.lookup_attempts and order.status is S.UNKNOWN:
+        if not_found >= p.lookup_attempts and order.status is S.UNKNOWN:
             self._transition(order, S.REJECTED, f"not found by client id after {not_found} lookups")
             order.inferred = True
         return order
@@ -403,7 +431,10 @@ class OrderManager:
             else:
                 self.journal.log(
                     Transition(
-                        self.runtime.now(), "order", order.client_id, order.status.value,
+                        self.runtime.now(),
+                        "order",
+                        order.client_id,
+                        order.status.value,
                         f"not found (miss {order.misses}), recent order: state kept",
                     )
                 )

@@ -28,7 +28,7 @@ from arbot.events import Side
 from arbot.execution.events import Alert, EpisodeTransition, ExecutionEvent, ResidualExposure
 from arbot.execution.journal import EpisodeRecord, JournalStore, Transition
 from arbot.execution.killswitch import RECONCILE_FLAG, REDUCE_ONLY_FLAG, KillSwitch, blocked_flag
-from arbot.execution.orders import OrderManager
+from arbot.execution.orders import ManagedOrder, OrderManager
 from arbot.execution.runtime import Runtime
 from arbot.market import split_symbol
 from arbot.trading.errors import TradingError
@@ -99,8 +99,7 @@ class Reconciler:
             fills_by_client.setdefault(f.client_id, []).append(f)
         open_episodes = {e.episode_id: e for e in self.journal.episodes(open_only=True)}
         records = [
-            r for r in self.journal.orders()
-            if not r.status.is_terminal or r.episode_id in open_episodes
+            r for r in self.journal.orders() if not r.status.is_terminal or r.episode_id in open_episodes
         ]
         adopted = [mgr.adopt(r, fills_by_client.get(r.client_id, ())) for r in records]
         for o in adopted:
@@ -118,17 +117,19 @@ class Reconciler:
         for o in adopted:
             key = (o.request.venue, o.request.symbol)
             since[key] = min(since.get(key, o.sent_ts), o.sent_ts)
-        by_client = {o.client_id: o for o in adopted}
+        by_client: dict[str, ManagedOrder] = {o.client_id: o for o in adopted}
         for (venue, symbol), ts in sorted(since.items()):
             try:
                 fills = await mgr.gateways[venue].recent_fills(symbol, ts - 1.0)
             except TradingError as exc:
-                self._emit(Alert(self.runtime.now(), "warning", f"reconcile: fills of {venue} {symbol}: {exc}"))
+                self._emit(
+                    Alert(self.runtime.now(), "warning", f"reconcile: fills of {venue} {symbol}: {exc}")
+                )
                 continue
             for f in fills:
-                o = by_client.get(f.client_id)
-                if o is not None:
-                    rep.fills_recovered += mgr.record_fills(o, (f,))
+                owner = by_client.get(f.client_id)
+                if owner is not None:
+                    rep.fills_recovered += mgr.record_fills(owner, (f,))
         await self._external(rep)
         self._episodes(rep, open_episodes)
         if expected_balances is not None:
@@ -138,7 +139,11 @@ class Reconciler:
             self.kill.set_flag(RECONCILE_FLAG, None)
         else:
             self._emit(
-                Alert(self.runtime.now(), "critical", f"reconcile: {len(rep.still_unknown)} order(s) still UNKNOWN")
+                Alert(
+                    self.runtime.now(),
+                    "critical",
+                    f"reconcile: {len(rep.still_unknown)} order(s) still UNKNOWN",
+                )
             )
         return rep
 
@@ -157,8 +162,10 @@ class Reconciler:
                 self.kill.set_flag(blocked_flag(venue, st.symbol), f"external order {st.client_id}")
                 self._emit(
                     Alert(
-                        self.runtime.now(), "warning",
-                        f"external open order {st.client_id} on {venue} {st.symbol}: left alone, symbol blocked",
+                        self.runtime.now(),
+                        "warning",
+                        f"external open order {st.client_id} on {venue} {st.symbol}: "
+                        "left alone, symbol blocked",
                     )
                 )
 

@@ -76,7 +76,7 @@ class _Gather:
 
 
 class _Task:
-    __slots__ = ("coro", "parent", "slot", "results", "waiting", "done", "on_done")
+    __slots__ = ("coro", "done", "on_done", "parent", "results", "slot", "waiting")
 
     def __init__(
         self,

@@ -10,10 +10,12 @@ one (venue, symbol, side, its size in percent, when it was seen), the first orde
 it finds it contested with probability ``1 - exp(-rate * elapsed_s * edge_pct)`` -- growing
 with the latency and the size of the dislocation -- and a competitor first takes a random share
 (``take_min``..``take_max``, capped at all of it) of the liquidity priced better than where the
-dislocation ends: the order then misses or fills partially. Everything is seeded: the same events give the same
-fills.
+dislocation ends: the order then misses or fills partially. Everything is seeded: the same
+events give the same fills.
 
-Each gateway keeps its venue's ledger (free balance per asset): orders larger than the balance
+The venue remembers the last ``history`` orders, fills and updates (memory stays flat in long
+backtests; older closed orders answer "not found", as real venues' do). Each gateway keeps its
+venue's ledger (free balance per asset): orders larger than the balance
 are rejected, fills move it, fees are charged in the quote asset.
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 
 import attrs
@@ -103,8 +106,17 @@ class _SimOrder:
     def state(self, venue: str) -> OrderState:
         r = self.request
         return OrderState(
-            venue, r.symbol, self.order_id, r.client_id, self.status, r.side, r.quantity, self.filled, r.price,
-            self.cost / self.filled if self.filled > 0.0 else None, self.ts,
+            venue,
+            r.symbol,
+            self.order_id,
+            r.client_id,
+            self.status,
+            r.side,
+            r.quantity,
+            self.filled,
+            r.price,
+            self.cost / self.filled if self.filled > 0.0 else None,
+            self.ts,
         )
 
 
@@ -125,8 +137,10 @@ class SimulatedGateway:
         seed: int = 7,
         client_prefix: str = "sim",
         on_impact: ImpactRecorder | None = None,
+        history: int = 10_000,
     ) -> None:
         self.venue = venue
+        self.history = history
         self.market = market
         self.runtime = runtime
         self.latency_s = latency_s
@@ -138,8 +152,8 @@ class SimulatedGateway:
         self.client_prefix = client_prefix
         self.on_impact = on_impact
         self._orders: dict[str, _SimOrder] = {}
-        self._fills: list[Fill] = []
-        self._updates: list[OrderUpdate] = []
+        self._fills: deque[Fill] = deque(maxlen=history)
+        self._updates: deque[OrderUpdate] = deque(maxlen=history)
         self._n = 0
         self._trade_n = 0
         #: every place_order that reached the venue (ground truth for "exactly one venue order")
@@ -198,11 +212,22 @@ class SimulatedGateway:
         o.ts = now
         self._trade_n += 1
         fill = Fill(
-            self.venue, req.symbol, o.order_id, req.client_id, f"{self.venue}-t{self._trade_n}", req.side, price,
-            walk.qty, fee, quote, now,
+            self.venue,
+            req.symbol,
+            o.order_id,
+            req.client_id,
+            f"{self.venue}-t{self._trade_n}",
+            req.side,
+            price,
+            walk.qty,
+            fee,
+            quote,
+            now,
         )
         self._fills.append(fill)
-        o.status = OrderStatus.FILLED if o.filled >= req.quantity * (1.0 - 1e-9) else OrderStatus.PARTIALLY_FILLED
+        o.status = (
+            OrderStatus.FILLED if o.filled >= req.quantity * (1.0 - 1e-9) else OrderStatus.PARTIALLY_FILLED
+        )
         self._updates.append(OrderUpdate(o.state(self.venue), (fill,), now, "stream"))
         if self.on_impact is not None:
             self.on_impact(self.venue, req.symbol, now, walk.qty, walk.worst_price, buy)
@@ -245,6 +270,8 @@ class SimulatedGateway:
             self._orders[request.client_id] = o
             raise OrderRejected(self.venue, "insufficient balance", "balance")
         self._orders[request.client_id] = o
+        if len(self._orders) > self.history:
+            self._forget_closed()
         self._contest(request, now)
         self._match(o, now)
         if o.status is not OrderStatus.FILLED and request.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
@@ -254,6 +281,12 @@ class SimulatedGateway:
             o.status = OrderStatus.EXPIRED
         self._updates.append(OrderUpdate(o.state(self.venue), (), now, "stream"))
         return o.state(self.venue)
+
+    def _forget_closed(self) -> None:
+        """Forget the older half of the closed orders (a venue keeps history for a while only)."""
+        closed = [cid for cid, o in self._orders.items() if o.status.is_terminal]
+        for cid in closed[: len(closed) // 2 + 1]:
+            del self._orders[cid]
 
     def _known(self, client_id: str) -> _SimOrder:
         o = self._orders.get(client_id)
@@ -316,7 +349,8 @@ class SimulatedGateway:
 
     async def updates(self) -> AsyncIterator[OrderUpdate]:
         """The updates produced so far, in venue order (the simulation has no push stream)."""
-        pending, self._updates = self._updates, []
+        pending = list(self._updates)
+        self._updates.clear()
         for u in pending:
             yield u
 

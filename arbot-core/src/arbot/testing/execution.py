@@ -52,7 +52,12 @@ class World:
                 self.market.book(v, SYMBOL).apply_snapshot([(bid, depth)], [(ask, depth)], start)
         self.sims = sims or {
             v: SimulatedGateway(
-                v, self.market, self.rt, latency_s=0.05, taker_fee=lambda s: FEE, ledger=dict(START),
+                v,
+                self.market,
+                self.rt,
+                latency_s=0.05,
+                taker_fee=lambda s: FEE,
+                ledger=dict(START),
                 client_prefix=run_id,
             )
             for v in venues
@@ -67,7 +72,13 @@ class World:
         self.manager = OrderManager(self.gws, self.journal, self.rt, order_policy, self.events.append)
         self.kill = KillSwitch(self.journal, self.rt, self.events.append)
         self.machine = LegRiskMachine(
-            self.manager, self.journal, self.rt, self.market, self.kill, policy or LegPolicy(), self.events.append,
+            self.manager,
+            self.journal,
+            self.rt,
+            self.market,
+            self.kill,
+            policy or LegPolicy(),
+            self.events.append,
             lambda venue, symbol: FEE,
         )
 
