@@ -86,7 +86,7 @@ class SimulatedSettings(ComponentSettings):
     )
     on_divergence: list[Literal["retry", "hedge", "unwind", "hold"]] = Field(
         default_factory=lambda: ["retry", "unwind"],  # type: ignore[arg-type]
-        description="policy steps when legs diverge, in order"
+        description="policy steps when legs diverge, in order",
     )
     retry_attempts: int = Field(1, ge=0)
     retry_price_limit_pct: float = Field(0.1, ge=0, description="a retry's limit beyond the leg's tolerance")

@@ -52,6 +52,8 @@ class LegPolicy:
     unknown_wait_s: float = 5.0
     sequential_strategies: tuple[str, ...] = ("triangular",)
     min_qty: float = 1e-9
+    #: an imbalance below this fraction of the largest leg (fees in base) is reported, not traded
+    dust_fraction: float = 0.005
 
     def __attrs_post_init__(self) -> None:
         bad = [s for s in self.on_divergence if s not in POLICY_STEPS]
@@ -78,7 +80,7 @@ class EpisodeResult:
 
 
 def _flows(orders: Sequence[ManagedOrder]) -> dict[tuple[str, str], float]:
-    """Net change per (venue, asset) of the orders' fills (fees left out: they are the cost)."""
+    """Net change per (venue, asset) of the orders' fills, fees included in their asset."""
     out: dict[tuple[str, str], float] = {}
     for o in orders:
         q = o.filled
@@ -90,6 +92,8 @@ def _flows(orders: Sequence[ManagedOrder]) -> dict[tuple[str, str], float]:
         sign = 1.0 if r.side is Side.BUY else -1.0
         out[(r.venue, base)] = out.get((r.venue, base), 0.0) + sign * q
         out[(r.venue, quote)] = out.get((r.venue, quote), 0.0) - sign * q * avg
+        if o.fee and o.fee_asset:
+            out[(r.venue, o.fee_asset)] = out.get((r.venue, o.fee_asset), 0.0) - o.fee
     return out
 
 
@@ -201,13 +205,20 @@ class LegRiskMachine:
     # -- spatial: legs at once ----------------------------------------------------------
 
     def _base_imbalance(self, res: EpisodeResult) -> dict[str, float]:
-        """Net base bought minus sold per base asset over every order of the episode."""
+        """Net base received minus given per base asset over every order of the episode.
+
+        Fees charged in the base asset count (they are base the account no longer has); an
+        imbalance within ``dust_fraction`` of the largest leg is dust: reported, not traded.
+        """
         out: dict[str, float] = {}
         for o in res.orders:
             base = split_symbol(o.request.symbol)[0]
             sign = 1.0 if o.request.side is Side.BUY else -1.0
-            out[base] = out.get(base, 0.0) + sign * o.filled
-        return {a: q for a, q in out.items() if abs(q) > self.policy.min_qty}
+            fee = o.fee if o.fee_asset == base else 0.0
+            out[base] = out.get(base, 0.0) + sign * o.filled - fee
+        biggest = max((leg.qty for leg in res.opportunity.legs), default=0.0)
+        tol = max(self.policy.min_qty, self.policy.dust_fraction * biggest)
+        return {a: q for a, q in out.items() if abs(q) > tol}
 
     async def _concurrent(self, res: EpisodeResult) -> EpisodeResult:
         opp = res.opportunity
@@ -227,6 +238,7 @@ class LegRiskMachine:
             if all(o.filled <= self.policy.min_qty for o in res.orders):
                 self._move(res, "MISSED", "no leg filled")
             else:
+                self._report_residual(res, "dust: fees charged in the base asset")
                 self._move(res, "DONE", "legs balanced")
             return res
         self._move(
@@ -249,6 +261,7 @@ class LegRiskMachine:
                 return self._hold(res, "an order stayed UNKNOWN during the divergence policy")
             if not self._base_imbalance(res):
                 final = {"retry": "DONE", "hedge": "HEDGED", "unwind": "UNWOUND"}[step]
+                self._report_residual(res, "dust: fees charged in the base asset")
                 self._move(res, final, f"flat after {step}")
                 return res
         return self._hold(res, "legs diverged and no policy step closed the exposure")

@@ -413,6 +413,8 @@ class OrderManager:
             if order.status is S.UNKNOWN:
                 # the venue knows it but states nothing definite yet
                 continue
+            if order.fills_missing > EPS:
+                await self.collect_fills(order)
             return order
         if not_found >= p.lookup_attempts and order.status is S.UNKNOWN:
             self._transition(order, S.REJECTED, f"not found by client id after {not_found} lookups")

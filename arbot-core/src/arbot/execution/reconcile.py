@@ -126,8 +126,10 @@ class Reconciler:
                     Alert(self.runtime.now(), "warning", f"reconcile: fills of {venue} {symbol}: {exc}")
                 )
                 continue
+            by_order_id = {o.order_id: o for o in adopted if o.order_id and o.request.venue == venue}
             for f in fills:
-                owner = by_client.get(f.client_id)
+                # some venues' fill lists carry only the venue order id (Binance myTrades)
+                owner = by_client.get(f.client_id) or by_order_id.get(f.order_id)
                 if owner is not None:
                     rep.fills_recovered += mgr.record_fills(owner, (f,))
         await self._external(rep)
@@ -178,7 +180,8 @@ class Reconciler:
                 base = split_symbol(o.request.symbol)[0]
                 sign = 1.0 if o.request.side is Side.BUY else -1.0
                 key = (o.request.venue, base)
-                net[key] = net.get(key, 0.0) + sign * o.filled
+                fee = o.fee if o.fee_asset == base else 0.0
+                net[key] = net.get(key, 0.0) + sign * o.filled - fee
             by_asset: dict[str, float] = {}
             for (_, asset), q in net.items():
                 by_asset[asset] = by_asset.get(asset, 0.0) + q
