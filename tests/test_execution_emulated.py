@@ -327,3 +327,51 @@ def test_restart_reconciles_a_crash_between_legs_against_the_emulators(tmp_path)
         _journal_matches_truth(v)  # replaying the journal gives the venues' positions
 
     run_venues(main, tmp_path)
+
+
+def _bot(tmp_path):
+    from arbot.bot import Bot
+    from arbot.config import config_from_dict
+
+    data = {
+        "exchanges": {"enabled": ["a", "b"]},
+        "symbols": [SYMBOL],
+        "output_dir": str(tmp_path / "out"),
+        "sinks": {"enabled": []},
+    }
+    return Bot(config_from_dict(data), mode="backtest")
+
+
+def test_live_executor_reconciles_then_trades_through_the_engine_interface(tmp_path, monkeypatch):
+    from arbot.execution.executors import LiveExecutor, LiveSettings
+
+    monkeypatch.setenv("ARBOT_LIVE_TRADING", "1")
+    bot = _bot(tmp_path)
+
+    async def main(v: Venues) -> None:
+        ex = LiveExecutor(LiveSettings(live_trading_opt_in=True), bot.ctx)
+        ex.gateways.update(v.gws)
+        assert ex.next_due() == float("inf")
+        ex.submit(v.opportunity("live-1"), time.time())
+        assert ex.pending() == 1
+        await ex.aclose()
+        assert ex.next_due() == 0.0
+        (report,) = ex.due(time.time())
+        assert report.outcome == "DONE" and report.executed and ex.pending() == 0
+        assert ex.reconciled is not None and ex.reconciled.result().ready
+        assert (tmp_path / "out" / "execution.sqlite").exists()
+
+    run_venues(main, tmp_path)
+
+
+def test_live_executor_needs_both_opt_ins(monkeypatch, tmp_path):
+    from arbot.errors import LiveTradingNotEnabledError
+    from arbot.execution.executors import LiveExecutor, LiveSettings
+
+    bot = _bot(tmp_path)
+    monkeypatch.delenv("ARBOT_LIVE_TRADING", raising=False)
+    with pytest.raises(LiveTradingNotEnabledError):
+        LiveExecutor(LiveSettings(live_trading_opt_in=True), bot.ctx)
+    monkeypatch.setenv("ARBOT_LIVE_TRADING", "1")
+    with pytest.raises(LiveTradingNotEnabledError):
+        LiveExecutor(LiveSettings(live_trading_opt_in=False), bot.ctx)

@@ -6,13 +6,14 @@ import asyncio
 import functools
 import math
 import os
+import time
 from collections import deque
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from arbot.book import OrderBook
-from arbot.components import BotContext, Connector, Executor
+from arbot.components import BotContext, Executor
 from arbot.config import ComponentSettings
 from arbot.errors import LiveTradingNotEnabledError
 from arbot.events import ExecutionReport, Fill, FillStatus, Opportunity, Side
@@ -21,9 +22,11 @@ from arbot.execution.journal import JournalStore, MemoryJournal, SqliteJournal
 from arbot.execution.killswitch import KillSwitch
 from arbot.execution.legs import EpisodeResult, LegPolicy, LegRiskMachine
 from arbot.execution.orders import OrderManager
-from arbot.execution.runtime import VirtualRuntime
+from arbot.execution.reconcile import Reconciler, ReconcileReport
+from arbot.execution.runtime import AsyncioRuntime, VirtualRuntime
 from arbot.execution.simulated import CompetitionModel, SimulatedGateway
 from arbot.market import split_symbol
+from arbot.trading.gateway import TradingGateway
 from arbot.trading.types import OrderStatus
 
 __all__ = [
@@ -353,14 +356,19 @@ class LiveSettings(SimulatedSettings):
     """Settings of the live executor."""
 
     live_trading_opt_in: bool = False
+    journal: Literal["memory", "sqlite"] = Field(
+        "sqlite", description="live trading always journals to execution.sqlite in the output folder"
+    )
 
 
 class LiveExecutor(Executor):
-    """Sends every leg as a real IOC order through the venue's connector.
+    """Real orders through the venues' trading gateways, with the same machinery as paper.
 
-    Needs both ``live_trading_opt_in = true`` in ``[executor]`` and ``ARBOT_LIVE_TRADING=1`` in
-    the environment; otherwise construction fails. Connectors that do not implement trading
-    fail each leg with their own clear error, which the report carries as its reason.
+    Needs both ``live_trading_opt_in = true`` and ``ARBOT_LIVE_TRADING=1`` in the environment;
+    otherwise construction fails. The bot attaches one :class:`~arbot.trading.gateway.TradingGateway`
+    per venue to :attr:`gateways`. Before the first episode the :class:`Reconciler` settles what the
+    write-ahead journal (``execution.sqlite``) says may be live; episodes wait for it, and are
+    BLOCKED while it has not finished, the kill switch is engaged or the symbol is blocked.
     """
 
     name: ClassVar[str] = "live"
@@ -374,70 +382,68 @@ class LiveExecutor(Executor):
                 "live trading needs [executor] live_trading_opt_in = true and "
                 f"{LIVE_ENV}=1 in the environment; use execution_mode = 'paper' to trade on paper"
             )
-        self.connectors: dict[str, Connector] = {}
+        #: one trading gateway per venue, attached by the bot before the first opportunity
+        self.gateways: dict[str, TradingGateway] = {}
+        self.runtime = AsyncioRuntime(time.time)
+        self.journal: JournalStore = SqliteJournal(ctx.output_path / "execution.sqlite")
+        self.events: deque[ExecutionEvent] = deque(maxlen=10_000)
+        self.manager = OrderManager(self.gateways, self.journal, self.runtime, listener=self.events.append)
+        self.kill = KillSwitch(self.journal, self.runtime, self.events.append)
+        self.machine = LegRiskMachine(
+            self.manager,
+            self.journal,
+            self.runtime,
+            ctx.market,
+            self.kill,
+            leg_policy(settings),
+            self.events.append,
+            ctx.taker_fee,
+        )
+        self.reconciled: asyncio.Task[ReconcileReport] | None = None
         self._tasks: list[asyncio.Task[ExecutionReport]] = []
 
+    async def reconcile(self) -> ReconcileReport:
+        """Settle the journal with the venues (start-up); trading waits for it."""
+        return await Reconciler(
+            self.journal, self.manager, self.kill, self.runtime, listener=self.events.append
+        ).run()
+
     def submit(self, opportunity: Opportunity, now: float) -> None:
-        """Start sending the legs (needs a running event loop)."""
-        self._tasks.append(asyncio.get_running_loop().create_task(self._send(opportunity)))
+        """Start the episode (needs a running event loop); the first one starts reconciliation."""
+        loop = asyncio.get_running_loop()
+        if self.reconciled is None:
+            self.reconciled = loop.create_task(self.reconcile())
+        self._tasks.append(loop.create_task(self._episode(opportunity)))
 
-    async def _send(self, opp: Opportunity) -> ExecutionReport:
-        async def leg_order(i: int) -> Fill:
-            leg = opp.legs[i]
-            conn = self.connectors.get(leg.venue)
-            status = FillStatus.FAILED
-            filled = 0.0
-            avg = math.nan
-            fee = 0.0
-            try:
-                if conn is None:
-                    raise LiveTradingNotEnabledError(f"no live connector for venue {leg.venue!r}")
-                order = await conn.place_order(leg.symbol, leg.side, "IOC", leg.qty, leg.price)
-                filled = float(order.get("filled", 0.0))
-                avg = float(order.get("average", math.nan))
-                fee = float(order.get("fee", 0.0))
-                status = (
-                    FillStatus.FILLED
-                    if filled >= leg.qty
-                    else (FillStatus.PARTIAL if filled > 0 else FillStatus.CANCELLED)
-                )
-            except Exception as exc:
-                self.ctx.counters[f"live_order_errors:{type(exc).__name__}"] += 1
-            return Fill(
-                opp.id,
-                leg.venue,
-                leg.symbol,
-                leg.side,
-                "IOC",
-                leg.qty,
-                leg.price,
-                filled,
-                avg,
-                fee,
-                leg.symbol.partition("/")[2],
-                status,
-                self.ctx.clock.now(),
-                0.0,
-                self.mode,
-            )
-
-        fills = tuple(await asyncio.gather(*(leg_order(i) for i in range(len(opp.legs)))))
-        for f in fills:
+    async def _episode(self, opp: Opportunity) -> ExecutionReport:
+        assert self.reconciled is not None
+        await asyncio.shield(self.reconciled)
+        result = await self.machine.run(opp.id, opp)
+        report = episode_report(self.ctx, result, self.runtime.now(), 0.0, self.mode)
+        for f in report.fills:
             self.ctx.portfolio.apply_fill(f)
-        pnl, fees = report_pnl(self.ctx, fills)
-        return ExecutionReport(opp, fills, self.ctx.clock.now(), pnl, fees)
+        self.ctx.counters[f"episodes:{result.state}"] += 1
+        self.manager.forget(result.episode_id)
+        return report
 
     def pending(self) -> int:
-        """Opportunities whose orders are still in flight."""
-        return sum(1 for t in self._tasks if not t.done())
+        """Episodes not reported yet."""
+        return len(self._tasks)
+
+    def next_due(self) -> float:
+        """Now (0.0) when an episode has settled, else never: the engine then drains it."""
+        return 0.0 if any(t.done() for t in self._tasks) else math.inf
 
     def due(self, now: float) -> list[ExecutionReport]:
-        """Reports of opportunities whose orders all completed."""
+        """Reports of settled episodes (an episode that raised is a bug: it propagates)."""
         done = [t for t in self._tasks if t.done()]
         self._tasks = [t for t in self._tasks if not t.done()]
         return [t.result() for t in done]
 
     async def aclose(self) -> None:
-        """Wait for orders in flight."""
+        """Wait for the episodes in flight, then close the journal."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.reconciled is not None:
+            await asyncio.gather(self.reconciled, return_exceptions=True)
+        self.journal.close()
