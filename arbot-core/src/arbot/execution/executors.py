@@ -8,12 +8,12 @@ import math
 import os
 import time
 from collections import deque
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from arbot.book import OrderBook
-from arbot.components import BotContext, Executor
+from arbot.components import BookObserver, BotContext, Executor
 from arbot.config import ComponentSettings
 from arbot.errors import LiveTradingNotEnabledError
 from arbot.events import ExecutionReport, Fill, FillStatus, Opportunity, Side
@@ -171,7 +171,7 @@ def episode_report(
     return ExecutionReport(opp, fills_t, ts, pnl, fees, reason, opp.estimated_profit, result.state, residual)
 
 
-class SimulatedExecutor(Executor):
+class SimulatedExecutor(Executor[SimulatedSettings], BookObserver):
     """Runs every opportunity through the order manager and leg-risk machine on simulated venues.
 
     The same :class:`~arbot.execution.orders.OrderManager` and
@@ -184,15 +184,16 @@ class SimulatedExecutor(Executor):
 
     Market impact: the liquidity a fill took does not come back with the next snapshot of the
     book. It stays removed at prices up to the fill's worst price and refills linearly over
-    ``impact_decay_s`` (the engine calls :meth:`reapply_impact` after each update of an
-    impacted book), so one dislocation cannot be harvested again on every tick.
+    ``impact_decay_s`` (as a :class:`~arbot.components.BookObserver`, the engine calls
+    :meth:`on_book_update` after each book update), so one dislocation cannot be harvested
+    again on every tick.
     """
 
     name: ClassVar[str] = "simulated"
     Settings: ClassVar[type[ComponentSettings]] = SimulatedSettings
     mode: ClassVar[str] = "BACKTEST"
 
-    def __init__(self, settings: Any, ctx: BotContext) -> None:
+    def __init__(self, settings: SimulatedSettings, ctx: BotContext) -> None:
         super().__init__(settings, ctx)
         self._latency_s = settings.latency_ms / 1000.0
         self._tolerance = settings.slippage_tolerance_pct / 100.0
@@ -318,20 +319,26 @@ class SimulatedExecutor(Executor):
         self._pending -= len(out)
         return out
 
-    def reapply_impact(self, book: OrderBook, now: float) -> None:
+    def on_book_update(self, venue: str, symbol: str, book: OrderBook, now: float) -> None:
         """Remove from a freshly updated book what recent fills took, decayed linearly."""
-        key = (book.venue, book.symbol)
+        impacts = self.impacts
+        if not impacts:
+            return
+        key = (venue, symbol)
+        recent = impacts.get(key)
+        if recent is None:
+            return
         live = []
-        for t0, qty, worst, was_buy in self.impacts.get(key, ()):
+        for t0, qty, worst, was_buy in recent:
             left = 1.0 - (now - t0) / self._decay
             if left <= 0.0:
                 continue
             live.append((t0, qty, worst, was_buy))
             (book.asks if was_buy else book.bids).consume(qty * left, worst)
         if live:
-            self.impacts[key] = live
+            impacts[key] = live
         else:
-            self.impacts.pop(key, None)
+            impacts.pop(key, None)
 
     async def aclose(self) -> None:
         """Close the journal."""
@@ -361,7 +368,7 @@ class LiveSettings(SimulatedSettings):
     )
 
 
-class LiveExecutor(Executor):
+class LiveExecutor(Executor[LiveSettings]):
     """Real orders through the venues' trading gateways, with the same machinery as paper.
 
     Needs both ``live_trading_opt_in = true`` and ``ARBOT_LIVE_TRADING=1`` in the environment;
@@ -375,7 +382,7 @@ class LiveExecutor(Executor):
     Settings: ClassVar[type[ComponentSettings]] = LiveSettings
     mode: ClassVar[str] = "LIVE"
 
-    def __init__(self, settings: Any, ctx: BotContext) -> None:
+    def __init__(self, settings: LiveSettings, ctx: BotContext) -> None:
         super().__init__(settings, ctx)
         if not settings.live_trading_opt_in or os.environ.get(LIVE_ENV) != "1":
             raise LiveTradingNotEnabledError(
