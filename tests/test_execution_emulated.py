@@ -334,7 +334,7 @@ def _bot(tmp_path):
     from arbot.config import config_from_dict
 
     data = {
-        "exchanges": {"enabled": ["a", "b"]},
+        "exchanges": {"enabled": ["a", "b"], "fees": {"a": {}, "b": {}}},
         "symbols": [SYMBOL],
         "output_dir": str(tmp_path / "out"),
         "sinks": {"enabled": []},

@@ -12,7 +12,7 @@ from arbot.events import BookUpdate, SignalStatus
 def _cfg(make_config, **over):
     data = {
         "system": {"execution_mode": "backtest"},
-        "exchanges": {"enabled": ["a", "b"]},
+        "exchanges": {"enabled": ["a", "b"], "fees": {"a": {}, "b": {}}},
         "symbols": ["BTC/USDT"],
         "source": {"name": "simulator", "simulator": {"duration_s": 120}},
         "detector": {"spatial": {"enabled": True, "min_spread_pct": 0.25, "min_depth_usd": 100}},
@@ -140,7 +140,7 @@ def test_same_config_and_seed_give_the_same_numbers(make_config):
 def test_simulator_dislocations_open_real_arbitrage(make_config):
     cfg = _cfg(
         make_config,
-        exchanges={"enabled": ["a", "b", "c"]},
+        exchanges={"enabled": ["a", "b", "c"], "fees": {"a": {}, "b": {}, "c": {}}},
         sinks={"enabled": []},
         source={"name": "simulator", "simulator": {"duration_s": 600, "dislocations_per_hour": 60}},
     )

@@ -13,9 +13,9 @@ def _cfg(make_config):
     return make_config(
         {
             "system": {"execution_mode": "backtest"},
-            "exchanges": {"enabled": ["a", "b", "c"]},
+            "exchanges": {"enabled": ["a", "b", "c"], "fees": {"a": {}, "b": {}, "c": {}}},
             "symbols": ["BTC/USDT"],
-            "source": {"name": "simulator", "settings": {"duration_s": 900, "dislocations_per_hour": 120}},
+            "source": {"name": "simulator", "simulator": {"duration_s": 900, "dislocations_per_hour": 120}},
             "detector": {"spatial": {"enabled": True, "min_spread_pct": 0.25, "min_depth_usd": 100}},
             "portfolio": {"initial": {"USDT": 100_000, "BTC": 2.0}},
             "sinks": {"enabled": []},

@@ -102,7 +102,7 @@ def _bot(make_config, **risk):
     cfg = make_config(
         {
             "system": {"execution_mode": "backtest"},
-            "exchanges": {"enabled": ["a", "b"]},
+            "exchanges": {"enabled": ["a", "b"], "fees": {"a": {}, "b": {}}},
             "symbols": ["BTC/USDT"],
             "detector": {},
             "risk": risk,
