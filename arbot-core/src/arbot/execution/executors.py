@@ -296,11 +296,20 @@ class SimulatedExecutor(Executor[SimulatedSettings], BookObserver):
         report = episode_report(ctx, result, self.runtime.now(), self.settings.latency_ms, self.mode)
         for f in report.fills:
             ctx.portfolio.apply_fill(f)
-        ctx.counters[f"episodes:{result.state}"] += 1
+        counters = ctx.counters
+        counters[f"episodes:{result.state}"] += 1
         if result.residuals:
-            ctx.counters["episodes_with_residual"] += 1
+            counters["episodes_with_residual"] += 1
+        for f in report.fills:
+            counters[f"orders:{f.status.value}"] += 1
         self.manager.forget(result.episode_id)
         self._ready.append(report)
+
+    def drain_events(self) -> list[ExecutionEvent]:
+        """Execution events (order and episode transitions, residuals, alerts) since the last call."""
+        out = list(self.events)
+        self.events.clear()
+        return out
 
     def pending(self) -> int:
         """Episodes submitted and not yet reported."""
@@ -432,6 +441,12 @@ class LiveExecutor(Executor[LiveSettings]):
         self.ctx.counters[f"episodes:{result.state}"] += 1
         self.manager.forget(result.episode_id)
         return report
+
+    def drain_events(self) -> list[ExecutionEvent]:
+        """Execution events (order and episode transitions, residuals, alerts) since the last call."""
+        out = list(self.events)
+        self.events.clear()
+        return out
 
     def pending(self) -> int:
         """Episodes not reported yet."""
