@@ -5,18 +5,17 @@ fault injection) stand for two venues; the order manager, leg-risk machine, writ
 journal, kill switch and reconciliation run on asyncio exactly as in live mode. After each
 episode the emulators' own account balances (ground truth) are compared with the journal.
 
-:class:`Renamed` gives the second emulator its own venue name (both speak Binance's API, whose
-gateway names every state and fill "binance"): it only rewrites that field.
+:class:`~arbot.testing.execution.Renamed` gives the second emulator its own venue name (both
+speak Binance's API, whose gateway names every state and fill "binance").
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
-import attrs
 import pytest
 from arbot.events import Leg, Opportunity, Side
 from arbot.execution.journal import SqliteJournal, replay_positions
@@ -27,17 +26,12 @@ from arbot.execution.reconcile import Reconciler
 from arbot.execution.runtime import AsyncioRuntime
 from arbot.market import MarketState
 from arbot.testing.emulator.exchange_faults import FaultKind
+from arbot.testing.execution import Renamed
 from arbot.trading import (
-    Balance,
-    DepositWithdrawNetwork,
-    Fill,
     OrderRequest,
-    OrderState,
     OrderStatus,
     OrderType,
-    OrderUpdate,
     TimeInForce,
-    TradingFee,
     TradingGateway,
 )
 from arbot.trading.signing import ApiCredentials
@@ -48,60 +42,6 @@ from arbot_binance.trading import BinanceTradingGateway  # noqa: E402
 
 SYMBOL = "BTC/USDT"
 START = {"USDT": "1000000", "BTC": "2"}
-
-
-class Renamed:
-    """A gateway whose states and fills carry ``venue`` instead of the inner gateway's name."""
-
-    def __init__(self, inner: TradingGateway, venue: str) -> None:
-        self.inner = inner
-        self.venue = venue
-
-    def new_client_id(self) -> str:
-        return self.inner.new_client_id()
-
-    async def start(self) -> None:
-        await self.inner.start()
-
-    async def close(self) -> None:
-        await self.inner.close()
-
-    def _s(self, s: OrderState) -> OrderState:
-        return attrs.evolve(s, venue=self.venue)
-
-    def _f(self, f: Fill) -> Fill:
-        return attrs.evolve(f, venue=self.venue)
-
-    async def place_order(self, request: OrderRequest) -> OrderState:
-        return self._s(await self.inner.place_order(attrs.evolve(request, venue=self.inner.venue)))
-
-    async def cancel_order(self, symbol: str, client_id: str) -> OrderState:
-        return self._s(await self.inner.cancel_order(symbol, client_id))
-
-    async def cancel_all(self, symbol: str) -> Sequence[OrderState]:
-        return [self._s(s) for s in await self.inner.cancel_all(symbol)]
-
-    async def get_order(self, symbol: str, client_id: str) -> OrderState:
-        return self._s(await self.inner.get_order(symbol, client_id))
-
-    async def open_orders(self, symbol: str | None = None) -> Sequence[OrderState]:
-        return [self._s(s) for s in await self.inner.open_orders(symbol)]
-
-    async def recent_fills(self, symbol: str, since: float | None = None) -> Sequence[Fill]:
-        return [self._f(f) for f in await self.inner.recent_fills(symbol, since)]
-
-    async def balances(self) -> dict[str, Balance]:
-        return await self.inner.balances()
-
-    async def trading_fees(self, symbols: Sequence[str]) -> dict[str, TradingFee]:
-        return await self.inner.trading_fees(symbols)
-
-    async def networks(self, asset: str) -> Sequence[DepositWithdrawNetwork]:
-        return await self.inner.networks(asset)
-
-    async def updates(self) -> AsyncIterator[OrderUpdate]:
-        async for u in self.inner.updates():
-            yield attrs.evolve(u, state=self._s(u.state), fills=tuple(self._f(f) for f in u.fills))
 
 
 class Venues:

@@ -77,7 +77,9 @@ class Reconciler:
         runtime: Runtime,
         drift_tolerance: float = 1e-6,
         listener: Callable[[ExecutionEvent], None] | None = None,
+        dust_fraction: float = 0.005,
     ) -> None:
+        self.dust_fraction = dust_fraction
         self.journal = journal
         self.manager = manager
         self.kill = kill
@@ -185,18 +187,27 @@ class Reconciler:
             by_asset: dict[str, float] = {}
             for (_, asset), q in net.items():
                 by_asset[asset] = by_asset.get(asset, 0.0) + q
-            open_assets = {a for a, q in by_asset.items() if abs(q) > 1e-9}
+            # fees charged in the base asset leave dust: reported, not called one-sided
+            dust = self.dust_fraction * max((o.request.quantity for o in orders), default=0.0)
+            open_assets = {a for a, q in by_asset.items() if abs(q) > max(dust, 1e-9)}
+            dust_assets = {a for a, q in by_asset.items() if 1e-9 < abs(q) <= dust}
             if any(o.status is OrderStatus.UNKNOWN for o in orders):
                 state, reason = "HELD", "an order is still UNKNOWN after the restart"
             elif open_assets:
                 state, reason = "HELD", "found one-sided after the restart: exposure reported"
                 for (venue, asset), q in net.items():
                     if asset in open_assets and abs(q) > 1e-9:
-                        ev = ResidualExposure(now, eid, venue, asset, q, reason)
-                        rep.residuals.append(ev)
-                        self._emit(ev)
+                        self._residual(rep, ResidualExposure(now, eid, venue, asset, q, reason))
             elif any(o.filled > 0.0 for o in orders):
                 state, reason = "DONE", "legs balanced (settled at restart)"
+                for asset in sorted(dust_assets):
+                    q = by_asset[asset]
+                    venue = max(
+                        (k for k in net if k[1] == asset and net[k] * q > 0), key=lambda k: abs(net[k])
+                    )[0]
+                    self._residual(
+                        rep, ResidualExposure(now, eid, venue, asset, q, "dust: fees in the base asset")
+                    )
             else:
                 state, reason = "MISSED", "nothing filled (settled at restart)"
             self.journal.put_episode(attrs.evolve(ep, state=state, reason=reason, ts=now))
@@ -205,6 +216,10 @@ class Reconciler:
             if state == "HELD":
                 self._emit(Alert(now, "warning", f"episode {eid}: {reason}", eid))
             rep.episodes[eid] = state
+
+    def _residual(self, rep: ReconcileReport, ev: ResidualExposure) -> None:
+        rep.residuals.append(ev)
+        self._emit(ev)
 
     async def _drift(self, rep: ReconcileReport, expected: Mapping[tuple[str, str], float]) -> None:
         for venue, gw in self.manager.gateways.items():

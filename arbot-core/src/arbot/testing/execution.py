@@ -1,4 +1,5 @@
-"""A small trading world for execution tests: simulated venues over real books, fault injection.
+"""Execution test kit: a small trading world (simulated venues over real books, fault injection)
+and :class:`Renamed` (one emulator software standing for a second venue).
 
 Nothing here is a mock: the venues are :class:`SimulatedGateway` instances matching orders
 against :class:`MarketState` books, wrapped in :class:`FaultyGateway` for scheduled faults, and
@@ -8,8 +9,10 @@ the order manager, leg-risk machine and journal are the production classes.
 from __future__ import annotations
 
 import math
-from collections.abc import Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from typing import Any, TypeVar
+
+import attrs
 
 from arbot.events import Leg, Opportunity, Side
 from arbot.execution.faults import FaultyGateway
@@ -20,6 +23,16 @@ from arbot.execution.orders import OrderManager, OrderPolicy
 from arbot.execution.runtime import VirtualRuntime
 from arbot.execution.simulated import SimulatedGateway
 from arbot.market import MarketState
+from arbot.trading import (
+    Balance,
+    DepositWithdrawNetwork,
+    Fill,
+    OrderRequest,
+    OrderState,
+    OrderUpdate,
+    TradingFee,
+    TradingGateway,
+)
 
 T = TypeVar("T")
 SYMBOL = "BTC/USDT"
@@ -110,3 +123,74 @@ def approx_dict(a: dict[tuple[str, str], float], b: dict[tuple[str, str], float]
     """Same keys (ignoring ~0 values) and values within ``tol`` (relative to 1 or the value)."""
     keys = {k for k, v in a.items() if abs(v) > tol} | {k for k, v in b.items() if abs(v) > tol}
     return all(math.isclose(a.get(k, 0.0), b.get(k, 0.0), rel_tol=1e-9, abs_tol=tol) for k in keys)
+
+
+class Renamed:
+    """A gateway whose states and fills carry ``venue`` instead of the inner gateway's name.
+
+    Two emulators of one venue software (e.g. two Binance emulators) then stand for two venues;
+    only the venue field of requests, states and fills is rewritten.
+    """
+
+    def __init__(self, inner: TradingGateway, venue: str) -> None:
+        self.inner = inner
+        self.venue = venue
+
+    def new_client_id(self) -> str:
+        """The inner gateway's client id."""
+        return self.inner.new_client_id()
+
+    async def start(self) -> None:
+        """Start the inner gateway."""
+        await self.inner.start()
+
+    async def close(self) -> None:
+        """Close the inner gateway."""
+        await self.inner.close()
+
+    def _s(self, s: OrderState) -> OrderState:
+        return attrs.evolve(s, venue=self.venue)
+
+    def _f(self, f: Fill) -> Fill:
+        return attrs.evolve(f, venue=self.venue)
+
+    async def place_order(self, request: OrderRequest) -> OrderState:
+        """Place through the inner gateway."""
+        return self._s(await self.inner.place_order(attrs.evolve(request, venue=self.inner.venue)))
+
+    async def cancel_order(self, symbol: str, client_id: str) -> OrderState:
+        """Cancel through the inner gateway."""
+        return self._s(await self.inner.cancel_order(symbol, client_id))
+
+    async def cancel_all(self, symbol: str) -> Sequence[OrderState]:
+        """Cancel all through the inner gateway."""
+        return [self._s(s) for s in await self.inner.cancel_all(symbol)]
+
+    async def get_order(self, symbol: str, client_id: str) -> OrderState:
+        """Query through the inner gateway."""
+        return self._s(await self.inner.get_order(symbol, client_id))
+
+    async def open_orders(self, symbol: str | None = None) -> Sequence[OrderState]:
+        """Open orders of the inner gateway."""
+        return [self._s(s) for s in await self.inner.open_orders(symbol)]
+
+    async def recent_fills(self, symbol: str, since: float | None = None) -> Sequence[Fill]:
+        """Fills of the inner gateway."""
+        return [self._f(f) for f in await self.inner.recent_fills(symbol, since)]
+
+    async def balances(self) -> dict[str, Balance]:
+        """Balances of the inner gateway."""
+        return await self.inner.balances()
+
+    async def trading_fees(self, symbols: Sequence[str]) -> dict[str, TradingFee]:
+        """Fees of the inner gateway."""
+        return await self.inner.trading_fees(symbols)
+
+    async def networks(self, asset: str) -> Sequence[DepositWithdrawNetwork]:
+        """Networks of the inner gateway."""
+        return await self.inner.networks(asset)
+
+    async def updates(self) -> AsyncIterator[OrderUpdate]:
+        """Updates of the inner gateway."""
+        async for u in self.inner.updates():
+            yield attrs.evolve(u, state=self._s(u.state), fills=tuple(self._f(f) for f in u.fills))
