@@ -35,6 +35,8 @@ from arbot.trading import (
     TradingGateway,
 )
 from arbot.trading.signing import ApiCredentials
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 binance = pytest.importorskip("arbot_binance")
 from arbot_binance.emulator import BinanceEmulator  # noqa: E402
@@ -315,3 +317,45 @@ def test_live_executor_needs_both_opt_ins(monkeypatch, tmp_path):
     monkeypatch.setenv("ARBOT_LIVE_TRADING", "1")
     with pytest.raises(LiveTradingNotEnabledError):
         LiveExecutor(LiveSettings(live_trading_opt_in=False), bot.ctx)
+
+
+FAULTS = [
+    FaultKind.REJECT_BALANCE,
+    FaultKind.ACK_LOST,
+    FaultKind.HTTP_5XX,
+    FaultKind.HTTP_5XX_EXECUTED,
+    FaultKind.RATE_LIMIT,
+    FaultKind.DELAY_FILL,
+    FaultKind.STUCK_NEW,
+]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    faults_a=st.lists(st.sampled_from(FAULTS), max_size=2),
+    faults_b=st.lists(st.sampled_from(FAULTS), max_size=2),
+)
+def test_invariant_over_random_emulator_fault_schedules(tmp_path_factory, faults_a, faults_b):
+    """After each episode against the emulators: the journal's positions equal the venues'
+    balances, every order is settled, and net BTC is flat (but for fee dust) or reported."""
+    path = tmp_path_factory.mktemp("inv")
+
+    async def main(v: Venues) -> None:
+        for venue, faults in (("a", faults_a), ("b", faults_b)):
+            for kind in faults:
+                param = (
+                    0.01 if kind is FaultKind.RATE_LIMIT else (0.3 if kind is FaultKind.DELAY_FILL else None)
+                )
+                v.ex(venue).faults.inject(kind, param=param)
+        res = await v.machine.run("e1", v.opportunity("e1"))
+        assert all(o.status.is_terminal for o in res.orders), [
+            (o.purpose, o.status, o.reason) for o in res.orders
+        ]
+        for venue in ("a", "b"):
+            assert v.ex(venue).open_orders(v.keys[venue]) == []
+        _journal_matches_truth(v)
+        net = sum(q for (_, a), q in v.truth().items() if a == "BTC")
+        reported = sum(r.amount for r in res.residuals if r.asset == "BTC")
+        assert net == pytest.approx(reported, abs=1e-9), (res.state, res.reason, net, reported)
+
+    run_venues(main, path)

@@ -50,6 +50,8 @@ class LegPolicy:
     unwind_max_slippage_pct: float = 0.5
     unwind_attempts: int = 2
     unknown_wait_s: float = 5.0
+    #: how long an IOC order the venue still shows open is polled before it is cancelled
+    order_timeout_s: float = 2.0
     sequential_strategies: tuple[str, ...] = ("triangular",)
     min_qty: float = 1e-9
     #: an imbalance below this fraction of the largest leg (fees in base) is reported, not traded
@@ -156,7 +158,11 @@ class LegRiskMachine:
     ) -> ManagedOrder:
         order = self.manager.prepare(self._request(venue, symbol, side, qty, price), res.episode_id, purpose)
         res.orders.append(order)
-        return await self.manager.send(order)
+        await self.manager.send(order)
+        if order.status in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
+            # an IOC order the venue still shows open (stuck, or slow to report): poll, then cancel
+            await self.manager.settle(order, self.policy.order_timeout_s)
+        return order
 
     def _limit(self, leg: Leg, extra_pct: float = 0.0) -> float:
         tol = (self.policy.slippage_tolerance_pct + extra_pct) / 100.0

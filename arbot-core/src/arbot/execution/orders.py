@@ -68,7 +68,7 @@ class OrderPolicy:
     lookup_attempts: int = 4
     lookup_backoff_s: float = 0.25
     query_interval_s: float = 0.05
-    fill_collect_attempts: int = 3
+    fill_collect_attempts: int = 4
     #: after this age a venue may have forgotten an order: "not found" is resolved from fills
     venue_retention_s: float = 3 * 86400.0
 
@@ -460,7 +460,7 @@ class OrderManager:
         r = order.request
         for attempt in range(self.policy.fill_collect_attempts):
             if attempt:
-                await self.runtime.sleep(self.policy.lookup_backoff_s)
+                await self.runtime.sleep(self.policy.lookup_backoff_s * attempt)
             await self._throttle(r.venue)
             try:
                 fills = await self.gateways[r.venue].recent_fills(r.symbol, order.sent_ts - 1.0)
