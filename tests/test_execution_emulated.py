@@ -19,7 +19,7 @@ from decimal import Decimal
 import pytest
 from arbot.events import Leg, Opportunity, Side
 from arbot.execution.journal import SqliteJournal, replay_positions
-from arbot.execution.killswitch import KillSwitch, blocked_flag
+from arbot.execution.killswitch import KILL_FLAG, KillSwitch, blocked_flag
 from arbot.execution.legs import LegPolicy, LegRiskMachine
 from arbot.execution.orders import OrderManager
 from arbot.execution.reconcile import Reconciler
@@ -296,12 +296,24 @@ def test_live_executor_reconciles_then_trades_through_the_engine_interface(tmp_p
         assert ex.next_due() == float("inf")
         ex.submit(v.opportunity("live-1"), time.time())
         assert ex.pending() == 1
-        await ex.aclose()
-        assert ex.next_due() == 0.0
-        (report,) = ex.due(time.time())
+
+        async def settled() -> list:
+            while ex.next_due() == float("inf"):  # becomes 0.0 once the episode settled
+                await asyncio.sleep(0.02)
+            return ex.due(time.time())
+
+        (report,) = await asyncio.wait_for(settled(), 20.0)
         assert report.outcome == "DONE" and report.executed and ex.pending() == 0
         assert ex.reconciled is not None and ex.reconciled.result().ready
         assert (tmp_path / "out" / "execution.sqlite").exists()
+        # `arbot stop` from another process: the flag in the journal blocks the next episode
+        other = SqliteJournal(tmp_path / "out" / "execution.sqlite")
+        other.set_flag(KILL_FLAG, "arbot stop")
+        other.close()
+        ex.submit(v.opportunity("live-2"), time.time())
+        (blocked,) = await asyncio.wait_for(settled(), 20.0)
+        assert blocked.outcome == "BLOCKED" and not blocked.fills
+        await ex.aclose()
 
     run_venues(main, tmp_path)
 

@@ -417,6 +417,7 @@ class LiveExecutor(Executor[LiveSettings]):
         )
         self.reconciled: asyncio.Task[ReconcileReport] | None = None
         self._tasks: list[asyncio.Task[ExecutionReport]] = []
+        self._followers: list[asyncio.Task[None]] = []
 
     async def reconcile(self) -> ReconcileReport:
         """Settle the journal with the venues (start-up); trading waits for it."""
@@ -429,6 +430,8 @@ class LiveExecutor(Executor[LiveSettings]):
         loop = asyncio.get_running_loop()
         if self.reconciled is None:
             self.reconciled = loop.create_task(self.reconcile())
+            self._followers = [loop.create_task(self.manager.follow(v)) for v in self.gateways]
+        self.kill.refresh()  # a kill switch engaged from outside applies to the next episode
         self._tasks.append(loop.create_task(self._episode(opportunity)))
 
     async def _episode(self, opp: Opportunity) -> ExecutionReport:
@@ -468,4 +471,7 @@ class LiveExecutor(Executor[LiveSettings]):
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.reconciled is not None:
             await asyncio.gather(self.reconciled, return_exceptions=True)
+        for task in self._followers:
+            task.cancel()
+        await asyncio.gather(*self._followers, return_exceptions=True)
         self.journal.close()

@@ -45,6 +45,10 @@ class KillSwitch:
         self.listener = listener
         self._flags = journal.flags()
 
+    def refresh(self) -> None:
+        """Re-read the flags from the journal (another process, e.g. ``arbot stop``, may set them)."""
+        self._flags = self.journal.flags()
+
     @property
     def engaged(self) -> bool:
         """True while the kill switch is in force."""

@@ -503,6 +503,20 @@ class OrderManager:
             await self.cancel(order)
         return order
 
+    async def follow(self, venue: str) -> None:
+        """Merge a venue's private-stream (or polled) updates until the stream ends.
+
+        Stream and REST answers are merged by :meth:`apply` (venue order, trade-id dedup); a
+        dropped stream only loses speed: every decision is settled through REST as well.
+        """
+        try:
+            async for update in self.gateways[venue].updates():
+                self.apply(update)
+        except TradingError as exc:
+            self.journal.log(
+                Transition(self.runtime.now(), "stream", venue, "ENDED", f"private stream: {exc}")
+            )
+
     def open_orders(self) -> Iterable[ManagedOrder]:
         """Orders not in a terminal state."""
         return [o for o in self.orders.values() if not o.status.is_terminal]
