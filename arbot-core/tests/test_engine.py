@@ -12,9 +12,9 @@ from arbot.events import BookUpdate, SignalStatus
 def _cfg(make_config, **over):
     data = {
         "system": {"execution_mode": "backtest"},
-        "exchanges": {"enabled": ["a", "b"], "fees": {"a": {}, "b": {}}},
+        "exchanges": {"enabled": ["a", "b"]},
         "symbols": ["BTC/USDT"],
-        "source": {"name": "simulator", "simulator": {"duration_s": 120}},
+        "source": {"name": "simulator", "simulator": {"venues": ["a", "b"], "duration_s": 120}},
         "detector": {"spatial": {"enabled": True, "min_spread_pct": 0.25, "min_depth_usd": 100}},
         "executor": {"latency_ms": 50},
         "portfolio": {"initial": {"USDT": 100_000, "BTC": 2.0}},
@@ -140,9 +140,12 @@ def test_same_config_and_seed_give_the_same_numbers(make_config):
 def test_simulator_dislocations_open_real_arbitrage(make_config):
     cfg = _cfg(
         make_config,
-        exchanges={"enabled": ["a", "b", "c"], "fees": {"a": {}, "b": {}, "c": {}}},
+        exchanges={"enabled": ["a", "b", "c"]},
         sinks={"enabled": []},
-        source={"name": "simulator", "simulator": {"duration_s": 600, "dislocations_per_hour": 60}},
+        source={
+            "name": "simulator",
+            "simulator": {"venues": ["a", "b", "c"], "duration_s": 600, "dislocations_per_hour": 60},
+        },
     )
     bot = Bot(cfg, mode="backtest")
     s = bot.run_backtest()

@@ -102,7 +102,8 @@ def _bot(make_config, **risk):
     cfg = make_config(
         {
             "system": {"execution_mode": "backtest"},
-            "exchanges": {"enabled": ["a", "b"], "fees": {"a": {}, "b": {}}},
+            "exchanges": {"enabled": ["a", "b"]},
+            "source": {"name": "simulator", "simulator": {"venues": ["a", "b"]}},
             "symbols": ["BTC/USDT"],
             "detector": {},
             "risk": risk,

@@ -32,7 +32,7 @@ from typing import Any
 import attrs
 import msgspec
 
-from arbot.connectors.ratelimit import RateLimitPolicy
+from arbot.connectors.ratelimit import RateLimitPolicy, shared_limiter
 from arbot.connectors.rest import RestClient, RestError
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo
@@ -86,6 +86,9 @@ class RestTradingGateway(ABC):
     venue: str = ""
     #: Longest client id the venue accepts.
     client_id_max_len: int = 32
+    #: The venue's REST budget in the TRD §3.1 form; every gateway of the venue in this process
+    #: shares one limiter built from it.
+    rate_limit: Mapping[str, Any] | None = None
 
     def __init__(
         self,
@@ -101,6 +104,8 @@ class RestTradingGateway(ABC):
         poll_interval: float = 1.0,
     ) -> None:
         self.credentials = credentials
+        if limiter is None:
+            limiter = shared_limiter(self.venue, self.rate_limit)
         self.rest = RestClient(rest_url, limiter, timeout=timeout, retries=2)
         self.markets: dict[str, MarketInfo] = dict(markets or {})
         self.clock = clock
@@ -213,6 +218,18 @@ class RestTradingGateway(ABC):
         """A signed request; venue errors raise :mod:`arbot.trading.errors`. With
         ``order_entry``, a missing answer raises AmbiguousOrderState."""
         req = self._sign(method, path, params or {}, self.now_ms())
+        return await self.send_signed(req, weight=weight, endpoint=endpoint or path, order_entry=order_entry)
+
+    async def send_signed(
+        self,
+        req: SignedRequest,
+        *,
+        weight: float = 1.0,
+        endpoint: str | None = None,
+        order_entry: bool = False,
+    ) -> Any:
+        """Send an already signed request (batch bodies a venue signs itself); errors as
+        :meth:`signed`."""
         try:
             body = await self.rest.request(
                 req.method,
@@ -220,7 +237,7 @@ class RestTradingGateway(ABC):
                 data=req.body,
                 headers=req.headers,
                 weight=weight,
-                endpoint=endpoint or path,
+                endpoint=endpoint or req.path,
             )
         except RestError as exc:
             raise self._from_rest(exc, order_entry=order_entry) from exc
