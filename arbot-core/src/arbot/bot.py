@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import time
@@ -25,6 +26,8 @@ from arbot.components import (
 from arbot.config import FEATURE_PACKAGES, BotConfig, load_config, validate_settings
 from arbot.engine import Engine
 from arbot.errors import ConfigError, UnknownComponentError
+from arbot.execution.executors import LiveExecutor
+from arbot.execution.live_gateways import open_gateways
 from arbot.market import MarketState
 from arbot.plugins import ComponentInfo, PluginHost
 from arbot.portfolio import Portfolio
@@ -94,6 +97,8 @@ class Bot:
             for name in config.risk.rules
         ]
         self.executor: Executor | None = self._make_executor()
+        if isinstance(self.executor, LiveExecutor):  # trades on the live source's venues
+            self.executor.gateway_factory = functools.partial(open_gateways, self.ctx, self.source)
         self.sinks: list[Sink] = [
             self._make(Sink, name, config.sinks.table(name), key="sinks.enabled", where=f"sinks.{name}")
             for name in self._sink_names()
@@ -142,6 +147,8 @@ class Bot:
         data = ex.settings_for(name)
         if "seed" in cls.Settings.model_fields:
             data.setdefault("seed", self.config.backtest.seed)
+        if "live_trading_opt_in" in cls.Settings.model_fields:  # [executor] live_trading_opt_in
+            data.setdefault("live_trading_opt_in", ex.live_trading_opt_in)
         validated = validate_settings(cls.Settings, data, "executor", self.config.source_file)
         return cls(validated, self.ctx)
 

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from arbot.portfolio import Portfolio
     from arbot.stats import Counters
     from arbot.testing.emulator import EmulatorServer
+    from arbot.trading.gateway import TradingGateway
+    from arbot.trading.signing import ApiCredentials
 
 __all__ = [
     "BookObserver",
@@ -383,6 +385,20 @@ class Connector(Component[S]):
     def replay_decoder(cls) -> ReplayDecoder:
         """A decoder for this venue's recorded messages."""
         raise ArbotError(f"connector {cls.name!r} cannot replay recorded messages")
+
+    @classmethod
+    def trading_gateway(cls, settings: ComponentSettings, credentials: ApiCredentials) -> TradingGateway:
+        """This venue's trading gateway (not started) for the connector's validated ``settings``
+        (the same URLs, so an emulated connector trades on its emulator) and ``credentials``.
+
+        A connector with a trading part overrides this; live execution calls it once per venue.
+        """
+        raise ArbotError(f"connector {cls.name!r} has no trading gateway: it cannot trade live")
+
+    @classmethod
+    def emulated_account(cls, emulator: EmulatorServer, balances: Mapping[str, float]) -> ApiCredentials:
+        """Credentials of a new account funded with ``balances`` on ``emulator``'s private API."""
+        raise ArbotError(f"connector {cls.name!r}: its emulator has no private (trading) API")
 
     async def place_order(
         self, symbol: str, side: Side, order_type: str, quantity: float, price: float | None = None

@@ -23,7 +23,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 
 import attrs
 
@@ -509,13 +509,17 @@ class OrderManager:
         Stream and REST answers are merged by :meth:`apply` (venue order, trade-id dedup); a
         dropped stream only loses speed: every decision is settled through REST as well.
         """
+        stream = self.gateways[venue].updates()
         try:
-            async for update in self.gateways[venue].updates():
+            async for update in stream:
                 self.apply(update)
         except TradingError as exc:
             self.journal.log(
                 Transition(self.runtime.now(), "stream", venue, "ENDED", f"private stream: {exc}")
             )
+        finally:
+            if isinstance(stream, AsyncGenerator):  # its clean-up runs now, before the gateway closes
+                await stream.aclose()
 
     def open_orders(self) -> Iterable[ManagedOrder]:
         """Orders not in a terminal state."""
