@@ -76,6 +76,9 @@ class BotContext:
     mode: str
     run_id: str = "run"
     host: PluginHost | None = None
+    #: stops all trading now (set by the live executor: engages its kill switch); a risk rule
+    #: such as the circuit breaker calls it with the reason. None: nothing to stop.
+    halt_trading: Callable[[str], None] | None = None
     _next_id: int = 0
 
     def new_id(self) -> str:

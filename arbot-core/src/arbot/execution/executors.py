@@ -437,6 +437,17 @@ class LiveExecutor(Executor[LiveSettings]):
         self._watcher: asyncio.Task[None] | None = None
         #: the kill-switch reason whose cancellations already ran (None: not applied)
         self.kill_applied: str | None = None
+        self._ready = False  # gateways started and the journal reconciled
+        self._halts: list[asyncio.Task[None]] = []
+        ctx.halt_trading = self.halt
+
+    def halt(self, reason: str) -> None:
+        """Engage the kill switch now (the risk manager's circuit breaker calls this): the flag is
+        persisted at once; the cancellations run on the event loop (at start-up, if not yet ready)."""
+        self.kill.set_flag(KILL_FLAG, reason)
+        self.ctx.counters["kill_switch_halts"] += 1
+        if self._ready:
+            self._halts.append(asyncio.get_running_loop().create_task(self.apply_kill_switch()))
 
     def _ensure_started(self) -> asyncio.Task[ReconcileReport]:
         if self.reconciled is None:
@@ -453,6 +464,7 @@ class LiveExecutor(Executor[LiveSettings]):
         loop = asyncio.get_running_loop()
         self._followers = [loop.create_task(self.manager.follow(v)) for v in self.gateways]
         report = await self.reconcile()
+        self._ready = True
         await self.apply_kill_switch()
         self._watcher = loop.create_task(self._watch_kill_flag())
         return report
@@ -535,6 +547,8 @@ class LiveExecutor(Executor[LiveSettings]):
         SIGTERM with ``--kill-on-sigterm``), then close the gateways and the journal."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._halts:
+            await asyncio.gather(*self._halts, return_exceptions=True)
         if self.reconciled is not None:
             await asyncio.gather(self.reconciled, return_exceptions=True)
             if self.reconciled.exception() is None:
