@@ -14,37 +14,24 @@ Nothing is mocked: the emulators are the venues' private and public APIs on 127.
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 import sys
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from arbot.components import Connector
-from arbot.testing.emulator import EmulatorServer
 
 pytest.importorskip("arbot_binance")
 pytest.importorskip("arbot_okx")
 pytest.importorskip("arbot_bybit")
-from arbot_binance.connector import BinanceConnector
-from arbot_bybit.connector import BybitConnector
-from arbot_okx.connector import OkxConnector
+sys.path.insert(0, str(Path(__file__).parent / "helpers"))
+from live_venues import CONNECTORS, Venues, live_env
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "live_emulated.toml"
 ARBOT = [sys.executable, "-m", "arbot.cli"]
-CONNECTORS: dict[str, type[Connector]] = {"binance": BinanceConnector, "okx": OkxConnector, "bybit": BybitConnector}
 OPEN_STATUSES = {"PENDING_NEW", "NEW", "PARTIALLY_FILLED", "UNKNOWN"}
 CLOSED_EPISODES = {"DONE", "MISSED", "UNWOUND", "HEDGED", "HELD", "HALTED", "BLOCKED"}
-
-
-def live_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_API_SECRET", "_PASSPHRASE"))}
-    env["ARBOT_LIVE_TRADING"] = "1"
-    env.update(extra)
-    return env
 
 
 def rows(path: Path, sql: str) -> list[tuple[object, ...]]:
@@ -115,51 +102,6 @@ def test_live_needs_the_environment_opt_in(tmp_path: Path) -> None:
     assert code != 0 and "ARBOT_LIVE_TRADING=1" in text
 
 
-class Venues:
-    """The three emulators in this process, each with one funded account."""
-
-    def __init__(self, seed: int = 3) -> None:
-        self.emulators: dict[str, EmulatorServer] = {}
-        self.keys: dict[str, tuple[str, str, str | None]] = {}
-        for i, (venue, cls) in enumerate(CONNECTORS.items()):
-            emu = cls.emulator(["BTC/USDT"], seed=seed + i)
-            for book in emu.scripted_books():
-                book.recenter(60_000.0)
-                book.configure_dislocations(0.01, (0.3, 1.0), (50, 250))
-            self.emulators[venue] = emu
-
-    async def start(self) -> None:
-        for venue, emu in self.emulators.items():
-            await emu.start()
-            creds = CONNECTORS[venue].emulated_account(emu, {"USDT": 100_000.0, "BTC": 2.0})
-            self.keys[venue] = (creds.api_key, creds._secret, creds.passphrase_value() or None)
-
-    async def stop(self) -> None:
-        for emu in self.emulators.values():
-            await emu.stop()
-
-    def env(self) -> dict[str, str]:
-        extra = {}
-        for venue, (key, secret, passphrase) in self.keys.items():
-            extra[f"{venue.upper()}_API_KEY"] = key
-            extra[f"{venue.upper()}_API_SECRET"] = secret
-            if passphrase:
-                extra[f"{venue.upper()}_PASSPHRASE"] = passphrase
-        return live_env(**extra)
-
-    def overrides(self) -> Iterator[str]:
-        yield "source.live.emulate=false"
-        for venue, emu in self.emulators.items():
-            for key, url in CONNECTORS[venue].emulated_settings(emu).items():
-                yield f"connectors.{venue}.{key}={url}"
-
-    def orders(self, venue: str) -> list[object]:
-        emu = self.emulators[venue]
-        exchange = emu.private.exchange  # type: ignore[attr-defined]
-        key = self.keys[venue][0]
-        return [o for o in exchange.orders.values() if o.api_key == key]
-
-
 def test_live_run_matches_the_venues_ground_truth(tmp_path: Path) -> None:
     out = tmp_path / "run"
     venues = Venues()
@@ -170,7 +112,8 @@ def test_live_run_matches_the_venues_ground_truth(tmp_path: Path) -> None:
             args = [a for o in venues.overrides() for a in ("--set", o)]
             proc = await asyncio.create_subprocess_exec(
                 *ARBOT, "run", str(EXAMPLE), "--duration", "8", "--output-dir", str(out), *args,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=venues.env(), cwd=tmp_path,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=venues.env(),
+                cwd=tmp_path,
             )
             so, _ = await asyncio.wait_for(proc.communicate(), 120)
             return proc.returncode or 0, so.decode()
