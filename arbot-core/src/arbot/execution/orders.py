@@ -23,7 +23,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
+import types
+from collections.abc import Callable, Iterable, Mapping
 
 import attrs
 
@@ -518,7 +519,9 @@ class OrderManager:
                 Transition(self.runtime.now(), "stream", venue, "ENDED", f"private stream: {exc}")
             )
         finally:
-            if isinstance(stream, AsyncGenerator):  # its clean-up runs now, before the gateway closes
+            # the stream's own clean-up runs now, before the gateway closes (unless it is still
+            # inside a step, as when the whole loop is being torn down)
+            if isinstance(stream, types.AsyncGeneratorType) and not stream.ag_running:
                 await stream.aclose()
 
     def open_orders(self) -> Iterable[ManagedOrder]:
