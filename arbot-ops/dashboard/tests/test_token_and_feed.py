@@ -125,3 +125,15 @@ def test_port_without_dashboard_is_a_usage_error():
     )
     assert res.returncode == 2
     assert "--port sets the dashboard's port: add --dashboard" in res.stderr
+
+
+def test_a_port_in_use_is_a_clear_error(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        sink = _sink(_bot(tmp_path, port=port))
+        with pytest.raises(ConfigError, match=f"could not listen on 127.0.0.1:{port}"):
+            sink.start()

@@ -197,3 +197,26 @@ def test_alerts_commands_and_429_during_a_paper_run(tmp_path, emulator, monkeypa
     )
     for text in (out.out, out.err, logged, repr(sink.settings), str(run.summary)):
         assert TOKEN not in text
+
+
+def test_alerts_arrive_once_the_bot_api_comes_up_after_the_bot(tmp_path, monkeypatch):
+    """The Bot API is unreachable when the bot starts; the sink retries and delivers when it is up."""
+    import socket
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    bot = _paper_bot(tmp_path, f"http://127.0.0.1:{port}/bot")
+    sink = next(s for s in bot.sinks if isinstance(s, TelegramSink))
+    run = PaperRun(bot)
+    run.start()
+    late = BotApiEmulator(TOKEN, port=port)
+    try:
+        _wait("a failed connect", lambda: sink.counters["connect_retries"] >= 1)
+        late.start()
+        _wait("an alert after the Bot API came up", lambda: bool(late.texts(OPERATOR)), timeout=40)
+        assert sink.client_error is None
+    finally:
+        run.stop()
+        late.stop()

@@ -100,6 +100,7 @@ class TelegramSink(BatchingSink[TelegramSettings]):
         self.thresholds = ctx.config.alerts.thresholds
         self.alerts = AlertBatch(settings.max_lines)
         self._bot: Bot | None = None
+        self._health: HealthWatch | None = None
         self._client_thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._done: asyncio.Event | None = None
@@ -195,32 +196,63 @@ class TelegramSink(BatchingSink[TelegramSettings]):
         self.counters["client_errors"] += 1
         log.error("telegram: %s; no alerts will be sent", why)
 
+    def _watch(self) -> HealthWatch | None:
+        """The one health watch of this sink (None until the bot is attached)."""
+        if self._health is None and self._bot is not None:
+            self._health = HealthWatch(self._bot, self.alerts, self.thresholds.error_alert)
+        return self._health
+
     async def _client(self) -> None:
+        """Connect (getMe), retrying while the Bot API is unreachable; then send and poll until closed."""
         assert self._done is not None
-        request = HTTPXRequest(connection_pool_size=4, read_timeout=10.0)
-        updates = HTTPXRequest(connection_pool_size=1, read_timeout=self.settings.poll_timeout_s + 10.0)
-        async with telegram.Bot(
-            self._token, base_url=self.settings.base_url, request=request, get_updates_request=updates
-        ) as tg:
-            tasks = [asyncio.create_task(self._sender(tg))]
-            if self.settings.commands:
-                tasks.append(asyncio.create_task(self._poller(tg)))
-            await self._done.wait()
-            if self._bot is not None:
-                HealthWatch(self._bot, self.alerts, self.thresholds.error_alert).check()
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await self._flush(tg)
+        delay = 0.5
+        while True:
+            request = HTTPXRequest(connection_pool_size=4, read_timeout=10.0)
+            updates = HTTPXRequest(connection_pool_size=1, read_timeout=self.settings.poll_timeout_s + 10.0)
+            tg = telegram.Bot(
+                self._token, base_url=self.settings.base_url, request=request, get_updates_request=updates
+            )
+            try:
+                await tg.initialize()
+            except (NetworkError, TimedOut) as exc:  # InvalidToken is neither: it ends the client
+                await request.shutdown()
+                await updates.shutdown()
+                self.counters["connect_retries"] += 1
+                log.warning(
+                    "telegram: Bot API unreachable (%s), retrying in %.1f s", type(exc).__name__, delay
+                )
+                try:
+                    await asyncio.wait_for(self._done.wait(), delay)
+                except TimeoutError:
+                    delay = min(delay * 2, 30.0)
+                    continue
+                self.counters["undelivered_alerts"] += len(self.alerts)
+                return  # closed before the Bot API came back
+            try:
+                await self._serve(tg)
+            finally:
+                await tg.shutdown()
+            return
+
+    async def _serve(self, tg: telegram.Bot) -> None:
+        assert self._done is not None
+        tasks = [asyncio.create_task(self._sender(tg))]
+        if self.settings.commands:
+            tasks.append(asyncio.create_task(self._poller(tg)))
+        await self._done.wait()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        watch = self._watch()
+        if watch is not None:
+            watch.check()
+        await self._flush(tg)
 
     async def _sender(self, tg: telegram.Bot) -> None:
-        assert self._done is not None
-        watch = HealthWatch(self._bot, self.alerts, self.thresholds.error_alert) if self._bot else None
         next_send = time.monotonic() + self.settings.batch_window_s
         while True:
             await asyncio.sleep(min(self.settings.watch_interval_s, self.settings.batch_window_s))
-            if watch is None and self._bot is not None:
-                watch = HealthWatch(self._bot, self.alerts, self.thresholds.error_alert)
+            watch = self._watch()
             if watch is not None:
                 watch.check()
             if time.monotonic() >= next_send:
