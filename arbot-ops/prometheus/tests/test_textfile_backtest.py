@@ -71,3 +71,25 @@ def test_rejecting_rule_takes_the_rule_never_the_free_text():
     assert rejecting_rule("exposure: okx inventory would move more than 50000") == "exposure"
     assert rejecting_rule("no rule here") == "unknown"
     assert rejecting_rule(": empty") == "unknown"
+
+
+def test_promtool_lints_the_exposition_and_the_catalogue_lists_every_metric(tmp_path):
+    import re
+    import shutil
+    import subprocess
+
+    _, fam = _backtest(tmp_path)
+    text = (tmp_path / "metrics" / "arbot.prom").read_text()
+    promtool = shutil.which("promtool")
+    if promtool is not None:  # naming conventions: units, _total on counters, no type in names
+        res = subprocess.run(
+            [promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60
+        )
+        assert res.returncode == 0, res.stdout + res.stderr
+    catalogue = (Path(__file__).resolve().parents[3] / "docs" / "metrics.md").read_text()
+    documented = {re.sub(r"_total$", "", m) for m in re.findall(r"^\| `(arbot_\w+)`", catalogue, re.M)}
+    exported = {name for name in fam if name.startswith("arbot_") and not name.endswith("_created")}
+    assert exported <= documented, f"undocumented: {sorted(exported - documented)}"
+    assert not {n for n in documented - exported if n != "arbot_scrape_torn_reads"}, sorted(
+        documented - exported
+    )

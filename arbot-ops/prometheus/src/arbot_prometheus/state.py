@@ -142,7 +142,7 @@ class BotStateCollector(Collector):
         events = CounterMetricFamily("arbot_engine_events", "Market events the engine processed")
         events.add_metric([], float(engine.events_processed))
         counters = CounterMetricFamily(
-            "arbot_engine_counter",
+            "arbot_engine_named_events",
             "Engine counters by name (crossed books, suppressed, resized...)",
             labels=["counter"],
         )
