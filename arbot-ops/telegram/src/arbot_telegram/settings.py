@@ -40,6 +40,12 @@ class TelegramSettings(BatchingSettings):
     poll_timeout_s: int = Field(2, ge=0, le=50, description="getUpdates long-poll timeout")
     watch_interval_s: float = Field(1.0, gt=0, le=60, description="how often component health is checked")
     max_retries: int = Field(5, ge=0, le=20, description="attempts per message on 429s and network errors")
+    residual_exposure_usd: float | None = Field(
+        1_000.0, gt=0, description="alert when holdings netted across venues drift past this (None: never)"
+    )
+    leg_tolerance: float = Field(
+        0.01, ge=0, le=1, description="relative fill mismatch of legs alerted as diverged"
+    )
     flush_interval_s: float = Field(0.2, gt=0)
 
     @field_validator("base_url")

@@ -70,6 +70,18 @@ class _MaskToken(logging.Filter):
         return True
 
 
+def diverged_legs(report: ExecutionReport, tolerance: float) -> str | None:
+    """A description of the legs of ``report`` that filled unequal fractions of what they asked
+    (one leg filled, its hedge did not), None when they agree within ``tolerance``."""
+    fractions = [f.filled_qty / f.requested_qty if f.requested_qty > 0 else 0.0 for f in report.fills]
+    if len(fractions) < 2 or max(fractions) - min(fractions) <= tolerance:
+        return None
+    return ", ".join(
+        f"{f.venue} {f.side.value} {f.symbol} {frac * 100:.0f} % filled"
+        for f, frac in zip(report.fills, fractions, strict=True)
+    )
+
+
 def _seconds(exc: RetryAfter) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -141,6 +153,13 @@ class TelegramSink(BatchingSink[TelegramSettings]):
                     self.alerts.add(
                         "warning", f"order failed: {legs} ({ev.reason or 'no reason'})", key=f"failed:{legs}"
                     )
+                diverged = diverged_legs(ev, self.settings.leg_tolerance)
+                if diverged:
+                    self.alerts.add(
+                        "error",
+                        f"legs diverged on {ev.opportunity.id}: {diverged}",
+                        key=f"diverged:{ev.opportunity.strategy}",
+                    )
             elif isinstance(ev, DailyPerformance) and th.daily_pnl_alert:
                 self.alerts.add(
                     "info",
@@ -199,7 +218,9 @@ class TelegramSink(BatchingSink[TelegramSettings]):
     def _watch(self) -> HealthWatch | None:
         """The one health watch of this sink (None until the bot is attached)."""
         if self._health is None and self._bot is not None:
-            self._health = HealthWatch(self._bot, self.alerts, self.thresholds.error_alert)
+            self._health = HealthWatch(
+                self._bot, self.alerts, self.thresholds.error_alert, self.settings.residual_exposure_usd
+            )
         return self._health
 
     async def _client(self) -> None:
