@@ -8,7 +8,7 @@ books stay within 60 levels, so both depths carry the whole book) and ``publicTr
 REST: ``/v5/market/instruments-info``, ``/v5/market/orderbook``, ``/v5/market/time``. Driven by
 seeded :class:`ScriptedBook` random walks; faults from the kit plus :meth:`restart` (a
 ``u == 1`` service-restart snapshot). Held snapshots while paused: the family base
-:class:`arbot.testing.emulator.SnapshotEmulator`.
+:class:`arbot.testing.emulator.StreamSnapshotEmulator`.
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ from arbot.testing.emulator import (
     EmulatorClient,
     EmulatorServer,
     ScriptedBook,
-    SnapshotEmulator,
+    StreamSnapshotEmulator,
     fast_settings,
 )
+
+from arbot_bybit.private_api import BybitPrivateApi
 
 __all__ = ["BybitEmulator", "emulator_settings"]
 
@@ -34,7 +36,7 @@ _enc = msgspec.json.encode
 DEPTHS = ("200", "1000")
 
 
-class BybitEmulator(SnapshotEmulator):
+class BybitEmulator(StreamSnapshotEmulator):
     """Bybit v5 spot public-data emulator (see the module docstring)."""
 
     venue = "bybit"
@@ -64,6 +66,8 @@ class BybitEmulator(SnapshotEmulator):
                                           tick=0.01, levels=levels, price_decimals=2,
                                           qty_decimals=6)
             self.u[vs] = 18_000_000 + 1000 * i
+        #: The private API (accounts, orders, private stream) over the scripted books.
+        self.private = BybitPrivateApi({vs: (b.symbol, b) for vs, b in self.books.items()}, self.spawn)
 
     def symbols(self) -> list[str]:
         """Unified symbols."""
@@ -72,6 +76,10 @@ class BybitEmulator(SnapshotEmulator):
     def true_book(self, symbol: str) -> OrderBook:
         """The scripted book of ``symbol``."""
         return self.books[self._ids[symbol]].book
+
+    def scripted_books(self) -> list[ScriptedBook]:
+        """The scripted book of every symbol."""
+        return list(self.books.values())
 
     def restart(self, symbol: str) -> None:
         """At the next tick ``symbol`` restarts its stream: a snapshot with ``u == 1``."""
@@ -85,6 +93,7 @@ class BybitEmulator(SnapshotEmulator):
             web.get("/v5/market/instruments-info", self._instruments),
             web.get("/v5/market/orderbook", self._orderbook),
             web.get("/v5/market/time", self._time),
+            *self.private.routes(),
         ]
 
     @staticmethod
@@ -94,7 +103,7 @@ class BybitEmulator(SnapshotEmulator):
         return web.Response(body=_enc(body), content_type="application/json")
 
     async def _time(self, request: web.Request) -> web.Response:
-        now = time.time()
+        now = self.private.server_time_ms() / 1000.0
         return self._result({"timeSecond": str(int(now)), "timeNano": str(int(now * 1e9))})
 
     async def _instruments(self, request: web.Request) -> web.Response:
@@ -124,7 +133,10 @@ class BybitEmulator(SnapshotEmulator):
     # -- WebSocket ---------------------------------------------------------------------------
 
     async def on_ws_message(self, client: EmulatorClient, message: str | bytes) -> None:
-        """``ping``, ``subscribe``, ``unsubscribe``."""
+        """``ping``, ``subscribe``, ``unsubscribe``; ``/v5/private`` goes to the private API."""
+        if client.path.startswith("/v5/private"):
+            await self.private.on_ws_message(client, message)
+            return
         try:
             req = msgspec.json.decode(message)
         except msgspec.DecodeError:
@@ -215,6 +227,7 @@ class BybitEmulator(SnapshotEmulator):
                     "data": [{"T": now, "s": vs, "S": "Sell" if buyer_is_maker else "Buy",
                               "v": q, "p": p, "L": "ZeroMinusTick", "i": f"t-{self.trade_id}",
                               "BT": False, "seq": self.cross_seq}]}))
+        self.private.on_tick()
 
 
 
