@@ -94,7 +94,9 @@ def test_a_configured_token_guards_page_state_and_websocket(tmp_path, monkeypatc
 def test_the_feed_lists_decisions_and_fills_of_a_run(tmp_path):
     bot = _bot(tmp_path)
     sink = _sink(bot)
+    before = sink.state()  # served before the bot attaches: same shape, empty sections
     summary = bot.run_backtest()  # starts and closes the sink (and its server)
+    assert set(before) == set(sink.state()) and before["books"] == []
     feed = sink.feed.snapshot()
     assert summary["detected"] > 0
     assert sum(v for k, v in feed["counts"].items() if k != "fills") == summary["detected"]

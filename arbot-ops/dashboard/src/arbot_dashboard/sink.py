@@ -88,7 +88,17 @@ class DashboardSink(BatchingSink[DashboardSettings]):
     def state(self) -> dict[str, Any]:
         """What one push to the page carries."""
         bot = self._bot
-        base: dict[str, Any] = {"ts": time.time(), "mode": self.ctx.mode, "run_id": self.ctx.run_id}
+        base: dict[str, Any] = {
+            "ts": time.time(),
+            "mode": self.ctx.mode,
+            "run_id": self.ctx.run_id,
+            "books": [],
+            "spreads": [],
+            "connectors": [],
+            "portfolio": {},
+            "performance": {},
+            "risk": {},
+        }  # the same shape before the bot is attached (the server starts first)
         if bot is not None:
             base = bot_state(bot)
         base["feed"] = self.feed.snapshot()
