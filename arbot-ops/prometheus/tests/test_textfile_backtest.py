@@ -93,3 +93,48 @@ def test_promtool_lints_the_exposition_and_the_catalogue_lists_every_metric(tmp_
     assert not {n for n in documented - exported if n != "arbot_scrape_torn_reads"}, sorted(
         documented - exported
     )
+
+
+def test_episodes_match_the_executor_counters(tmp_path):
+    summary, fam = _backtest(tmp_path)
+    episodes = {k.split(":", 1)[1]: v for k, v in summary["counters"].items() if k.startswith("episodes:")}
+    assert episodes, summary["counters"]
+    for state, n in episodes.items():
+        assert _total(fam["arbot_episodes"], "arbot_episodes_total", state=state) == n
+    orders = {k.split(":", 1)[1]: v for k, v in summary["counters"].items() if k.startswith("orders:")}
+    for status, n in orders.items():
+        assert _total(fam["arbot_executor_orders"], "arbot_executor_orders_total", status=status) == n
+
+
+def test_execution_events_are_counted():
+    from arbot.execution.events import (
+        Alert,
+        EpisodeTransition,
+        KillSwitchChanged,
+        OrderTransition,
+        ResidualExposure,
+    )
+    from arbot.trading.types import OrderStatus
+    from arbot_prometheus.events import EventMetrics
+    from prometheus_client import CollectorRegistry
+
+    reg = CollectorRegistry()
+    m = EventMetrics(reg)
+    m.observe_batch(
+        [
+            OrderTransition(
+                1.0, "e1", "c1", "okx", "BTC/USDT", "entry", OrderStatus.NEW, OrderStatus.FILLED, 1.0, "fill"
+            ),
+            EpisodeTransition(1.0, "e1", "o1", "ENTERING", "UNWOUND", "hedge failed"),
+            ResidualExposure(1.0, "e1", "okx", "BTC", 0.01, "unwind short"),
+            Alert(1.0, "critical", "unwind failed", "e1"),
+            KillSwitchChanged(1.0, True, "operator"),
+        ]
+    )
+    assert reg.get_sample_value("arbot_order_transitions_total", {"venue": "okx", "status": "FILLED"}) == 1
+    assert reg.get_sample_value("arbot_episode_transitions_total", {"state": "UNWOUND"}) == 1
+    assert reg.get_sample_value("arbot_residual_exposures_total", {"venue": "okx", "asset": "BTC"}) == 1
+    assert reg.get_sample_value("arbot_execution_alerts_total", {"level": "critical"}) == 1
+    assert reg.get_sample_value("arbot_kill_switch_engaged") == 1
+    m.observe(KillSwitchChanged(2.0, False, "cleared"))
+    assert reg.get_sample_value("arbot_kill_switch_engaged") == 0

@@ -193,3 +193,24 @@ def test_diverged_legs_and_residual_exposure_are_alerted(tmp_path, monkeypatch):
     bot.ctx.portfolio.balances[("binance", "BTC")] -= 1.0
     watch.check()
     assert "residual exposure back to" in (sink.alerts.take("t") or "")
+
+
+def test_execution_layer_events_become_alerts(tmp_path, monkeypatch):
+    from arbot.execution.events import Alert, KillSwitchChanged, ResidualExposure
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    cfg = _config(tmp_path, "http://127.0.0.1:9/bot")
+    cfg.detector.pop("exploding")
+    sink = next(s for s in Bot(cfg, mode="backtest").sinks if isinstance(s, TelegramSink))
+    sink.write_batch(
+        [
+            Alert(1.0, "critical", "episode e7: unwind failed, position held", "e7"),
+            ResidualExposure(1.0, "e7", "okx", "BTC", 0.02, "unwind rejected"),
+            KillSwitchChanged(1.0, True, "failed unwind"),
+        ],
+        sink.run,
+    )
+    text = sink.alerts.take("t") or ""
+    assert "🔴 execution: episode e7: unwind failed, position held" in text
+    assert "residual exposure: 0.02 BTC on okx left by episode e7 (unwind rejected)" in text
+    assert "kill switch ENGAGED: failed unwind" in text

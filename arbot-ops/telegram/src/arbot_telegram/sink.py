@@ -32,6 +32,8 @@ from arbot.components import BotContext
 from arbot.config import ComponentSettings
 from arbot.errors import ConfigError
 from arbot.events import DailyPerformance, ExecutionReport, FillStatus, SignalRecord, SignalStatus
+from arbot.execution.events import Alert as ExecAlert
+from arbot.execution.events import KillSwitchChanged, ResidualExposure
 from arbot.redaction import MASK
 from arbot.sinks.base import BatchingSink, RunInfo
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -160,6 +162,22 @@ class TelegramSink(BatchingSink[TelegramSettings]):
                         f"legs diverged on {ev.opportunity.id}: {diverged}",
                         key=f"diverged:{ev.opportunity.strategy}",
                     )
+            elif isinstance(ev, ExecAlert) and th.error_alert:
+                level = "error" if ev.level in ("critical", "error") else "warning"
+                self.alerts.add(level, f"execution: {ev.message}", key=f"exec:{ev.message}")
+            elif isinstance(ev, ResidualExposure) and th.error_alert:
+                self.alerts.add(
+                    "error",
+                    f"residual exposure: {ev.amount:g} {ev.asset} on {ev.venue} left by episode "
+                    f"{ev.episode_id} ({ev.reason})",
+                    key=f"residual:{ev.venue}:{ev.asset}",
+                )
+            elif isinstance(ev, KillSwitchChanged):
+                self.alerts.add(
+                    "error" if ev.engaged else "info",
+                    f"kill switch {'ENGAGED' if ev.engaged else 'cleared'}: {ev.reason}",
+                    key="kill_switch",
+                )
             elif isinstance(ev, DailyPerformance) and th.daily_pnl_alert:
                 self.alerts.add(
                     "info",
