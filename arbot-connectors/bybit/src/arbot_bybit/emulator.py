@@ -63,7 +63,6 @@ class BybitEmulator(StreamSnapshotEmulator):
 
 
 
-
     def restart(self, symbol: str) -> None:
         """At the next tick ``symbol`` restarts its stream: a snapshot with ``u == 1``."""
         self._restarts.add(self.venue_ids[symbol])

@@ -59,7 +59,6 @@ class FullBookEmulator(EmulatorServer):
 
 
 
-
     def stamp(self) -> int | str:
         """The venue ``timestamp`` of a message (ms)."""
         return int(time.time() * 1000)

@@ -13,13 +13,24 @@ REST routes and :meth:`~arbot.testing.emulator.EmulatorServer.tick`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypedDict
 
 import attrs
 
 from arbot.testing.emulator.scripted import Change, ScriptedBook
 from arbot.testing.emulator.server import EmulatorServer
 
-__all__ = ["Delta", "RestSnapshotEmulator"]
+__all__ = ["Delta", "RestSnapshotEmulator", "ScriptOptions"]
+
+
+class ScriptOptions(TypedDict, total=False):
+    """The scripted-book options of :class:`RestSnapshotEmulator` (a venue subclass that adds
+    its own keyword arguments passes these on as ``**options``)."""
+
+    seed: int
+    tick_interval: float | None
+    levels: int
+    trade_probability: float
 
 
 @attrs.frozen
@@ -80,7 +91,6 @@ class RestSnapshotEmulator(EmulatorServer):
         """``(base, quote)`` of a venue id."""
         base, _, quote = self.books[vid].symbol.partition("/")
         return base, quote
-
 
 
 

@@ -130,9 +130,6 @@ class OpArgsEmulator(StreamSnapshotEmulator):
 
     # -- state -------------------------------------------------------------------------------
 
-
-
-
     def reset_sequence(self, symbol: str) -> None:
         """The next update of ``symbol`` restarts its sequence at 1 (``seq < prev``), as OKX
         does after maintenance."""
