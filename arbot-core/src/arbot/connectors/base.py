@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 from pydantic import Field
+from typing_extensions import TypeVar
 
 from arbot.components import BotContext, Connector, MarketEvent, ReplayDecoder
 from arbot.config import ComponentSettings
@@ -277,7 +278,11 @@ class Feed:
                 "resubscribes": self.resubscribes, **self.bootstrap.counters()}
 
 
-class StreamingConnector(Connector):
+#: The settings model of a streaming connector.
+SS = TypeVar("SS", bound=StreamingSettings, default=StreamingSettings, covariant=True)
+
+
+class StreamingConnector(Connector[SS]):
     """The base of every native connector (see the module docstring).
 
     A venue subclass sets ``name``, ``Settings`` (a :class:`StreamingSettings`),
@@ -402,7 +407,7 @@ class StreamingConnector(Connector):
         for feed in self.feeds:
             await feed.start()
         if self._watcher is None or self._watcher.done():
-            s: StreamingSettings = self.settings
+            s = self.settings
             every = min(1.0, s.resubscribe_after / 4, (s.stale_after or 4.0) / 2)
             self._watcher = asyncio.get_running_loop().create_task(self._watch(every))
 
