@@ -10,7 +10,8 @@ import pytest
 from arbot.book import OrderBook
 from arbot.events import BookUpdate, TradeTick
 from arbot.sources.replay import iter_capture
-from arbot.testing import replay_lines, shared_data
+from arbot.testing import shared_data
+from arbot.testing.replay import replay_lines
 from arbot_binance import BinanceConnector, BinanceReplayDecoder
 from arbot_binance.connector import parse_exchange_info
 

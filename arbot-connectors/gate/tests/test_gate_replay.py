@@ -10,7 +10,8 @@ import pytest
 from arbot.components import MarketEvent
 from arbot.events import BookUpdate, TradeTick
 from arbot.market import BookHealth
-from arbot.testing import CaptureLine, capture_lines, replay_lines, shared_data
+from arbot.testing import shared_data
+from arbot.testing.replay import CaptureLine, capture_lines, replay_lines
 from arbot_gate import GateConnector, GateReplayDecoder
 from arbot_gate.markets import parse_currency_pairs
 from arbot_gate.messages import decode, parse

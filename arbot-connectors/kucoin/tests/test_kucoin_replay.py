@@ -11,7 +11,8 @@ from arbot.book import OrderBook
 from arbot.components import MarketEvent
 from arbot.events import BookUpdate, TradeTick
 from arbot.market import BookHealth
-from arbot.testing import CaptureLine, capture_lines, replay_lines, shared_data
+from arbot.testing import shared_data
+from arbot.testing.replay import CaptureLine, capture_lines, replay_lines
 from arbot_kucoin import KucoinConnector, KucoinReplayDecoder
 from arbot_kucoin.markets import parse_symbols
 from arbot_kucoin.messages import decode, entry_applies, parse

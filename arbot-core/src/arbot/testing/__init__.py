@@ -3,12 +3,10 @@
 * :func:`shared_data` finds a file of the real captured exchange data (``../shared/data``):
   absent data skips the test with a clear reason, unless ``ARBOT_REQUIRE_SHARED_DATA=1``
   (CI), where it fails instead;
-* :func:`capture_lines` / :func:`replay_lines` replay captures through a connector's replay
-  decoder (books checked applied and uncrossed on the way).
+* :mod:`arbot.testing.replay` (``capture_lines`` / ``replay_lines``) replays captures through a
+  connector's replay decoder (books checked applied and uncrossed on the way).
 """
 
 from arbot.testing.data import REQUIRE_ENV, SHARED_ENV, shared_data, shared_data_dir
-from arbot.testing.replay import CaptureLine, capture_lines, replay_lines
 
-__all__ = ["REQUIRE_ENV", "SHARED_ENV", "CaptureLine", "capture_lines", "replay_lines", "shared_data",
-           "shared_data_dir"]
+__all__ = ["REQUIRE_ENV", "SHARED_ENV", "shared_data", "shared_data_dir"]
