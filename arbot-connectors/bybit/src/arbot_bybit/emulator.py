@@ -65,8 +65,6 @@ class BybitEmulator(StreamSnapshotEmulator):
         #: The private API (accounts, orders, private stream) over the scripted books.
         self.private = BybitPrivateApi({vs: (b.symbol, b) for vs, b in self.books.items()}, self.spawn)
 
-
-
     def restart(self, symbol: str) -> None:
         """At the next tick ``symbol`` restarts its stream: a snapshot with ``u == 1``."""
         self._restarts.add(self.venue_ids[symbol])
