@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from arbot.events import Leg, Opportunity, Side
 from arbot.execution.events import ResidualExposure
 from arbot.execution.journal import replay_positions
 from arbot.execution.legs import LegPolicy
@@ -75,3 +76,36 @@ def test_balances_move_only_by_journaled_fills_and_exposure_is_flat_or_reported(
     if abs(net_btc) > 1e-9:
         assert res.state in ("HELD", "HALTED")
     assert res.state in ("DONE", "MISSED", "UNWOUND", "HELD", "HALTED")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    place=st.lists(PLACE, max_size=5),
+    get=st.lists(GET, max_size=3),
+    depths=st.tuples(*[st.sampled_from([0.0, 0.2, 1.0, 5.0])] * 3),
+    steps=st.sampled_from([("retry", "unwind"), ("unwind",), ("hold",)]),
+)
+def test_triangular_chain_balances_move_only_by_journaled_fills(place, get, depths, steps):
+    w = World(
+        venues=("x",), schedules={"x": {"place": place, "get": get}}, policy=LegPolicy(on_divergence=steps)
+    )
+    m = w.market
+    m.book("x", "BTC/USDT").apply_snapshot([(59_990.0, 5.0)], [(60_000.0, depths[0])], 1000.0)
+    m.book("x", "ETH/BTC").apply_snapshot([(0.0499, 100.0)], [(0.05, depths[1] * 20)], 1000.0)
+    m.book("x", "ETH/USDT").apply_snapshot([(3_100.0, depths[2] * 20)], [(3_101.0, 100.0)], 1000.0)
+    w.sims["x"].ledger["ETH"] = 0.0
+    legs = (
+        Leg("x", "BTC/USDT", Side.BUY, 60_000.0, 1.0),
+        Leg("x", "ETH/BTC", Side.BUY, 0.05, 20.0),
+        Leg("x", "ETH/USDT", Side.SELL, 3_100.0, 20.0),
+    )
+    opp = Opportunity("tri", 1000.0, "triangular", "BTC/USDT", legs, 3.0, 2.7, 1000.0)
+    res = w.run(w.machine.run("tri", opp))
+    assert all(o.status.is_terminal for o in res.orders), [
+        (o.purpose, o.status, o.reason) for o in res.orders
+    ]
+    truth = w.ledger_delta()
+    assert approx_dict(replay_positions(w.journal.fills()), truth)
+    for asset in ("BTC", "ETH"):
+        reported = sum(e.amount for e in w.events if isinstance(e, ResidualExposure) and e.asset == asset)
+        assert math.isclose(truth.get(("x", asset), 0.0), reported, abs_tol=1e-9), (res.state, asset, truth)

@@ -63,18 +63,19 @@ class BinanceReplayDecoder(RecordReplayDecoder):
 
     def feed(self, msg: object, ts: float) -> list[MarketEvent]:
         """Events of one recorded message (combined-stream form)."""
-        if self.market_type is not None:
-            return super().feed(msg, ts)
         self.messages += 1
         records = parse(msg)
         if records is None:
             self.ignored += 1
             return []
-        self._waiting.append((records, ts))
-        book = next((r for r in records if type(r) is BookRecord), None)
-        if book is None:
-            return []
-        return self._decide(MarketType.LINEAR if book.prev is not None else MarketType.SPOT)
+        if self.market_type is None:
+            self._waiting.append((records, ts))
+            book = next((r for r in records if type(r) is BookRecord), None)
+            if book is None:
+                return []
+            return self._decide(MarketType.LINEAR if book.prev is not None else MarketType.SPOT)
+        self.bootstrap.records(records, ts)
+        return self.drain()
 
     def snapshot(self, url: str, body: object, ts: float) -> list[MarketEvent]:
         """Events of one recorded REST depth snapshot (symbol from the URL's query)."""

@@ -15,12 +15,13 @@ import asyncio
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 from aiohttp import web
 from arbot.testing.emulator import EmulatorClient, EmulatorServer, RestSnapshotEmulator, fast_settings
+from arbot.testing.emulator.rest_snapshot import ScriptOptions
 
 __all__ = ["KucoinEmulator", "emulator_settings"]
 
@@ -41,19 +42,10 @@ class KucoinEmulator(RestSnapshotEmulator):
     price_decimals = 1
     first_id = 14_701_689_780
 
-    def __init__(
-        self,
-        symbols: Sequence[str] = ("BTC/USDT", "ETH/USDT"),
-        *,
-        seed: int = 0,
-        tick_interval: float | None = 0.02,
-        levels: int = 30,
-        trade_probability: float = 0.3,
-        ping_interval_ms: int = 18000,
-        welcome_delay: float = 0.02,
-    ) -> None:
-        super().__init__(symbols, seed=seed, tick_interval=tick_interval, levels=levels,
-                         trade_probability=trade_probability)
+    def __init__(self, symbols: Sequence[str] = ("BTC/USDT", "ETH/USDT"), *,
+                 ping_interval_ms: int = 18000, welcome_delay: float = 0.02,
+                 **options: Unpack[ScriptOptions]) -> None:
+        super().__init__(symbols, **options)
         self.ping_interval_ms = ping_interval_ms
         self.welcome_delay = welcome_delay
         #: messages clients sent before their ``welcome`` (a protocol violation)

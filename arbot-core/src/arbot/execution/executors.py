@@ -284,7 +284,7 @@ class SimulatedExecutor(Executor[SimulatedSettings], BookObserver):
             other = next((lg for lg in opp.legs if lg.symbol == leg.symbol and lg.side is not leg.side), None)
             if other is not None:
                 self.competition.announce(
-                    leg.venue, leg.symbol, leg.side, opp.ts, opp.net_spread_pct, other.price
+                    leg.venue, leg.symbol, leg.side, opp.ts, opp.net_spread_pct, other.price, opp.id
                 )
         for venue in self.machine.policy.hedge_venues:
             self.gateway(venue)

@@ -53,14 +53,23 @@ ImpactRecorder = Callable[[str, str, float, float, float, bool], None]
 
 @attrs.define(slots=True)
 class CompetitionModel:
-    """Other traders taking a dislocation before the bot's order arrives (seeded)."""
+    """Other traders taking a dislocation before the bot's orders arrive (seeded).
+
+    A competitor is an arbitrageur too: when it takes a dislocation it takes both sides, so one
+    draw decides for every leg of an opportunity (its ``group``); how much of each side it takes
+    is drawn per leg. Both sides gone: a miss; one side gone: diverged legs.
+    """
 
     rate: float = 0.0
     take_min: float = 0.3
     take_max: float = 1.5
     seed: int = 7
     rng: random.Random = attrs.field(init=False)
-    _seen: dict[tuple[str, str, Side], tuple[float, float, float]] = attrs.field(init=False, factory=dict)
+    _seen: dict[tuple[str, str, Side], tuple[str, float, float, float]] = attrs.field(
+        init=False, factory=dict
+    )
+    _decided: dict[str, bool] = attrs.field(init=False, factory=dict)
+    _legs_left: dict[str, int] = attrs.field(init=False, factory=dict)
     contested: int = 0
     uncontested: int = 0
 
@@ -68,15 +77,37 @@ class CompetitionModel:
         self.rng = random.Random(self.seed)
 
     def announce(
-        self, venue: str, symbol: str, side: Side, seen_ts: float, edge_pct: float, fair_price: float
+        self,
+        venue: str,
+        symbol: str,
+        side: Side,
+        seen_ts: float,
+        edge_pct: float,
+        fair_price: float,
+        group: str = "",
     ) -> None:
         """A dislocation the bot is about to trade: ``side`` on ``venue``'s ``symbol``.
 
         ``fair_price`` is where the dislocation ends (for a buy, the price the other venue
-        bids): a competitor takes liquidity priced better than it.
+        bids): a competitor takes liquidity priced better than it. Legs announced with the same
+        ``group`` (the opportunity) are taken or left together.
         """
         if self.rate > 0.0:
-            self._seen[(venue, symbol, side)] = (seen_ts, max(edge_pct, 0.0), fair_price)
+            key = (venue, symbol, side)
+            old = self._seen.get(key)
+            if old is not None:
+                self._leg_done(old[0])
+            group = group or f"{venue}:{symbol}:{side.value}:{seen_ts}"
+            self._seen[key] = (group, seen_ts, max(edge_pct, 0.0), fair_price)
+            self._legs_left[group] = self._legs_left.get(group, 0) + 1
+
+    def _leg_done(self, group: str) -> None:
+        left = self._legs_left.get(group, 0) - 1
+        if left <= 0:
+            self._legs_left.pop(group, None)
+            self._decided.pop(group, None)
+        else:
+            self._legs_left[group] = left
 
     def probability(self, elapsed_s: float, edge_pct: float) -> float:
         """Chance someone else took a dislocation of ``edge_pct`` within ``elapsed_s``."""
@@ -87,11 +118,19 @@ class CompetitionModel:
         seen = self._seen.pop((venue, symbol, side), None)
         if seen is None:
             return None
-        if self.rng.random() >= self.probability(arrival_ts - seen[0], seen[1]):
-            self.uncontested += 1
+        group, seen_ts, edge, fair = seen
+        taken = self._decided.get(group)
+        if taken is None:
+            taken = self.rng.random() < self.probability(arrival_ts - seen_ts, edge)
+            self._decided[group] = taken
+            if taken:
+                self.contested += 1
+            else:
+                self.uncontested += 1
+        self._leg_done(group)
+        if not taken:
             return None
-        self.contested += 1
-        return min(self.rng.uniform(self.take_min, self.take_max), 1.0), seen[2]
+        return min(self.rng.uniform(self.take_min, self.take_max), 1.0), fair
 
 
 @attrs.define(slots=True, eq=False)

@@ -135,6 +135,10 @@ class EmulatorServer:
         self._bad_checksums: dict[str, int] = {}
         self._http_faults: list[tuple[int, float | None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: Scripted emulators: unified symbol -> venue id, and the scripted book of each venue
+        #: id (what :meth:`symbols`, :meth:`true_book` and :meth:`scripted_books` read).
+        self.venue_ids: dict[str, str] = {}
+        self.books: dict[str, ScriptedBook] = {}
 
     # -- to implement ------------------------------------------------------------------------
 
@@ -148,8 +152,8 @@ class EmulatorServer:
         return []
 
     def scripted_books(self) -> list[ScriptedBook]:
-        """The scripted books driving this emulator (none for a recording-driven one)."""
-        return []
+        """The scripted books driving this emulator."""
+        return list(self.books.values())
 
     async def on_ws_connect(self, client: EmulatorClient) -> None:
         """A client connected (its path may carry subscriptions)."""
@@ -161,12 +165,15 @@ class EmulatorServer:
         """One round of market changes."""
 
     def true_book(self, symbol: str) -> OrderBook:
-        """The emulator's book of a unified symbol (emulators driven by a script override this)."""
-        raise ArbotError(f"{type(self).__name__} keeps no book of its own to compare against")
+        """The emulator's book of a unified symbol (the scripted one)."""
+        vid = self.venue_ids.get(symbol)
+        if vid is None:
+            raise ArbotError(f"{type(self).__name__} keeps no book of {symbol!r} to compare against")
+        return self.books[vid].book
 
     def symbols(self) -> list[str]:
         """Unified symbols the emulator trades."""
-        return []
+        return list(self.venue_ids)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
