@@ -10,6 +10,9 @@
   family; :func:`fast_settings` — test-sized settings of such a connector;
 * :class:`FullBookEmulator` / :func:`fullbook_settings` — the full top-N book venue family
   (Upbit, Bithumb);
+* :class:`EmulatedExchange` — the venue-agnostic exchange core under every venue's private API
+  (accounts, matching engine, events, transfers, trading faults; see
+  :mod:`arbot.testing.emulator.exchange`);
 * :class:`ConnectorConformance` — the tests every connector passes against its emulator
   (subclass it in your package's tests); :class:`FullBookConformance` — its flavour for
   full-book venues.
@@ -22,25 +25,44 @@ from arbot.testing.emulator.conformance import (
     books_equal,
     make_context,
 )
+from arbot.testing.emulator.exchange import (
+    BookSource,
+    EmulatedExchange,
+    EventFeed,
+    FeedDropped,
+    ScriptedBookSource,
+    StaticBook,
+)
+from arbot.testing.emulator.exchange_faults import Fault, FaultInjector, FaultKind, parse_faults
 from arbot.testing.emulator.fullbook import FullBookEmulator, fullbook_settings
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient, EmulatorServer, EmulatorStats, Recording
 from arbot.testing.emulator.snapshot import OpArgsEmulator, SnapshotEmulator, fast_settings
 
 __all__ = [
+    "BookSource",
     "ConformanceSession",
     "ConnectorConformance",
+    "EmulatedExchange",
     "EmulatorClient",
     "EmulatorServer",
     "EmulatorStats",
+    "EventFeed",
+    "Fault",
+    "FaultInjector",
+    "FaultKind",
+    "FeedDropped",
     "FullBookConformance",
     "FullBookEmulator",
     "OpArgsEmulator",
     "Recording",
     "ScriptedBook",
+    "ScriptedBookSource",
     "SnapshotEmulator",
+    "StaticBook",
     "books_equal",
     "fast_settings",
     "fullbook_settings",
     "make_context",
+    "parse_faults",
 ]
