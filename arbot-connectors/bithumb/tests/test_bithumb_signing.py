@@ -9,7 +9,7 @@ import hashlib
 import ccxt
 import jwt
 import pytest
-from arbot.trading.credentials import ApiCredentials
+from arbot.trading.signing import ApiCredentials
 from arbot_bithumb.signing import BithumbSigner
 
 KEY, SECRET = "bithumb-access-7Q2n4K8x", "bithumb-secret-Zk3R9pL1mN5vB7cX-4a8f2e"
@@ -42,13 +42,13 @@ def _ccxt(path: str, method: str, params: dict[str, str]) -> dict[str, object]:
 def test_signature_equals_ccxt(method: str, ccxt_path: str, params: dict[str, str], path: str,
                                query: dict[str, str] | None, body: dict[str, str] | None) -> None:
     theirs = _ccxt(ccxt_path, method, params)
-    signer = BithumbSigner(ApiCredentials.of(KEY, SECRET), new_nonce=lambda: NONCE)
+    signer = BithumbSigner(ApiCredentials(KEY, secret=SECRET), new_nonce=lambda: NONCE)
     ours = signer.sign(method, path, NOW_MS, query, body)
     headers = theirs["headers"]
     assert isinstance(headers, dict)
     assert ours.headers["Authorization"] == headers["Authorization"]
-    assert "https://api.bithumb.com" + ours.target == theirs["url"]
-    assert ours.body == (theirs["body"].encode() if theirs["body"] is not None else None)  # type: ignore[attr-defined]
+    assert "https://api.bithumb.com" + ours.path_with_query == theirs["url"]
+    assert ours.body == theirs["body"]
     claims = jwt.decode(ours.headers["Authorization"][7:], SECRET, algorithms=["HS256"])
     assert claims["timestamp"] == NOW_MS and claims["nonce"] == NONCE
     if params:
@@ -57,6 +57,6 @@ def test_signature_equals_ccxt(method: str, ccxt_path: str, params: dict[str, st
 
 
 def test_values_are_encoded_like_encode_uri_component() -> None:
-    signer = BithumbSigner(ApiCredentials.of(KEY, SECRET), new_nonce=lambda: NONCE)
+    signer = BithumbSigner(ApiCredentials(KEY, secret=SECRET), new_nonce=lambda: NONCE)
     req = signer.sign("GET", "/v1/x", NOW_MS, {"a b": "c/d~e'(f)", "ids": ["1", "2"]})
-    assert req.target == "/v1/x?a%20b=c%2Fd~e'(f)&ids[]=1&ids[]=2"
+    assert req.path_with_query == "/v1/x?a%20b=c%2Fd~e'(f)&ids[]=1&ids[]=2"

@@ -9,7 +9,7 @@ import hashlib
 import ccxt
 import jwt
 import pytest
-from arbot.trading.credentials import ApiCredentials
+from arbot.trading.signing import ApiCredentials
 from arbot_upbit.signing import UpbitSigner
 
 KEY, SECRET = "xqAKn2fBRy8pZrlaGZsUT7OzgyHJJG1sSEqYnt8x", "a1Hs5uvK8rW2sQ7yZ9xN3bM4cD6fG0hJ-upbit"
@@ -41,13 +41,13 @@ def _ccxt(path: str, method: str, params: dict[str, str]) -> dict[str, object]:
 def test_signature_equals_ccxt(method: str, ccxt_path: str, params: dict[str, str], path: str,
                                query: dict[str, str] | None, body: dict[str, str] | None) -> None:
     theirs = _ccxt(ccxt_path, method, params)
-    signer = UpbitSigner(ApiCredentials.of(KEY, SECRET), new_nonce=lambda: NONCE)
+    signer = UpbitSigner(ApiCredentials(KEY, secret=SECRET), new_nonce=lambda: NONCE)
     ours = signer.sign(method, path, query, body)
     headers = theirs["headers"]
     assert isinstance(headers, dict)
     assert ours.headers["Authorization"] == headers["Authorization"]
-    assert "https://api.upbit.com" + ours.target == theirs["url"]
-    assert ours.body == (theirs["body"].encode() if theirs["body"] is not None else None)  # type: ignore[attr-defined]
+    assert "https://api.upbit.com" + ours.path_with_query == theirs["url"]
+    assert ours.body == theirs["body"]
     token = ours.headers["Authorization"].removeprefix("Bearer ")
     claims = jwt.decode(token, SECRET, algorithms=["HS256"])
     assert claims["access_key"] == KEY and claims["nonce"] == NONCE
@@ -59,15 +59,15 @@ def test_signature_equals_ccxt(method: str, ccxt_path: str, params: dict[str, st
 
 
 def test_every_request_gets_a_fresh_nonce() -> None:
-    signer = UpbitSigner(ApiCredentials.of(KEY, SECRET))
+    signer = UpbitSigner(ApiCredentials(KEY, secret=SECRET))
     a, b = (jwt.decode(signer.sign("GET", "/v1/accounts").headers["Authorization"][7:], SECRET,
                        algorithms=["HS256"])["nonce"] for _ in range(2))
     assert a != b
 
 
 def test_list_parameters_hash_as_bracketed_keys() -> None:
-    signer = UpbitSigner(ApiCredentials.of(KEY, SECRET), new_nonce=lambda: NONCE)
+    signer = UpbitSigner(ApiCredentials(KEY, secret=SECRET), new_nonce=lambda: NONCE)
     req = signer.sign("GET", "/v1/orders/uuids", {"market": "KRW-BTC", "uuids": ["a", "b"]})
-    assert req.target == "/v1/orders/uuids?market=KRW-BTC&uuids[]=a&uuids[]=b"
+    assert req.path_with_query == "/v1/orders/uuids?market=KRW-BTC&uuids[]=a&uuids[]=b"
     claims = jwt.decode(req.headers["Authorization"][7:], SECRET, algorithms=["HS256"])
     assert claims["query_hash"] == hashlib.sha512(b"market=KRW-BTC&uuids[]=a&uuids[]=b").hexdigest()

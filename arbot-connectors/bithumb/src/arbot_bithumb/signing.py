@@ -5,6 +5,7 @@ Payload ``{"access_key", "nonce": uuid4, "timestamp": <ms>, "query_hash": hex(SH
 when the request has parameters. ``query`` is the ``k=v&...`` text of the query (GET/DELETE) or
 of the JSON body's keys in order (POST), each key and value percent-encoded as JavaScript's
 ``encodeURIComponent`` does, lists as ``k[]=a&k[]=b`` (``shared/exchanges/bithumb.md`` §7).
+The token is built by :meth:`arbot.trading.signing.ApiCredentials.jwt_hs256`.
 """
 
 from __future__ import annotations
@@ -14,21 +15,17 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import quote
 
-import jwt
-import msgspec
-from arbot.trading.credentials import ApiCredentials, mask
-from arbot.trading.wire import SignedRequest
+from arbot.trading.signing import ApiCredentials, SignedRequest, compact_json
 
-__all__ = ["BithumbSigner", "Params", "query_string"]
+__all__ = ["BithumbSigner", "Params", "query_text"]
 
 #: Request parameters: text values, or lists of text for ``k[]=`` parameters.
 Params = Mapping[str, "str | Sequence[str]"]
 
-_json = msgspec.json.Encoder()
 _URI_SAFE = "~()*!.'"  # what encodeURIComponent leaves alone besides letters, digits, - and _
 
 
-def query_string(params: Params | None) -> str:
+def query_text(params: Params | None) -> str:
     """The ``encodeURIComponent`` ``k=v&...`` text (used both in the URL and for the hash)."""
     if not params:
         return ""
@@ -42,27 +39,30 @@ def query_string(params: Params | None) -> str:
     return "&".join(parts)
 
 
+def _uuid4() -> str:
+    return str(uuid.uuid4())
+
+
 class BithumbSigner:
     """Signs Bithumb private requests with one API key; ``new_nonce`` makes the JWT nonce."""
 
-    __slots__ = ("_secret", "api_key", "new_nonce")
+    __slots__ = ("credentials", "new_nonce")
 
-    def __init__(self, credentials: ApiCredentials, new_nonce: Callable[[], str] | None = None) -> None:
-        self.api_key = credentials.api_key
-        self._secret = credentials.secret.get_secret_value()
-        self.new_nonce = new_nonce or (lambda: str(uuid.uuid4()))
+    def __init__(self, credentials: ApiCredentials, new_nonce: Callable[[], str] = _uuid4) -> None:
+        self.credentials = credentials
+        self.new_nonce = new_nonce
 
     def __repr__(self) -> str:
-        return f"BithumbSigner(api_key={mask(self.api_key)!r})"
+        return f"BithumbSigner({self.credentials!r})"
 
     def token(self, hashed: str | None, timestamp_ms: int) -> str:
         """The JWT for a request whose parameter text is ``hashed`` (None: no parameters)."""
-        payload: dict[str, str | int] = {
-            "access_key": self.api_key, "nonce": self.new_nonce(), "timestamp": timestamp_ms}
+        claims: dict[str, str | int] = {
+            "access_key": self.credentials.api_key, "nonce": self.new_nonce(), "timestamp": timestamp_ms}
         if hashed is not None:
-            payload["query_hash"] = hashlib.sha512(hashed.encode()).hexdigest()
-            payload["query_hash_alg"] = "SHA512"
-        return jwt.encode(payload, self._secret, algorithm="HS256")
+            claims["query_hash"] = hashlib.sha512(hashed.encode()).hexdigest()
+            claims["query_hash_alg"] = "SHA512"
+        return self.credentials.jwt_hs256(claims)
 
     def sign(
         self,
@@ -74,14 +74,10 @@ class BithumbSigner:
     ) -> SignedRequest:
         """Sign ``method path`` with ``query`` (GET/DELETE) or a JSON ``body`` (POST)."""
         params = body if body is not None else query
-        qs = query_string(params)
+        qs = query_text(params)
         token = self.token(qs if params else None, timestamp_ms)
         headers = {"Accept": "application/json", "Authorization": f"Bearer {token}"}
-        raw: bytes | None = None
-        target = path
         if body is not None:
-            raw = _json.encode(body)
             headers["Content-Type"] = "application/json"
-        elif qs:
-            target = f"{path}?{qs}"
-        return SignedRequest(method, target, headers, raw)
+            return SignedRequest(method, path, "", compact_json(dict(body)), headers)
+        return SignedRequest(method, path, qs, None, headers)

@@ -28,7 +28,6 @@ from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
 from arbot.connectors.ws import Backoff, GarbageFrame, Heartbeat, WsSession
 from arbot.events import Side
 from arbot.market import MarketInfo
-from arbot.trading.credentials import ApiCredentials
 from arbot.trading.errors import (
     AuthenticationFailed,
     ClockSkew,
@@ -39,6 +38,7 @@ from arbot.trading.errors import (
     TradingError,
 )
 from arbot.trading.restgateway import JsonValue, PreparedOrder, SignedRestGateway
+from arbot.trading.signing import ApiCredentials, SignedRequest
 from arbot.trading.types import (
     Balance,
     DepositWithdrawNetwork,
@@ -50,7 +50,7 @@ from arbot.trading.types import (
     TimeInForce,
     TradingFee,
 )
-from arbot.trading.wire import SignedRequest, decimal_text
+from arbot.trading.wire import decimal_text
 
 from arbot_bithumb.markets import parse_market_all
 from arbot_bithumb.signing import BithumbSigner

@@ -10,24 +10,18 @@ sign ``channel=<ch>&event=<ev>&time=<t>`` with the same key.
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Mapping
 from urllib.parse import quote
 
-import msgspec
-from arbot.trading.credentials import ApiCredentials, mask
-from arbot.trading.wire import SignedRequest
+from arbot.trading.signing import ApiCredentials, SignedRequest, compact_json
 
-__all__ = ["API_PREFIX", "GateSigner", "query_string"]
+__all__ = ["API_PREFIX", "GateSigner", "query_text"]
 
 #: Every signed path starts with the API version prefix.
 API_PREFIX = "/api/v4"
 
-_json = msgspec.json.Encoder()
-_EMPTY_SHA512 = hashlib.sha512(b"").hexdigest()
 
-
-def query_string(params: Mapping[str, str] | None, encoded: bool) -> str:
+def query_text(params: Mapping[str, str] | None, encoded: bool) -> str:
     """``k=v&...`` in the given order; percent-encoded for the URL, raw for the signature."""
     if not params:
         return ""
@@ -39,20 +33,18 @@ def query_string(params: Mapping[str, str] | None, encoded: bool) -> str:
 class GateSigner:
     """Signs Gate private REST requests and WebSocket channel requests with one API key."""
 
-    __slots__ = ("_secret", "api_key")
+    __slots__ = ("credentials",)
 
     def __init__(self, credentials: ApiCredentials) -> None:
-        self.api_key = credentials.api_key
-        self._secret = credentials.secret.get_secret_value().encode()
+        self.credentials = credentials
 
     def __repr__(self) -> str:
-        return f"GateSigner(api_key={mask(self.api_key)!r})"
+        return f"GateSigner({self.credentials!r})"
 
-    def signature(self, method: str, path: str, raw_query: str, body: bytes | None, timestamp_s: int) -> str:
+    def signature(self, method: str, path: str, raw_query: str, body: str | None, timestamp_s: int) -> str:
         """The hex ``SIGN`` of one request; ``path`` includes ``/api/v4``."""
-        body_hash = hashlib.sha512(body).hexdigest() if body else _EMPTY_SHA512
-        payload = f"{method}\n{path}\n{raw_query}\n{body_hash}\n{timestamp_s}"
-        return hmac.new(self._secret, payload.encode(), hashlib.sha512).hexdigest()
+        body_hash = hashlib.sha512((body or "").encode()).hexdigest()
+        return self.credentials.hmac_sha512_hex(f"{method}\n{path}\n{raw_query}\n{body_hash}\n{timestamp_s}")
 
     def sign(
         self,
@@ -64,15 +56,16 @@ class GateSigner:
     ) -> SignedRequest:
         """Sign ``method /api/v4<path>`` with ``query`` and/or a JSON ``body``."""
         full = API_PREFIX + path
-        raw = _json.encode(body) if body is not None else None
-        sig = self.signature(method, full, query_string(query, False), raw, timestamp_s)
-        encoded = query_string(query, True)
-        headers = {"KEY": self.api_key, "Timestamp": str(timestamp_s), "SIGN": sig,
-                   "Content-Type": "application/json"}
-        return SignedRequest(method, f"{full}?{encoded}" if encoded else full, headers, raw)
+        text = compact_json(dict(body)) if body is not None else None
+        headers = {
+            "KEY": self.credentials.api_key,
+            "Timestamp": str(timestamp_s),
+            "SIGN": self.signature(method, full, query_text(query, False), text, timestamp_s),
+            "Content-Type": "application/json",
+        }
+        return SignedRequest(method, full, query_text(query, True), text, headers)
 
     def ws_auth(self, channel: str, event: str, time_s: int) -> dict[str, str]:
         """The ``auth`` object of a private WebSocket request."""
-        payload = f"channel={channel}&event={event}&time={time_s}".encode()
-        sig = hmac.new(self._secret, payload, hashlib.sha512).hexdigest()
-        return {"method": "api_key", "KEY": self.api_key, "SIGN": sig}
+        sig = self.credentials.hmac_sha512_hex(f"channel={channel}&event={event}&time={time_s}")
+        return {"method": "api_key", "KEY": self.credentials.api_key, "SIGN": sig}

@@ -9,22 +9,15 @@ passphrase))`` for version-2 keys; ``KC-API-TIMESTAMP`` is in milliseconds and m
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from collections.abc import Mapping
 
-import msgspec
-from arbot.trading.credentials import ApiCredentials, mask
 from arbot.trading.errors import AuthenticationFailed
-from arbot.trading.wire import SignedRequest
+from arbot.trading.signing import ApiCredentials, SignedRequest, compact_json
 
-__all__ = ["KucoinSigner", "query_string"]
-
-_json = msgspec.json.Encoder()
+__all__ = ["KucoinSigner", "raw_query"]
 
 
-def query_string(params: Mapping[str, str] | None) -> str:
+def raw_query(params: Mapping[str, str] | None) -> str:
     """``k=v&k2=v2`` in the given order, not percent-encoded (what KuCoin signs)."""
     if not params:
         return ""
@@ -32,29 +25,25 @@ def query_string(params: Mapping[str, str] | None) -> str:
 
 
 class KucoinSigner:
-    """Signs KuCoin private requests with one API key (the secret never leaves this object)."""
+    """Signs KuCoin private requests with one API key (the secret stays in the credentials)."""
 
-    __slots__ = ("_passphrase_header", "_secret", "api_key")
+    __slots__ = ("_passphrase_header", "credentials")
 
     def __init__(self, credentials: ApiCredentials) -> None:
-        if credentials.passphrase is None:
+        if not credentials.has_passphrase:
             raise AuthenticationFailed("kucoin", "a KuCoin API key needs its passphrase")
-        self.api_key = credentials.api_key
-        self._secret = credentials.secret.get_secret_value().encode()
-        self._passphrase_header = self._b64mac(credentials.passphrase.get_secret_value().encode())
+        self.credentials = credentials
+        self._passphrase_header = credentials.hmac_sha256_b64(credentials.passphrase_value())
 
     def __repr__(self) -> str:
-        return f"KucoinSigner(api_key={mask(self.api_key)!r})"
-
-    def _b64mac(self, payload: bytes) -> str:
-        return base64.b64encode(hmac.new(self._secret, payload, hashlib.sha256).digest()).decode()
+        return f"KucoinSigner({self.credentials!r})"
 
     def headers(self, method: str, endpoint: str, body: str, timestamp_ms: int) -> dict[str, str]:
         """The authentication headers of one request (``endpoint`` = path + ``?query``)."""
         ts = str(timestamp_ms)
         return {
-            "KC-API-KEY": self.api_key,
-            "KC-API-SIGN": self._b64mac(f"{ts}{method}{endpoint}{body}".encode()),
+            "KC-API-KEY": self.credentials.api_key,
+            "KC-API-SIGN": self.credentials.hmac_sha256_b64(f"{ts}{method}{endpoint}{body}"),
             "KC-API-TIMESTAMP": ts,
             "KC-API-PASSPHRASE": self._passphrase_header,
             "KC-API-KEY-VERSION": "2",
@@ -69,11 +58,9 @@ class KucoinSigner:
         body: Mapping[str, object] | None = None,
     ) -> SignedRequest:
         """Sign ``method path`` with ``query`` (GET/DELETE) or a JSON ``body`` (POST)."""
-        qs = query_string(query)
-        target = f"{path}?{qs}" if qs else path
-        raw = _json.encode(body) if body is not None else None
-        text = raw.decode() if raw is not None else ""
-        headers = self.headers(method, target, text, timestamp_ms)
-        if raw is not None:
+        qs = raw_query(query)
+        text = compact_json(dict(body)) if body is not None else None
+        headers = self.headers(method, f"{path}?{qs}" if qs else path, text or "", timestamp_ms)
+        if text is not None:
             headers["Content-Type"] = "application/json"
-        return SignedRequest(method, target, headers, raw)
+        return SignedRequest(method, path, qs, text, headers)

@@ -24,7 +24,6 @@ from arbot.connectors.ratelimit import RateLimitPolicy, WeightLimiter
 from arbot.connectors.ws import Backoff, GarbageFrame, Heartbeat, WsSession
 from arbot.events import Side
 from arbot.market import MarketInfo
-from arbot.trading.credentials import ApiCredentials
 from arbot.trading.errors import (
     AuthenticationFailed,
     ClockSkew,
@@ -35,6 +34,7 @@ from arbot.trading.errors import (
     TradingError,
 )
 from arbot.trading.restgateway import JsonValue, PreparedOrder, SignedRestGateway, client_id_source
+from arbot.trading.signing import ApiCredentials, SignedRequest
 from arbot.trading.types import (
     Balance,
     DepositWithdrawNetwork,
@@ -46,7 +46,6 @@ from arbot.trading.types import (
     TimeInForce,
     TradingFee,
 )
-from arbot.trading.wire import SignedRequest
 
 from arbot_kucoin.markets import parse_symbols
 from arbot_kucoin.signing import KucoinSigner

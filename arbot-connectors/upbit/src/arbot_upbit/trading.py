@@ -28,7 +28,6 @@ from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
 from arbot.connectors.ws import Backoff, GarbageFrame, Heartbeat, WsSession
 from arbot.events import Side
 from arbot.market import MarketInfo
-from arbot.trading.credentials import ApiCredentials
 from arbot.trading.errors import (
     AuthenticationFailed,
     DuplicateClientId,
@@ -38,6 +37,7 @@ from arbot.trading.errors import (
     TradingError,
 )
 from arbot.trading.restgateway import JsonValue, PreparedOrder, SignedRestGateway
+from arbot.trading.signing import ApiCredentials, SignedRequest
 from arbot.trading.types import (
     Balance,
     DepositWithdrawNetwork,
@@ -50,7 +50,7 @@ from arbot.trading.types import (
     TimeInForce,
     TradingFee,
 )
-from arbot.trading.wire import SignedRequest, decimal_text
+from arbot.trading.wire import decimal_text
 
 from arbot_upbit.markets import VOLUME_STEP, parse_instruments, parse_market_all
 from arbot_upbit.signing import UpbitSigner

@@ -39,8 +39,9 @@ from arbot.trading.errors import (
     RateLimited,
     TradingError,
 )
+from arbot.trading.signing import SignedRequest
 from arbot.trading.types import OrderRequest, OrderState, OrderType, OrderUpdate
-from arbot.trading.wire import SignedRequest, check_minimums, to_step
+from arbot.trading.wire import check_minimums, to_step
 
 __all__ = ["JsonValue", "PreparedOrder", "SignedRestGateway", "client_id_source"]
 
@@ -182,8 +183,8 @@ class SignedRestGateway(ABC):
             try:
                 raw = await self.rest.request(
                     method,
-                    signed.target,
-                    data=signed.body,
+                    signed.path_with_query,
+                    data=signed.body.encode() if signed.body is not None else None,
                     headers=signed.headers,
                     weight=weight,
                     endpoint=path,

@@ -1,4 +1,4 @@
-"""What a trading gateway puts on the wire: signed requests and exact decimal strings.
+"""Exact decimal strings for the wire: prices and sizes rounded to the market's tick and step.
 
 Prices and sizes are floats in the engine. At the venue boundary they are rounded to the
 market's tick (price) and step (size) and written as plain decimal strings — never ``1e-05``,
@@ -10,22 +10,9 @@ from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_UP, Decimal
 
-import attrs
-
 from arbot.trading.errors import OrderRejected
 
-__all__ = ["SignedRequest", "check_minimums", "decimal_text", "to_step"]
-
-
-@attrs.frozen(slots=True)
-class SignedRequest:
-    """A request ready for the wire: ``target`` is the path with its query string."""
-
-    method: str
-    target: str
-    headers: dict[str, str]
-    body: bytes | None
-
+__all__ = ["check_minimums", "decimal_text", "to_step"]
 
 _ROUNDING = {"down": ROUND_DOWN, "up": ROUND_UP, "nearest": ROUND_HALF_EVEN}
 
