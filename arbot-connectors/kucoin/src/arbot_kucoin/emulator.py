@@ -23,6 +23,8 @@ from aiohttp import web
 from arbot.book import OrderBook
 from arbot.testing.emulator import EmulatorClient, EmulatorServer, ScriptedBook
 
+from arbot_kucoin.private_api import KucoinPrivateApi
+
 __all__ = ["KucoinEmulator", "emulator_settings"]
 
 _enc = msgspec.json.encode
@@ -73,6 +75,8 @@ class KucoinEmulator(EmulatorServer):
                                           mid=mids[i % len(mids)], tick=0.1, levels=levels,
                                           price_decimals=1, qty_decimals=8)
             self.sequence[vs] = 14_701_689_780 + 1_000_000 * i
+        #: the private API (accounts, orders, private stream) on the emulated exchange
+        self.private = KucoinPrivateApi(self.books, lambda: self.ws_url, self.spawn)
 
     def symbols(self) -> list[str]:
         """Unified symbols."""
@@ -94,6 +98,7 @@ class KucoinEmulator(EmulatorServer):
             web.get("/api/v1/market/orderbook/level2_100", self._depth_100),
             web.get("/api/v3/market/orderbook/level2", self._depth_full),
             web.get("/api/v1/timestamp", self._timestamp),
+            *self.private.routes(),
         ]
 
     async def _bullet(self, request: web.Request) -> web.Response:
@@ -104,7 +109,7 @@ class KucoinEmulator(EmulatorServer):
             "pingInterval": self.ping_interval_ms, "pingTimeout": 10000}]})
 
     async def _timestamp(self, request: web.Request) -> web.Response:
-        return _ok(int(time.time() * 1000))
+        return _ok(int(self.private.exchange.server_time() * 1000))
 
     async def _symbols(self, request: web.Request) -> web.Response:
         return _ok([{
@@ -140,7 +145,8 @@ class KucoinEmulator(EmulatorServer):
         query = parse_qs(urlsplit(client.path).query)
         token = query.get("token", [""])[0]
         connect_id = query.get("connectId", [""])[0]
-        if token not in self.tokens:
+        client.state["token"] = token
+        if token not in self.tokens and not self.private.owns(token):
             await client.send(_enc({"id": connect_id, "type": "error", "code": 401,
                                     "data": "token is expired"}).decode())
             await client.conn.close(1008, "invalid token")
@@ -171,6 +177,10 @@ class KucoinEmulator(EmulatorServer):
             await client.send(_enc({"id": mid, "type": "pong",
                                     "timestamp": time.time_ns() // 1000}).decode())
             return
+        if kind == "subscribe" and msg.get("privateChannel"):
+            ok = await self.private.subscribe(client, client.state.get("token", ""), str(msg.get("topic")))
+            await client.send(_enc({"id": mid, "type": "ack" if ok else "error", "code": 404}).decode())
+            return
         if kind in ("subscribe", "unsubscribe"):
             prefix, _, syms = str(msg.get("topic", "")).partition(":")
             topics = {f"{prefix}:{s}" for s in syms.split(",") if s}
@@ -189,7 +199,11 @@ class KucoinEmulator(EmulatorServer):
                                 "data": "unknown message type"}).decode())
 
     async def tick(self) -> None:
-        """One book change (and maybe a trade) per symbol."""
+        """One book change (and maybe a trade) per symbol; resting orders the book crosses fill."""
+        await self._tick_books()
+        self.private.exchange.match()
+
+    async def _tick_books(self) -> None:
         now = int(time.time() * 1000)
         for vs, book in self.books.items():
             bids, asks = book.step()
