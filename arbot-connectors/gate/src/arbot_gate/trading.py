@@ -146,7 +146,7 @@ class GateTradingGateway(SignedRestGateway):
             "currency_pair": order.market.venue_symbol,
             "type": req.order_type.value,
             "account": "spot",
-            "side": req.side.value,
+            "side": req.side.value.lower(),
         }
         if req.order_type is OrderType.LIMIT:
             assert order.price is not None
@@ -193,7 +193,7 @@ class GateTradingGateway(SignedRestGateway):
             str(o.get("id", "")),
             str(o.get("text", "")),
             status,
-            Side(str(o.get("side", "buy"))),
+            Side(str(o.get("side", "buy")).upper()),
             amount,
             filled,
             _f(o.get("price")) or None,
@@ -257,7 +257,7 @@ class GateTradingGateway(SignedRestGateway):
                 str(t.get("order_id", "")),
                 str(t.get("text", "")),
                 str(t.get("id", "")),
-                Side(str(t.get("side", "buy"))),
+                Side(str(t.get("side", "buy")).upper()),
                 _f(t.get("price")),
                 _f(t.get("amount")),
                 _f(t.get("fee")),
@@ -368,7 +368,7 @@ class GateTradingGateway(SignedRestGateway):
                     str(item.get("order_id", "")),
                     str(item.get("text", "")),
                     str(item.get("id", "")),
-                    Side(str(item.get("side", "buy"))),
+                    Side(str(item.get("side", "buy")).upper()),
                     _f(item.get("price")),
                     _f(item.get("amount")),
                     _f(item.get("fee")),

@@ -242,7 +242,7 @@ class KucoinPrivateApi:
             "symbol": self._venue_of[o.symbol],
             "opType": "DEAL",
             "type": o.order_type.value,
-            "side": o.side.value,
+            "side": o.side.value.lower(),
             "price": text(o.price) or "0",
             "size": text(o.qty),
             "funds": text(o.quote_qty) or "0",
@@ -279,7 +279,7 @@ class KucoinPrivateApi:
     def _place(self, account: Account, body: dict[str, Any]) -> OrderSnapshot:
         try:
             symbol = self._symbol(str(body["symbol"]))
-            side = Side(str(body["side"]))
+            side = Side(str(body["side"]).upper())
             kind = OrderType(str(body.get("type", "limit")))
             size = Decimal(str(body["size"])) if body.get("size") not in (None, "") else None
             funds = Decimal(str(body["funds"])) if body.get("funds") not in (None, "") else None
@@ -387,7 +387,7 @@ class KucoinPrivateApi:
             "tradeId": str(f.trade_id),
             "orderId": str(f.order_id),
             "counterOrderId": "0",
-            "side": f.side.value,
+            "side": f.side.value.lower(),
             "liquidity": "maker" if f.is_maker else "taker",
             "forceTaker": False,
             "price": text(f.price),
@@ -540,7 +540,7 @@ class KucoinPrivateApi:
         data: dict[str, Any] = {
             "symbol": self._venue_of[o.symbol],
             "orderType": o.order_type.value,
-            "side": o.side.value,
+            "side": o.side.value.lower(),
             "type": kind,
             "orderId": str(o.order_id),
             "clientOid": o.client_id,

@@ -95,6 +95,9 @@ class KucoinTradingGateway(SignedRestGateway):
         self._msg_ids = itertools.count(1)
         self._ws_url = ""
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._sub_id = ""
+        #: set once the venue acknowledged the order-channel subscription of this connection
+        self.subscribed = asyncio.Event()
 
     # -- signing and errors ------------------------------------------------------------------
 
@@ -160,7 +163,7 @@ class KucoinTradingGateway(SignedRestGateway):
         req = order.request
         body: dict[str, str] = {
             "clientOid": req.client_id,
-            "side": req.side.value,
+            "side": req.side.value.lower(),
             "symbol": order.market.venue_symbol,
             "type": req.order_type.value,
         }
@@ -223,7 +226,7 @@ class KucoinTradingGateway(SignedRestGateway):
             str(raw.get("id", "")),
             str(raw.get("clientOid", "")),
             status,
-            Side(str(raw.get("side", "buy"))),
+            Side(str(raw.get("side", "buy")).upper()),
             size,
             filled,
             price,
@@ -274,7 +277,7 @@ class KucoinTradingGateway(SignedRestGateway):
                 str(f.get("orderId", "")),
                 str(f.get("clientOid", "")),
                 str(f.get("tradeId", "")),
-                Side(str(f.get("side", "buy"))),
+                Side(str(f.get("side", "buy")).upper()),
                 _f(f.get("price")),
                 _f(f.get("size")),
                 _f(f.get("fee")),
@@ -344,6 +347,7 @@ class KucoinTradingGateway(SignedRestGateway):
         )
         await self._bullet()
         await self.ws.start(wait=True, timeout=10.0)
+        await asyncio.wait_for(self.subscribed.wait(), 10.0)
 
     async def _bullet(self) -> None:
         data = _obj(await self.call("POST", "/api/v1/bullet-private", body={}))
@@ -362,6 +366,7 @@ class KucoinTradingGateway(SignedRestGateway):
         task.add_done_callback(self._tasks.discard)
 
     def _on_close(self, session: WsSession) -> None:
+        self.subscribed.clear()
         if not session.closing:  # a fresh token for the next connect
             self._spawn(self._bullet())
 
@@ -370,9 +375,13 @@ class KucoinTradingGateway(SignedRestGateway):
         if not isinstance(msg, dict):
             raise GarbageFrame("not an object")
         kind = msg.get("type")
+        if kind == "ack" and msg.get("id") == self._sub_id:
+            self.subscribed.set()
+            return
         if kind == "welcome" and self.ws is not None:
+            self._sub_id = str(next(self._msg_ids))
             sub = {
-                "id": str(next(self._msg_ids)),
+                "id": self._sub_id,
                 "type": "subscribe",
                 "topic": "/spotMarket/tradeOrdersV2",
                 "privateChannel": True,
@@ -399,7 +408,7 @@ class KucoinTradingGateway(SignedRestGateway):
         if kind == "match" and size > 0 and filled >= size:
             status = OrderStatus.FILLED
         symbol = self._symbol_of(str(d.get("symbol", "")))
-        side = Side(str(d.get("side", "buy")))
+        side = Side(str(d.get("side", "buy")).upper())
         ts = _f(d.get("ts")) / 1e9
         state = OrderState(
             VENUE,

@@ -29,6 +29,7 @@ import msgspec
 
 from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
 from arbot.connectors.rest import RestClient, RestError
+from arbot.events import Side
 from arbot.market import MarketInfo
 from arbot.trading.errors import (
     AmbiguousOrderState,
@@ -234,7 +235,7 @@ class SignedRestGateway(ABC):
         if request.order_type is OrderType.LIMIT:
             if request.price is None or request.price <= 0:
                 raise OrderRejected(self.venue, f"{request.symbol}: a limit order needs a price", "price")
-            buy = request.side.value == "buy"
+            buy = request.side is Side.BUY
             price = (
                 to_step(request.price, info.tick_size, "down" if buy else "up")
                 if info.tick_size > 0

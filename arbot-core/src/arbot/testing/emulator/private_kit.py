@@ -84,19 +84,19 @@ async def pump_feed(
 ) -> None:
     """Send ``render(event)`` frames of every event of ``feed`` to ``client`` until the feed is
     dropped (then the socket is cut: a private-stream drop) or the client leaves."""
+    get: asyncio.Future[ExchangeEvent] | None = None
     try:
         while True:
-            get = asyncio.ensure_future(feed.get())
+            if get is None:
+                get = asyncio.ensure_future(feed.get())
             done, _ = await asyncio.wait({get}, timeout=0.05)
             if not done:
-                get.cancel()
-                with contextlib.suppress(asyncio.CancelledError, FeedDropped):
-                    await get
-                if exchange.take_stream_drop():
+                if exchange.take_stream_drop():  # the feed is dropped: the socket is cut
                     client.abort()
                     return
                 continue
             event = get.result()
+            get = None
             frames = render(event)
             if not isinstance(frames, list):
                 frames = await frames
@@ -107,3 +107,7 @@ async def pump_feed(
         client.abort()
     finally:
         feed.close()
+        if get is not None:
+            get.cancel()
+            with contextlib.suppress(BaseException):
+                await get
