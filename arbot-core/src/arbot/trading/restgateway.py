@@ -41,7 +41,16 @@ from arbot.trading.errors import (
     TradingError,
 )
 from arbot.trading.signing import SignedRequest
-from arbot.trading.types import OrderRequest, OrderState, OrderType, OrderUpdate
+from arbot.trading.types import (
+    Balance,
+    DepositWithdrawNetwork,
+    Fill,
+    OrderRequest,
+    OrderState,
+    OrderType,
+    OrderUpdate,
+    TradingFee,
+)
 from arbot.trading.wire import check_minimums, to_step
 
 __all__ = ["JsonValue", "PreparedOrder", "SignedRestGateway", "client_id_source"]
@@ -147,6 +156,38 @@ class SignedRestGateway(ABC):
     @abstractmethod
     async def get_order(self, symbol: str, client_id: str) -> OrderState:
         """The order by client id; raises OrderNotFound when the venue does not know it."""
+
+    @abstractmethod
+    def new_client_id(self) -> str:
+        """A client order id in the venue's own format, unique across restarts."""
+
+    @abstractmethod
+    async def cancel_order(self, symbol: str, client_id: str) -> OrderState:
+        """Cancel by client id; raises OrderNotFound when the venue does not know it."""
+
+    @abstractmethod
+    async def cancel_all(self, symbol: str) -> Sequence[OrderState]:
+        """Cancel every open order of ``symbol``."""
+
+    @abstractmethod
+    async def open_orders(self, symbol: str | None = None) -> Sequence[OrderState]:
+        """Open orders (of one symbol, or all)."""
+
+    @abstractmethod
+    async def recent_fills(self, symbol: str, since: float | None = None) -> Sequence[Fill]:
+        """Recent fills of ``symbol`` with the venue's trade ids."""
+
+    @abstractmethod
+    async def balances(self) -> dict[str, Balance]:
+        """Free and locked balance per asset."""
+
+    @abstractmethod
+    async def trading_fees(self, symbols: Sequence[str]) -> dict[str, TradingFee]:
+        """The account's maker/taker fees."""
+
+    @abstractmethod
+    async def networks(self, asset: str) -> Sequence[DepositWithdrawNetwork]:
+        """Deposit/withdrawal networks of ``asset`` with fees and minimums."""
 
     # -- clock -------------------------------------------------------------------------------
 

@@ -215,7 +215,7 @@ class TradingConformance(ABC):
 
     def test_ioc_takes_and_expires_the_rest(self) -> None:
         async def scenario() -> None:
-            async with self.session(stream=False) as (_emu, api, gw):
+            async with self.session(stream=False) as (_emu, _api, gw):
                 await gw.start()
                 req = self.request(gw, float(self.ask), tif=TimeInForce.IOC, qty=1.0)
                 await gw.place_order(req)
@@ -238,7 +238,7 @@ class TradingConformance(ABC):
                 assert snap.price <= Decimal(repr(odd))  # a buy never pays more than asked
                 assert "E" not in str(snap.qty) and snap.qty == Decimal(repr(self.qty))
                 sent = emu.stats.http_requests
-                with pytest.raises(OrderRejected, match="minimum|under"):
+                with pytest.raises(OrderRejected, match=r"minimum|under"):
                     await gw.place_order(self.request(gw, qty=info.step_size))
                 assert emu.stats.http_requests == sent  # refused before anything was sent
 
@@ -432,14 +432,13 @@ class TradingConformance(ABC):
                 await asyncio.sleep(0.1)  # the re-subscription
                 api.exchange.faults.inject(FaultKind.DELAY_FILL, param=0.3)
                 req = self.request(gw)
-                await gw.place_order(req)
+                placed = await gw.place_order(req)
                 api.exchange.trade(self.symbol, Decimal(repr(self.rest_price)), Decimal(repr(self.qty)))
                 await until(
                     lambda: any(
-                        u.fills
-                        and u.state.client_id in (req.client_id, "")
-                        or any(f.client_id == req.client_id for f in u.fills)
+                        f.client_id == req.client_id or f.order_id == placed.order_id
                         for u in updates
+                        for f in u.fills
                     ),
                     what="the delayed fill on the reconnected stream",
                 )
