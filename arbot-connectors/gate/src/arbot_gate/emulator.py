@@ -19,6 +19,8 @@ from aiohttp import web
 from arbot.book import OrderBook
 from arbot.testing.emulator import EmulatorClient, EmulatorServer, ScriptedBook
 
+from arbot_gate.private_api import GatePrivateApi
+
 __all__ = ["GateEmulator", "emulator_settings"]
 
 
@@ -57,6 +59,8 @@ class GateEmulator(EmulatorServer):
                 self.venue, sym, seed=seed * 7919 + i, mid=(40000.0, 2500.0, 90.0)[i % 3],
                 tick=0.01, levels=levels, price_decimals=2, qty_decimals=6)
             self.last_id[pair] = 140_595_902 + 10_000_000 * i
+        #: the private API (accounts, orders, private channels) on the emulated exchange
+        self.private = GatePrivateApi(self.books, self.spawn)
 
     def symbols(self) -> list[str]:
         """Unified symbols."""
@@ -71,7 +75,7 @@ class GateEmulator(EmulatorServer):
     def routes(self) -> list[web.RouteDef]:
         """``/api/v4/spot/currency_pairs`` and ``/api/v4/spot/order_book``."""
         return [web.get("/api/v4/spot/currency_pairs", self._currency_pairs),
-                web.get("/api/v4/spot/order_book", self._order_book)]
+                web.get("/api/v4/spot/order_book", self._order_book), *self.private.routes()]
 
     async def _currency_pairs(self, request: web.Request) -> web.Response:
         body = []
@@ -111,6 +115,11 @@ class GateEmulator(EmulatorServer):
         if channel == "spot.ping":
             await client.send(_frame("spot.pong", "", None))
             return
+        answer = await self.private.on_ws_request(client, req)
+        if answer is not None:
+            await client.send(_frame(channel, event, answer.get("result"), id=req.get("id"),
+                                     **{k: v for k, v in answer.items() if k != "result"}))
+            return
         payload = req.get("payload") or []
         if channel == "spot.order_book_update" and payload and payload[0] in self.books:
             topics = {f"book:{payload[0]}"}
@@ -127,7 +136,11 @@ class GateEmulator(EmulatorServer):
         await client.send(_frame(channel, event, {"status": "success"}, id=req.get("id")))
 
     async def tick(self) -> None:
-        """One change (and maybe a trade) per pair."""
+        """One change (and maybe a trade) per pair; resting orders the book crosses fill."""
+        await self._tick_books()
+        self.private.exchange.match()
+
+    async def _tick_books(self) -> None:
         now = time.time()
         for pair, book in self.books.items():
             bids, asks = book.step()

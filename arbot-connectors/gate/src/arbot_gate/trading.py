@@ -7,7 +7,7 @@ the ``text`` while the order is pending), ``DELETE /spot/orders?currency_pair=``
 ``GET /spot/orders?status=open|finished``, ``GET /spot/my_trades``, ``GET /spot/accounts``,
 ``GET /wallet/fee``, ``GET /wallet/withdraw_status`` + ``GET /wallet/currency_chains``,
 ``GET /spot/time``. Errors are ``{"label", "message"}``. A ``text`` is only queryable while the
-order is pending, so :meth:`GateTradingGateway.lookup` falls back to the open and finished
+order is pending, so :meth:`GateTradingGateway.get_order` falls back to the open and finished
 order lists. Private stream: ``spot.orders`` and ``spot.usertrades`` with a signed ``auth``.
 """
 
@@ -202,25 +202,21 @@ class GateTradingGateway(SignedRestGateway):
         )
 
     async def get_order(self, symbol: str, client_id: str) -> OrderState:
-        """``GET /spot/orders/{text}`` (valid while the order is pending)."""
+        """``GET /spot/orders/{text}`` while the order is pending; after that Gate no longer
+        knows the ``text`` as an id, so the open and finished order lists are searched."""
         pair = self.market(symbol).venue_symbol
-        return self.parse_order(
-            _obj(await self.call("GET", f"/spot/orders/{client_id}", {"currency_pair": pair}))
-        )
-
-    async def lookup(self, symbol: str, client_id: str) -> OrderState | None:
-        """By ``text``, then through the open and the finished orders."""
         try:
-            return await self.get_order(symbol, client_id)
+            return self.parse_order(
+                _obj(await self.call("GET", f"/spot/orders/{client_id}", {"currency_pair": pair}))
+            )
         except OrderNotFound:
             pass
-        pair = self.market(symbol).venue_symbol
         for status in ("open", "finished"):
             data = await self.call("GET", "/spot/orders", {"currency_pair": pair, "status": status})
             for o in data if isinstance(data, list) else []:
                 if isinstance(o, dict) and o.get("text") == client_id:
                     return self.parse_order(o)
-        return None
+        raise OrderNotFound(VENUE, f"no order with text {client_id!r}")
 
     async def cancel_order(self, symbol: str, client_id: str) -> OrderState:
         """``DELETE /spot/orders/{text}``: Gate answers the order as cancelled."""
