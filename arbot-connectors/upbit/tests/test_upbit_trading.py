@@ -18,6 +18,7 @@ class TestUpbitTrading(TradingConformance):
     bid, ask, rest_price = "80000000", "80001000", 79000000.0
     qty = 0.01
     client_id_resendable = False
+    signs_time = False
 
     def make_emulator(self) -> EmulatorServer:
         return UpbitEmulator(("BTC/KRW", "ETH/KRW"), tick_interval=None)

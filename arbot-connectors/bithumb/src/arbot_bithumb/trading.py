@@ -23,6 +23,7 @@ from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import attrs
 import msgspec
 from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
 from arbot.connectors.ws import Backoff, GarbageFrame, Heartbeat, WsSession
@@ -58,6 +59,8 @@ from arbot_bithumb.signing import BithumbSigner
 __all__ = ["BithumbTradingGateway"]
 
 VENUE = "bithumb"
+#: Minimum order total of KRW markets.
+MIN_TOTAL_KRW = 5000.0
 _AUTH = {
     "jwt_verification",
     "invalid_access_key",
@@ -104,9 +107,13 @@ class BithumbTradingGateway(SignedRestGateway):
         limiter: RateLimitPolicy | None = None,
         timeout: float = 10.0,
         stream: bool = True,
+        tick_sizes: Mapping[str, float] | None = None,
     ) -> None:
         super().__init__(rest_url, markets or {}, limiter=limiter or CountLimiter(120, 1.0), timeout=timeout)
         self.signer = BithumbSigner(credentials)
+        #: price ticks per unified symbol (Bithumb's market list carries none; KRW ticks depend
+        #: on the price band): without one, prices are sent as given
+        self.tick_sizes = dict(tick_sizes or {})
         self.ws_url = ws_url
         self.stream_enabled = stream
         self.ws: WsSession | None = None
@@ -158,8 +165,16 @@ class BithumbTradingGateway(SignedRestGateway):
         return self.clock_offset
 
     async def fetch_markets(self) -> list[MarketInfo]:
-        """``/v1/market/all``."""
-        return parse_market_all(await self.rest.get("/v1/market/all"), VENUE)
+        """``/v1/market/all``, with :attr:`tick_sizes` applied and the 5,000 KRW minimum order
+        total of KRW markets (``/v1/orders/chance`` ``min_total``)."""
+        return [
+            attrs.evolve(
+                m,
+                tick_size=self.tick_sizes.get(m.symbol, m.tick_size),
+                min_notional=MIN_TOTAL_KRW if m.quote == "KRW" else m.min_notional,
+            )
+            for m in parse_market_all(await self.rest.get("/v1/market/all"), VENUE)
+        ]
 
     def new_client_id(self) -> str:
         """A fresh ``client_order_id`` (a UUID, unique across restarts)."""

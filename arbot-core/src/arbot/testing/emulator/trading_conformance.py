@@ -68,6 +68,8 @@ class TradingConformance(ABC):
     qty: ClassVar[float] = 0.01
     #: False for venues whose client id can never be sent twice (Upbit ``identifier``)
     client_id_resendable: ClassVar[bool] = True
+    #: False for venues whose signature carries no timestamp (Upbit): no clock to keep
+    signs_time: ClassVar[bool] = True
 
     # -- to implement ------------------------------------------------------------------------
 
@@ -455,5 +457,7 @@ class TradingConformance(ABC):
                 state = await gw.place_order(req)
                 assert state.status is OrderStatus.NEW
                 assert self.orders_with(api, req.client_id) == 1
+                if self.signs_time:  # refused as stale first, then re-timed to the venue's clock
+                    assert abs(gw.clock_offset - 120.0) < 5.0, gw.clock_offset
 
         self.run(scenario)
