@@ -21,6 +21,8 @@ from arbot.book import OrderBook
 from arbot.errors import ArbotError
 from arbot.testing.emulator import EmulatorClient, EmulatorServer, Recording, ScriptedBook
 
+from arbot_binance.private_api import BinancePrivateApi
+
 __all__ = ["BinanceEmulator", "emulator_settings"]
 
 _enc = msgspec.json.encode
@@ -61,6 +63,8 @@ class BinanceEmulator(EmulatorServer):
                                           mid=mids[i % len(mids)], tick=0.01, levels=levels)
             self.ids[vs] = 1_000_000 * (i + 1)
         self._snapshots: dict[str, Any] = {}
+        #: The private API (accounts, orders, user data stream) over the scripted books.
+        self.private = BinancePrivateApi({vs: (b.symbol, b) for vs, b in self.books.items()})
         self._player: asyncio.Task[None] | None = None
         if recording is not None:
             for _, url, body in recording.rest:
@@ -89,6 +93,7 @@ class BinanceEmulator(EmulatorServer):
             web.get("/api/v3/depth", self._depth),
             web.get("/api/v3/ping", self._ping),
             web.get("/api/v3/time", self._time),
+            *self.private.routes(),
         ]
 
     def _headers(self, weight: int) -> dict[str, str]:
@@ -98,7 +103,7 @@ class BinanceEmulator(EmulatorServer):
         return web.json_response({}, headers=self._headers(1))
 
     async def _time(self, request: web.Request) -> web.Response:
-        return web.json_response({"serverTime": int(time.time() * 1000)}, headers=self._headers(1))
+        return web.json_response({"serverTime": self.private.server_time_ms()}, headers=self._headers(1))
 
     async def _exchange_info(self, request: web.Request) -> web.Response:
         symbols = []
@@ -107,6 +112,8 @@ class BinanceEmulator(EmulatorServer):
             base, quote = self._bases.get(vs) or (vs[:-4], vs[-4:])
             symbols.append({
                 "symbol": vs, "status": "TRADING", "baseAsset": base, "quoteAsset": quote,
+                "baseAssetPrecision": 8, "quoteAssetPrecision": 8, "isSpotTradingAllowed": True,
+                "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"], "permissionSets": [["SPOT"]],
                 "filters": [
                     {"filterType": "PRICE_FILTER", "minPrice": "0.01000000",
                      "maxPrice": "1000000.00000000", "tickSize": "0.01000000"},
@@ -142,7 +149,10 @@ class BinanceEmulator(EmulatorServer):
     # -- WebSocket ---------------------------------------------------------------------------
 
     async def on_ws_connect(self, client: EmulatorClient) -> None:
-        """``/stream?streams=a/b`` (combined) or ``/ws/<stream>`` (raw)."""
+        """``/stream?streams=a/b`` (combined) or ``/ws/<stream>`` (raw); ``/ws/<listenKey>`` is
+        the user data stream of the private API."""
+        if await self.private.on_ws_connect(client):
+            return
         parts = urlsplit(client.path)
         client.state["combined"] = parts.path.startswith("/stream")
         streams = parse_qs(parts.query).get("streams", [""])[0]
@@ -206,6 +216,8 @@ class BinanceEmulator(EmulatorServer):
                 await self._send(f"{low}@trade", {
                     "e": "trade", "E": now, "s": vs, "t": self._trade_id, "p": p, "q": q,
                     "T": now, "m": m, "M": True})
+
+        self.private.on_tick()
 
     def _maybe_play(self) -> None:
         if self.recording is not None and self._player is None:

@@ -646,14 +646,16 @@ class EmulatedExchange:
         self.house[asset] = self.house.get(asset, ZERO) - amount
 
     def _finish(self, account: Account, order: ExchangeOrder, status: OrderStatus) -> None:
-        """Terminal state: release what is still locked, leave the open book, emit."""
+        """Terminal state: release what is still locked, leave the open book, emit (a fill that
+        completed the order was the order's last event already)."""
         if order.reserved:
             account.add_locked(order.reserved_asset, -order.reserved)
             account.add_free(order.reserved_asset, order.reserved)
             order.reserved = ZERO
-        if status is OrderStatus.FILLED or order.status is not OrderStatus.FILLED:
-            order.status = status
         self._open.get(order.symbol, {}).pop(order.order_id, None)
+        if order.status is OrderStatus.FILLED:
+            return
+        order.status = status
         self._emit(order, None)
 
     def _emit(self, order: ExchangeOrder, fill: ExchangeFill | None) -> None:

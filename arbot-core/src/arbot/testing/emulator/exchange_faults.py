@@ -56,12 +56,14 @@ _DEFAULT_PARAM: dict[FaultKind, float] = {
 
 @attrs.define(slots=True)
 class Fault:
-    """One armed fault: its kind, how many more times it fires, its parameter, its API key."""
+    """One armed fault: its kind, how many more times it fires, its parameter, its API key,
+    and how many matching occasions pass untouched before it starts (``skip``)."""
 
     kind: FaultKind
     count: int = 1
     param: float | None = None
     api_key: str | None = None
+    skip: int = 0
 
     @property
     def value(self) -> float:
@@ -78,12 +80,18 @@ class FaultInjector:
         self.fired: dict[FaultKind, int] = {}
 
     def inject(
-        self, kind: FaultKind, count: int = 1, param: float | None = None, api_key: str | None = None
+        self,
+        kind: FaultKind,
+        count: int = 1,
+        param: float | None = None,
+        api_key: str | None = None,
+        skip: int = 0,
     ) -> Fault:
-        """Arm ``kind`` for the next ``count`` requests (of ``api_key``, or of anyone)."""
+        """Arm ``kind`` for ``count`` occasions (requests or orders, of ``api_key`` or of
+        anyone), after letting ``skip`` of them pass."""
         if count < 1:
             raise ArbotError(f"fault {kind.value}: count must be >= 1, got {count}")
-        fault = Fault(kind, count, param, api_key)
+        fault = Fault(kind, count, param, api_key, skip)
         self._armed.append(fault)
         return fault
 
@@ -91,6 +99,9 @@ class FaultInjector:
         """Consume one firing of ``kind`` for ``api_key``; None when none is armed."""
         for fault in self._armed:
             if fault.kind is kind and (fault.api_key is None or fault.api_key == api_key):
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    return None
                 fault.count -= 1
                 if fault.count <= 0:
                     self._armed.remove(fault)
