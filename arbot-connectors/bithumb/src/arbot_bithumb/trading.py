@@ -38,6 +38,7 @@ from arbot.trading.errors import (
     RateLimited,
     TradingError,
 )
+from arbot.trading.precision import decimal_text
 from arbot.trading.restgateway import JsonValue, PreparedOrder, SignedRestGateway
 from arbot.trading.signing import ApiCredentials, SignedRequest
 from arbot.trading.types import (
@@ -51,7 +52,6 @@ from arbot.trading.types import (
     TimeInForce,
     TradingFee,
 )
-from arbot.trading.wire import decimal_text
 
 from arbot_bithumb.markets import parse_market_all
 from arbot_bithumb.signing import BithumbSigner

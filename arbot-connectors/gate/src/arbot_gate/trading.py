@@ -33,6 +33,7 @@ from arbot.trading.errors import (
     RateLimited,
     TradingError,
 )
+from arbot.trading.precision import decimal_text
 from arbot.trading.restgateway import JsonValue, PreparedOrder, SignedRestGateway, client_id_source
 from arbot.trading.signing import ApiCredentials, SignedRequest
 from arbot.trading.types import (
@@ -46,7 +47,6 @@ from arbot.trading.types import (
     TimeInForce,
     TradingFee,
 )
-from arbot.trading.wire import decimal_text
 
 from arbot_gate.markets import parse_currency_pairs
 from arbot_gate.signing import API_PREFIX, GateSigner

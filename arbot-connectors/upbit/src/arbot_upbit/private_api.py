@@ -43,7 +43,9 @@ from arbot.testing.emulator.exchange_models import (
     OrderSnapshot,
     RejectReason,
 )
-from arbot.testing.emulator.private_kit import drop_answer, pump_feed, scripted_exchange, text
+from arbot.testing.emulator.private import decimal_str as text
+from arbot.testing.emulator.private import drop_response as drop_answer
+from arbot.testing.emulator.private_kit import pump_feed, scripted_exchange
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.trading.types import OrderStatus, OrderType, TimeInForce
 

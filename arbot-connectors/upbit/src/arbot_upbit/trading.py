@@ -36,6 +36,7 @@ from arbot.trading.errors import (
     RateLimited,
     TradingError,
 )
+from arbot.trading.precision import decimal_text
 from arbot.trading.restgateway import JsonValue, PreparedOrder, SignedRestGateway
 from arbot.trading.signing import ApiCredentials, SignedRequest
 from arbot.trading.types import (
@@ -50,7 +51,6 @@ from arbot.trading.types import (
     TimeInForce,
     TradingFee,
 )
-from arbot.trading.wire import decimal_text
 
 from arbot_upbit.markets import VOLUME_STEP, parse_instruments, parse_market_all
 from arbot_upbit.signing import UpbitSigner

@@ -40,6 +40,7 @@ from arbot.trading.errors import (
     RateLimited,
     TradingError,
 )
+from arbot.trading.precision import prepare_order
 from arbot.trading.signing import SignedRequest
 from arbot.trading.types import (
     Balance,
@@ -51,7 +52,6 @@ from arbot.trading.types import (
     OrderUpdate,
     TradingFee,
 )
-from arbot.trading.wire import check_minimums, to_step
 
 __all__ = ["JsonValue", "PreparedOrder", "SignedRestGateway", "client_id_source"]
 
@@ -270,25 +270,16 @@ class SignedRestGateway(ABC):
 
     def prepare(self, request: OrderRequest) -> PreparedOrder:
         """Round price (to the tick, never worse for the side) and size (down, to the step) and
-        check the minimums before anything is sent."""
+        check the minimums before anything is sent (:func:`arbot.trading.precision.prepare_order`)."""
         info = self.market(request.symbol)
-        price: str | None = None
-        if request.order_type is OrderType.LIMIT:
-            if request.price is None or request.price <= 0:
-                raise OrderRejected(self.venue, f"{request.symbol}: a limit order needs a price", "price")
-            buy = request.side is Side.BUY
-            price = (
-                to_step(request.price, info.tick_size, "down" if buy else "up")
-                if info.tick_size > 0
-                else to_step(request.price, 1e-12, "nearest")
-            )
-        qty = (
-            to_step(request.quantity, info.step_size, "down")
-            if info.step_size > 0
-            else to_step(request.quantity, 1e-12, "down")
-        )
-        check_minimums(self.venue, request.symbol, qty, price, info.min_qty, info.min_notional)
-        return PreparedOrder(request, info, price, qty)
+        price = request.price if request.order_type is OrderType.LIMIT else None
+        if request.order_type is OrderType.LIMIT and (price is None or price <= 0):
+            raise OrderRejected(self.venue, f"{request.symbol}: a limit order needs a price", "price")
+        prepared = prepare_order(info, request.quantity, price, request.side is Side.BUY)
+        if prepared.problem:
+            raise OrderRejected(self.venue, f"{request.symbol} {request.client_id}: {prepared.problem}",
+                                "local")
+        return PreparedOrder(request, info, prepared.price, prepared.quantity)
 
     async def lookup(self, symbol: str, client_id: str) -> OrderState | None:
         """The order of ``client_id`` if the venue has it, else None (venues whose client id is

@@ -1,11 +1,11 @@
-"""Small pieces every venue's emulated private API shares.
+"""What the KuCoin, Gate, Upbit and Bithumb emulated private APIs share beyond
+:mod:`arbot.testing.emulator.private`.
 
 * :func:`scripted_exchange` — an :class:`EmulatedExchange` trading a venue emulator's scripted
   books, with one funded test account;
-* :func:`text` — a Decimal as the plain decimal string venues send;
-* :func:`drop_answer` — the "ack lost" fault: cut the HTTP connection without an answer;
-* :func:`pump_feed` — forward an account's :class:`EventFeed` to a WebSocket client, ending when
-  the stream is dropped (the STREAM_DROP fault cuts the socket).
+* :func:`pump_feed` — forward an account's :class:`EventFeed` to a WebSocket client with
+  synchronous renderers, and fire the STREAM_DROP fault itself (checked every 50 ms: the
+  socket is cut without a close frame).
 """
 
 from __future__ import annotations
@@ -13,17 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
-from decimal import Decimal
 from typing import Literal
-
-from aiohttp import web
 
 from arbot.testing.emulator.exchange import EmulatedExchange, EventFeed, FeedDropped, ScriptedBookSource
 from arbot.testing.emulator.exchange_models import Account, ExchangeEvent, FeeAsset, MarketRules
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient
 
-__all__ = ["DEFAULT_FUNDS", "drop_answer", "pump_feed", "scripted_exchange", "text"]
+__all__ = ["DEFAULT_FUNDS", "pump_feed", "scripted_exchange"]
 
 #: What the default test account starts with (per asset; quote assets get more).
 DEFAULT_FUNDS: Mapping[str, str] = {
@@ -33,16 +30,6 @@ DEFAULT_FUNDS: Mapping[str, str] = {
     "USDC": "1000000",
     "KRW": "10000000000",
 }
-
-
-def text(value: Decimal | None) -> str:
-    """``value`` as a plain decimal string (``0.00001``, never ``1E-5``); ``""`` for None."""
-    if value is None:
-        return ""
-    out = format(value, "f")
-    if "." in out:
-        out = out.rstrip("0").rstrip(".")
-    return out or "0"
 
 
 def scripted_exchange(
@@ -65,15 +52,6 @@ def scripted_exchange(
     start = {a: pool.get(a, "1000") for a in sorted(assets)} if funds is None else pool
     account = exchange.create_account(start, api_key=api_key, secret=secret, passphrase=passphrase)
     return exchange, account
-
-
-def drop_answer(request: web.Request) -> web.Response:
-    """Cut the connection of ``request`` without answering (the client sees a dropped
-    connection: the order's fate is unknown to it)."""
-    transport = request.transport
-    if transport is not None:
-        transport.abort()
-    return web.Response(status=500)
 
 
 async def pump_feed(
