@@ -24,6 +24,7 @@ class BithumbEmulator(FullBookEmulator):
     """Bithumb emulator (see the module docstring)."""
 
     venue = "bithumb"
+    private: BithumbPrivateApi
     binary_frames: ClassVar[bool] = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -35,6 +35,7 @@ class GateEmulator(EmulatorServer):
     """Gate.io spot emulator (see the module docstring)."""
 
     venue = "gate"
+    private: GatePrivateApi
     supports_checksum = False
 
     def __init__(

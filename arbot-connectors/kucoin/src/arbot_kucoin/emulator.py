@@ -39,7 +39,9 @@ class KucoinEmulator(EmulatorServer):
     """KuCoin spot emulator (see the module docstring)."""
 
     venue = "kucoin"
+    private: KucoinPrivateApi
     supports_checksum = False
+    passphrase_required = True
 
     def __init__(
         self,
@@ -98,6 +100,7 @@ class KucoinEmulator(EmulatorServer):
             web.get("/api/v1/market/orderbook/level2_100", self._depth_100),
             web.get("/api/v3/market/orderbook/level2", self._depth_full),
             web.get("/api/v1/timestamp", self._timestamp),
+            web.get("/api/v1/market/allTickers", self._all_tickers),
             *self.private.routes(),
         ]
 
@@ -107,6 +110,16 @@ class KucoinEmulator(EmulatorServer):
         return _ok({"token": token, "instanceServers": [{
             "endpoint": self.ws_url + "/", "encrypt": False, "protocol": "websocket",
             "pingInterval": self.ping_interval_ms, "pingTimeout": 10000}]})
+
+    async def _all_tickers(self, request: web.Request) -> web.Response:
+        tickers = []
+        for vs, book in self.books.items():
+            bids, asks = book.levels_text(1)
+            bid, ask = (bids[0][0] if bids else "0"), (asks[0][0] if asks else "0")
+            tickers.append({"symbol": vs, "symbolName": vs, "buy": bid, "sell": ask, "last": bid,
+                            "vol": "0", "volValue": "0", "takerFeeRate": "0.001", "makerFeeRate": "0.001",
+                            "takerCoefficient": "1", "makerCoefficient": "1"})
+        return _ok({"time": int(time.time() * 1000), "ticker": tickers})
 
     async def _timestamp(self, request: web.Request) -> web.Response:
         return _ok(int(self.private.exchange.server_time() * 1000))

@@ -225,6 +225,10 @@ class KucoinPrivateApi:
             web.delete("/api/v1/order/client-order/{cid}", p(self._cancel_by_cid)),
             web.get("/api/v1/accounts", p(self._accounts)),
             web.get("/api/v1/trade-fees", p(self._fees)),
+            web.get("/api/ua/v1/account/mode", p(self._account_mode)),
+            web.get("/api/v3/margin/symbols", p(self._margin_symbols)),
+            web.get("/api/v1/isolated/symbols", p(self._isolated_symbols)),
+            web.get("/api/v1/hf/accounts/opened", p(self._hf_opened)),
             web.get("/api/v3/currencies/{currency}", self._currency),
             web.get("/api/v3/currencies", self._currencies),
         ]
@@ -490,6 +494,18 @@ class KucoinPrivateApi:
 
     async def _currencies(self, request: web.Request) -> web.Response:
         return _ok([self._currency_doc(a) for a in sorted(self.exchange.networks)])
+
+    async def _margin_symbols(self, request: web.Request, account: Account) -> web.Response:
+        return _ok({"timestamp": int(self.exchange.server_time() * 1000), "items": []})  # spot only
+
+    async def _isolated_symbols(self, request: web.Request, account: Account) -> web.Response:
+        return _ok([])  # no isolated margin
+
+    async def _hf_opened(self, request: web.Request, account: Account) -> web.Response:
+        return _ok(True)  # the account trades through the HF endpoints
+
+    async def _account_mode(self, request: web.Request, account: Account) -> web.Response:
+        return _ok({"selfAccountMode": "CLASSIC"})  # a classic (non-unified) spot account
 
     async def _bullet(self, request: web.Request, account: Account) -> web.Response:
         token = uuid.uuid4().hex

@@ -22,6 +22,7 @@ class UpbitEmulator(FullBookEmulator):
     """Upbit emulator (see the module docstring)."""
 
     venue = "upbit"
+    private: UpbitPrivateApi
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

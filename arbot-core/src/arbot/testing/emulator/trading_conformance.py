@@ -40,10 +40,17 @@ __all__ = ["PrivateApi", "TradingConformance", "until"]
 
 
 class PrivateApi(Protocol):
-    """What the suite needs of a venue emulator's private API."""
+    """What the suite needs of a venue emulator's private API: the exchange and a funded account."""
 
-    exchange: EmulatedExchange
-    account: Account
+    @property
+    def exchange(self) -> EmulatedExchange:
+        """The exchange core."""
+        ...
+
+    @property
+    def account(self) -> Account:
+        """The funded test account."""
+        ...
 
 
 async def until(cond: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:

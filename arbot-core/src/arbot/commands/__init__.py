@@ -1,0 +1,1 @@
+"""Command modules ArBot adds to ``arbot`` through its own ``arbot_register_commands`` hook."""
