@@ -197,6 +197,8 @@ class GatePrivateApi:
             web.get("/api/v4/wallet/withdraw_status", p(self._withdraw_status)),
             web.get("/api/v4/wallet/currency_chains", self._chains),
             web.get("/api/v4/spot/time", self._time),
+            web.get("/api/v4/spot/currencies", self._currencies),
+            web.get("/api/v4/margin/currency_pairs", self._margin_pairs),
         ]
 
     def render_order(self, o: OrderSnapshot) -> dict[str, Any]:
@@ -421,6 +423,22 @@ class GatePrivateApi:
 
     async def _chains(self, request: web.Request) -> web.Response:
         return _ok([self._chain(n) for n in self.exchange.network_list(request.query.get("currency", ""))])
+
+    async def _margin_pairs(self, request: web.Request) -> web.Response:
+        return _ok([])  # spot only: no margin pairs
+
+    async def _currencies(self, request: web.Request) -> web.Response:
+        assets = sorted({a for m in self.exchange.markets.values() for a in (m.rules.base, m.rules.quote)})
+        out = []
+        for asset in assets:
+            nets = self.exchange.network_list(asset)
+            out.append({"currency": asset, "name": asset, "delisted": False, "withdraw_disabled": not nets,
+                        "withdraw_delayed": False, "deposit_disabled": not nets, "trade_disabled": False,
+                        "chain": nets[0].network if nets else "",
+                        "chains": [{"name": n.network, "addr": "", "withdraw_disabled": not n.withdraw_enabled,
+                                    "withdraw_delayed": False, "deposit_disabled": not n.deposit_enabled}
+                                   for n in nets]})
+        return _ok(out)
 
     async def _time(self, request: web.Request) -> web.Response:
         return _ok({"server_time": int(self.exchange.server_time() * 1000)})
