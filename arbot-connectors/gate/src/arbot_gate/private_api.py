@@ -432,12 +432,28 @@ class GatePrivateApi:
         out = []
         for asset in assets:
             nets = self.exchange.network_list(asset)
-            out.append({"currency": asset, "name": asset, "delisted": False, "withdraw_disabled": not nets,
-                        "withdraw_delayed": False, "deposit_disabled": not nets, "trade_disabled": False,
-                        "chain": nets[0].network if nets else "",
-                        "chains": [{"name": n.network, "addr": "", "withdraw_disabled": not n.withdraw_enabled,
-                                    "withdraw_delayed": False, "deposit_disabled": not n.deposit_enabled}
-                                   for n in nets]})
+            out.append(
+                {
+                    "currency": asset,
+                    "name": asset,
+                    "delisted": False,
+                    "withdraw_disabled": not nets,
+                    "withdraw_delayed": False,
+                    "deposit_disabled": not nets,
+                    "trade_disabled": False,
+                    "chain": nets[0].network if nets else "",
+                    "chains": [
+                        {
+                            "name": n.network,
+                            "addr": "",
+                            "withdraw_disabled": not n.withdraw_enabled,
+                            "withdraw_delayed": False,
+                            "deposit_disabled": not n.deposit_enabled,
+                        }
+                        for n in nets
+                    ],
+                }
+            )
         return _ok(out)
 
     async def _time(self, request: web.Request) -> web.Response:
