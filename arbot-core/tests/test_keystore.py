@@ -122,8 +122,8 @@ def test_rotate_master(env: dict[str, str], tmp_path: Path) -> None:
 def test_environment_variables_come_first(env: dict[str, str]) -> None:
     assert run(["keys", "add", "okx", "default", "--passphrase"], env,
                f"{API_KEY}\n{SECRET}\n{PASSPHRASE}\n").returncode == 0
-    from_env = resolve_credentials("okx", environ={**env, "OKX_API_KEY": "envkey", "OKX_API_SECRET": "envsecret",
-                                                   "OKX_PASSPHRASE": "envpass"})
+    overrides = {"OKX_API_KEY": "envkey", "OKX_API_SECRET": "envsecret", "OKX_PASSPHRASE": "envpass"}
+    from_env = resolve_credentials("okx", environ={**env, **overrides})
     assert from_env is not None and from_env.api_key == "envkey" and from_env.passphrase_value() == "envpass"
     from_store = resolve_credentials("okx", environ=env)
     assert from_store is not None and from_store.api_key == API_KEY
