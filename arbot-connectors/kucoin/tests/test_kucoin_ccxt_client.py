@@ -38,3 +38,36 @@ def test_ccxt_trades_against_arbot_emulate_and_a_wrong_secret_is_refused() -> No
             wrong.fetch_balance()
         with pytest.raises(ccxt.AuthenticationError):
             wrong.create_order("BTC/USDT", "limit", "buy", 0.01, round(bid * 0.98, 1))
+
+
+def test_emulate_with_an_accounts_file_and_armed_faults(tmp_path: object) -> None:
+    from pathlib import Path
+
+    accounts = Path(str(tmp_path)) / "accounts.json"
+    accounts.write_text('[{"api_key": "my-key", "secret": "my-secret-0123456789abcdef0123456789",'
+                        ' "passphrase": "my-pass", "balances": {"USDT": "1000"}}]')
+    with emulate_process("kucoin", "--accounts", str(accounts), "--faults", "reject_balance") as out:
+        assert out.info["api_key"] == "my-key" and out.info["passphrase"] == "my-pass"
+        ex = _client(out)
+        ex.load_markets()
+        assert ex.fetch_balance()["USDT"]["free"] == 1000.0
+        bid = ex.fetch_order_book("BTC/USDT")["bids"][0][0]
+        with pytest.raises(ccxt.InsufficientFunds):  # the armed fault
+            ex.create_order("BTC/USDT", "limit", "buy", 0.001, round(bid * 0.98, 1))
+        order = ex.create_order("BTC/USDT", "limit", "buy", 0.001, round(bid * 0.98, 1))
+        assert ex.fetch_order(order["id"], "BTC/USDT")["status"] == "open"
+
+
+def test_emulate_refuses_bad_input() -> None:
+    import subprocess
+    import sys
+
+    def emulate(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "arbot", "emulate", *args, "--duration", "5"],
+                              capture_output=True, text=True, timeout=60)
+
+    unknown = emulate("nope")
+    assert unknown.returncode == 2 and "no emulator for venue 'nope'" in unknown.stderr and "kucoin" in unknown.stderr
+    bad_fault = emulate("kucoin", "--faults", "explode:2")
+    assert bad_fault.returncode == 2 and "unknown fault 'explode'" in bad_fault.stderr
+    assert bad_fault.stdout == ""
