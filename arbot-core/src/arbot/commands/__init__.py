@@ -1,1 +1,2 @@
-"""Command modules ArBot adds to ``arbot`` through its own ``arbot_register_commands`` hook."""
+"""Sub-commands of ``arbot`` that live in their own modules (``arbot config``, ``arbot keys``,
+``arbot emulate``...)."""
