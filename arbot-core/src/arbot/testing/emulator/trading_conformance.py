@@ -13,6 +13,7 @@ that no order is ever placed twice.
 from __future__ import annotations
 
 import asyncio
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -384,6 +385,59 @@ class TradingConformance(ABC):
                 with pytest.raises(AuthenticationFailed):
                     await gw.place_order(req)
                 assert self.orders_with(api, req.client_id) == 0
+
+        self.run(scenario)
+
+    def test_secrets_stay_out_of_logs_reprs_and_errors(self) -> None:
+        """A debug-logged run (orders, a cancel, a refused wrong-secret request, a lost ack)
+        never shows the secret or the passphrase in a log record, a repr or an error."""
+
+        async def scenario() -> None:
+            records: list[str] = []
+
+            class Keep(logging.Handler):
+                def emit(self, record: logging.LogRecord) -> None:
+                    records.append(self.format(record))
+
+            handler = Keep(logging.DEBUG)
+            root = logging.getLogger()
+            old_level = root.level
+            root.addHandler(handler)
+            root.setLevel(logging.DEBUG)
+            try:
+                async with self.session() as (_emu, api, gw):
+                    secrets = [api.account.secret] + (
+                        [api.account.passphrase] if api.account.passphrase else []
+                    )
+                    await gw.start()
+                    req = self.request(gw)
+                    texts = [repr(gw), str(gw), repr(await gw.place_order(req))]
+                    api.exchange.faults.inject(FaultKind.ACK_LOST)
+                    try:
+                        await gw.place_order(self.request(gw))
+                    except TradingError as exc:
+                        texts += [str(exc), repr(exc)]
+                    await gw.cancel_order(self.symbol, req.client_id)
+                    bad = self.make_gateway(
+                        _emu,
+                        ApiCredentials(
+                            api.account.api_key, secret="x" * 40, passphrase=api.account.passphrase
+                        ),
+                    )
+                    bad.markets = gw.markets
+                    try:
+                        await bad.balances()
+                    except TradingError as exc:
+                        texts += [str(exc), repr(exc), repr(bad)]
+                    finally:
+                        await bad.close()
+            finally:
+                root.removeHandler(handler)
+                root.setLevel(old_level)
+            assert records, "nothing was logged at DEBUG"
+            blob = "\n".join(records + texts)
+            for secret in secrets:
+                assert secret not in blob
 
         self.run(scenario)
 
