@@ -1,17 +1,17 @@
 """The Bithumb trading gateway against the Bithumb emulator over loopback sockets: the order
-lifecycle, precision, and every injected trading fault (core's TradingConformance suite)."""
+lifecycle, precision, and every injected trading fault (core GatewayLifecycle suite)."""
 
 from __future__ import annotations
 
 from arbot.testing.emulator.server import EmulatorServer
-from arbot.testing.emulator.trading_conformance import TradingConformance
+from arbot.testing.emulator.gateway_lifecycle import GatewayLifecycle
 from arbot.trading.restgateway import SignedRestGateway
 from arbot.trading.signing import ApiCredentials
 from arbot_bithumb.emulator import BithumbEmulator
 from arbot_bithumb.trading import BithumbTradingGateway
 
 
-class TestBithumbTrading(TradingConformance):
+class TestBithumbTrading(GatewayLifecycle):
     symbol = "BTC/KRW"
     bid, ask, rest_price = "80000000", "80001000", 79000000.0
     qty = 0.01

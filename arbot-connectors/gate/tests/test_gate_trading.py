@@ -1,17 +1,17 @@
 """The Gate trading gateway against the Gate emulator over loopback sockets: the order
-lifecycle, precision, and every injected trading fault (core's TradingConformance suite)."""
+lifecycle, precision, and every injected trading fault (core GatewayLifecycle suite)."""
 
 from __future__ import annotations
 
 from arbot.testing.emulator.server import EmulatorServer
-from arbot.testing.emulator.trading_conformance import TradingConformance
+from arbot.testing.emulator.gateway_lifecycle import GatewayLifecycle
 from arbot.trading.restgateway import SignedRestGateway
 from arbot.trading.signing import ApiCredentials
 from arbot_gate.emulator import GateEmulator
 from arbot_gate.trading import GateTradingGateway
 
 
-class TestGateTrading(TradingConformance):
+class TestGateTrading(GatewayLifecycle):
     symbol = "BTC/USDT"
     bid, ask, rest_price = "40000", "40000.01", 39000.0
 

@@ -1,17 +1,17 @@
 """The KuCoin trading gateway against the KuCoin emulator over loopback sockets: the order
-lifecycle, precision, and every injected trading fault (core's TradingConformance suite)."""
+lifecycle, precision, and every injected trading fault (core GatewayLifecycle suite)."""
 
 from __future__ import annotations
 
 from arbot.testing.emulator.server import EmulatorServer
-from arbot.testing.emulator.trading_conformance import TradingConformance
+from arbot.testing.emulator.gateway_lifecycle import GatewayLifecycle
 from arbot.trading.restgateway import SignedRestGateway
 from arbot.trading.signing import ApiCredentials
 from arbot_kucoin.emulator import KucoinEmulator
 from arbot_kucoin.trading import KucoinTradingGateway
 
 
-class TestKucoinTrading(TradingConformance):
+class TestKucoinTrading(GatewayLifecycle):
     symbol = "BTC/USDT"
     bid, ask, rest_price = "60000", "60000.1", 59000.0
 

@@ -1,19 +1,19 @@
 """The Upbit trading gateway against the Upbit emulator over loopback sockets: the order
-lifecycle, precision, and every injected trading fault (core's TradingConformance suite). An
+lifecycle, precision, and every injected trading fault (core GatewayLifecycle suite). An
 ``identifier`` is never sent twice, so the suite expects a "new client id" error where other
 venues resend."""
 
 from __future__ import annotations
 
 from arbot.testing.emulator.server import EmulatorServer
-from arbot.testing.emulator.trading_conformance import TradingConformance
+from arbot.testing.emulator.gateway_lifecycle import GatewayLifecycle
 from arbot.trading.restgateway import SignedRestGateway
 from arbot.trading.signing import ApiCredentials
 from arbot_upbit.emulator import UpbitEmulator
 from arbot_upbit.trading import UpbitTradingGateway
 
 
-class TestUpbitTrading(TradingConformance):
+class TestUpbitTrading(GatewayLifecycle):
     symbol = "BTC/KRW"
     bid, ask, rest_price = "80000000", "80001000", 79000000.0
     qty = 0.01

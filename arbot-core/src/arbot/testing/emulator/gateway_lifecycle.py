@@ -1,6 +1,8 @@
-"""The order lifecycle every trading gateway passes against its venue emulator, over sockets.
+"""The order lifecycle a :class:`~arbot.trading.restgateway.SignedRestGateway` passes against its
+venue emulator, over sockets (KuCoin, Gate, Upbit, Bithumb; the gateways on
+:class:`~arbot.trading.rest_gateway.RestTradingGateway` use :mod:`.trading_conformance`).
 
-Subclass :class:`TradingConformance` in a venue package's tests and fill in the factories:
+Subclass :class:`GatewayLifecycle` in a venue package's tests and fill in the factories:
 :meth:`~TradingConformance.make_emulator` (its ``private`` attribute holds the
 :class:`~arbot.testing.emulator.exchange.EmulatedExchange` as ``exchange`` and a funded
 ``account``) and :meth:`~TradingConformance.make_gateway`. The suite places, partially fills,
@@ -37,7 +39,7 @@ from arbot.trading.restgateway import SignedRestGateway
 from arbot.trading.signing import ApiCredentials, SignedRequest
 from arbot.trading.types import OrderRequest, OrderStatus, OrderType, OrderUpdate, TimeInForce
 
-__all__ = ["PrivateApi", "TradingConformance", "until"]
+__all__ = ["GatewayLifecycle", "PrivateApi", "until"]
 
 
 class PrivateApi(Protocol):
@@ -64,7 +66,7 @@ async def until(cond: Callable[[], bool], timeout: float = 5.0, what: str = "con
         await asyncio.sleep(0.005)
 
 
-class TradingConformance(ABC):
+class GatewayLifecycle(ABC):
     """The lifecycle and fault tests (see the module docstring). Class attributes describe the
     market the suite trades: ``symbol``, a static book ``bid``/``ask`` (text), an order size
     ``qty`` and a resting buy price ``rest_price`` below the bid."""
