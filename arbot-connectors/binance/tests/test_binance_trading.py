@@ -8,23 +8,22 @@ user data stream, the emulator's own signature checks, and ccxt as an independen
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from arbot.events import Side
-from arbot.testing.emulator.exchange_faults import FaultKind
+from arbot.testing.emulator.exchange_models import Account
+from arbot.testing.emulator.server import EmulatorServer
+from arbot.testing.emulator.trading_conformance import PrivateApi, TradingConformance
 from arbot.trading import (
-    AmbiguousOrderState,
     AuthenticationFailed,
-    OrderNotFound,
-    OrderRejected,
     OrderRequest,
     OrderStatus,
     OrderType,
-    RateLimited,
     TimeInForce,
+    TradingError,
     TradingGateway,
 )
 from arbot.trading.signing import ApiCredentials
@@ -102,316 +101,31 @@ def test_gateway_implements_the_protocol() -> None:
     assert cid.isalnum() and len(cid) <= 36 and cid != gw.new_client_id()
 
 
-def test_lifecycle_place_partial_fill_fill_cancel_query_balances() -> None:
-    async def main(e: Env) -> None:
-        bid, ask = e.best()
-        price = round(bid - 5.0, 2)
-        placed = await e.gw.place_order(e.request(Side.BUY, 0.5, price, client_id="life1"))
-        assert placed.status is OrderStatus.NEW and placed.client_id == "life1" and placed.filled == 0
-        bal = await e.gw.balances()
-        assert bal["USDT"].locked == pytest.approx(0.5 * price)
-        e.ex.trade(SYMBOL, Decimal(str(price)), Decimal("0.2"))
-        part = await e.gw.get_order(SYMBOL, "life1")
-        assert part.status is OrderStatus.PARTIALLY_FILLED and part.filled == pytest.approx(0.2)
-        e.ex.trade(SYMBOL, Decimal(str(price)), Decimal("1"))
-        done = await e.gw.get_order(SYMBOL, "life1")
-        assert done.status is OrderStatus.FILLED and done.average_price == pytest.approx(price)
-        fills = await e.gw.recent_fills(SYMBOL)
-        assert len(fills) == 2 and len({f.trade_id for f in fills}) == 2 and all(f.is_maker for f in fills)
-        assert sum(f.fee for f in fills) == pytest.approx(0.5 * 0.001) and fills[0].fee_asset == "BTC"
-        # a second order, cancelled
-        other = await e.gw.place_order(e.request(Side.SELL, 0.3, round(ask + 50.0, 2), client_id="life2"))
-        assert [o.client_id for o in await e.gw.open_orders(SYMBOL)] == ["life2"]
-        cancelled = await e.gw.cancel_order(SYMBOL, "life2")
-        assert cancelled.status is OrderStatus.CANCELLED and cancelled.client_id == "life2"
-        assert cancelled.order_id == other.order_id
-        with pytest.raises(OrderNotFound):
-            await e.gw.cancel_order(SYMBOL, "life2")
-        with pytest.raises(OrderNotFound):
-            await e.gw.get_order(SYMBOL, "never-sent")
-        bal = await e.gw.balances()
-        assert bal["USDT"].free == pytest.approx(1000000 - 0.5 * price) and bal["USDT"].locked == 0
-        assert bal["BTC"].free == pytest.approx(2 + 0.5 * 0.999) and bal["BTC"].locked == 0
-        fees = await e.gw.trading_fees([SYMBOL])
-        assert fees[SYMBOL].maker == 0.001 and fees[SYMBOL].taker == 0.001
-        nets = await e.gw.networks("USDT")
-        assert {n.network for n in nets} == {"TRX", "ETH"} and next(
-            n for n in nets if n.network == "TRX"
-        ).withdraw_fee == 1
+class TestBinanceTradingConformance(TradingConformance):
+    """The shared trading suite against the Binance emulator."""
 
-    env(main)
+    reject_codes = ("-2010", "-1013", "-1013")
+    post_only_reject_code = "-2010"
+    auth_codes = ("-1022", "-2015")
+    stale_code = "-1021"
 
+    def make_emulator(self) -> EmulatorServer:
+        return BinanceEmulator((SYMBOL,), seed=5, tick_interval=None)
 
-def test_ioc_fok_market_post_only_and_cancel_all() -> None:
-    async def main(e: Env) -> None:
-        bid, ask = e.best()
-        ioc = await e.gw.place_order(e.request(Side.BUY, 0.001, round(ask + 1, 2), tif=TimeInForce.IOC))
-        assert ioc.status is OrderStatus.FILLED and ioc.average_price == pytest.approx(ask)
-        _, ask = e.best()
-        top = e.emu.true_book(SYMBOL).asks.best()
-        assert top is not None
-        fok = await e.gw.place_order(e.request(Side.BUY, top[1] + 0.001, ask, tif=TimeInForce.FOK))
-        assert fok.status is OrderStatus.EXPIRED and fok.filled == 0
-        mkt = await e.gw.place_order(e.request(Side.SELL, 0.001, order_type=OrderType.MARKET))
-        assert mkt.status is OrderStatus.FILLED and mkt.average_price == pytest.approx(bid)
-        with pytest.raises(OrderRejected) as err:
-            await e.gw.place_order(e.request(Side.BUY, 0.001, round(ask + 1, 2), tif=TimeInForce.POST_ONLY))
-        assert err.value.code == "-2010" and "immediately match" in err.value.message
-        maker = await e.gw.place_order(
-            e.request(Side.BUY, 0.001, round(bid - 100, 2), tif=TimeInForce.POST_ONLY)
-        )
-        assert maker.status is OrderStatus.NEW
-        await e.gw.place_order(e.request(Side.BUY, 0.001, round(bid - 101, 2)))
-        assert len(await e.gw.cancel_all(SYMBOL)) == 2
-        assert await e.gw.open_orders() == [] and await e.gw.cancel_all(SYMBOL) == []
+    def private_api(self, emulator: EmulatorServer) -> PrivateApi:
+        assert isinstance(emulator, BinanceEmulator)
+        return emulator.private
 
-    env(main)
-
-
-def test_precision_at_the_boundary() -> None:
-    async def main(e: Env) -> None:
-        bid, _ = e.best()
-        # 0.000019 rounds down to the step 0.00001; a buy price rounds down to the tick
-        req = e.request(Side.BUY, 0.000019 * 1000, bid - 10.0049)
-        state = await e.gw.place_order(req)
-        order = e.ex.orders[int(state.order_id)]
-        assert order.qty == Decimal("0.01900") and order.price == Decimal(str(round(bid - 10.01, 2)))
-        wire = e.gw.prepare(e.request(Side.BUY, 5e-05, 200000.0))
-        assert wire is not None and wire.quantity == "0.00005" and wire.price == "200000"
-        sent = e.gw.stats.orders_sent
-        with pytest.raises(OrderRejected, match="notional") as small:
-            await e.gw.place_order(e.request(Side.BUY, 0.00001, 100.0))
-        assert small.value.code == "local" and e.gw.stats.orders_sent == sent
-        with pytest.raises(OrderRejected, match="rounds to 0"):
-            await e.gw.place_order(e.request(Side.BUY, 0.000001, 60000.0))
-
-    env(main)
-
-
-def test_injected_rejections_are_rejections() -> None:
-    async def main(e: Env) -> None:
-        bid, _ = e.best()
-        for kind, code in (
-            (FaultKind.REJECT_BALANCE, "-2010"),
-            (FaultKind.REJECT_MIN_NOTIONAL, "-1013"),
-            (FaultKind.REJECT_PRICE_FILTER, "-1013"),
-        ):
-            e.ex.faults.inject(kind)
-            req = e.request(Side.BUY, 0.01, round(bid - 10, 2))
-            with pytest.raises(OrderRejected) as err:
-                await e.gw.place_order(req)
-            assert err.value.code == code and e.orders_with(req.client_id) == 0
-        with pytest.raises(OrderRejected, match="insufficient balance"):
-            await e.gw.place_order(e.request(Side.BUY, 100.0, round(bid - 10, 2)))
-
-    env(main)
-
-
-def test_rate_limit_backs_off_then_succeeds_or_says_so() -> None:
-    async def main(e: Env) -> None:
-        bid, _ = e.best()
-        e.ex.faults.inject(FaultKind.RATE_LIMIT, count=1, param=0.01)
-        req = e.request(Side.BUY, 0.01, round(bid - 10, 2))
-        state = await e.gw.place_order(req)
-        assert state.status is OrderStatus.NEW and e.orders_with(req.client_id) == 1
-        assert e.gw.rest.stats.rate_limited == 1
-        e.ex.faults.inject(FaultKind.RATE_LIMIT, count=3, param=0.01)
-        with pytest.raises(RateLimited):
-            await e.gw.place_order(e.request(Side.BUY, 0.01, round(bid - 10, 2)))
-
-    env(main)
-
-
-@pytest.mark.parametrize("kind", [FaultKind.ACK_LOST, FaultKind.HTTP_5XX_EXECUTED])
-def test_accepted_order_without_an_answer_is_found_by_client_id(kind: FaultKind) -> None:
-    async def main(e: Env) -> None:
-        bid, _ = e.best()
-        e.ex.faults.inject(kind)
-        req = e.request(Side.BUY, 0.01, round(bid - 10, 2))
-        state = await e.gw.place_order(req)
-        assert state.status is OrderStatus.NEW and state.client_id == req.client_id
-        assert e.gw.stats.ambiguous == 1 and e.gw.stats.recovered_by_lookup == 1
-        # the order manager retries the same request: still one order
-        again = await e.gw.place_order(req)
-        assert again.order_id == state.order_id and e.orders_with(req.client_id) == 1
-
-    env(main)
-
-
-def test_5xx_without_execution_is_ambiguous_then_a_retry_looks_up_first() -> None:
-    async def main(e: Env) -> None:
-        bid, _ = e.best()
-        e.ex.faults.inject(FaultKind.HTTP_5XX, param=503)
-        req = e.request(Side.BUY, 0.01, round(bid - 10, 2))
-        with pytest.raises(AmbiguousOrderState) as amb:
-            await e.gw.place_order(req)
-        assert amb.value.code == "-1007" and e.orders_with(req.client_id) == 0
-        lookups = e.gw.stats.lookups
-        state = await e.gw.place_order(req)
-        assert e.gw.stats.lookups == lookups + 1  # looked up before sending again
-        assert state.status is OrderStatus.NEW and e.orders_with(req.client_id) == 1
-
-    env(main)
-
-
-def test_timeout_is_ambiguous_and_reconciled() -> None:
-    async def main(e: Env) -> None:
-        bid, _ = e.best()
-        e.ex.faults.inject(FaultKind.ACK_LOST)
-        # the lookup right after fails too (the client retries a GET twice: three 502s)
-        e.ex.faults.inject(FaultKind.HTTP_5XX, count=3, param=502, skip=1)
-        req = e.request(Side.BUY, 0.01, round(bid - 10, 2))
-        with pytest.raises(AmbiguousOrderState):
-            await e.gw.place_order(req)
-        assert e.orders_with(req.client_id) == 1  # it was accepted
-        state = await e.gw.place_order(req)  # the retry finds it instead of sending again
-        assert state.status is OrderStatus.NEW and e.orders_with(req.client_id) == 1
-
-    env(main)
-
-
-def test_clock_skew_resyncs_and_resends_with_the_same_client_id() -> None:
-    async def main(e: Env) -> None:
-        bid, _ = e.best()
-        e.ex.faults.inject(FaultKind.CLOCK_SKEW, param=30.0)
-        req = e.request(Side.BUY, 0.01, round(bid - 10, 2))
-        state = await e.gw.place_order(req)
-        assert state.status is OrderStatus.NEW and e.gw.stats.clock_skew_retries == 1
-        assert e.gw.offset_ms == pytest.approx(30_000, abs=1_000) and e.orders_with(req.client_id) == 1
-
-    env(main)
-
-
-def test_duplicate_client_id_leads_to_a_lookup_not_a_new_order() -> None:
-    async def main(e: Env) -> None:
-        bid, _ = e.best()
-        req = e.request(Side.BUY, 0.01, round(bid - 10, 2))
-        first = await e.gw.place_order(req)
-        # a restarted gateway (no memory) sends the same request again
-        fresh = BinanceTradingGateway(ApiCredentials(e.api_key, secret=e.secret), rest_url=e.emu.http_url)
-        await fresh.start()
-        try:
-            again = await fresh.place_order(req)
-        finally:
-            await fresh.close()
-        assert again.order_id == first.order_id and fresh.stats.duplicates == 1
-        assert e.orders_with(req.client_id) == 1
-
-    env(main)
-
-
-def test_order_stuck_in_new_stays_new_and_cancels() -> None:
-    async def main(e: Env) -> None:
-        _, ask = e.best()
-        e.ex.faults.inject(FaultKind.STUCK_NEW)
-        req = e.request(Side.BUY, 0.001, round(ask + 5, 2))  # marketable, yet stuck
-        state = await e.gw.place_order(req)
-        assert state.status is OrderStatus.NEW
-        e.emu.private.on_tick()
-        assert (await e.gw.get_order(SYMBOL, req.client_id)).status is OrderStatus.NEW
-        assert (await e.gw.cancel_order(SYMBOL, req.client_id)).status is OrderStatus.CANCELLED
-
-    env(main)
-
-
-def test_bad_credentials_are_refused_as_binance_does() -> None:
-    async def main(e: Env) -> None:
-        for creds, code in (
-            (ApiCredentials(e.api_key, secret="wrong"), "-1022"),
-            (ApiCredentials("nobody", secret=e.secret), "-2015"),
-        ):
-            gw = BinanceTradingGateway(creds, rest_url=e.emu.http_url)
-            await gw.start()
-            try:
-                with pytest.raises(AuthenticationFailed) as err:
-                    await gw.balances()
-                assert err.value.code == code
-            finally:
-                await gw.close()
-        # a stale timestamp (no resync): -1021
-        e.gw.offset_ms = -10_000
-        e.gw.clock_retries = 0
-        with pytest.raises(Exception) as stale:
-            await e.gw.balances()
-        assert getattr(stale.value, "code", None) == "-1021"
-
-    env(main)
-
-
-async def _collect(
-    it: AsyncIterator[Any], n: int | Callable[[list[Any]], bool], timeout: float = 5.0
-) -> list[Any]:
-    """Updates from ``it`` until there are ``n`` or ``n(updates)`` holds."""
-    out: list[Any] = []
-    done = (lambda xs: len(xs) >= n) if isinstance(n, int) else n
-
-    async def take() -> None:
-        async for u in it:
-            out.append(u)
-            if done(out):
-                return
-
-    await asyncio.wait_for(take(), timeout)
-    return out
-
-
-def test_user_data_stream_reports_orders_and_fills_and_survives_a_drop() -> None:
-    async def main(e: Env) -> None:
-        bid, _ = e.best()
-        stream = e.gw.updates()
-        first = asyncio.ensure_future(_collect(stream, 3))
-        await asyncio.sleep(0.2)  # the listen key and socket are up
-        price = round(bid - 10, 2)
-        req = e.request(Side.BUY, 0.01, price)
-        await e.gw.place_order(req)
-        e.ex.trade(SYMBOL, Decimal(str(price)), Decimal("0.004"))
-        e.ex.trade(SYMBOL, Decimal(str(price)), Decimal("0.006"))
-        ups = await first
-        assert [u.state.status for u in ups] == [
-            OrderStatus.NEW,
-            OrderStatus.PARTIALLY_FILLED,
-            OrderStatus.FILLED,
-        ]
-        assert [f.quantity for u in ups for f in u.fills] == [0.004, 0.006]
-        assert all(u.source == "stream" and u.state.client_id == req.client_id for u in ups)
-        # the stream is cut; the next update comes after a reconnect with a REST reconcile
-        req2 = e.request(Side.BUY, 0.01, price)
-        await e.gw.place_order(req2)
-        after = asyncio.ensure_future(
-            _collect(
-                stream, lambda xs: any(u.source == "rest" and u.state.client_id == req2.client_id for u in xs)
-            )
-        )
-        await asyncio.sleep(0.1)
-        e.ex.faults.inject(FaultKind.STREAM_DROP)
-        e.emu.private.on_tick()
-        await e.gw.cancel_order(SYMBOL, req2.client_id)
-        got = await after
-        assert any(u.source == "rest" and u.state.client_id == req2.client_id for u in got), [
-            (u.source, u.state.client_id, u.state.status) for u in got
-        ]
-        await stream.aclose()
-
-    env(main)
-
-
-def test_delayed_fill_report_arrives_late_on_the_stream_and_in_fills() -> None:
-    async def main(e: Env) -> None:
-        _, ask = e.best()
-        stream = e.gw.updates()
-        task = asyncio.ensure_future(_collect(stream, lambda xs: any(u.fills for u in xs)))
-        await asyncio.sleep(0.2)
-        e.ex.faults.inject(FaultKind.DELAY_FILL, param=0.4)
-        req = e.request(Side.BUY, 0.001, round(ask + 1, 2), tif=TimeInForce.IOC)
-        state = await e.gw.place_order(req)
-        assert state.status is OrderStatus.FILLED
-        assert [f for f in await e.gw.recent_fills(SYMBOL) if f.order_id == state.order_id] == []
-        ups = await task
-        assert any(u.fills for u in ups)
-        assert [f for f in await e.gw.recent_fills(SYMBOL) if f.order_id == state.order_id]
-        await stream.aclose()
-
-    env(main)
+    def make_gateway(
+        self,
+        emulator: EmulatorServer,
+        account: Account,
+        *,
+        secret: str | None = None,
+        api_key: str | None = None,
+    ) -> BinanceTradingGateway:
+        creds = ApiCredentials(api_key or account.api_key, secret=secret or account.secret)
+        return BinanceTradingGateway(creds, rest_url=emulator.http_url, ws_url=emulator.ws_url, timeout=3.0)
 
 
 # -- ccxt as an independent client ----------------------------------------------------------------
@@ -465,5 +179,110 @@ def test_ccxt_trades_against_the_emulator_with_its_own_signing() -> None:
                 await bad.fetch_balance()
         finally:
             await bad.close()
+
+    env(main)
+
+
+def test_listen_key_keepalive_and_unknown_keys() -> None:
+    async def main(e: Env) -> None:
+        key = await e.gw._listen_key()
+        e.gw.listen_key = key
+        await e.gw.keepalive()  # accepted: {}
+        import aiohttp
+
+        async with aiohttp.ClientSession() as s:
+            url = e.emu.http_url + "/api/v3/userDataStream?listenKey=nope"
+            async with s.put(url, headers={"X-MBX-APIKEY": e.api_key}) as r:
+                assert r.status == 400 and (await r.json())["code"] == -1125
+            async with s.post(e.emu.http_url + "/api/v3/userDataStream") as r:
+                assert r.status == 401 and (await r.json())["code"] == -2014
+            # a socket on an unknown listen key gets no private events (it is a public path)
+            assert key in e.emu.private._listen_keys
+
+    env(main, keepalive_interval=0.05)
+
+
+def test_polling_fallback_reports_order_changes_with_their_fills() -> None:
+    """The base gateway's REST polling (venues without a private stream use it)."""
+
+    async def main(e: Env) -> None:
+        from arbot.trading.rest_gateway import RestTradingGateway
+
+        bid, _ = e.best()
+        price = round(bid - 10, 2)
+        req = e.request(Side.BUY, 0.01, price)
+        await e.gw.place_order(req)
+        e.gw.poll_interval = 0.02
+        polled = RestTradingGateway.updates(e.gw)
+        first = await asyncio.wait_for(polled.__anext__(), 5)
+        assert first.state.status is OrderStatus.NEW and first.source == "poll"
+        e.ex.trade(SYMBOL, Decimal(str(price)), Decimal("0.01"))
+        second = await asyncio.wait_for(polled.__anext__(), 5)
+        assert second.state.status is OrderStatus.FILLED and [f.quantity for f in second.fills] == [0.01]
+        assert req.client_id not in e.gw._tracked  # terminal: no longer polled
+        await polled.aclose()
+
+    env(main)
+
+
+def test_start_warns_when_the_trading_key_can_withdraw(caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> None:
+        async with BinanceEmulator((SYMBOL,), seed=1, tick_interval=None) as emu:
+            safe = emu.private.create_account({"USDT": "10"})
+            risky = emu.private.create_account({"USDT": "10"})
+            emu.private.withdraw_keys.add(risky.api_key)
+            emu.private.ip_restricted_keys.add(safe.api_key)
+            for acct in (safe, risky):
+                gw = BinanceTradingGateway(
+                    ApiCredentials(acct.api_key, secret=acct.secret), rest_url=emu.http_url
+                )
+                caplog.clear()
+                with caplog.at_level("INFO", logger="arbot_binance.trading"):
+                    await gw.start()
+                await gw.close()
+                warned = any("can WITHDRAW" in r.message for r in caplog.records)
+                assert warned == (acct is risky)
+                assert gw.restrictions is not None
+                assert any(
+                    ("whitelist on" if acct is safe else "whitelist OFF") in r.message for r in caplog.records
+                )
+
+    asyncio.run(asyncio.wait_for(main(), 20))
+
+
+def test_withdrawals_and_deposits_with_fees_minimums_and_confirmation_delays() -> None:
+    async def main(e: Env) -> None:
+        with pytest.raises(AuthenticationFailed):
+            await e.gw.signed(
+                "POST",
+                "/sapi/v1/capital/withdraw/apply",
+                {"coin": "USDT", "network": "TRX", "address": "Tabc", "amount": "50"},
+            )
+        e.emu.private.withdraw_keys.add(e.api_key)
+        with pytest.raises(TradingError) as small:
+            await e.gw.signed(
+                "POST",
+                "/sapi/v1/capital/withdraw/apply",
+                {"coin": "USDT", "network": "TRX", "address": "Tabc", "amount": "5"},
+            )
+        assert small.value.code == "-4022"
+        ok = await e.gw.signed(
+            "POST",
+            "/sapi/v1/capital/withdraw/apply",
+            {"coin": "USDT", "network": "TRX", "address": "Tabc", "amount": "50"},
+        )
+        assert ok["id"]
+        assert (await e.gw.balances())["USDT"].free == 1_000_000 - 50
+        history = await e.gw.signed("GET", "/sapi/v1/capital/withdraw/history", {"coin": "USDT"})
+        assert (
+            history[0]["status"] == 4 and history[0]["transactionFee"] == "1" and history[0]["amount"] == "49"
+        )
+        e.ex.deposit(e.api_key, "BTC", "BTC", Decimal("0.5"))
+        deposits = await e.gw.signed("GET", "/sapi/v1/capital/deposit/hisrec", {})
+        assert deposits[0]["status"] == 0 and (await e.gw.balances())["BTC"].free == 2
+        await asyncio.sleep(1.05)  # the networks confirm after 1 s
+        assert (await e.gw.signed("GET", "/sapi/v1/capital/withdraw/history", {}))[0]["status"] == 6
+        assert (await e.gw.signed("GET", "/sapi/v1/capital/deposit/hisrec", {}))[0]["status"] == 1
+        assert (await e.gw.balances())["BTC"].free == 2.5
 
     env(main)

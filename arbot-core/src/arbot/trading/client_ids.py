@@ -9,20 +9,9 @@ from collections.abc import Callable
 
 __all__ = ["ClientIdFactory"]
 
-_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
-
-
-def _base36(n: int) -> str:
-    out = ""
-    while True:
-        n, r = divmod(n, 36)
-        out = _ALPHABET[r] + out
-        if n == 0:
-            return out
-
 
 class ClientIdFactory:
-    """Makes ids ``<prefix><ms time, base36><counter><random>``: letters and digits only (valid
+    """Makes ids ``<prefix><ms time, hex><counter><random>``: letters and digits only (valid
     for every venue: OKX allows 1–32 alphanumerics), at most ``max_len`` characters.
 
     The millisecond time makes ids of different runs differ; the counter makes ids of one
@@ -34,7 +23,7 @@ class ClientIdFactory:
     ) -> None:
         if not prefix.isalnum():
             raise ValueError(f"client id prefix must be alphanumeric, got {prefix!r}")
-        if len(prefix) + 16 > max_len:
+        if len(prefix) + 18 > max_len:
             raise ValueError(f"client id prefix {prefix!r} too long for {max_len} characters")
         self.prefix = prefix
         self.max_len = max_len
@@ -43,7 +32,5 @@ class ClientIdFactory:
 
     def __call__(self) -> str:
         """A new id."""
-        stamp = _base36(int(self.clock() * 1000)).rjust(9, "0")
-        count = _base36(next(self._counter) % 1296).rjust(2, "0")
-        tail = _base36(secrets.randbits(26)).rjust(5, "0")[:5]
-        return (self.prefix + stamp + count + tail)[: self.max_len]
+        stamp = int(self.clock() * 1000)
+        return f"{self.prefix}{stamp:011x}{next(self._counter) & 0xFF:02x}{secrets.randbits(20):05x}"

@@ -5,7 +5,7 @@
 * **clock**: a per-venue offset from ``server time`` (:meth:`RestTradingGateway.sync_clock`);
   every signed request is timed with :meth:`RestTradingGateway.now_ms`;
 * **clock skew** (the venue's timestamp error) means "not accepted": resync, resend with the
-  same client id (at most ``clock_retries`` times);
+  same client id (at most ``clock_retries`` times; every signed request, orders included);
 * **ambiguous answers** (timeout, dropped connection, 5xx, a venue's "status unknown") are not
   failures: the gateway looks the client id up at once; when the venue knows the order its state
   is returned, otherwise :class:`AmbiguousOrderState` is raised and the client id is remembered,
@@ -32,7 +32,7 @@ from typing import Any
 import attrs
 import msgspec
 
-from arbot.connectors.ratelimit import RateLimitPolicy
+from arbot.connectors.ratelimit import RATE_LIMITS, RateLimitPolicy, shared_limiter
 from arbot.connectors.rest import RestClient, RestError
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo
@@ -86,6 +86,9 @@ class RestTradingGateway(ABC):
     venue: str = ""
     #: Longest client id the venue accepts.
     client_id_max_len: int = 32
+    #: The venue's REST budget (TRD §3.1 form) when :data:`arbot.connectors.ratelimit.RATE_LIMITS`
+    #: has none; the gateway shares the process-wide limiter of the venue with its market data.
+    rate_limit: Mapping[str, Any] | None = None
 
     def __init__(
         self,
@@ -101,6 +104,8 @@ class RestTradingGateway(ABC):
         poll_interval: float = 1.0,
     ) -> None:
         self.credentials = credentials
+        if limiter is None:
+            limiter = shared_limiter(self.venue, None if self.venue in RATE_LIMITS else self.rate_limit)
         self.rest = RestClient(rest_url, limiter, timeout=timeout, retries=2)
         self.markets: dict[str, MarketInfo] = dict(markets or {})
         self.clock = clock
@@ -211,8 +216,33 @@ class RestTradingGateway(ABC):
         order_entry: bool = False,
     ) -> Any:
         """A signed request; venue errors raise :mod:`arbot.trading.errors`. With
-        ``order_entry``, a missing answer raises AmbiguousOrderState."""
-        req = self._sign(method, path, params or {}, self.now_ms())
+        ``order_entry``, a missing answer raises AmbiguousOrderState. A clock-skew answer (the
+        request was not accepted) resyncs the clock and resends, at most ``clock_retries``
+        times; then ClockSkew is raised."""
+        attempt = 0
+        while True:
+            req = self._sign(method, path, params or {}, self.now_ms())
+            try:
+                return await self.send_signed(
+                    req, weight=weight, endpoint=endpoint or path, order_entry=order_entry
+                )
+            except ClockSkew:
+                if attempt >= self.clock_retries:
+                    raise
+                attempt += 1
+                self.stats.clock_skew_retries += 1
+                await self.sync_clock()
+
+    async def send_signed(
+        self,
+        req: SignedRequest,
+        *,
+        weight: float = 1.0,
+        endpoint: str | None = None,
+        order_entry: bool = False,
+    ) -> Any:
+        """Send an already signed request (batch bodies a venue signs itself); errors as
+        :meth:`signed`."""
         try:
             body = await self.rest.request(
                 req.method,
@@ -220,7 +250,7 @@ class RestTradingGateway(ABC):
                 data=req.body,
                 headers=req.headers,
                 weight=weight,
-                endpoint=endpoint or path,
+                endpoint=endpoint or req.path,
             )
         except RestError as exc:
             raise self._from_rest(exc, order_entry=order_entry) from exc
@@ -271,31 +301,27 @@ class RestTradingGateway(ABC):
             if found is not None:
                 self._ambiguous.discard(cid)
                 return found
-        attempt = 0
-        while True:
-            try:
-                self.stats.orders_sent += 1
-                state = await self._submit(request, prepared)
-            except ClockSkew:
-                if attempt >= self.clock_retries:
-                    raise
-                attempt += 1
-                self.stats.clock_skew_retries += 1
-                await self.sync_clock()
-                continue
-            except DuplicateClientId:
-                self.stats.duplicates += 1
-                return await self.get_order(request.symbol, cid)
-            except AmbiguousOrderState:
-                self.stats.ambiguous += 1
-                self._ambiguous.add(cid)
-                found = await self._lookup(request.symbol, cid)
-                if found is None:
-                    raise
-                self._ambiguous.discard(cid)
-                return found
+        try:
+            self.stats.orders_sent += 1
+            state = await self._submit(request, prepared)
+        except DuplicateClientId:
+            self.stats.duplicates += 1
+            return await self.get_order(request.symbol, cid)
+        except AmbiguousOrderState:
+            self.stats.ambiguous += 1
+            self._ambiguous.add(cid)
+            found = await self._lookup(request.symbol, cid)
+            if found is None:
+                raise
             self._ambiguous.discard(cid)
-            return state
+            return found
+        except TradingError:
+            # an explicit answer (rejected, rate limited, refused key, clock skew after the
+            # retries): the order does not exist at the venue
+            self._tracked.pop(cid, None)
+            raise
+        self._ambiguous.discard(cid)
+        return state
 
     async def _lookup(self, symbol: str, client_id: str) -> OrderState | None:
         self.stats.lookups += 1
@@ -339,6 +365,25 @@ class RestTradingGateway(ABC):
     @abstractmethod
     async def networks(self, asset: str) -> Sequence[DepositWithdrawNetwork]:
         """Deposit/withdrawal networks of ``asset``."""
+
+    async def reconcile_tracked(self) -> list[OrderUpdate]:
+        """The REST state of every order this gateway placed and has not seen end (after a
+        private stream reconnect); ended orders stop being tracked."""
+        out = []
+        for cid, symbol in list(self._tracked.items()):
+            try:
+                state = await self.get_order(symbol, cid)
+            except TradingError:
+                continue
+            if state.status.is_terminal:
+                self._tracked.pop(cid, None)
+            out.append(OrderUpdate(state=state, seq=state.ts * 1000.0, source="rest"))
+        return out
+
+    def forget_if_done(self, state: OrderState) -> None:
+        """Stop tracking an order a stream reported ended."""
+        if state.status.is_terminal:
+            self._tracked.pop(state.client_id, None)
 
     async def updates(self) -> AsyncIterator[OrderUpdate]:
         """Order updates by polling REST every ``poll_interval`` s: the state of every order this
