@@ -3,8 +3,8 @@ lifecycle, precision, and every injected trading fault (core GatewayLifecycle su
 
 from __future__ import annotations
 
-from arbot.testing.emulator.server import EmulatorServer
 from arbot.testing.emulator.gateway_lifecycle import GatewayLifecycle
+from arbot.testing.emulator.server import EmulatorServer
 from arbot.trading.restgateway import SignedRestGateway
 from arbot.trading.signing import ApiCredentials
 from arbot_kucoin.emulator import KucoinEmulator

@@ -5,8 +5,8 @@ venues resend."""
 
 from __future__ import annotations
 
-from arbot.testing.emulator.server import EmulatorServer
 from arbot.testing.emulator.gateway_lifecycle import GatewayLifecycle
+from arbot.testing.emulator.server import EmulatorServer
 from arbot.trading.restgateway import SignedRestGateway
 from arbot.trading.signing import ApiCredentials
 from arbot_upbit.emulator import UpbitEmulator

@@ -3,9 +3,9 @@ venue emulator, over sockets (KuCoin, Gate, Upbit, Bithumb; the gateways on
 :class:`~arbot.trading.rest_gateway.RestTradingGateway` use :mod:`.trading_conformance`).
 
 Subclass :class:`GatewayLifecycle` in a venue package's tests and fill in the factories:
-:meth:`~TradingConformance.make_emulator` (its ``private`` attribute holds the
+:meth:`~GatewayLifecycle.make_emulator` (its ``private`` attribute holds the
 :class:`~arbot.testing.emulator.exchange.EmulatedExchange` as ``exchange`` and a funded
-``account``) and :meth:`~TradingConformance.make_gateway`. The suite places, partially fills,
+``account``) and :meth:`~GatewayLifecycle.make_gateway`. The suite places, partially fills,
 fills, cancels and queries orders by client id, checks balances afterwards, injects each trading
 fault (lost ack, 5xx before and after execution, 429 with Retry-After, clock skew, rejections,
 duplicate client ids, a dropped private stream, a stuck order, a delayed fill report) and checks
