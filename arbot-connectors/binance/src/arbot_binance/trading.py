@@ -99,6 +99,9 @@ class BinanceTradingGateway(RestTradingGateway):
     """Binance spot private API (see the module docstring). ``ws_url`` is the user data stream
     base (``wss://stream.binance.com:9443``); ``recv_window`` in ms."""
 
+    #: REST request weight per minute (TRD §3.1; 6000 since 2023).
+    rate_limit = {"type": "weight", "limit": 6000, "window": 60}
+
     venue = VENUE
     client_id_max_len = 36
 

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import msgspec
 from aiohttp import web
-from arbot.testing.emulator import EmulatorClient, EmulatorServer, FullBookEmulator, fullbook_settings
+from arbot.testing.emulator import EmulatorClient, EmulatorServer, FullBookEmulator, fast_settings
 
 from arbot_bithumb.private_api import BithumbPrivateApi
 
@@ -75,4 +75,4 @@ def emulator_settings(emulator: EmulatorServer, **extra: Any) -> Any:
     test-sized timers; ``extra`` overrides."""
     from arbot_bithumb.connector import BithumbConnector
 
-    return fullbook_settings(emulator, BithumbConnector, **extra)
+    return fast_settings(BithumbConnector, emulator, **extra)

@@ -93,6 +93,9 @@ class BybitTradingGateway(RestTradingGateway):
     """Bybit v5 spot private API (see the module docstring). ``ws_url`` is the WebSocket base
     (``wss://stream.bybit.com``); the private stream is ``<ws_url>/v5/private``."""
 
+    #: requests per 5 s per IP (TRD §3.1).
+    rate_limit = {"type": "count", "limit": 600, "window": 5}
+
     venue = VENUE
     client_id_max_len = 36
 

@@ -91,6 +91,9 @@ class OkxTradingGateway(RestTradingGateway):
     """OKX spot private API (see the module docstring). ``ws_url`` is the WebSocket base
     (``wss://ws.okx.com:8443``); the private stream is ``<ws_url>/ws/v5/private``."""
 
+    #: requests per 2 s per endpoint (TRD §3.1).
+    rate_limit = {"type": "per_endpoint", "default_limit": 20, "window": 2}
+
     venue = VENUE
     client_id_max_len = 32
 

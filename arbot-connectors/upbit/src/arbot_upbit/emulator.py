@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 from aiohttp import web
-from arbot.testing.emulator import EmulatorClient, EmulatorServer, FullBookEmulator, fullbook_settings
+from arbot.testing.emulator import EmulatorClient, EmulatorServer, FullBookEmulator, fast_settings
 
 from arbot_upbit.private_api import UpbitPrivateApi
 
@@ -69,4 +69,4 @@ def emulator_settings(emulator: EmulatorServer, **extra: Any) -> Any:
     timers; ``extra`` overrides."""
     from arbot_upbit.connector import UpbitConnector
 
-    return fullbook_settings(emulator, UpbitConnector, **extra)
+    return fast_settings(UpbitConnector, emulator, **extra)

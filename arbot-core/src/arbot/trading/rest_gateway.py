@@ -32,7 +32,7 @@ from typing import Any
 import attrs
 import msgspec
 
-from arbot.connectors.ratelimit import RATE_LIMITS, RateLimitPolicy, shared_limiter
+from arbot.connectors.ratelimit import RateLimitPolicy, shared_limiter
 from arbot.connectors.rest import RestClient, RestError
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo
@@ -86,8 +86,8 @@ class RestTradingGateway(ABC):
     venue: str = ""
     #: Longest client id the venue accepts.
     client_id_max_len: int = 32
-    #: The venue's REST budget (TRD §3.1 form) when :data:`arbot.connectors.ratelimit.RATE_LIMITS`
-    #: has none; the gateway shares the process-wide limiter of the venue with its market data.
+    #: The venue's REST budget in the TRD §3.1 form; every gateway of the venue in this process
+    #: shares one limiter built from it.
     rate_limit: Mapping[str, Any] | None = None
 
     def __init__(
@@ -105,7 +105,7 @@ class RestTradingGateway(ABC):
     ) -> None:
         self.credentials = credentials
         if limiter is None:
-            limiter = shared_limiter(self.venue, None if self.venue in RATE_LIMITS else self.rate_limit)
+            limiter = shared_limiter(self.venue, self.rate_limit)
         self.rest = RestClient(rest_url, limiter, timeout=timeout, retries=2)
         self.markets: dict[str, MarketInfo] = dict(markets or {})
         self.clock = clock
