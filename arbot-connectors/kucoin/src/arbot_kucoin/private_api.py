@@ -129,6 +129,8 @@ class KucoinPrivateApi:
         self._ws_url = ws_url
         self._spawn = spawn
         self.private_tokens: dict[str, str] = {}  # token -> api key
+        #: API key -> (permissions, IP whitelist) as ``/api/v1/user/api-key`` shows them
+        self.key_info: dict[str, tuple[str, str]] = {}
 
     # -- authentication (KuCoin's rule, this module's own copy) -------------------------------
 
@@ -228,6 +230,7 @@ class KucoinPrivateApi:
             web.get("/api/ua/v1/account/mode", p(self._account_mode)),
             web.get("/api/v3/margin/symbols", p(self._margin_symbols)),
             web.get("/api/v1/isolated/symbols", p(self._isolated_symbols)),
+            web.get("/api/v1/user/api-key", p(self._api_key_info)),
             web.get("/api/v1/hf/accounts/opened", p(self._hf_opened)),
             web.get("/api/v3/currencies/{currency}", self._currency),
             web.get("/api/v3/currencies", self._currencies),
@@ -497,6 +500,21 @@ class KucoinPrivateApi:
 
     async def _margin_symbols(self, request: web.Request, account: Account) -> web.Response:
         return _ok({"timestamp": int(self.exchange.server_time() * 1000), "items": []})  # spot only
+
+    async def _api_key_info(self, request: web.Request, account: Account) -> web.Response:
+        permission, whitelist = self.key_info.get(account.api_key, ("General,Spot", ""))
+        return _ok(
+            {
+                "remark": "emulator",
+                "apiKey": account.api_key,
+                "apiVersion": 3,
+                "permission": permission,
+                "ipWhitelist": whitelist,
+                "createdAt": 1700000000000,
+                "uid": account.uid,
+                "isMaster": True,
+            }
+        )
 
     async def _isolated_symbols(self, request: web.Request, account: Account) -> web.Response:
         return _ok([])  # no isolated margin

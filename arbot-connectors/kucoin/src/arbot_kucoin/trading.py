@@ -329,6 +329,32 @@ class KucoinTradingGateway(SignedRestGateway):
             for c in data.get("chains") or []
         ]
 
+    async def start(self) -> None:
+        """Sync the clock, load markets, check the key (a trading key that can withdraw is warned
+        about, TRD §7; the IP whitelist state is logged), open the private stream."""
+        await self.sync_clock()
+        if not self.markets:
+            self.markets = {m.symbol: m for m in await self.fetch_markets()}
+        await self.check_key()
+        await self.start_stream()
+
+    async def check_key(self) -> dict[str, Any] | None:
+        """``GET /api/v1/user/api-key``: warn when the key can withdraw; None when unreadable."""
+        try:
+            info = _obj(await self.call("GET", "/api/v1/user/api-key"))
+        except TradingError as exc:
+            log.warning("kucoin: could not read the API key's permissions: %s", exc)
+            return None
+        permissions = {p.strip().lower() for p in str(info.get("permission", "")).split(",")}
+        if "withdrawal" in permissions or "withdraw" in permissions:
+            log.warning("kucoin: the trading API key can WITHDRAW funds; use a key without withdrawal rights")
+        whitelist = str(info.get("ipWhitelist") or "")
+        log.info(
+            "kucoin: API key IP whitelist %s",
+            f"on ({whitelist})" if whitelist else "OFF (any IP may use the key)",
+        )
+        return info
+
     # -- private stream ----------------------------------------------------------------------
 
     async def start_stream(self) -> None:
