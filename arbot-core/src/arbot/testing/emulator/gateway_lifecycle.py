@@ -237,6 +237,36 @@ class GatewayLifecycle(ABC):
 
         self.run(scenario)
 
+    def test_fok_market_post_only_and_networks(self) -> None:
+        async def scenario() -> None:
+            async with self.session(stream=False) as (_emu, api, gw):
+                await gw.start()
+                fok = self.request(gw, float(self.ask), tif=TimeInForce.FOK, qty=1.0)  # only 0.5 there
+                await gw.place_order(fok)
+                state = await gw.get_order(self.symbol, fok.client_id)
+                assert state.filled == 0.0 and state.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
+                sell = self.request(gw, float(self.bid), side=Side.SELL, kind=OrderType.MARKET)
+                await gw.place_order(sell)
+                state = await gw.get_order(self.symbol, sell.client_id)
+                assert state.status is OrderStatus.FILLED and abs(state.filled - self.qty) < 1e-12
+                buy = self.request(gw, float(self.ask), kind=OrderType.MARKET)  # price: the reference
+                await gw.place_order(buy)
+                state = await gw.get_order(self.symbol, buy.client_id)
+                assert state.status is OrderStatus.FILLED and state.filled > 0
+                maker = self.request(gw, tif=TimeInForce.POST_ONLY)
+                assert (await gw.place_order(maker)).status is OrderStatus.NEW
+                taker = self.request(gw, float(self.ask), tif=TimeInForce.POST_ONLY)
+                with pytest.raises(OrderRejected):
+                    await gw.place_order(taker)
+                assert self.orders_with(api, taker.client_id) == 0
+                base = self.symbol.split("/")[0]
+                nets = await gw.networks(base)
+                assert nets and all(
+                    n.asset == base and n.withdraw_fee > 0 and n.withdraw_min > 0 for n in nets
+                )
+
+        self.run(scenario)
+
     def test_precision_and_minimums_before_sending(self) -> None:
         async def scenario() -> None:
             async with self.session(stream=False) as (emu, api, gw):
