@@ -22,7 +22,7 @@ import ccxt
 import msgspec
 from arbot.events import Side
 from arbot.testing.emulator.emulate_process import emulate_process, rebase_urls
-from arbot.trading.restgateway import SignedRestGateway
+from arbot.trading.signed_gateway import SignedRestGateway
 from arbot.trading.signing import ApiCredentials
 from arbot.trading.types import OrderRequest, OrderType, TimeInForce
 
@@ -98,7 +98,7 @@ def bench(venue: str, symbol: str, price: float, symbols: str) -> tuple[float, f
         async def setup() -> dict[str, Any]:
             gw.markets = {m.symbol: m for m in await gw.fetch_markets()}
             req = OrderRequest(venue, symbol, Side.BUY, OrderType.LIMIT, 0.001, gw.new_client_id(), price)
-            order = gw.prepare(req)
+            order = gw.prepared(req)
             path, body = gw.order_call(order)
             answer = await gw.call("POST", path, body=body)
             await gw.close()
@@ -110,7 +110,7 @@ def bench(venue: str, symbol: str, price: float, symbols: str) -> tuple[float, f
 
         def ours() -> object:
             req = OrderRequest(venue, symbol, Side.BUY, OrderType.LIMIT, 0.001, cid, price, TimeInForce.GTC)
-            order = gw.prepare(req)
+            order = gw.prepared(req)
             path, body = gw.order_call(order)
             signed = gw.sign("POST", path, None, body, gw.now_ms())
             assert signed.body is not None

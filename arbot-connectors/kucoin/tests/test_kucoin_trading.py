@@ -9,7 +9,7 @@ import logging
 import pytest
 from arbot.testing.emulator.gateway_lifecycle import GatewayLifecycle
 from arbot.testing.emulator.server import EmulatorServer
-from arbot.trading.restgateway import SignedRestGateway
+from arbot.trading.signed_gateway import SignedRestGateway
 from arbot.trading.signing import ApiCredentials
 from arbot_kucoin.emulator import KucoinEmulator
 from arbot_kucoin.trading import KucoinTradingGateway

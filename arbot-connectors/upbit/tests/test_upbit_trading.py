@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from arbot.testing.emulator.gateway_lifecycle import GatewayLifecycle
 from arbot.testing.emulator.server import EmulatorServer
-from arbot.trading.restgateway import SignedRestGateway
+from arbot.trading.signed_gateway import SignedRestGateway
 from arbot.trading.signing import ApiCredentials
 from arbot_upbit.emulator import UpbitEmulator
 from arbot_upbit.trading import UpbitTradingGateway

@@ -39,7 +39,7 @@ from arbot.trading.errors import (
     TradingError,
 )
 from arbot.trading.precision import decimal_text
-from arbot.trading.restgateway import JsonValue, PreparedOrder, SignedRestGateway
+from arbot.trading.signed_gateway import JsonValue, PreparedOrder, SignedRestGateway
 from arbot.trading.signing import ApiCredentials, SignedRequest
 from arbot.trading.types import (
     Balance,
@@ -109,7 +109,9 @@ class BithumbTradingGateway(SignedRestGateway):
         stream: bool = True,
         tick_sizes: Mapping[str, float] | None = None,
     ) -> None:
-        super().__init__(rest_url, markets or {}, limiter=limiter or CountLimiter(120, 1.0), timeout=timeout)
+        super().__init__(
+            credentials, rest_url, markets or {}, limiter=limiter or CountLimiter(120, 1.0), timeout=timeout
+        )
         self.signer = BithumbSigner(credentials)
         #: price ticks per unified symbol (Bithumb's market list carries none; KRW ticks depend
         #: on the price band): without one, prices are sent as given
@@ -161,8 +163,8 @@ class BithumbTradingGateway(SignedRestGateway):
         """Keep the offset only when the ``Date`` header (1 s resolution) says we are off by more
         than a second."""
         offset = await super().sync_clock()
-        self.clock_offset = offset if abs(offset) > 1.0 else 0.0
-        return self.clock_offset
+        self.offset_ms = offset if abs(offset) > 1000.0 else 0.0
+        return self.offset_ms
 
     async def fetch_markets(self) -> list[MarketInfo]:
         """``/v1/market/all``, with :attr:`tick_sizes` applied and the 5,000 KRW minimum order

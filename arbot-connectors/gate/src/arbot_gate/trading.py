@@ -14,7 +14,6 @@ order lists. Private stream: ``spot.orders`` and ``spot.usertrades`` with a sign
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -34,7 +33,7 @@ from arbot.trading.errors import (
     TradingError,
 )
 from arbot.trading.precision import decimal_text
-from arbot.trading.restgateway import JsonValue, PreparedOrder, SignedRestGateway, client_id_source
+from arbot.trading.signed_gateway import JsonValue, PreparedOrder, SignedRestGateway
 from arbot.trading.signing import ApiCredentials, SignedRequest
 from arbot.trading.types import (
     Balance,
@@ -73,6 +72,7 @@ class GateTradingGateway(SignedRestGateway):
     """The :class:`~arbot.trading.gateway.TradingGateway` of Gate spot (module docstring)."""
 
     venue = VENUE
+    client_id_max_len = _MAX_TEXT  # after the "t-"
 
     def __init__(
         self,
@@ -85,12 +85,13 @@ class GateTradingGateway(SignedRestGateway):
         timeout: float = 10.0,
         stream: bool = True,
     ) -> None:
-        super().__init__(rest_url, markets or {}, limiter=limiter or CountLimiter(50, 1.0), timeout=timeout)
+        super().__init__(
+            credentials, rest_url, markets or {}, limiter=limiter or CountLimiter(50, 1.0), timeout=timeout
+        )
         self.signer = GateSigner(credentials)
         self.ws_url = ws_url
         self.stream_enabled = stream
         self.ws: WsSession | None = None
-        self._ids = client_id_source()
         self._req_ids = itertools.count(1)
 
     def sign(
@@ -132,7 +133,7 @@ class GateTradingGateway(SignedRestGateway):
 
     def new_client_id(self) -> str:
         """``t-`` + at most 28 bytes (letters, digits, ``-``)."""
-        return f"t-arb{next(self._ids):x}"[: _MAX_TEXT + 2]
+        return "t-" + self._ids()
 
     # -- orders ------------------------------------------------------------------------------
 
@@ -320,7 +321,7 @@ class GateTradingGateway(SignedRestGateway):
 
     async def _login(self, session: WsSession) -> None:
         for channel in ("spot.orders", "spot.usertrades"):
-            t = int(time.time() + self.clock_offset)
+            t = self.now_ms() // 1000
             await session.send(
                 {
                     "time": t,

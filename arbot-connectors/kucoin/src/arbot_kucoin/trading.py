@@ -33,7 +33,7 @@ from arbot.trading.errors import (
     RateLimited,
     TradingError,
 )
-from arbot.trading.restgateway import JsonValue, PreparedOrder, SignedRestGateway, client_id_source
+from arbot.trading.signed_gateway import JsonValue, PreparedOrder, SignedRestGateway
 from arbot.trading.signing import ApiCredentials, SignedRequest
 from arbot.trading.types import (
     Balance,
@@ -86,12 +86,15 @@ class KucoinTradingGateway(SignedRestGateway):
         stream: bool = True,
     ) -> None:
         super().__init__(
-            rest_url, markets or {}, limiter=limiter or WeightLimiter(4000, 30.0), timeout=timeout
+            credentials,
+            rest_url,
+            markets or {},
+            limiter=limiter or WeightLimiter(4000, 30.0),
+            timeout=timeout,
         )
         self.signer = KucoinSigner(credentials)
         self.stream_enabled = stream
         self.ws: WsSession | None = None
-        self._ids = client_id_source()
         self._msg_ids = itertools.count(1)
         self._ws_url = ""
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -151,10 +154,6 @@ class KucoinTradingGateway(SignedRestGateway):
     async def fetch_markets(self) -> list[MarketInfo]:
         """``GET /api/v2/symbols``."""
         return parse_symbols(await self.rest.get("/api/v2/symbols", weight=4), VENUE)
-
-    def new_client_id(self) -> str:
-        """A ``clientOid`` (letters, digits, ``-``; unique across restarts)."""
-        return f"arb-{next(self._ids):x}"
 
     # -- orders ------------------------------------------------------------------------------
 
@@ -336,7 +335,8 @@ class KucoinTradingGateway(SignedRestGateway):
         if not self.markets:
             self.markets = {m.symbol: m for m in await self.fetch_markets()}
         await self.check_key()
-        await self.start_stream()
+        if self.stream_enabled:
+            await self.start_stream()
 
     async def check_key(self) -> dict[str, Any] | None:
         """``GET /api/v1/user/api-key``: warn when the key can withdraw; None when unreadable."""

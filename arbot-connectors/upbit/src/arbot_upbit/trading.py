@@ -37,7 +37,7 @@ from arbot.trading.errors import (
     TradingError,
 )
 from arbot.trading.precision import decimal_text
-from arbot.trading.restgateway import JsonValue, PreparedOrder, SignedRestGateway
+from arbot.trading.signed_gateway import JsonValue, PreparedOrder, SignedRestGateway
 from arbot.trading.signing import ApiCredentials, SignedRequest
 from arbot.trading.types import (
     Balance,
@@ -106,7 +106,9 @@ class UpbitTradingGateway(SignedRestGateway):
         timeout: float = 10.0,
         stream: bool = True,
     ) -> None:
-        super().__init__(rest_url, markets or {}, limiter=limiter or CountLimiter(8, 1.0), timeout=timeout)
+        super().__init__(
+            credentials, rest_url, markets or {}, limiter=limiter or CountLimiter(8, 1.0), timeout=timeout
+        )
         self.signer = UpbitSigner(credentials)
         self.ws_url = ws_url
         self.stream_enabled = stream
@@ -163,7 +165,18 @@ class UpbitTradingGateway(SignedRestGateway):
         """A fresh ``identifier`` (a UUID: never reused, across restarts too)."""
         return f"arb-{uuid.uuid4()}"
 
-    def before_resend(self, request: OrderRequest) -> None:
+    async def place_order(self, request: OrderRequest) -> OrderState:
+        """As the base, except that an identifier whose first attempt had no definite answer is
+        only looked up: Upbit never accepts it again, so an order not found needs a new one."""
+        if request.client_id in self._ambiguous:
+            found = await self._lookup(request.symbol, request.client_id)
+            if found is not None:
+                self._ambiguous.discard(request.client_id)
+                return found
+            self.refuse_resend(request)
+        return await super().place_order(request)
+
+    def refuse_resend(self, request: OrderRequest) -> None:
         """An identifier sent once can never be sent again: the caller needs a new one."""
         raise OrderRejected(
             VENUE,
