@@ -1,5 +1,5 @@
 """The order lifecycle a :class:`~arbot.trading.signed_gateway.SignedRestGateway` passes against its
-venue emulator, over sockets (KuCoin, Gate, Upbit, Bithumb; the gateways on
+venue emulator, over sockets (KuCoin, Gate, Upbit, Bithumb; the gateways written directly on
 :class:`~arbot.trading.rest_gateway.RestTradingGateway` use :mod:`.trading_conformance`).
 
 Subclass :class:`GatewayLifecycle` in a venue package's tests and fill in the factories:
