@@ -5,6 +5,7 @@ protocol's parser and the live bootstrap: spot (``BinanceSpotRule``) or USDⓈ-M
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
@@ -39,6 +40,8 @@ class BinanceReplayDecoder(RecordReplayDecoder):
     capture lands on ``BTC/USDT:USDT``, never on the spot symbol; messages before the first
     decisive one wait. ``futures=True``/``False`` is the same as ``market_type`` linear/spot;
     ``unified`` preloads venue id -> unified symbol (e.g. from exchangeInfo)."""
+
+    venue: ClassVar[str] = "binance"
 
     def __init__(self, futures: bool | None = None, unified: dict[str, str] | None = None,
                  market_type: MarketType | None = None) -> None:

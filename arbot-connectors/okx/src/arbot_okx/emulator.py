@@ -40,6 +40,7 @@ class OkxEmulator(OpArgsEmulator):
     """OKX v5 public-data emulator (see the module docstring)."""
 
     venue = "okx"
+    passphrase_required = True
 
     #: Empty heartbeat updates are sent, as OKX does; checksum 0 unless ``checksum=True``.
     default_heartbeat_probability = 0.05
