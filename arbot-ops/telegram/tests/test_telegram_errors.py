@@ -214,3 +214,26 @@ def test_execution_layer_events_become_alerts(tmp_path, monkeypatch):
     assert "🔴 execution: episode e7: unwind failed, position held" in text
     assert "residual exposure: 0.02 BTC on okx left by episode e7 (unwind rejected)" in text
     assert "kill switch ENGAGED: failed unwind" in text
+
+
+def test_the_token_can_come_from_the_encrypted_key_store(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("cryptography")
+    from arbot.keystore import KeyStore, KeyStoreError
+
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("ARBOT_MASTER_KEY_FILE", raising=False)
+    store_path = tmp_path / "keys.json"
+    monkeypatch.setenv("ARBOT_KEYSTORE", str(store_path))
+    monkeypatch.setenv("ARBOT_MASTER_KEY", "correct horse battery staple")
+    store = KeyStore.open(store_path, "correct horse battery staple", create=True)
+    store.add("telegram", "bot", api_key=TOKEN, secret="unused")
+    store.save()
+    bot = Bot(_config(tmp_path, "http://127.0.0.1:9/bot"), plugins=[Plugin()], mode="backtest")
+    sink = next(s for s in bot.sinks if isinstance(s, TelegramSink))
+    assert sink._token == TOKEN
+    monkeypatch.setenv("ARBOT_MASTER_KEY", "wrong master key")
+    with pytest.raises(KeyStoreError) as err:
+        Bot(_config(tmp_path, "http://127.0.0.1:9/bot"), plugins=[Plugin()], mode="backtest")
+    assert TOKEN not in str(err.value)
+    out = capsys.readouterr()
+    assert TOKEN not in out.out + out.err

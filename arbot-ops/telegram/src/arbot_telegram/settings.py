@@ -22,6 +22,10 @@ class TelegramSettings(BatchingSettings):
 
     enabled: bool = Field(False, description="send alerts and answer commands")
     token: SecretStr = Field(default_factory=_token_from_env, description=f"bot token; default ${TOKEN_ENV}")
+    keystore_name: str = Field(
+        "bot",
+        description="without a token: key store record telegram/<keystore_name> holds it (as its API key)",
+    )
     chat_ids: list[int] = Field(
         default_factory=list,
         description="chats that receive alerts; the only chats whose commands are obeyed",

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
 import threading
 import time
 import warnings
@@ -72,6 +73,23 @@ class _MaskToken(logging.Filter):
         return True
 
 
+def token_from_keystore(name: str) -> str:
+    """The bot token kept in ArBot's encrypted key store as the API key of ``telegram/<name>``
+    ("" when no store or master key is configured, or the store has no such record)."""
+    from arbot.keystore import KeyStore, KeyStoreError, default_store_path, master_key_from_env
+
+    path = default_store_path()
+    if not path.exists() or not (
+        os.environ.get("ARBOT_MASTER_KEY") or os.environ.get("ARBOT_MASTER_KEY_FILE")
+    ):
+        return ""
+    store = KeyStore.open(path, master_key_from_env())  # a wrong master key is an error, named
+    try:
+        return store.get("telegram", name).api_key
+    except KeyStoreError:
+        return ""
+
+
 def diverged_legs(report: ExecutionReport, tolerance: float) -> str | None:
     """A description of the legs of ``report`` that filled unequal fractions of what they asked
     (one leg filled, its hedge did not), None when they agree within ``tolerance``."""
@@ -103,10 +121,11 @@ class TelegramSink(BatchingSink[TelegramSettings]):
 
     def __init__(self, settings: Any, ctx: BotContext) -> None:
         super().__init__(settings, ctx)
-        token = settings.token.get_secret_value()
+        token = settings.token.get_secret_value() or token_from_keystore(settings.keystore_name)
         if not token:
             raise ConfigError(
-                f"[alerts.telegram] needs a bot token: set ${TOKEN_ENV} (or token in the table)"
+                f"[alerts.telegram] needs a bot token: set ${TOKEN_ENV}, or store it in the key store as "
+                f"telegram/{settings.keystore_name} (its API key)"
             )
         if not settings.chat_ids:
             raise ConfigError("[alerts.telegram] chat_ids is empty: list the chats that receive alerts")
