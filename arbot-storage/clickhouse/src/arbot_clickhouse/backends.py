@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import polars as pl
 from arbot.errors import ArbotError
 from pydantic import SecretStr
@@ -76,6 +77,19 @@ class _ChdbSessions:
 _SESSIONS = _ChdbSessions()
 
 
+def _levels_series(name: str, sides: list[Any]) -> pl.Series:
+    """Book sides (lists of (price, qty)) as a List(Struct(price, qty)) column, built from flat
+    columns instead of one dict per level."""
+    lengths = [len(side) for side in sides]
+    rows = np.repeat(np.arange(len(sides), dtype=np.int64), lengths)
+    flat = np.array([lvl for side in sides for lvl in side], dtype=np.float64).reshape(-1, 2)
+    levels = pl.DataFrame({"row": rows, "price": flat[:, 0], "qty": flat[:, 1]})
+    grouped = levels.group_by("row", maintain_order=True).agg(pl.struct("price", "qty").alias(name))
+    every = pl.DataFrame({"row": np.arange(len(sides), dtype=np.int64)})
+    joined = every.join(grouped, on="row", how="left", maintain_order="left")
+    return joined[name].fill_null(pl.lit([], dtype=_LEVELS)).cast(_LEVELS)
+
+
 def _frame(columns: tuple[str, ...], data: Columns) -> pl.DataFrame:
     series = []
     for name in columns:
@@ -84,8 +98,7 @@ def _frame(columns: tuple[str, ...], data: Columns) -> pl.DataFrame:
             ms = pl.Series(name, values, dtype=pl.Float64) * 1000.0
             series.append(ms.round(0).cast(pl.Int64).cast(pl.Datetime("ms", "UTC")))
         elif name in ("bids", "asks"):
-            structs = [[{"price": p, "qty": q} for p, q in side] for side in values]
-            series.append(pl.Series(name, structs, dtype=_LEVELS))
+            series.append(_levels_series(name, values))
         else:
             series.append(pl.Series(name, values))
     return pl.DataFrame(series)

@@ -116,8 +116,8 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, session: Any) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, session: Any, port: int) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.session = session
         self.lock = threading.Lock()
         self.requests: list[str] = []
@@ -146,17 +146,22 @@ def _quote(text: str) -> str:
 
 
 class ChdbHttpEndpoint:
-    """Serve ClickHouse's HTTP interface on a free loopback port from a chdb data folder.
+    """Serve ClickHouse's HTTP interface on a loopback port (free one by default) from a chdb
+    data folder.
 
     Use as a context manager; ``port`` is set once started; ``requests`` lists the SQL received.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, port: int = 0) -> None:
         import chdb.session
 
         path.mkdir(parents=True, exist_ok=True)
         self._session = chdb.session.Session(str(path))
-        self._server = _Server(self._session)
+        try:
+            self._server = _Server(self._session, port)
+        except OSError:
+            self._session.close()
+            raise
         self._thread = threading.Thread(target=self._server.serve_forever, name="chdb-http", daemon=True)
 
     @property
