@@ -1,7 +1,9 @@
-"""Sessions: lint, typecheck, tests (3.11), tests_all (3.11-3.13), demo, bench, build."""
+"""Sessions: lint, typecheck, tests (3.11), tests_all (3.11-3.13), demo, bench, build, wheels, docs."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import nox
@@ -24,6 +26,10 @@ def packages() -> list[str]:
     if example.exists():
         found.append(str(example.parent.relative_to(ROOT)))
     return found
+
+
+#: Meta-packages: metadata only, built and installed from wheels (not part of the editable set).
+META_PACKAGES = ["packages/arbot"]
 
 
 def test_dirs() -> list[str]:
@@ -96,9 +102,90 @@ def bench(session: nox.Session) -> None:
         session.run("python", str(script))
 
 
+def _build_wheels(session: nox.Session, outdir: Path) -> list[Path]:
+    """Build a wheel of every package and meta-package into ``outdir``; the wheels built."""
+    session.install("build", "hatchling>=1.27")
+    outdir.mkdir(parents=True, exist_ok=True)
+    for old in outdir.glob("arbot*.whl"):
+        old.unlink()
+    for p in [*packages(), *META_PACKAGES]:
+        build = ["python", "-m", "build", "--wheel", "--no-isolation", "--outdir", str(outdir), p]
+        session.run(*build, silent=True)
+    return sorted(outdir.glob("arbot*.whl"))
+
+
 @nox.session(python="3.11")
 def build(session: nox.Session) -> None:
-    """Build a wheel of every package into dist/."""
-    session.install("build")
-    for p in packages():
-        session.run("python", "-m", "build", "--wheel", "--outdir", "dist", p)
+    """Build a wheel of every package (and the ``arbot`` meta-package) into dist/."""
+    for wheel in _build_wheels(session, ROOT / "dist"):
+        session.log(f"built {wheel.name}")
+
+
+def _fresh_venv(session: nox.Session, where: Path) -> Path:
+    """A new virtualenv at ``where`` (outside the repository); its python."""
+    session.run("python", "-m", "venv", str(where), silent=True)
+    python = where / "bin" / "python"
+    session.run(str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip", external=True)
+    return python
+
+
+@nox.session(python="3.11")
+def wheels(session: nox.Session) -> None:
+    """Install the built wheels into fresh virtualenvs outside the repository and use them.
+
+    1. ``arbot`` (the meta-package: everything): metadata of every distribution (license,
+       classifiers, URLs, requirements, py.typed), every plugin loads, ``arbot plugins`` and the
+       reference backtest run from a folder outside the clone.
+    2. ``arbot-core`` + ``arbot-spatial`` only (the README's install): polars is absent, the
+       reference backtest still runs, and a Parquet sink fails with exit 2 naming the extra.
+    """
+    work = Path(tempfile.mkdtemp(prefix="arbot-wheels-"))
+    try:
+        wheelhouse = work / "wheelhouse"
+        built = _build_wheels(session, wheelhouse)
+        names = [w.name.split("-")[0].replace("_", "-") for w in built]
+        session.log(f"built {len(built)} wheels: {', '.join(names)}")
+        check = str(ROOT / "tests" / "packaging" / "check_installed.py")
+        run_dir = work / "run"
+        (run_dir / "examples").mkdir(parents=True)
+        shutil.copy(ROOT / "examples" / "spatial_backtest.toml", run_dir / "examples")
+
+        full = _fresh_venv(session, work / "venv-full")
+        pip = [str(full), "-m", "pip", "install", "--quiet", "--find-links", str(wheelhouse)]
+        session.run(*pip, "arbot", "arbot-example-plugin", external=True)
+        arbot = str(full.parent / "arbot")
+        with session.chdir(run_dir):
+            session.run(str(full), "-I", check, "full", *names, external=True)
+            session.run(arbot, "plugins", external=True)
+            session.run(arbot, "backtest", "examples/spatial_backtest.toml", "--no-progress", external=True)
+
+        minimal = _fresh_venv(session, work / "venv-minimal")
+        pip = [str(minimal), "-m", "pip", "install", "--quiet", "--find-links", str(wheelhouse)]
+        session.run(*pip, "arbot-core", "arbot-spatial", external=True)
+        with session.chdir(run_dir):
+            session.run(str(minimal), "-I", check, "minimal", "arbot-core", "arbot-spatial", external=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+DOCS_REQUIREMENTS = [
+    "mkdocs>=1.6,<2",
+    "mkdocs-material>=9.5",
+    "mkdocstrings[python]>=0.26",
+    "mkdocs-gen-files>=0.5",
+]
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """The documentation site, built strict (warnings are errors) into site/.
+
+    Every package is installed so the configuration reference lists the settings of every
+    component; the reference pages are generated from the code (hook specs, components, events,
+    trading, the pydantic configuration models, the CLI).
+    """
+    install_all(session)
+    session.install(*DOCS_REQUIREMENTS)
+    quiet = {"NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}  # banners, not warnings
+    site = str(ROOT / "build" / "site")
+    session.run("mkdocs", "build", "--strict", "--site-dir", site, *session.posargs, env=quiet)

@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 
 import attrs
 from pydantic import Field
+from typing_extensions import TypeVar
 
 from arbot.components import BotContext, Sink
 from arbot.config import ComponentSettings
@@ -91,6 +92,7 @@ class StoreDownError(ArbotError):
     """A sink's store stayed down longer than its ``max_outage_s``."""
 
 
+
 class BatchingSettings(ComponentSettings):
     """Buffering and retry settings every batching sink accepts."""
 
@@ -105,7 +107,11 @@ class BatchingSettings(ComponentSettings):
     )
 
 
-class BatchingSink(Sink):
+#: The settings model of a batching sink.
+B = TypeVar("B", bound=BatchingSettings, default=BatchingSettings, covariant=True)
+
+
+class BatchingSink(Sink[B]):
     """Base class for stores: buffered, batched, retried, spilled and replayed, in order.
 
     Its internals are name-mangled (``__buffer``, ``__write``...), so a subclass may use any

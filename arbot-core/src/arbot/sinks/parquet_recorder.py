@@ -1,39 +1,48 @@
 """The market data recorder: book updates and trades to Parquet files (polars), replayable.
 
 Files are ``<dir>/part-<n>.parquet``, one per batch, each with the columns of
-:data:`RECORD_SCHEMA`; :class:`arbot.sources.replay.ReplaySource` reads a directory back.
+:func:`record_schema`; :class:`arbot.sources.replay.ReplaySource` reads a directory back.
+polars is imported on first use (the ``parquet`` extra of arbot-core).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import polars as pl
 from pydantic import Field
 
+from arbot._parquet import require_polars
 from arbot.components import BotContext
 from arbot.config import ComponentSettings
 from arbot.events import BookUpdate, FxRate, TradeTick
 from arbot.sinks.base import BatchingSettings, BatchingSink, RunInfo
 
-__all__ = ["RECORD_SCHEMA", "ParquetRecorder", "events_to_frame"]
+if TYPE_CHECKING:
+    import polars as pl
 
-_F = pl.Float64
-RECORD_SCHEMA: dict[str, Any] = {
-    "ts": _F,
-    "exchange_ts": _F,
-    "venue": pl.Utf8,
-    "symbol": pl.Utf8,
-    "kind": pl.Utf8,  # "snapshot" | "delta" | "trade" | "fx"
-    "bid_px": pl.List(_F),
-    "bid_qty": pl.List(_F),
-    "ask_px": pl.List(_F),
-    "ask_qty": pl.List(_F),
-    "price": _F,
-    "size": _F,
-    "side": pl.Utf8,
-}
+__all__ = ["ParquetRecorder", "events_to_frame", "record_schema"]
+
+
+def record_schema() -> dict[str, Any]:
+    """Column names and polars dtypes of a recording, in file order."""
+    import polars as pl
+
+    f64 = pl.Float64
+    return {
+        "ts": f64,
+        "exchange_ts": f64,
+        "venue": pl.Utf8,
+        "symbol": pl.Utf8,
+        "kind": pl.Utf8,  # "snapshot" | "delta" | "trade" | "fx"
+        "bid_px": pl.List(f64),
+        "bid_qty": pl.List(f64),
+        "ask_px": pl.List(f64),
+        "ask_qty": pl.List(f64),
+        "price": f64,
+        "size": f64,
+        "side": pl.Utf8,
+    }
 
 
 def _split(levels: Any) -> tuple[list[float], list[float]]:
@@ -43,7 +52,10 @@ def _split(levels: Any) -> tuple[list[float], list[float]]:
 
 def events_to_frame(events: list[Any]) -> pl.DataFrame:
     """Book updates and trades as one DataFrame in the recorder's schema."""
-    cols: dict[str, list[Any]] = {k: [] for k in RECORD_SCHEMA}
+    import polars as pl
+
+    schema = record_schema()
+    cols: dict[str, list[Any]] = {k: [] for k in schema}
     for ev in events:
         row: tuple[Any, ...]
         if isinstance(ev, BookUpdate):
@@ -82,9 +94,9 @@ def events_to_frame(events: list[Any]) -> pl.DataFrame:
             row = (ev.ts, None, "", ev.currency, "fx", None, None, None, None, ev.per_usd, None, None)
         else:
             continue
-        for key, value in zip(RECORD_SCHEMA, row, strict=True):
+        for key, value in zip(schema, row, strict=True):
             cols[key].append(value)
-    return pl.DataFrame(cols, schema=RECORD_SCHEMA)
+    return pl.DataFrame(cols, schema=schema)
 
 
 class ParquetRecorderSettings(BatchingSettings):
@@ -95,7 +107,7 @@ class ParquetRecorderSettings(BatchingSettings):
     flush_interval_s: float = Field(2.0, gt=0)
 
 
-class ParquetRecorder(BatchingSink):
+class ParquetRecorder(BatchingSink[ParquetRecorderSettings]):
     """Records every book update and trade to Parquet for replay."""
 
     name: ClassVar[str] = "parquet_recorder"
@@ -104,6 +116,7 @@ class ParquetRecorder(BatchingSink):
     wants_results: ClassVar[bool] = False
 
     def __init__(self, settings: Any, ctx: BotContext) -> None:
+        require_polars("the parquet_recorder sink")
         super().__init__(settings, ctx)
         self.dir = ctx.output_path / settings.path
         self._part = 0
