@@ -13,11 +13,11 @@ Builder = Callable[..., dict[str, Any]]
 
 
 def _sinks(enabled: list[str], settings: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    return {"enabled": enabled, "settings": settings}
+    return {"enabled": enabled, **settings}
 
 
 def _source(name: str, settings: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "settings": settings}
+    return {"name": name, name: settings}
 
 
 @pytest.fixture
@@ -27,7 +27,12 @@ def ch_config(tmp_path: Path) -> Builder:
     or reading from the given source table."""
 
     def build(sink: dict[str, Any] | None = None, source: dict[str, Any] | None = None) -> dict[str, Any]:
-        sim = {"duration_s": 120, "start_ts": float(int(time.time()) - 3600), "trades_per_second": 5.0}
+        sim = {
+            "venues": ["a", "b"],
+            "duration_s": 120,
+            "start_ts": float(int(time.time()) - 3600),
+            "trades_per_second": 5.0,
+        }
         return {
             "output_dir": str(tmp_path / "out"),
             "system": {"execution_mode": "backtest"},

@@ -59,7 +59,7 @@ def test_server_down_spills_then_replays_once_and_reads_back(ch_config: Any, tmp
 
     def later_run() -> dict[str, Any]:
         cfg = ch_config(sink)
-        cfg["source"]["settings"]["duration_s"] = 0.001
+        cfg["source"]["simulator"]["duration_s"] = 0.001
         return Bot(config_from_dict(cfg), mode="backtest").run_backtest()["sinks"]["clickhouse"]
 
     with ChdbHttpEndpoint(tmp_path / "server", port=port) as ep:
