@@ -269,6 +269,10 @@ def _run_until_stopped(bot: Bot, duration: float | None) -> dict[str, Any]:
         fail(exc, EXIT_FAILED)
 
 
+#: Name of the sink (feed role) and source (engine role) of the process-to-process bus.
+BUS = "redis_bus"
+
+
 @cli.command()
 @config_argument
 @click.option("--duration", type=float, default=None, help="stop after this many seconds")
@@ -278,9 +282,24 @@ def _run_until_stopped(bot: Bot, duration: float | None) -> dict[str, Any]:
     type=click.Path(file_okay=False, path_type=Path),
     help="write the journal and recordings here instead of the config's output_dir",
 )
-def run(config: Path, duration: float | None, overrides: tuple[str, ...], output_dir: Path | None) -> None:
+@click.option(
+    "--role",
+    type=click.Choice(["all", "feed", "engine"]),
+    default="all",
+    help="feed: connectors only, publishing to the bus; engine: consume the bus (needs arbot-redis)",
+)
+def run(
+    config: Path, duration: float | None, overrides: tuple[str, ...], output_dir: Path | None, role: str
+) -> None:
     """Run CONFIG on the wall clock (paper mode unless the config says live) until Ctrl-C."""
     cfg = load_for_cli(config, overrides, output_dir)
+    if role == "feed":  # market data in, onto the bus; nothing detected, executed or journaled
+        cfg.detector = {}
+        cfg.executor.name = "none"
+        cfg.risk.rules = []
+        cfg.sinks.enabled = [BUS]
+    elif role == "engine":  # the bus is the source
+        cfg.source.name = BUS
     mode = cfg.system.execution_mode
     bot = _build(cfg, "paper" if mode == "backtest" else mode)
     summary = _run_until_stopped(bot, duration)
