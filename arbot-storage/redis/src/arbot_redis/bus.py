@@ -3,7 +3,8 @@
 
 Feed side — the ``redis_bus`` sink: every market event the feed's connectors produce goes to the
 stream ``<prefix>:md:<venue>`` (``XADD ... MAXLEN ~ maxlen``, pipelined by the batching writer,
-spilled and replayed in order while Redis is down). Each entry carries the venue stream's
+spilled and replayed in order while Redis is down, with entry ids of its own so a replayed entry
+that had landed is refused rather than stored twice). Each entry carries the venue stream's
 sequence number, so a consumer counts entries it never saw (trimmed from a full stream) as lost.
 Books travel as full snapshots of the feed's book when the feed's connector already applied the
 update (live connectors do), as the update itself otherwise; a book whose health changes (a
@@ -73,11 +74,14 @@ class BusPublisher(BatchingSink):
         self._seq: dict[str, int] = {}
         self._health: dict[tuple[str, str], str] = {}
         self._redis: Any = None
+        #: Entry ids are ``<start ms>-<sequence>``: increasing across restarts of the feed, and
+        #: the same for the same event, so a batch written twice is refused the second time.
+        self._epoch_ms = int(time.time() * 1000)
 
     def _push(self, venue: str, payload: bytes) -> None:
         seq = self._seq.get(venue, 0) + 1
         self._seq[venue] = seq
-        super().emit((venue, seq, payload))
+        super().emit((venue, f"{self._epoch_ms}-{seq}", seq, payload))
 
     def emit(self, event: Any) -> None:
         """Encode one market event (books as the feed holds them) and enqueue it."""
@@ -115,15 +119,22 @@ class BusPublisher(BatchingSink):
         self._redis = client
 
     def write_batch(self, batch: list[Any], run: RunInfo) -> None:
-        """XADD every entry in one pipeline (one round trip)."""
+        """XADD every entry in one pipeline (one round trip), each with its own id: an entry
+        already stored (a retry after a write that landed before the connection broke) is
+        refused by Redis as not newer than the stream's top, and counted, not stored twice."""
         if self._redis is None:
             raise RuntimeError("redis is not open")
         prefix = self.settings.prefix
         maxlen = self.settings.maxlen
         pipe = self._redis.pipeline(transaction=False)
-        for venue, seq, payload in batch:
-            pipe.xadd(stream_key(prefix, venue), {"s": seq, "e": payload}, maxlen=maxlen, approximate=True)
-        pipe.execute()
+        for venue, entry_id, seq, payload in batch:
+            key = stream_key(prefix, venue)
+            pipe.xadd(key, {"s": seq, "e": payload}, id=entry_id, maxlen=maxlen, approximate=True)
+        for result in pipe.execute(raise_on_error=False):
+            if isinstance(result, Exception):
+                if "equal or smaller than the target stream top item" not in str(result):
+                    raise result
+                self.counters["already_stored"] += 1
 
     def close_store(self) -> None:
         """Close the connection."""
