@@ -49,10 +49,10 @@ def _all_keys(model: type[BaseModel]) -> int:
 def test_every_core_key_is_documented_with_type_and_default() -> None:
     found = list(gen.sections(BotConfig))
     keys = [k for s in found for k in s.keys]
-    assert len(keys) == _all_keys(BotConfig) > 50
+    assert len(keys) == _all_keys(BotConfig) > 30
     assert all(k.type and k.default for k in keys)
     tables = {s.table for s in found}
-    assert {"", "system", "exchanges", "risk", "portfolio", "database.postgres"} <= tables
+    assert {"", "system", "exchanges", "risk", "portfolio", "alerts.thresholds"} <= tables
 
 
 def test_defaults_are_rendered_as_toml() -> None:
@@ -81,7 +81,6 @@ def test_secrets_and_environment_are_not_rendered(monkeypatch: pytest.MonkeyPatc
         monkeypatch.setenv(var, SENTINEL)
     text = "\n".join("\n".join(gen._table(s)) for s in gen.sections(BotConfig))
     assert SENTINEL not in text
-    assert "secret, never shown" in text
     assert gen.toml_value(SecretStr(SENTINEL)) == '"**********"'
 
 
