@@ -2,13 +2,12 @@
 spreads between configured venue pairs, into the TRD §4.2 tables (chdb or a server).
 
 Rows are made on the hot path only when due (a snapshot per book per ``book_interval_s``, a
-spread per pair and symbol per ``spread_interval_s``, a tuple per trade) and written in batches
+spread per pair and symbol per ``spread_interval_s``, a tuple per trade); books are sampled as
+a book observer, right after the engine applied an update (the market's book, before the
+simulated executor re-applies its own impact) and written in batches
 by the :class:`~arbot.sinks.base.BatchingSink` writer thread, which spills and replays them in
 order while ClickHouse is unavailable. Each insert carries a deduplication token made of the
 run and the rows' numbers, so a replayed batch that had in fact landed is stored once.
-
-A book snapshot is the engine's book when the sampling update arrives: a full-book update is
-taken as it is; a delta samples the book as it stood just before that delta.
 """
 
 from __future__ import annotations
@@ -16,14 +15,15 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from arbot.components import BotContext
+from arbot.book import OrderBook
+from arbot.components import BookObserver, BotContext
 from arbot.config import ComponentSettings
-from arbot.events import BookUpdate, TradeTick
+from arbot.events import TradeTick
 from arbot.sinks.base import BatchingSettings, BatchingSink, RunInfo
 from pydantic import Field, field_validator
 
 from arbot_clickhouse.backends import ClickHouseBackend
-from arbot_clickhouse.rows import TABLE_OF, Levels, Row, TradeRow, book_row, columns_of, spread_row
+from arbot_clickhouse.rows import TABLE_OF, Row, TradeRow, book_row, columns_of, spread_row
 from arbot_clickhouse.schema import TABLE_COLUMNS, create_statements
 from arbot_clickhouse.settings import ClickHouseConnection, open_backend
 
@@ -53,11 +53,7 @@ class ClickHouseSinkSettings(BatchingSettings, ClickHouseConnection):
         return v
 
 
-def _levels(side: Any, depth: int) -> Levels:
-    return [(float(p), float(q)) for p, q in list(side)[:depth]]
-
-
-class ClickHouseSink(BatchingSink):
+class ClickHouseSink(BatchingSink, BookObserver):
     """Market data into ClickHouse: ``orderbook_snapshots``, ``tick_trades``, ``spread_history``."""
 
     name: ClassVar[str] = "clickhouse"
@@ -85,40 +81,32 @@ class ClickHouseSink(BatchingSink):
         super().emit((self._seq, row))
 
     def emit(self, event: Any) -> None:
-        """Turn a market event into the rows that are due (often none) and enqueue them."""
-        kind = type(event)
-        if kind is TradeTick:
-            if self.settings.trades:
-                ev: TradeTick = event
-                self._push(TradeRow(ev.ts, ev.venue, ev.symbol, ev.price, ev.size, ev.side.value))
-        elif kind is BookUpdate:
-            self._on_book(event)
+        """Enqueue a trade row (books are sampled in :meth:`on_book_update`)."""
+        if type(event) is TradeTick and self.settings.trades:
+            ev: TradeTick = event
+            self._push(TradeRow(ev.ts, ev.venue, ev.symbol, ev.price, ev.size, ev.side.value))
 
-    def _on_book(self, ev: BookUpdate) -> None:
-        key = (ev.venue, ev.symbol)
-        ts = ev.ts
-        if ts >= self._next_book.get(key, -math.inf):
-            self._next_book[key] = ts + self.settings.book_interval_s
+    def on_book_update(self, venue: str, symbol: str, book: OrderBook, now: float) -> None:
+        """Sample the book just updated (and the spreads it takes part in) when due."""
+        key = (venue, symbol)
+        if now >= self._next_book.get(key, -math.inf):
+            self._next_book[key] = now + self.settings.book_interval_s
             depth = self.settings.book_depth
-            if ev.snapshot and not ev.applied:
-                bids, asks = _levels(ev.bids, depth), _levels(ev.asks, depth)
-            else:
-                book = self.ctx.market.get(ev.venue, ev.symbol)
-                bids = _levels(book.bids, depth) if book is not None else []
-                asks = _levels(book.asks, depth) if book is not None else []
+            bids = [(p, q) for p, q in book.bids.levels(depth).tolist()]
+            asks = [(p, q) for p, q in book.asks.levels(depth).tolist()]
             if bids or asks:
-                self._push(book_row(ts, ev.venue, ev.symbol, bids, asks))
-        for a, b in self._pairs.get(ev.venue, ()):
-            skey = (a, b, ev.symbol)
-            if ts < self._next_spread.get(skey, -math.inf):
+                self._push(book_row(now, venue, symbol, bids, asks))
+        for a, b in self._pairs.get(venue, ()):
+            skey = (a, b, symbol)
+            if now < self._next_spread.get(skey, -math.inf):
                 continue
-            top_a = self._top(a, ev.symbol)
-            top_b = self._top(b, ev.symbol)
+            top_a = self._top(a, symbol)
+            top_b = self._top(b, symbol)
             if top_a is None or top_b is None:
                 continue
-            self._next_spread[skey] = ts + self.settings.spread_interval_s
-            fees = (self.ctx.taker_fee(a, ev.symbol) + self.ctx.taker_fee(b, ev.symbol)) * 100.0
-            self._push(spread_row(ts, ev.symbol, a, b, top_a, top_b, fees))
+            self._next_spread[skey] = now + self.settings.spread_interval_s
+            fees = (self.ctx.taker_fee(a, symbol) + self.ctx.taker_fee(b, symbol)) * 100.0
+            self._push(spread_row(now, symbol, a, b, top_a, top_b, fees))
 
     def _top(self, venue: str, symbol: str) -> tuple[float, float] | None:
         book = self.ctx.market.get(venue, symbol)

@@ -6,9 +6,10 @@ stream ``<prefix>:md:<venue>`` (``XADD ... MAXLEN ~ maxlen``, pipelined by the b
 spilled and replayed in order while Redis is down, with entry ids of its own so a replayed entry
 that had landed is refused rather than stored twice). Each entry carries the venue stream's
 sequence number, so a consumer counts entries it never saw (trimmed from a full stream) as lost.
-Books travel as full snapshots of the feed's book when the feed's connector already applied the
-update (live connectors do), as the update itself otherwise; a book whose health changes (a
-connector resynchronising) is announced so the engine stops trading it.
+Books travel as full snapshots (``depth`` levels) of the feed's book right after each update
+(the publisher is a book observer), so an engine that misses or re-reads an entry still holds
+an exact book; a book whose health changes (a connector resynchronising) is announced so the
+engine stops trading it.
 
 Engine side — the ``redis_bus`` source: reads every venue's stream through a consumer group
 (``XREADGROUP``), acknowledges the entries it handed to the engine once the engine asks for more
@@ -26,8 +27,8 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
 
-import numpy as np
-from arbot.components import BotContext, MarketEvent, Source
+from arbot.book import OrderBook
+from arbot.components import BookObserver, BotContext, MarketEvent, Source
 from arbot.config import ComponentSettings
 from arbot.errors import ArbotError
 from arbot.events import BookUpdate, TradeTick
@@ -46,12 +47,6 @@ def stream_key(prefix: str, venue: str) -> str:
     return f"{prefix}:md:{venue}"
 
 
-def _levels(side: Any, depth: int) -> list[list[float]]:
-    if isinstance(side, np.ndarray):
-        return side[:depth].tolist()  # type: ignore[no-any-return]
-    return [[float(p), float(q)] for p, q in list(side)[:depth]]
-
-
 class BusPublisherSettings(BatchingSettings, RedisConnection):
     """``[sinks.redis_bus]``: the connection, book depth and stream bound."""
 
@@ -61,7 +56,7 @@ class BusPublisherSettings(BatchingSettings, RedisConnection):
     flush_interval_s: float = Field(0.01, gt=0)
 
 
-class BusPublisher(BatchingSink):
+class BusPublisher(BatchingSink, BookObserver):
     """Publishes the feed's market events to Redis Streams, one stream per venue."""
 
     name: ClassVar[str] = "redis_bus"
@@ -85,31 +80,20 @@ class BusPublisher(BatchingSink):
         super().emit((venue, f"{self._epoch_ms}-{seq}", seq, payload))
 
     def emit(self, event: Any) -> None:
-        """Encode one market event (books as the feed holds them) and enqueue it."""
-        kind = type(event)
-        if kind is TradeTick:
+        """Enqueue a trade (books are published in :meth:`on_book_update`)."""
+        if type(event) is TradeTick:
             self._push(event.venue, encode_trade(event))
-            return
-        if kind is not BookUpdate:
-            return
-        ev: BookUpdate = event
-        market = self.ctx.market
-        state = market.health(ev.venue, ev.symbol)
-        key = (ev.venue, ev.symbol)
-        if self._health.get(key) != state and ev.applied:
+
+    def on_book_update(self, venue: str, symbol: str, book: OrderBook, now: float) -> None:
+        """Publish the book just updated, as a full book; announce a change of its health."""
+        state = self.ctx.market.health(venue, symbol)
+        key = (venue, symbol)
+        if self._health.get(key) != state:
             self._health[key] = state
-            self._push(ev.venue, encode_health(HealthChange(ev.ts, ev.venue, ev.symbol, state)))
+            self._push(venue, encode_health(HealthChange(now, venue, symbol, state)))
         depth = self.settings.depth
-        if ev.applied:
-            book = market.get(ev.venue, ev.symbol)
-            if book is None:
-                return
-            bids, asks = _levels(book.bids, depth), _levels(book.asks, depth)
-            self._push(ev.venue, encode_book(ev.ts, ev.venue, ev.symbol, bids, asks, ev.exchange_ts, True))
-        else:
-            bids, asks = _levels(ev.bids, 10**9), _levels(ev.asks, 10**9)
-            payload = encode_book(ev.ts, ev.venue, ev.symbol, bids, asks, ev.exchange_ts, ev.snapshot)
-            self._push(ev.venue, payload)
+        bids, asks = book.bids.levels(depth).tolist(), book.asks.levels(depth).tolist()
+        self._push(venue, encode_book(now, venue, symbol, bids, asks, book.exchange_ts, True))
 
     def open_store(self) -> None:
         """Connect (and check the connection)."""

@@ -1,9 +1,9 @@
 """Market events on the bus: compact msgpack arrays, one per stream entry.
 
-A book travels as a full snapshot of the feed's book (top ``depth`` levels per side) when the
-feed's connector already applied the update, so an engine that misses or re-reads an entry
-still holds an exact book, and as the update itself otherwise; a trade as itself; a health
-change as the book's new state, so an engine stops trading a book its feed is resynchronising.
+A book travels as a full snapshot of the feed's book (top ``depth`` levels per side) right after
+an update, so an engine that misses or re-reads an entry still holds an exact book (the codec
+also carries deltas, ``snapshot`` false); a trade as itself; a health change as the book's new
+state, so an engine stops trading a book its feed is resynchronising.
 """
 
 from __future__ import annotations

@@ -5,9 +5,7 @@ hashes other tools can read without ArBot:
 
 The writer keeps only each book's latest top per batch (one ``HSET`` per book per batch, all in
 one pipeline). While Redis is down batches spill and replay in order, so the cache ends on the
-newest price. A book's top is the engine's book when the update arrives: a full-book update as
-it is; a delta from a connector that already applied it, the book after it; any other delta,
-the book as it stood just before it.
+newest price. Tops are taken as a book observer, right after the engine applied each update.
 """
 
 from __future__ import annotations
@@ -15,9 +13,9 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from arbot.components import BotContext
+from arbot.book import OrderBook
+from arbot.components import BookObserver, BotContext
 from arbot.config import ComponentSettings
-from arbot.events import BookUpdate
 from arbot.sinks.base import BatchingSettings, BatchingSink, RunInfo
 from pydantic import Field
 
@@ -39,13 +37,7 @@ class PriceCacheSettings(BatchingSettings, RedisConnection):
     flush_interval_s: float = Field(0.1, gt=0)
 
 
-def _best(side: Any) -> tuple[float, float]:
-    for p, q in side:
-        return float(p), float(q)
-    return math.nan, math.nan
-
-
-class PriceCache(BatchingSink):
+class PriceCache(BatchingSink, BookObserver):
     """Top of book per venue/symbol in Redis hashes."""
 
     name: ClassVar[str] = "redis_prices"
@@ -59,20 +51,14 @@ class PriceCache(BatchingSink):
         self._redis: Any = None
 
     def emit(self, event: Any) -> None:
-        """Enqueue the top of the updated book."""
-        if type(event) is not BookUpdate:
-            return
-        ev: BookUpdate = event
-        if ev.snapshot and not ev.applied:
-            bid, ask = _best(ev.bids), _best(ev.asks)
-        else:
-            book = self.ctx.market.get(ev.venue, ev.symbol)
-            if book is None:
-                return
-            b, a = book.bids.best(), book.asks.best()
-            bid = b if b is not None else (math.nan, math.nan)
-            ask = a if a is not None else (math.nan, math.nan)
-        super().emit((ev.venue, ev.symbol, bid[0], bid[1], ask[0], ask[1], ev.ts, ev.exchange_ts))
+        """Nothing to do per event: tops are taken in :meth:`on_book_update`."""
+
+    def on_book_update(self, venue: str, symbol: str, book: OrderBook, now: float) -> None:
+        """Enqueue the top of the book just updated."""
+        b, a = book.bids.best(), book.asks.best()
+        bid = b if b is not None else (math.nan, math.nan)
+        ask = a if a is not None else (math.nan, math.nan)
+        super().emit((venue, symbol, bid[0], bid[1], ask[0], ask[1], now, book.exchange_ts))
 
     def open_store(self) -> None:
         """Connect."""
