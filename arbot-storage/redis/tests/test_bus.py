@@ -14,8 +14,9 @@ import redis
 from arbot.bot import Bot
 from arbot.config import config_from_dict
 from arbot.events import Side, TradeTick
+from arbot.market import BookHealth
 from arbot_redis.bus import BusSource, stream_key
-from arbot_redis.codec import encode_trade
+from arbot_redis.codec import HealthChange, encode_book, encode_health, encode_trade
 
 URL = "redis://127.0.0.1:6379/0"
 ARBOT = [sys.executable, "-m", "arbot"]
@@ -150,3 +151,62 @@ def test_a_feed_process_feeds_an_engine_that_trades_on_paper(tmp_path: Path, red
     assert summary["events"] > 100
     assert summary["detected"] > 0 and summary["executed"] > 0
     assert "redis_bus" in out
+
+
+def test_feed_health_and_silence_reach_the_engines_books(tmp_path: Path, redis_prefix: str) -> None:
+    client = redis.Redis.from_url(URL)
+    key = stream_key(redis_prefix, "x")
+    book = encode_book(1.0, "x", "BTC/USDT", [[99.0, 1.0]], [[101.0, 1.0]], None, True)
+    client.xadd(key, {"s": 1, "e": book})
+    client.xadd(key, {"s": 2, "e": encode_health(HealthChange(1.1, "x", "BTC/USDT", BookHealth.RESYNCING))})
+    bot = _engine(tmp_path, redis_prefix, "one", stale_after_s=0.3, claim_interval_s=0.05)
+    source = bot.source
+    assert isinstance(source, BusSource)
+    market = bot.ctx.market
+
+    async def run() -> list[str]:
+        states: list[str] = []
+        async for ev in source.aevents():
+            bot.engine.process(ev)  # the engine applies the full book: LIVE
+            states.append(market.health("x", "BTC/USDT"))
+            break
+        return states
+
+    assert asyncio.run(run()) == [BookHealth.LIVE]
+    states: list[str] = []
+
+    async def watch() -> None:
+        agen = source.aevents()
+        task = asyncio.ensure_future(agen.__anext__())
+        for _ in range(40):  # the health entry, then a silent stream
+            await asyncio.sleep(0.05)
+            states.append(market.health("x", "BTC/USDT"))
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+            await task
+        await agen.aclose()
+
+    asyncio.run(watch())
+    assert BookHealth.RESYNCING in states, "the feed's resync did not reach the engine"
+    client.xadd(key, {"s": 3, "e": book})
+
+    async def again() -> None:
+        async for ev in source.aevents():
+            bot.engine.process(ev)
+            break
+
+    asyncio.run(again())
+    assert market.is_live("x", "BTC/USDT")
+
+    async def silent() -> None:
+        agen = source.aevents()
+        task = asyncio.ensure_future(agen.__anext__())
+        await asyncio.sleep(1.0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+            await task
+        await agen.aclose()
+
+    asyncio.run(silent())
+    assert market.health("x", "BTC/USDT") == BookHealth.STALE and source.stats()["stale_marks"] >= 1
+    client.close()

@@ -12,8 +12,9 @@ an exact book; a book whose health changes (a connector resynchronising) is anno
 engine stops trading it.
 
 Engine side — the ``redis_bus`` source: reads every venue's stream through a consumer group
-(``XREADGROUP``), acknowledges the entries it handed to the engine once the engine asks for more
-or stops (``XACK``; the engine processes an event before asking for the next), and takes over
+(``XREADGROUP``; after a restart it first re-reads what it had been handed and not acknowledged),
+acknowledges the entries it handed to the engine once the engine asks for more or stops
+(``XACK``; the engine processes an event before asking for the next), and takes over
 entries another consumer of the group read but never acknowledged for ``claim_idle_ms``
 (``XAUTOCLAIM``: that consumer died). A venue whose stream is silent for ``stale_after_s`` is
 marked stale, so a dead feed blocks trading on its books.
@@ -22,6 +23,7 @@ marked stale, so a dead feed blocks trading on its books.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -217,37 +219,60 @@ class BusSource(Source):
                 except ResponseError as exc:
                     if "BUSYGROUP" not in str(exc):
                         raise
+            for key in keys:  # entries this consumer was handed before a restart, not yet acknowledged
+                while True:
+                    got = await client.xreadgroup(s.group, self.consumer, {key: "0"}, count=s.count)
+                    entries = got[0][1] if got else []
+                    if not entries:
+                        break
+                    async with contextlib.aclosing(self._handle(client, key, entries)) as items:
+                        async for ev in items:
+                            yield ev
             next_claim = 0.0
             while True:
                 if time.monotonic() >= next_claim:
                     next_claim = time.monotonic() + s.claim_interval_s
                     for key in keys:
-                        async for ev in self._claim(client, key):
-                            yield ev
+                        async with contextlib.aclosing(self._claim(client, key)) as claimed:
+                            async for ev in claimed:
+                                yield ev
                     self._mark_stale()
                 got = await client.xreadgroup(
                     s.group, self.consumer, dict.fromkeys(keys, ">"), count=s.count, block=s.block_ms
                 )
                 for raw_key, entries in got or []:
                     key = raw_key.decode() if isinstance(raw_key, bytes) else str(raw_key)
-                    ids: list[Any] = []
-                    try:
-                        for entry_id, fields in entries:
-                            ids.append(entry_id)  # handed over: the engine processes it before asking again
-                            ev = self._accept(key, fields)
-                            if ev is not None:
-                                yield ev
-                    finally:  # also when the engine stops mid-batch: what it was handed is done
-                        await self._ack(client, key, ids)
+                    async with contextlib.aclosing(self._handle(client, key, entries)) as items:
+                        async for ev in items:
+                            yield ev
                 await asyncio.sleep(0)
         finally:
             await client.aclose()
+
+    async def _handle(self, client: Any, key: str, entries: list[Any]) -> AsyncIterator[MarketEvent]:
+        """Yield a read's events; acknowledge what was handed to the engine, also when it stops
+        mid-batch (the engine processes an event before asking for the next)."""
+        ids: list[Any] = []
+        try:
+            for entry_id, fields in entries:
+                if not fields:
+                    continue  # trimmed while pending
+                ids.append(entry_id)
+                ev = self._accept(key, fields)
+                if ev is not None:
+                    yield ev
+        finally:
+            await self._ack(client, key, ids)
 
     async def _ack(self, client: Any, key: str, ids: list[Any]) -> None:
         """XACK ``ids``; shielded, so a run stopping at that moment still completes it."""
         if not ids:
             return
-        task = asyncio.ensure_future(client.xack(key, self.settings.group, *ids))
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # finalised outside a loop: the entries stay pending, to be re-read
+            return
+        task = loop.create_task(client.xack(key, self.settings.group, *ids))
 
         def count(t: asyncio.Future[Any]) -> None:
             if not t.cancelled() and t.exception() is None:
