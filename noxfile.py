@@ -19,12 +19,9 @@ BENCH_PEERS = ["ccxt", "sortedcontainers", "statsmodels", "orjson", "nautilus_tr
 def packages() -> list[str]:
     """Every installable package of the workspace: core first, then plugins and examples."""
     found = ["arbot-core"]
-    for group in ("arbot-strategies", "arbot-connectors", "arbot-storage"):
+    for group in ("arbot-strategies", "arbot-connectors", "arbot-storage", "arbot-ops", "examples"):
         for pyproject in sorted((ROOT / group).glob("*/pyproject.toml")):
             found.append(str(pyproject.parent.relative_to(ROOT)))
-    example = ROOT / "examples" / "arbot-example-plugin" / "pyproject.toml"
-    if example.exists():
-        found.append(str(example.parent.relative_to(ROOT)))
     return found
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,7 +21,7 @@ from rich.table import Table
 
 from arbot import __version__
 from arbot.bot import Bot
-from arbot.cli_support import EXIT_FAILED, CliOptions, console, err_console, fail, load_for_cli
+from arbot.cli_support import EXIT_FAILED, EXIT_USAGE, CliOptions, console, err_console, fail, load_for_cli
 from arbot.commands.config import config_group
 from arbot.config import BotConfig
 from arbot.errors import ArbotError
@@ -54,7 +56,18 @@ def main() -> None:
     """Entry point of ``arbot``: ArBot's commands plus those plugins add, then run."""
     host = PluginHost()
     host.hook.arbot_register_commands(cli=cli)
-    cli()
+    try:
+        cli(standalone_mode=False)
+    except click.exceptions.Abort:
+        fail("aborted", EXIT_FAILED)
+    except click.ClickException as exc:  # usage errors: click's own message, exit 2
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug: one line, the traceback only when asked for (-vv)
+        logging.getLogger("arbot.cli").debug("unexpected error", exc_info=exc)
+        fail(f"unexpected {type(exc).__name__}: {exc} (run with -vv for the traceback)", EXIT_FAILED)
 
 
 @cli.command()
@@ -125,7 +138,15 @@ def _print_summary(summary: dict[str, Any], out: Console = console) -> None:
     t.add_row("rejected", f"{summary['rejected']:,}")
     for rule, n in summary["rejected_by_rule"].items():
         t.add_row(escape(f"  rejected by {rule}"), f"{n:,}")
+    for outcome, n in summary.get("outcomes", {}).items():
+        t.add_row(escape(f"  episodes {outcome.lower()}"), f"{n:,}")
+    if summary.get("episodes_with_residual"):
+        t.add_row("  episodes left with residual exposure", f"{summary['episodes_with_residual']:,}")
+    t.add_row("expected PnL (as detected)", money(summary.get("expected_pnl_usd", 0.0)))
     t.add_row("net PnL", money(summary["pnl_usd"]))
+    capture = summary.get("edge_capture")
+    shown = opt(None if capture is None else capture * 100, ".1f")
+    t.add_row("edge captured (realised / expected)", shown + " %")
     t.add_row("fees", money(summary["fees_usd"]))
     t.add_row("gross PnL", money(summary["gross_pnl_usd"]))
     t.add_row(
@@ -209,6 +230,7 @@ config_argument = click.argument("config", type=click.Path(dir_okay=False, path_
     type=click.Path(file_okay=False, path_type=Path),
     help="write the journal and recordings here instead of the config's output_dir",
 )
+@click.option("--report", "with_report", is_flag=True, help="write an HTML report at the end (arbot-report)")
 def backtest(
     config: Path,
     json_out: Path | None,
@@ -216,6 +238,7 @@ def backtest(
     seed: int | None,
     overrides: tuple[str, ...],
     output_dir: Path | None,
+    with_report: bool,
 ) -> None:
     """Run a backtest of CONFIG on the virtual clock and print the summary."""
     if seed is not None:
@@ -250,6 +273,11 @@ def backtest(
         else:
             json_out.write_text(text)
     _report_failures(summary)
+    if with_report:
+        report = cli.commands.get("report")
+        if report is None:
+            fail("--report needs the `arbot report` command: pip install arbot-report")
+        click.get_current_context().invoke(report, run_dir=bot.ctx.output_path, run_id=bot.ctx.run_id)
 
 
 def _run_until_stopped(bot: Bot, duration: float | None) -> dict[str, Any]:
@@ -288,10 +316,22 @@ BUS = "redis_bus"
     default="all",
     help="feed: connectors only, publishing to the bus; engine: consume the bus (needs arbot-redis)",
 )
+@click.option("--dashboard", is_flag=True, help="serve the live web dashboard (arbot-dashboard)")
+@click.option("--port", type=int, default=None, help="port of the dashboard (with --dashboard)")
 def run(
-    config: Path, duration: float | None, overrides: tuple[str, ...], output_dir: Path | None, role: str
+    config: Path,
+    duration: float | None,
+    overrides: tuple[str, ...],
+    output_dir: Path | None,
+    role: str,
+    dashboard: bool,
+    port: int | None,
 ) -> None:
     """Run CONFIG on the wall clock (paper mode unless the config says live) until Ctrl-C."""
+    if port is not None and not dashboard:
+        fail("--port sets the dashboard's port: add --dashboard")
+    if port is not None:
+        overrides = (*overrides, f"sinks.dashboard.port={port}")
     cfg = load_for_cli(config, overrides, output_dir)
     if role == "feed":  # market data in, onto the bus; nothing detected, executed or journaled
         cfg.detector = {}
@@ -300,6 +340,8 @@ def run(
         cfg.sinks.enabled = [BUS]
     elif role == "engine":  # the bus is the source
         cfg.source.name = BUS
+    if dashboard and "dashboard" not in cfg.sinks.enabled:
+        cfg.sinks.enabled.append("dashboard")
     mode = cfg.system.execution_mode
     bot = _build(cfg, "paper" if mode == "backtest" else mode)
     summary = _run_until_stopped(bot, duration)
