@@ -281,10 +281,16 @@ class Bot:
                     with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
                         await nxt
                     break
+                if stopper in done:  # the stop came with this event: end here (settling below)
+                    with contextlib.suppress(StopAsyncIteration):
+                        nxt.result()
+                    break
                 try:
                     yield nxt.result()
                 except StopAsyncIteration:
                     break
+            if isinstance(self.executor, LiveExecutor):
+                await self.executor.settle()  # episodes in flight report before the engine finishes
         finally:
             stopper.cancel()
             if isinstance(agen, AsyncGenerator):

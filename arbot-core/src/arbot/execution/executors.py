@@ -542,6 +542,12 @@ class LiveExecutor(Executor[LiveSettings]):
         self._tasks = [t for t in self._tasks if not t.done()]
         return [t.result() for t in done]
 
+    async def settle(self) -> None:
+        """Wait until every episode in flight has settled (the bot calls this when it stops, so
+        the engine still reports them); each episode's waits are bounded by its policy."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
     async def aclose(self) -> None:
         """Wait for the episodes in flight, apply a kill switch set meanwhile (``arbot stop``,
         SIGTERM with ``--kill-on-sigterm``), then close the gateways and the journal."""

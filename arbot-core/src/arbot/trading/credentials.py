@@ -1,10 +1,11 @@
-"""Where a venue's API key comes from: its connector table or the environment (TRD §7).
+"""Where a venue's API key comes from: its connector table, the environment, the key store.
 
 ``[connectors.<venue>]`` may hold ``api_key``, ``api_secret`` and ``passphrase`` (kept as
 :class:`pydantic.SecretStr` until the signer is built); otherwise ``<VENUE>_API_KEY``,
 ``<VENUE>_API_SECRET`` and ``<VENUE>_PASSPHRASE`` (or ``<VENUE>_API_PASSPHRASE``) are read from
-the environment. A key without its secret is an error naming where the key was found; the
-secret itself never appears in an error or a repr.
+the environment (TRD §7), and then the encrypted key store (:mod:`arbot.keystore`, record
+``key_name`` of the table, default ``"default"``). A key without its secret is an error naming
+where the key was found; the secret itself never appears in an error or a repr.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from collections.abc import Mapping
 from pydantic import SecretStr
 
 from arbot.errors import ConfigError
+from arbot.keystore import resolve_credentials
 from arbot.trading.signing import ApiCredentials
 
 __all__ = ["CREDENTIAL_KEYS", "credentials_for", "env_names", "split_credentials"]
 
 #: keys of a ``[connectors.<venue>]`` table that are credentials, not connector settings
-CREDENTIAL_KEYS = ("api_key", "api_secret", "passphrase")
+CREDENTIAL_KEYS = ("api_key", "api_secret", "passphrase", "key_name")
 
 
 def env_names(venue: str) -> tuple[str, str, tuple[str, ...]]:
@@ -61,7 +63,8 @@ def credentials_for(
         key_value, secret_value = env.get(key_var), env.get(secret_var)
         pass_value = next((env[v] for v in pass_vars if env.get(v)), None)
     if not key_value and not secret_value:
-        return None
+        name = secrets.get("key_name")
+        return resolve_credentials(venue, name.get_secret_value() if name else "default", env)
     if not key_value or not secret_value:
         missing = "api_key" if not key_value else "api_secret"
         raise ConfigError(f"{venue}: {where} gives an API key without its secret or a secret without its "
