@@ -13,6 +13,7 @@ async connectors.
 from __future__ import annotations
 
 import math
+import secrets
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -400,8 +401,17 @@ class Connector(Component[S]):
 
     @classmethod
     def emulated_account(cls, emulator: EmulatorServer, balances: Mapping[str, float]) -> ApiCredentials:
-        """Credentials of a new account funded with ``balances`` on ``emulator``'s private API."""
-        raise ArbotError(f"connector {cls.name!r}: its emulator has no private (trading) API")
+        """Credentials of a new account funded with ``balances`` on ``emulator``'s private API
+        (with a random passphrase where the venue's keys have one)."""
+        from arbot.trading.signing import ApiCredentials
+
+        private = emulator.private
+        if private is None:
+            raise ArbotError(f"connector {cls.name!r}: its emulator has no private (trading) API")
+        passphrase = "pp" + secrets.token_hex(6) if emulator.passphrase_required else None
+        funds = {a: repr(q) for a, q in balances.items()}
+        acct = private.exchange.create_account(funds, passphrase=passphrase)
+        return ApiCredentials(acct.api_key, secret=acct.secret, passphrase=acct.passphrase)
 
     async def place_order(
         self, symbol: str, side: Side, order_type: str, quantity: float, price: float | None = None

@@ -21,7 +21,6 @@ from arbot.connectors.records import BookRecord
 from arbot.connectors.rest import RestClient
 from arbot.connectors.symbols import MarketType
 from arbot.market import MarketInfo
-from arbot.testing.emulator.server import EmulatorServer
 from arbot.trading.gateway import TradingGateway
 from arbot.trading.signing import ApiCredentials
 from arbot.trading.urls import origin
@@ -89,15 +88,6 @@ class BinanceConnector(StreamingConnector):
             raise TypeError(f"binance trading gateway needs BinanceSettings, got {type(settings).__name__}")
         return BinanceTradingGateway(credentials, rest_url=settings.rest_url, ws_url=origin(settings.ws_url))
 
-    @classmethod
-    def emulated_account(cls, emulator: EmulatorServer, balances: Mapping[str, float]) -> ApiCredentials:
-        """A funded account on the binance emulator's private API."""
-        from arbot_binance.emulator import BinanceEmulator
-
-        if not isinstance(emulator, BinanceEmulator):
-            raise TypeError(f"binance: not a BinanceEmulator: {type(emulator).__name__}")
-        acct = emulator.private.create_account({a: repr(q) for a, q in balances.items()})
-        return ApiCredentials(acct.api_key, secret=acct.secret, passphrase=acct.passphrase)
     emulator_paths: ClassVar[dict[str, str]] = {"ws_url": "", "futures_ws_url": "/fapi"}
     emulator_rest_paths: ClassVar[dict[str, str]] = {"rest_url": "", "futures_rest_url": ""}
     replay_class = BinanceReplayDecoder

@@ -4,7 +4,6 @@ stream, then ``u``-chained deltas) and ``publicTrade`` -- and instruments-info m
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import ClassVar
 
 from arbot.config import ComponentSettings
@@ -13,7 +12,6 @@ from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
 from arbot.connectors.symbols import MarketType
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo
-from arbot.testing.emulator.server import EmulatorServer
 from arbot.trading.gateway import TradingGateway
 from arbot.trading.signing import ApiCredentials
 from arbot.trading.urls import origin
@@ -65,15 +63,6 @@ class BybitConnector(StreamingConnector):
             raise TypeError(f"bybit trading gateway needs BybitSettings, got {type(settings).__name__}")
         return BybitTradingGateway(credentials, rest_url=settings.rest_url, ws_url=origin(settings.ws_url))
 
-    @classmethod
-    def emulated_account(cls, emulator: EmulatorServer, balances: Mapping[str, float]) -> ApiCredentials:
-        """A funded account on the bybit emulator's private API."""
-        from arbot_bybit.emulator import BybitEmulator
-
-        if not isinstance(emulator, BybitEmulator):
-            raise TypeError(f"bybit: not a BybitEmulator: {type(emulator).__name__}")
-        acct = emulator.private.create_account({a: repr(q) for a, q in balances.items()})
-        return ApiCredentials(acct.api_key, secret=acct.secret, passphrase=acct.passphrase)
     emulator_paths: ClassVar[dict[str, str]] = {"ws_url": "/v5/public/spot",
                                                 "linear_ws_url": "/v5/public/linear"}
     replay_class = BybitReplayDecoder

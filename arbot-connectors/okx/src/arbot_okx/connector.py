@@ -10,7 +10,6 @@ symbols and instruments metadata.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import ClassVar
 
 from arbot.config import ComponentSettings
@@ -20,7 +19,6 @@ from arbot.connectors.ratelimit import PerEndpointLimiter, RateLimitPolicy
 from arbot.connectors.symbols import MarketType, market_type_of
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo, MarketState
-from arbot.testing.emulator.server import EmulatorServer
 from arbot.trading.gateway import TradingGateway
 from arbot.trading.signing import ApiCredentials
 from arbot.trading.urls import origin
@@ -84,15 +82,6 @@ class OkxConnector(StreamingConnector):
             raise TypeError(f"okx trading gateway needs OkxSettings, got {type(settings).__name__}")
         return OkxTradingGateway(credentials, rest_url=settings.rest_url, ws_url=origin(settings.ws_url))
 
-    @classmethod
-    def emulated_account(cls, emulator: EmulatorServer, balances: Mapping[str, float]) -> ApiCredentials:
-        """A funded account on the okx emulator's private API."""
-        from arbot_okx.emulator import OkxEmulator
-
-        if not isinstance(emulator, OkxEmulator):
-            raise TypeError(f"okx: not a OkxEmulator: {type(emulator).__name__}")
-        acct = emulator.private.create_account({a: repr(q) for a, q in balances.items()})
-        return ApiCredentials(acct.api_key, secret=acct.secret, passphrase=acct.passphrase)
     emulator_paths: ClassVar[dict[str, str]] = {"ws_url": "/ws/v5/public"}
     replay_class = OkxReplayDecoder
 
