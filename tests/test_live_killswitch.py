@@ -31,6 +31,7 @@ from arbot.bot import Bot
 from arbot.config import load_config
 from arbot.events import ExecutionReport, Fill, FillStatus, Leg, Opportunity, Side
 from arbot.execution.executors import LiveExecutor
+from arbot.execution.journal import SqliteJournal
 from arbot.trading import OrderRequest, OrderType
 from live_venues import Venues
 
@@ -151,6 +152,21 @@ def test_arbot_stop_needs_a_live_run(tmp_path: Path) -> None:
 
     code, text = asyncio.run(go())
     assert code == 2 and "no execution journal" in text
+
+
+def test_arbot_stop_finds_the_journal_through_the_configuration(tmp_path: Path) -> None:
+    run_dir = tmp_path / "out"
+    SqliteJournal(run_dir / "execution.sqlite").close()
+    cfg = tmp_path / "bot.toml"
+    cfg.write_text('output_dir = "out"\nsymbols = ["BTC/USDT"]\n[exchanges]\nenabled = ["binance"]\n')
+
+    env = {"PATH": "/usr/bin:/bin"}
+    code, text = asyncio.run(arbot("stop", str(cfg), "--reason", "maintenance", env=env))
+    assert code == 0 and "maintenance" in text, text
+    assert kill_flag(run_dir) == "maintenance"
+    code, text = asyncio.run(arbot("stop", str(cfg), "--clear", env=env))
+    assert code == 0 and "cleared" in text, text
+    assert kill_flag(run_dir) is None
 
 
 def losing_report(ts: float) -> ExecutionReport:
