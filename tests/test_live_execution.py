@@ -140,3 +140,55 @@ def test_live_run_matches_the_venues_ground_truth(tmp_path: Path) -> None:
             venue_status, journal_status = (SAME_END.get(x, x) for x in (o.status.value, str(j[3])))
             assert venue_status == journal_status, f"{venue} {cid}: venue {o.status.value}, journal {j[3]}"
     assert placed_anywhere > 0, "the live run never reached a venue"
+
+
+def test_a_live_run_trades_binance_through_ccxt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``[connectors.binance] connector = "ccxt"``: market data and trading of that venue go through
+    ccxt (its TradingGateway), the other venues through their native connectors; the Binance
+    emulator's orders are the journal's."""
+    import tomllib
+
+    from arbot.bot import Bot
+    from arbot.config import config_from_dict
+
+    venues = Venues()
+
+    async def go() -> dict[str, object]:
+        await venues.start()
+        try:
+            for k, v in venues.env().items():
+                monkeypatch.setenv(k, v)
+            data = tomllib.loads(EXAMPLE.read_text())
+            data["output_dir"] = str(tmp_path / "run")
+            data["source"]["live"]["emulate"] = False
+            data["connectors"] = {
+                venue: CONNECTORS[venue].emulated_settings(emu)
+                for venue, emu in venues.emulators.items()
+                if venue != "binance"
+            }
+            emu = venues.emulators["binance"]
+            base = emu.http_url
+            data["connectors"]["binance"] = {
+                "connector": "ccxt",
+                "exchange_id": "binance",
+                "urls": {"api": {"public": base + "/api/v3", "private": base + "/api/v3",
+                                 "sapi": base + "/sapi/v1", "ws": {"spot": emu.ws_url + "/ws"}}},
+                "options": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False,
+                            "fetchMargins": False},
+            }
+            bot = Bot(config_from_dict(data))
+            summary = await bot.arun(duration_s=8.0)
+            assert bot.executor is not None
+            assert type(bot.executor.gateways["binance"]).__name__ == "CcxtTradingGateway"  # type: ignore[attr-defined]
+            return summary
+        finally:
+            await venues.stop()
+
+    summary = asyncio.run(asyncio.wait_for(go(), 120))
+    assert summary["exit_code"] == 0, summary
+    journal = check_journals(tmp_path / "run")
+    truth = {o.client_id: o for o in venues.orders("binance")}  # type: ignore[attr-defined]
+    sent = {str(o[0]): o for o in journal.get("binance", []) if o[5]}
+    assert truth and set(truth) == set(sent)
+    for cid, o in truth.items():
+        assert abs(float(o.filled) - float(sent[cid][4])) < 1e-12, cid  # type: ignore[arg-type]

@@ -84,6 +84,8 @@ def test_lifecycle_through_ccxt() -> None:
         assert [o.client_id for o in ex.orders.values()] == [resting.client_id]
         assert (await gw.get_order(SYMBOL, resting.client_id)).status is OrderStatus.NEW
         assert [o.client_id for o in await gw.open_orders(SYMBOL)] == [resting.client_id]
+        # every symbol at once, as reconciliation and the kill switch ask
+        assert [o.client_id for o in await gw.open_orders()] == [resting.client_id]
         cancelled = await gw.cancel_order(SYMBOL, resting.client_id)
         assert cancelled.status is OrderStatus.CANCELLED
         assert next(iter(ex.orders.values())).status.value == "CANCELLED"

@@ -124,6 +124,7 @@ class CcxtTradingGateway:
         self._ids = ClientIdFactory(client_id_prefix, client_id_max_len)
         self._order_ids: dict[str, str] = {}  # client id -> venue order id
         self._tracked: dict[str, str] = {}  # client id -> symbol, polled by updates()
+        self._symbols: set[str] = set()  # every symbol this gateway placed an order on
 
     @classmethod
     def create(
@@ -141,7 +142,11 @@ class CcxtTradingGateway:
         (ccxt signs itself: it is handed the secret)."""
         if exchange_id not in ccxt.async_support.exchanges:
             raise ValueError(f"ccxt has no exchange {exchange_id!r}")
-        settings: dict[str, Any] = {"enableRateLimit": True, "options": dict(options or {})}
+        opts = dict(options or {})
+        # ArBot lists all open orders at start-up and on the kill switch (Binance's ccxt code
+        # refuses that unless told the cost is understood)
+        opts.setdefault("warnOnFetchOpenOrdersWithoutSymbol", False)
+        settings: dict[str, Any] = {"enableRateLimit": True, "options": opts}
         settings.update(config or {})
         settings["apiKey"] = credentials.api_key
         settings["secret"] = credentials.reveal_secret()
@@ -211,6 +216,7 @@ class CcxtTradingGateway:
         if r.reduce_only:
             params["reduceOnly"] = True
         self._tracked[r.client_id] = r.symbol
+        self._symbols.add(r.symbol)
         try:
             raw = await self.exchange.create_order(
                 r.symbol, r.order_type.value.lower(), r.side.value.lower(), r.quantity, r.price, params
@@ -284,9 +290,17 @@ class CcxtTradingGateway:
         return out
 
     async def open_orders(self, symbol: str | None = None) -> Sequence[OrderState]:
-        """``fetch_open_orders`` (of one symbol, or all where the venue allows it)."""
+        """``fetch_open_orders`` (of one symbol, or all; a venue that needs a symbol is asked
+        for each symbol this gateway traded)."""
         try:
-            raws = await self.exchange.fetch_open_orders(symbol)
+            try:
+                raws = list(await self.exchange.fetch_open_orders(symbol))
+            except ccxt.ArgumentsRequired:
+                if symbol is not None:
+                    raise
+                raws = []
+                for s in sorted(self._symbols):
+                    raws += list(await self.exchange.fetch_open_orders(s))
         except ccxt.BaseError as exc:
             self._raise(exc)
         states = [order_state_from_ccxt(self.venue, r) for r in raws]
