@@ -135,7 +135,7 @@ def main() -> None:
             "exchanges": {"enabled": ["binance", "okx", "bybit"]},
             "symbols": ["BTC/USDT", "ETH/USDT"],
             "backtest": {"seed": 11, "duration_s": 8 * 3600},
-            "source": {"name": "simulator", "settings": {"update_interval_ms": 1000.0}},
+            "source": {"name": "simulator", "simulator": {"update_interval_ms": 1000.0}},
             "detector": {"statistical": {**detector, "universe": "both"}},
         })
         bot = Bot(cfg, plugins=[ExamplePlugin()], mode="backtest")

@@ -77,7 +77,7 @@ def test_paper_run_on_the_simulator_for_a_few_seconds(tmp_path):
     f = tmp_path / "paper.toml"
     f.write_text(
         'symbols = ["BTC/USDT"]\n[system]\nexecution_mode = "paper"\n'
-        '[exchanges]\nenabled = ["a", "b"]\n[source.settings]\nrealtime_speed = 20\n'
+        '[exchanges]\nenabled = ["a", "b"]\n[source.simulator]\nvenues = ["a", "b"]\nrealtime_speed = 20\n'
         "dislocations_per_hour = 600\n[detector.spatial]\nenabled = true\n"
     )
     res = run(*ARBOT, "run", str(f), "--duration", "4", "--output-dir", str(tmp_path / "out"))

@@ -23,7 +23,7 @@ def _cfg(tmp_path: Path, venues: list[str], **extra):
         "symbols": ["BTC/USDT", "ETH/USDT"],
         "system": {"execution_mode": "paper"},
         "exchanges": {"enabled": venues},
-        "source": {"name": "live", "settings": {"emulate": True}},
+        "source": {"name": "live", "live": {"emulate": True}},
         "detector": {"spatial": {"enabled": True}},
         "sinks": {"enabled": ["sqlite_journal", "parquet_recorder"]},
     }
@@ -56,7 +56,7 @@ def test_record_then_replay_in_a_backtest(tmp_path):
     cfg = tmp_path / "rec.toml"
     cfg.write_text(
         'symbols = ["BTC/USDT"]\n[exchanges]\nenabled = ["binance"]\n'
-        '[source]\nname = "live"\n[source.settings]\nemulate = true\n'
+        '[source]\nname = "live"\n[source.live]\nemulate = true\n'
     )
     rec = subprocess.run(
         [*ARBOT, "record", str(cfg), "--duration", "2", "--output-dir", str(tmp_path / "r")],
@@ -69,7 +69,7 @@ def test_record_then_replay_in_a_backtest(tmp_path):
     replay = tmp_path / "replay.toml"
     replay.write_text(
         'symbols = ["BTC/USDT"]\n[system]\nexecution_mode = "backtest"\n[exchanges]\nenabled = ["binance"]\n'
-        '[source]\nname = "replay"\n[source.settings]\nformat = "parquet"\n'
+        '[source]\nname = "replay"\n[source.replay]\nformat = "parquet"\n'
         f'path = ["{tmp_path / "r" / "market"}"]\n'
         "[detector.spatial]\nenabled = true\n[sinks]\nenabled = []\n"
     )

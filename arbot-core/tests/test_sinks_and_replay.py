@@ -42,9 +42,9 @@ def _bot(make_config, sinks, settings=None):
             "system": {"execution_mode": "backtest"},
             "exchanges": {"enabled": ["a", "b"]},
             "symbols": ["BTC/USDT"],
-            "source": {"name": "simulator", "settings": {"duration_s": 30}},
+            "source": {"name": "simulator", "simulator": {"duration_s": 30}},
             "detector": {"spatial": {"enabled": True}},
-            "sinks": {"enabled": sinks, "settings": settings or {}},
+            "sinks": {"enabled": sinks, **(settings or {})},
         }
     )
     return Bot(cfg, plugins=[FlakyPlugin()], mode="backtest")
@@ -87,7 +87,7 @@ def test_parquet_recording_replays_to_the_same_events(make_config, tmp_path):
             "system": {"execution_mode": "backtest"},
             "exchanges": {"enabled": ["a", "b"]},
             "symbols": ["BTC/USDT"],
-            "source": {"name": "replay", "settings": {"format": "parquet", "path": [str(rec.dir)]}},
+            "source": {"name": "replay", "replay": {"format": "parquet", "path": [str(rec.dir)]}},
             "detector": {"spatial": {"enabled": True}},
             "sinks": {"enabled": []},
         }
@@ -142,7 +142,7 @@ def _capture_cfg(make_config, path):
             "symbols": ["X/USDT"],
             "source": {
                 "name": "replay",
-                "settings": {"format": "capture", "venue": "toy", "path": [str(path)]},
+                "replay": {"format": "capture", "venue": "toy", "path": [str(path)]},
             },
             "detector": {},
             "sinks": {"enabled": []},

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from arbot.clock import Clock, VirtualClock, WallClock
 from arbot.components import (
@@ -21,14 +22,18 @@ from arbot.components import (
     Sink,
     Source,
 )
-from arbot.config import BotConfig, load_config, validate_settings
+from arbot.config import FEATURE_PACKAGES, BotConfig, load_config, validate_settings
 from arbot.engine import Engine
+from arbot.errors import ConfigError, UnknownComponentError
 from arbot.market import MarketState
-from arbot.plugins import PluginHost
+from arbot.plugins import ComponentInfo, PluginHost
 from arbot.portfolio import Portfolio
 from arbot.stats import Counters
 
 __all__ = ["Bot"]
+
+log = logging.getLogger("arbot.bot")
+C = TypeVar("C", bound=Component)
 
 
 def _run_id(config: BotConfig) -> str:
@@ -74,34 +79,57 @@ class Bot:
             host=self.host,
         )
         self.source: Source = self._make(
-            "source", config.source.name, config.source.settings, "source.settings"
-        )  # type: ignore[assignment]
+            Source, config.source.name, config.source.table(config.source.name),
+            key="source.name", where=f"source.{config.source.name}",
+        )
         for info in self.source.markets():
             market.add_market(info)
         self._fund(portfolio)
         self.detectors: list[Detector] = [
-            self._make("detector", name, settings, f"detector.{name}")  # type: ignore[misc]
+            self._make(Detector, name, settings, key=f"detector.{name}.enabled", where=f"detector.{name}")
             for name, settings in config.enabled_detectors().items()
         ]
         self.risk_rules: list[RiskRule] = [
-            self._make("risk_rule", name, config.risk.settings.get(name, {}), f"risk.settings.{name}")  # type: ignore[misc]
+            self._make(RiskRule, name, config.risk.table(name), key="risk.rules", where=f"risk.{name}")
             for name in config.risk.rules
         ]
         self.executor: Executor | None = self._make_executor()
         self.sinks: list[Sink] = [
-            self._make("sink", name, config.sinks.settings.get(name, {}), f"sinks.settings.{name}")  # type: ignore[misc]
-            for name in config.sinks.enabled
+            self._make(Sink, name, config.sinks.table(name), key="sinks.enabled", where=f"sinks.{name}")
+            for name in self._sink_names()
         ]
         self.engine = Engine(self.ctx, self.detectors, self.risk_rules, self.executor, self.sinks)
         self.summary: dict[str, Any] = {}
+        log.info(
+            "bot built: mode=%s source=%s detectors=%s rules=%s executor=%s sinks=%s",
+            self.mode,
+            self.source.name,
+            [d.name for d in self.detectors],
+            [r.name for r in self.risk_rules],
+            self.executor.name if self.executor is not None else None,
+            [s.name for s in self.sinks],
+        )
 
     @classmethod
-    def from_file(cls, path: str | Path, **kwargs: Any) -> Bot:
-        """Load a TOML configuration and build the bot."""
-        return cls(load_config(path), **kwargs)
+    def from_file(cls, path: str | Path, overrides: list[str] | None = None, **kwargs: Any) -> Bot:
+        """Load a TOML or YAML configuration (with ``key=value`` overrides) and build the bot."""
+        return cls(load_config(path, overrides), **kwargs)
 
-    def _make(self, kind: str, name: str, settings: dict[str, Any], where: str) -> Component:
-        cls = self.host.resolve(kind, name)
+    def _resolve(self, base: type[C], name: str, key: str) -> type[C]:
+        try:
+            cls = self.host.resolve(base.kind, name)
+        except UnknownComponentError as exc:
+            origin = self.config.source_file or "<config>"
+            raise UnknownComponentError(f"{origin}: {key} names {name!r}: {exc}") from None
+        if not issubclass(cls, base):
+            raise ConfigError(f"{key}: {name!r} is registered as a {base.kind} but is not a {base.__name__}")
+        return cls
+
+    def _make(self, base: type[C], name: str, settings: dict[str, Any], *, key: str, where: str) -> C:
+        cls = self._resolve(base, name, key)
+        section = cls.config_section
+        if section is not None:
+            settings = {**(self.config.feature_section(section) or {}), **settings}
         validated = validate_settings(cls.Settings, settings, where, self.config.source_file)
         return cls(validated, self.ctx)
 
@@ -110,13 +138,40 @@ class Bot:
         name = ex.name or self.mode
         if name == "none":
             return None
-        cls = self.host.resolve("executor", name)
-        fields = cls.Settings.model_fields
-        data = {k: v for k, v in ex.model_dump().items() if k in fields and k != "name"}
-        if "seed" in fields:
-            data["seed"] = self.config.backtest.seed
+        cls = self._resolve(Executor, name, "executor.name")
+        data = ex.settings_for(name)
+        if "seed" in cls.Settings.model_fields:
+            data.setdefault("seed", self.config.backtest.seed)
         validated = validate_settings(cls.Settings, data, "executor", self.config.source_file)
-        return cls(validated, self.ctx)  # type: ignore[return-value]
+        return cls(validated, self.ctx)
+
+    def _sink_names(self) -> list[str]:
+        """``[sinks] enabled`` plus the sinks of feature sections that say ``enabled = true``;
+        a feature section no installed plugin implements is an error when enabled."""
+        names = list(self.config.sinks.enabled)
+        claimed: dict[str, list[ComponentInfo]] = {}
+        for info in self.host.components():
+            if info.cls.config_section is not None:
+                claimed.setdefault(info.cls.config_section, []).append(info)
+        for section, package in FEATURE_PACKAGES.items():
+            table = self.config.feature_section(section)
+            if table is None:
+                continue
+            owners = claimed.get(section, [])
+            enabled = bool(table.get("enabled", False))
+            if not owners:
+                if enabled:
+                    raise ConfigError(
+                        f"{self.config.source_file or '<config>'}: [{section}] enabled = true, but no "
+                        f"installed plugin implements it: pip install {package}"
+                    )
+                log.warning("[%s] is configured but unused: install %s to use it", section, package)
+                continue
+            for owner in owners:
+                validate_settings(owner.cls.Settings, table, section, self.config.source_file)
+                if enabled and owner.kind == "sink" and owner.name not in names:
+                    names.append(owner.name)
+        return names
 
     def _fund(self, portfolio: Portfolio) -> None:
         pc = self.config.portfolio
@@ -131,13 +186,38 @@ class Bot:
             sink.start()
         self.host.hook.arbot_started(bot=self)
 
-    def _stop(self, wall_s: float) -> dict[str, Any]:
+    def _stop(self, wall_s: float, failure: BaseException | None = None) -> dict[str, Any]:
+        """Summarise, tell the plugins, flush and close every sink (also after a failure)."""
         self.summary = self._summarise(wall_s)
-        self.host.hook.arbot_stopping(bot=self, summary=self.summary)
-        for sink in self.sinks:
-            sink.close()
+        try:
+            if failure is None:
+                self.host.hook.arbot_stopping(bot=self, summary=self.summary)
+        finally:
+            close_errors = self._close_sinks()
         self.summary["sinks"] = {s.name: s.stats() for s in self.sinks}
+        lost = {s.name: s.lost() for s in self.sinks if s.lost() > 0}
+        faults = [str(f) for f in self.engine.faults] + close_errors
+        self.summary["lost"] = lost
+        self.summary["faults"] = faults
+        self.summary["failure"] = None if failure is None else f"{type(failure).__name__}: {failure}"
+        self.summary["exit_code"] = 1 if (lost or faults or failure is not None) else 0
+        log.info(
+            "run finished: events=%d detected=%d executed=%d exit_code=%d",
+            self.summary["events"],
+            self.summary["detected"],
+            self.summary["executed"],
+            self.summary["exit_code"],
+        )
         return self.summary
+
+    def _close_sinks(self) -> list[str]:
+        errors: list[str] = []
+        for sink in self.sinks:
+            try:
+                sink.close()
+            except Exception as exc:  # one sink failing to close must not keep the others open
+                errors.append(f"sink {sink.name!r} failed to close: {type(exc).__name__}: {exc}")
+        return errors
 
     def run_backtest(
         self,
@@ -151,9 +231,10 @@ class Bot:
         self.engine.on_progress = on_progress
         try:
             self.engine.run(self.source.events() if events is None else events)
-        finally:
-            wall = time.perf_counter() - t0
-        return self._stop(wall)
+        except BaseException as exc:
+            self._stop(time.perf_counter() - t0, failure=exc)  # flush the journal, then fail
+            raise
+        return self._stop(time.perf_counter() - t0)
 
     async def arun(
         self, stop: asyncio.Event | None = None, duration_s: float | None = None
@@ -168,12 +249,15 @@ class Bot:
             timer = asyncio.get_running_loop().call_later(duration_s, stop.set)
         try:
             await self.engine.arun(self._until(stop), stop)
+        except BaseException as exc:
+            self._stop(time.perf_counter() - t0, failure=exc)
+            raise
         finally:
             if timer is not None:
                 timer.cancel()
         return self._stop(time.perf_counter() - t0)
 
-    async def _until(self, stop: asyncio.Event) -> Any:
+    async def _until(self, stop: asyncio.Event) -> AsyncGenerator[MarketEvent, None]:
         agen = self.source.aevents()
         stopper = asyncio.ensure_future(stop.wait())
         try:
@@ -191,9 +275,8 @@ class Bot:
                     break
         finally:
             stopper.cancel()
-            aclose = getattr(agen, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            if isinstance(agen, AsyncGenerator):
+                await agen.aclose()
 
     def _summarise(self, wall_s: float) -> dict[str, Any]:
         perf = self.engine.performance
@@ -223,5 +306,7 @@ class Bot:
             "mark_to_market_start_usd": mtm_start,
             "mark_to_market_end_usd": pf.value_usd(),
             "counters": self.ctx.counters.as_dict(),
+            "source_name": self.source.name,
             "source": self.source.stats(),
+            "warnings": list(self.source.warnings),
         }

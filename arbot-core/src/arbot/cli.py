@@ -1,38 +1,53 @@
-"""The ``arbot`` command: list plugins, run a backtest, run a paper/live bot."""
+"""The ``arbot`` command: list plugins, check configurations, run backtests, paper and live bots.
+
+Exit codes: 0 success, 1 runtime failure or lost data, 2 usage or configuration error.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import signal
-import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Literal
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from arbot import __version__
 from arbot.bot import Bot
-from arbot.config import load_config
+from arbot.cli_support import EXIT_FAILED, CliOptions, console, err_console, fail, load_for_cli
+from arbot.commands.config import config_group
+from arbot.config import BotConfig
 from arbot.errors import ArbotError
 from arbot.plugins import PluginHost
+from arbot.sinks.parquet_recorder import ParquetRecorder
+from arbot.sinks.sqlite_journal import SqliteJournal
 
-console = Console()
-err_console = Console(stderr=True)
-
-
-def _fail(exc: Exception) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
-    sys.exit(2)
+__all__ = ["cli", "main"]
 
 
 @click.group()
 @click.version_option(__version__, prog_name="arbot")
-def cli() -> None:
-    """ArBot: plugin-based crypto arbitrage bots."""
+@click.option("-v", "--verbose", count=True, help="-v: INFO, -vv: DEBUG (overrides system.log_level)")
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    help="log threshold (overrides system.log_level)",
+)
+@click.option("--log-format", type=click.Choice(["text", "json"]), help="text, or one JSON object per line")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, log_level: str | None, log_format: str | None) -> None:
+    """ArBot: plugin-based crypto arbitrage bots.
+
+    Exit codes: 0 success, 1 runtime failure or lost data, 2 usage or configuration error.
+    """
+    level = log_level.upper() if log_level else ("DEBUG" if verbose >= 2 else "INFO" if verbose else None)
+    fmt: Literal["text", "json"] | None = "json" if log_format == "json" else "text" if log_format else None
+    ctx.obj = CliOptions(level, fmt)
 
 
 def main() -> None:
@@ -50,7 +65,7 @@ def plugins(as_json: bool) -> None:
     try:
         rows = host.components()
     except ArbotError as exc:
-        _fail(exc)
+        fail(exc)
     if as_json:
         print(
             json.dumps(
@@ -87,10 +102,11 @@ def plugins(as_json: bool) -> None:
         table.add_row(r.name, r.kind, r.package, r.version, r.description)
     console.print(table)
     for f in host.failures:
-        err_console.print(f"[yellow]warning:[/] {f}", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {escape(str(f))}", highlight=False)
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
+
+def _print_summary(summary: dict[str, Any], out: Console = console) -> None:
     t = Table(title=f"ArBot {summary['mode'].lower()} summary (run {summary['run_id']})", show_header=False)
     t.add_column("metric")
     t.add_column("value", justify="right")
@@ -108,7 +124,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     t.add_row("missed (nothing filled)", f"{summary['missed']:,}")
     t.add_row("rejected", f"{summary['rejected']:,}")
     for rule, n in summary["rejected_by_rule"].items():
-        t.add_row(f"  rejected by {rule}", f"{n:,}")
+        t.add_row(escape(f"  rejected by {rule}"), f"{n:,}")
     t.add_row("net PnL", money(summary["pnl_usd"]))
     t.add_row("fees", money(summary["fees_usd"]))
     t.add_row("gross PnL", money(summary["gross_pnl_usd"]))
@@ -122,43 +138,96 @@ def _print_summary(summary: dict[str, Any]) -> None:
         "portfolio marked to market, start / end",
         f"{money(summary['mark_to_market_start_usd'])} / {money(summary['mark_to_market_end_usd'])}",
     )
-    console.print(t)
-    for venue, stats in summary.get("source", {}).items():
+    out.print(t)
+    source_stats = summary.get("source", {})
+    flat = {k: v for k, v in source_stats.items() if not isinstance(v, dict)}
+    if flat:
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(flat.items()))
+        out.print(escape(f"source {summary.get('source_name', '')}: {shown}"), highlight=False)
+    for venue, stats in source_stats.items():
         if isinstance(stats, dict):
             shown = ", ".join(f"{k}={v}" for k, v in sorted(stats.items()) if v)
-            console.print(f"connector {venue}: {shown}", highlight=False)
+            out.print(escape(f"connector {venue}: {shown}"), highlight=False)
     for name, stats in summary.get("sinks", {}).items():
-        console.print(f"sink {name}: " + ", ".join(f"{k}={v}" for k, v in stats.items()), highlight=False)
+        out.print(escape(f"sink {name}: " + ", ".join(f"{k}={v}" for k, v in stats.items())), highlight=False)
+    for warning in summary.get("warnings", []):
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+
+
+def _report_failures(summary: dict[str, Any]) -> None:
+    """Print what made the run fail and exit 1; return when it succeeded."""
+    if summary.get("exit_code", 0) == 0:
+        return
+    for fault in summary.get("faults", []):
+        err_console.print(f"[bold red]component failure:[/] {escape(fault)}", highlight=False)
+    for sink, n in summary.get("lost", {}).items():
+        err_console.print(
+            f"[bold red]data lost:[/] sink {escape(sink)} could neither store nor spill {n:,} events",
+            highlight=False,
+        )
+    if summary.get("failure"):
+        err_console.print(f"[bold red]error:[/] {escape(summary['failure'])}", highlight=False)
+    raise SystemExit(EXIT_FAILED)
+
+
+def _journal_line(bot: Bot, out: Console) -> None:
+    for sink in bot.sinks:
+        if isinstance(sink, SqliteJournal) and sink.path.exists():
+            out.print(escape(f"journal: {sink.path}"), highlight=False)
+
+
+def _build(cfg: BotConfig, mode: str) -> Bot:
+    try:
+        return Bot(cfg, mode=mode)
+    except ArbotError as exc:
+        fail(exc)
+
+
+set_option = click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="override a configuration key (dotted path, TOML value), e.g. --set backtest.duration_s=600",
+)
+config_argument = click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 
 
 @cli.command()
-@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@config_argument
 @click.option(
     "--json",
     "json_out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="also write the summary as JSON to this file",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="also write the summary as JSON to this file (- for stdout; the table then goes to stderr)",
 )
 @click.option("--no-progress", is_flag=True, help="no progress bar")
+@click.option("--seed", type=int, help="override [backtest] seed")
+@set_option
 @click.option(
     "--output-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="write the journal and recordings here instead of the config's output_dir",
 )
-def backtest(config: Path, json_out: Path | None, no_progress: bool, output_dir: Path | None) -> None:
+def backtest(
+    config: Path,
+    json_out: Path | None,
+    no_progress: bool,
+    seed: int | None,
+    overrides: tuple[str, ...],
+    output_dir: Path | None,
+) -> None:
     """Run a backtest of CONFIG on the virtual clock and print the summary."""
-    try:
-        cfg = load_config(config)
-        if output_dir is not None:
-            cfg.output_dir = str(output_dir.resolve())
-        bot = Bot(cfg, mode="backtest")
-    except ArbotError as exc:
-        _fail(exc)
-    total = bot.source.size_hint()
+    if seed is not None:
+        overrides = (*overrides, f"backtest.seed={seed}")
+    bot = _build(load_for_cli(config, overrides, output_dir), "backtest")
+    to_stdout = json_out is not None and str(json_out) == "-"
+    out = err_console if to_stdout else console
     try:
         if no_progress:
             summary = bot.run_backtest()
         else:
+            total = bot.source.size_hint()
             with Progress(
                 TextColumn("backtest"),
                 BarColumn(),
@@ -170,17 +239,21 @@ def backtest(config: Path, json_out: Path | None, no_progress: bool, output_dir:
                 task = progress.add_task("events", total=total)
                 summary = bot.run_backtest(lambda n: progress.update(task, completed=n))
     except ArbotError as exc:
-        _fail(exc)
-    _print_summary(summary)
-    journal = [s for s in bot.sinks if s.name == "sqlite_journal"]
-    if journal:
-        console.print(f"journal: {getattr(journal[0], 'path', '')}", highlight=False)
+        _report_failures(bot.summary)
+        fail(exc, EXIT_FAILED)
+    _print_summary(summary, out)
+    _journal_line(bot, out)
     if json_out is not None:
-        json_out.write_text(json.dumps(summary, indent=2, default=str))
+        text = json.dumps(summary, indent=2, default=str)
+        if to_stdout:
+            click.echo(text)
+        else:
+            json_out.write_text(text)
+    _report_failures(summary)
 
 
 def _run_until_stopped(bot: Bot, duration: float | None) -> dict[str, Any]:
-    """Run the bot on the wall clock until Ctrl-C / SIGTERM or ``duration``; exit 2 on an error."""
+    """Run the bot on the wall clock until Ctrl-C / SIGTERM or ``duration``; exit 1 on a failure."""
 
     async def go() -> dict[str, Any]:
         stop = asyncio.Event()
@@ -192,73 +265,68 @@ def _run_until_stopped(bot: Bot, duration: float | None) -> dict[str, Any]:
     try:
         return asyncio.run(go())
     except ArbotError as exc:
-        _fail(exc)
+        _report_failures(bot.summary)
+        fail(exc, EXIT_FAILED)
 
 
 @cli.command()
-@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@config_argument
 @click.option("--duration", type=float, default=None, help="stop after this many seconds")
+@set_option
 @click.option(
     "--output-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="write the journal and recordings here instead of the config's output_dir",
 )
-def run(config: Path, duration: float | None, output_dir: Path | None) -> None:
+def run(config: Path, duration: float | None, overrides: tuple[str, ...], output_dir: Path | None) -> None:
     """Run CONFIG on the wall clock (paper mode unless the config says live) until Ctrl-C."""
-    try:
-        cfg = load_config(config)
-        if output_dir is not None:
-            cfg.output_dir = str(output_dir.resolve())
-        mode = cfg.system.execution_mode
-        bot = Bot(cfg, mode="paper" if mode == "backtest" else mode)
-    except ArbotError as exc:
-        _fail(exc)
-
+    cfg = load_for_cli(config, overrides, output_dir)
+    mode = cfg.system.execution_mode
+    bot = _build(cfg, "paper" if mode == "backtest" else mode)
     summary = _run_until_stopped(bot, duration)
     _print_summary(summary)
+    _journal_line(bot, console)
+    _report_failures(summary)
 
 
 @cli.command()
-@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@config_argument
 @click.option("--duration", type=float, default=None, help="stop after this many seconds")
+@set_option
 @click.option(
     "--output-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="write the recording here instead of the config's output_dir",
 )
-def record(config: Path, duration: float | None, output_dir: Path | None) -> None:
+def record(config: Path, duration: float | None, overrides: tuple[str, ...], output_dir: Path | None) -> None:
     """Record CONFIG's market data (books and trades) to Parquet until Ctrl-C or --duration.
 
     No detector or executor runs. A backtest replays the recording with
-    [source] name = "replay", settings.path = ["<output_dir>/market"].
+    [source] name = "replay" and [source.replay] path = ["<output_dir>/market"].
     """
-    try:
-        cfg = load_config(config)
-        if output_dir is not None:
-            cfg.output_dir = str(output_dir.resolve())
-        cfg.detector = {}
-        cfg.executor.name = "none"
-        cfg.risk.rules = []
-        if "parquet_recorder" not in cfg.sinks.enabled:
-            cfg.sinks.enabled = ["parquet_recorder"]
-        bot = Bot(cfg, mode="paper")
-    except ArbotError as exc:
-        _fail(exc)
-
+    cfg = load_for_cli(config, overrides, output_dir)
+    cfg.detector = {}
+    cfg.executor.name = "none"
+    cfg.risk.rules = []
+    if "parquet_recorder" not in cfg.sinks.enabled:
+        cfg.sinks.enabled = ["parquet_recorder"]
+    bot = _build(cfg, "paper")
     summary = _run_until_stopped(bot, duration)
-    recorder = next(s for s in bot.sinks if s.name == "parquet_recorder")
-    stats = summary["sinks"]["parquet_recorder"]
+    recorders = [s for s in bot.sinks if isinstance(s, ParquetRecorder)]
+    stats = summary["sinks"].get("parquet_recorder", {})
+    where = recorders[0].dir if recorders else cfg.output_path
     console.print(
-        f"recorded {stats.get('written', 0):,} events from {summary['events']:,} received "
-        f"to {getattr(recorder, 'dir', '')}",
+        escape(f"recorded {stats.get('written', 0):,} events from {summary['events']:,} received to {where}"),
         highlight=False,
     )
     for venue, s in summary.get("source", {}).items():
         if isinstance(s, dict):
-            console.print(
-                f"connector {venue}: " + ", ".join(f"{k}={v}" for k, v in sorted(s.items()) if v),
-                highlight=False,
-            )
+            shown = ", ".join(f"{k}={v}" for k, v in sorted(s.items()) if v)
+            console.print(escape(f"connector {venue}: {shown}"), highlight=False)
+    _report_failures(summary)
+
+
+cli.add_command(config_group)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 import attrs
+from typing_extensions import TypeVar
 
 from arbot.book import OrderBook
 from arbot.config import BotConfig, ComponentSettings
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from arbot.testing.emulator import EmulatorServer
 
 __all__ = [
+    "BookObserver",
     "BotContext",
     "Component",
     "Connector",
@@ -55,6 +57,9 @@ __all__ = [
 ]
 
 MarketEvent = BookUpdate | TradeTick | FxRate
+
+#: The settings model of a component (``Detector[MySettings]`` types ``self.settings``).
+S = TypeVar("S", bound=ComponentSettings, default=ComponentSettings, covariant=True)
 
 
 @attrs.define(slots=True)
@@ -96,8 +101,12 @@ class BotContext:
         return self.config.output_path
 
 
-class Component:
-    """Common base: a unique ``name`` and a pydantic ``Settings`` model."""
+class Component(Generic[S]):
+    """Common base: a unique ``name`` and a pydantic ``Settings`` model.
+
+    Parametrise a subclass with its settings model so ``self.settings`` is typed:
+    ``class MyDetector(Detector[MySettings])`` with ``Settings = MySettings``.
+    """
 
     #: Name configuration files use; unique within the component's kind.
     name: ClassVar[str]
@@ -107,13 +116,30 @@ class Component:
     Settings: ClassVar[type[ComponentSettings]] = ComponentSettings
     #: One-line description shown by ``arbot plugins``.
     description: ClassVar[str] = ""
+    #: A top-level configuration table this component validates and consumes besides its own
+    #: ``[<kind>.<name>]`` table, e.g. ``"alerts.telegram"`` or ``"database.postgres"``. When that
+    #: table says ``enabled = true`` the component runs even if no list names it.
+    config_section: ClassVar[str | None] = None
 
-    def __init__(self, settings: Any, ctx: BotContext) -> None:
-        self.settings = settings
+    def __init__(self, settings: S, ctx: BotContext) -> None:
+        self.settings: S = settings
         self.ctx = ctx
 
 
-class Detector(Component):
+class BookObserver(ABC):
+    """A role any component may take: told about every book update before the detectors.
+
+    The engine calls :meth:`on_book_update` right after it applied an update to ``book``, so an
+    observer may adjust the book (the simulated executor re-applies its own recent market
+    impact) or keep state. It runs on the hot path: return fast when the book is not of interest.
+    """
+
+    @abstractmethod
+    def on_book_update(self, venue: str, symbol: str, book: OrderBook, now: float) -> None:
+        """React to the book of ``symbol`` on ``venue`` having just changed."""
+
+
+class Detector(Component[S]):
     """Turns market state into opportunities.
 
     The engine calls :meth:`on_book` after applying a change to the book of ``symbol`` on
@@ -139,7 +165,7 @@ class Detector(Component):
         """Called after an opportunity this detector found was executed."""
 
 
-class RiskRule(Component):
+class RiskRule(Component[S]):
     """Approves, resizes or rejects an opportunity, always with a reason.
 
     Rules run in the configured order on every opportunity; a rejection stops the chain, a
@@ -158,7 +184,7 @@ class RiskRule(Component):
         """Called with every execution report (to track losses, exposure, cooldowns)."""
 
 
-class Executor(Component):
+class Executor(Component[S]):
     """Runs approved opportunities: simulated fills (backtest, paper) or real orders (live).
 
     :meth:`submit` must return at once; results come back from :meth:`due`, which the engine
@@ -178,14 +204,6 @@ class Executor(Component):
     def due(self, now: float) -> list[ExecutionReport]:
         """Reports of executions that completed by ``now``."""
 
-    def __init__(self, settings: Any, ctx: BotContext) -> None:
-        super().__init__(settings, ctx)
-        #: Books whose updates the executor adjusts (simulated market impact), by (venue, symbol).
-        self.impacts: dict[tuple[str, str], Any] = {}
-
-    def reapply_impact(self, book: OrderBook, now: float) -> None:
-        """Adjust a freshly updated book for the executor's own recent fills (no-op by default)."""
-
     def pending(self) -> int:
         """Opportunities submitted and not yet reported."""
         return 0
@@ -198,7 +216,7 @@ class Executor(Component):
         """Release resources (open orders, sessions)."""
 
 
-class Sink(Component):
+class Sink(Component[S]):
     """Consumes events off the hot path: stores, metrics, alerts.
 
     The engine calls :meth:`emit` on the hot path; it must only enqueue. Subclass
@@ -212,8 +230,9 @@ class Sink(Component):
     wants_results: ClassVar[bool] = True
 
     @abstractmethod
-    def emit(self, event: Any) -> None:
-        """Enqueue one event; never blocks."""
+    def emit(self, event: object) -> None:
+        """Enqueue one event (a market event, signal record, execution report, balance
+        snapshot, daily row, or an execution-layer event); never blocks."""
 
     def start(self) -> None:
         """Open the store; called once before the first event."""
@@ -225,8 +244,12 @@ class Sink(Component):
         """Counters (written, retried, spilled, replayed, dropped...)."""
         return {}
 
+    def lost(self) -> int:
+        """Events this sink could not store nor spill (data lost); 0 when none."""
+        return 0
 
-class Source(Component):
+
+class Source(Component[S]):
     """Where market events come from: a simulator, a recording, or live connectors.
 
     A source yields :class:`~arbot.events.BookUpdate` and :class:`~arbot.events.TradeTick`
@@ -235,6 +258,11 @@ class Source(Component):
     """
 
     kind: ClassVar[str] = "source"
+
+    def __init__(self, settings: S, ctx: BotContext) -> None:
+        super().__init__(settings, ctx)
+        #: Problems that did not stop the source (an empty input...); the summary lists them.
+        self.warnings: list[str] = []
 
     def venues(self) -> list[str]:
         """Venues this source produces data for."""
@@ -257,18 +285,27 @@ class Source(Component):
         """Number of events if known (for progress bars)."""
         return None
 
-    def stats(self) -> dict[str, Any]:
-        """Counters of the source (a live source: each connector's)."""
+    def stats(self) -> Mapping[str, int | Mapping[str, int]]:
+        """Counters of the source (a replay: lines, events, gaps...; a live source: each
+        connector's counters by venue)."""
         return {}
+
+
 
 
 class ReplayDecoder(ABC):
     """Turns one venue's recorded messages back into events (for the NDJSON capture replay).
 
+    Register a decoder class through ``arbot_register_decoders`` with its ``venue`` set, or
+    return an instance from :meth:`Connector.replay_decoder`.
+
     ``feed`` takes a message as the venue sent it (already JSON-decoded), with the local
     receive time; ``snapshot`` takes a REST depth snapshot body. Both return the events the
     messages produce, applying the venue's own book synchronisation rules.
     """
+
+    #: The venue whose recordings this decoder reads (the name ``[source.replay] venue`` uses).
+    venue: ClassVar[str] = ""
 
     @abstractmethod
     def feed(self, msg: Any, ts: float) -> list[MarketEvent]:
@@ -278,8 +315,12 @@ class ReplayDecoder(ABC):
         """Events produced by one REST snapshot (default: none)."""
         return []
 
+    def stats(self) -> dict[str, int]:
+        """Book-integrity counters of the replay (gaps, resyncs, checksum failures...)."""
+        return {}
 
-class Connector(Component):
+
+class Connector(Component[S]):
     """One exchange: market data, metadata and (optionally) trading.
 
     A connector pushes :class:`~arbot.events.BookUpdate` / :class:`~arbot.events.TradeTick`
@@ -292,7 +333,7 @@ class Connector(Component):
 
     def __init__(
         self,
-        settings: Any,
+        settings: S,
         ctx: BotContext,
         on_event: Callable[[MarketEvent], None] | None = None,
     ) -> None:

@@ -1,4 +1,4 @@
-"""Bot configuration: pydantic models loaded from TOML.
+"""Bot configuration: pydantic models loaded from TOML or YAML.
 
 The keys and defaults are the TRD's §6.1 (``configs/default.yaml``) and §3.4 ``RiskConfig``,
 written as TOML. Component settings (``[detector.<name>]``, ``[sinks.<name>]``, ``[source]``)
@@ -8,14 +8,22 @@ same error format. Secrets come from the environment and are kept as ``SecretStr
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from arbot.errors import ConfigError
+from arbot.redaction import redact
 
 __all__ = [
     "AlertsConfig",
@@ -30,8 +38,10 @@ __all__ = [
     "SinksConfig",
     "SourceConfig",
     "SystemConfig",
+    "apply_overrides",
     "format_validation_error",
     "load_config",
+    "read_config_data",
     "validate_settings",
 ]
 
@@ -48,19 +58,58 @@ class ComponentSettings(_Strict):
     """Base class for a component's ``Settings`` model (detectors, sinks, sources, rules)."""
 
 
-def _secret_from_env(var: str) -> Any:
-    def factory() -> SecretStr:
-        return SecretStr(os.environ.get(var, ""))
+class _WithComponentTables(BaseModel):
+    """A section whose own keys are fixed and whose sub-tables are component settings.
 
-    return Field(default_factory=factory, description=f"read from ${var} when not set")
+    ``[sinks] enabled = [...]`` is a key of the section; ``[sinks.sqlite_journal]`` is the table
+    of the component named ``sqlite_journal``, validated later by that component's ``Settings``.
+    A key that is neither a field nor a table is an error.
+    """
+
+    model_config = ConfigDict(extra="allow", validate_default=True)
+    #: Extra keys must be tables (an unknown scalar key is reported at its own key).
+    __pydantic_extra__: dict[str, dict[str, Any]] = Field(init=False)
+
+    @classmethod
+    def _section(cls) -> str:
+        return cls.__name__.removesuffix("Config").lower()
+
+    def table(self, name: str) -> dict[str, Any]:
+        """The settings table of component ``name`` (empty when absent)."""
+        value = (self.model_extra or {}).get(name, {})
+        return dict(value) if isinstance(value, dict) else {}
+
+    def tables(self) -> dict[str, dict[str, Any]]:
+        """Every component table of this section, by component name."""
+        return {k: dict(v) for k, v in (self.model_extra or {}).items() if isinstance(v, dict)}
 
 
 class SystemConfig(_Strict):
     """``[system]``: execution mode and logging."""
 
-    execution_mode: Literal["backtest", "paper", "live"] = "paper"
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    timezone: str = "UTC"
+    execution_mode: Literal["backtest", "paper", "live"] = Field(
+        "paper", description="backtest (virtual clock, simulated fills), paper (wall clock, simulated fills) "
+        "or live (real orders; needs two opt-ins)"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="threshold of the `arbot` loggers; `-v` / `--log-level` on the command line win"
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text for people, json (one object per line) for log collectors such as Loki"
+    )
+    timezone: str = Field("UTC", description="time zone of daily rows (daily PnL, daily loss limits)")
+    on_component_error: Literal["stop", "disable"] | None = Field(
+        None,
+        description="when a detector, risk rule or sink raises: stop (flush sinks, name it, exit 1) or "
+        "disable (count it, keep the rest running, exit 1 at the end); default stop in backtests, "
+        "disable in paper and live",
+    )
+
+    def component_error_policy(self, mode: str) -> Literal["stop", "disable"]:
+        """The policy in force for ``mode`` (the configured one, else the mode's default)."""
+        if self.on_component_error is not None:
+            return self.on_component_error
+        return "stop" if mode.lower() == "backtest" else "disable"
 
 
 class FeeConfig(_Strict):
@@ -82,8 +131,9 @@ class ExchangesConfig(_Strict):
         return self.fees.get(venue, self.default_fee).taker_pct / 100.0
 
 
-class RiskConfig(_Strict):
-    """``[risk]``: the TRD §3.4 ``RiskConfig`` plus the stale-book limit and the rule list."""
+class RiskConfig(_WithComponentTables):
+    """``[risk]``: the TRD §3.4 ``RiskConfig``, the stale-book limit and the rule list; a rule's
+    own settings go in ``[risk.<rule>]``."""
 
     max_position_per_coin_usd: float = Field(10_000, gt=0)
     max_position_per_exchange_usd: float = Field(50_000, gt=0)
@@ -109,26 +159,35 @@ class RiskConfig(_Strict):
         ],
         description="risk rules applied in order; the first rejection wins",
     )
-    settings: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="settings of third-party rules, by rule name"
+
+
+class SourceConfig(_WithComponentTables):
+    """``[source]``: where market data comes from; the source's settings go in
+    ``[source.<name>]`` (``[source.simulator]``, ``[source.replay]``, ``[source.live]``)."""
+
+    name: str = Field("simulator", description="the source component: simulator, replay, live, ...")
+
+
+class ExecutorConfig(_WithComponentTables):
+    """``[executor]``: which executor runs approved opportunities.
+
+    Keys other than ``name`` and ``live_trading_opt_in`` (``latency_ms``, ...) are settings of
+    whichever executor runs, validated by its ``Settings``; ``[executor.<name>]`` tables hold
+    settings for one executor only and win over the shared keys.
+    """
+
+    __pydantic_extra__: dict[str, Any] = Field(init=False)
+
+    name: str | None = Field(None, description="the executor component; default: the execution mode's")
+    live_trading_opt_in: bool = Field(
+        False, description="first of the two opt-ins live trading needs (the other: ARBOT_LIVE_TRADING=1)"
     )
 
-
-class SourceConfig(_Strict):
-    """``[source]``: where market data comes from (``simulator``, ``replay``, ``live``...)."""
-
-    name: str = "simulator"
-    settings: dict[str, Any] = Field(default_factory=dict)
-
-
-class ExecutorConfig(_Strict):
-    """``[executor]``: which executor runs approved opportunities."""
-
-    name: str | None = Field(None, description="defaults to the execution mode's executor")
-    latency_ms: float = Field(50.0, ge=0)
-    leg_failure_probability: float = Field(0.0, ge=0, le=1)
-    slippage_tolerance_pct: float = Field(0.05, ge=0)
-    live_trading_opt_in: bool = False
+    def settings_for(self, name: str) -> dict[str, Any]:
+        """Shared keys overlaid with ``[executor.<name>]``."""
+        shared = {k: v for k, v in (self.model_extra or {}).items() if not isinstance(v, dict)}
+        shared.update(self.table(name))
+        return shared
 
 
 class PortfolioConfig(_Strict):
@@ -151,12 +210,39 @@ class PortfolioConfig(_Strict):
                 raise ValueError(f"balance of {asset} must be >= 0, got {amount}")
         return v
 
+    @field_validator("per_venue")
+    @classmethod
+    def _non_negative_per_venue(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for venue, balances in v.items():
+            for asset, amount in balances.items():
+                if amount < 0:
+                    raise ValueError(f"balance of {asset} on {venue} must be >= 0, got {amount}")
+        return v
 
-class SinksConfig(_Strict):
-    """``[sinks]``: which sinks receive events, and their settings by sink name."""
+    @field_validator("fx_per_usd")
+    @classmethod
+    def _positive_rates(cls, v: dict[str, float]) -> dict[str, float]:
+        for currency, rate in v.items():
+            if not rate > 0:
+                raise ValueError(f"rate of {currency} must be > 0 units per USD, got {rate}")
+        return v
 
-    enabled: list[str] = Field(default_factory=lambda: ["sqlite_journal"])
-    settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    @model_validator(mode="after")
+    def _some_capital(self) -> Self:
+        amounts = list(self.initial.values())
+        for balances in self.per_venue.values():
+            amounts.extend(balances.values())
+        if not any(a > 0 for a in amounts):
+            raise ValueError("no capital: every starting balance is 0 (set [portfolio] initial)")
+        return self
+
+
+class SinksConfig(_WithComponentTables):
+    """``[sinks]``: which sinks receive events; each sink's settings go in ``[sinks.<name>]``."""
+
+    enabled: list[str] = Field(
+        default_factory=lambda: ["sqlite_journal"], description="sinks fed by the bot, by name"
+    )
 
 
 class BacktestConfig(_Strict):
@@ -168,72 +254,34 @@ class BacktestConfig(_Strict):
     end: str | None = None
 
 
-class RebalancerConfig(_Strict):
-    """``[rebalancer]``: TRD §6.1 keys."""
-
-    check_interval_minutes: float = 60
-    imbalance_threshold_pct: float = 30
-    preferred_networks: dict[str, list[str]] = Field(
-        default_factory=lambda: {"USDT": ["TRC20", "SOL", "Arbitrum"], "BTC": ["Lightning", "Bitcoin"]}
-    )
-
-
-class TelegramConfig(_Strict):
-    """``[alerts.telegram]``; the token comes from ``$TELEGRAM_BOT_TOKEN``."""
-
-    enabled: bool = False
-    chat_id: str = Field(default_factory=lambda: os.environ.get("TELEGRAM_CHAT_ID", ""))
-    bot_token: SecretStr = _secret_from_env("TELEGRAM_BOT_TOKEN")
-
-
 class AlertThresholds(_Strict):
-    """``[alerts.thresholds]``."""
+    """``[alerts.thresholds]``: when alert plugins speak up (TRD §6.1)."""
 
-    opportunity_min_pct: float = 0.5
-    daily_pnl_alert: bool = True
-    error_alert: bool = True
-
-
-class AlertsConfig(_Strict):
-    """``[alerts]``."""
-
-    telegram: TelegramConfig = Field(default_factory=TelegramConfig)
-    thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
+    opportunity_min_pct: float = Field(0.5, ge=0, description="alert on opportunities at least this wide (%)")
+    daily_pnl_alert: bool = Field(True, description="send the daily PnL")
+    error_alert: bool = Field(True, description="alert on errors (component failures, stores down)")
 
 
-class PostgresConfig(_Strict):
-    """``[database.postgres]``; the password comes from ``$POSTGRES_PASSWORD``."""
+class AlertsConfig(_WithComponentTables):
+    """``[alerts]``: thresholds here; each channel's table (``[alerts.telegram]``) is validated
+    by the plugin that implements it."""
 
-    host: str = "localhost"
-    port: int = 5432
-    database: str = "arbot"
-    user: str = "arbot"
-    password: SecretStr = _secret_from_env("POSTGRES_PASSWORD")
+    thresholds: AlertThresholds = Field(default_factory=AlertThresholds, description="alert thresholds")
 
 
-class ClickHouseConfig(_Strict):
-    """``[database.clickhouse]``."""
-
-    host: str = "localhost"
-    port: int = 9000
-    database: str = "arbot"
+class DatabaseConfig(_WithComponentTables):
+    """``[database]``: server stores (``[database.postgres]``, ``[database.clickhouse]``,
+    ``[database.redis]``), each table validated by the storage plugin that implements it."""
 
 
-class RedisConfig(_Strict):
-    """``[database.redis]``; the password comes from ``$REDIS_PASSWORD``."""
-
-    host: str = "localhost"
-    port: int = 6379
-    db: int = 0
-    password: SecretStr = _secret_from_env("REDIS_PASSWORD")
-
-
-class DatabaseConfig(_Strict):
-    """``[database]``: server stores, used by the storage plugins."""
-
-    postgres: PostgresConfig = Field(default_factory=PostgresConfig)
-    clickhouse: ClickHouseConfig = Field(default_factory=ClickHouseConfig)
-    redis: RedisConfig = Field(default_factory=RedisConfig)
+#: Feature sections validated by plugins, with the package that implements each (for errors).
+FEATURE_PACKAGES: dict[str, str] = {
+    "alerts.telegram": "arbot-telegram",
+    "rebalancer": "arbot-rebalancer",
+    "database.postgres": "arbot-postgres",
+    "database.clickhouse": "arbot-clickhouse",
+    "database.redis": "arbot-redis",
+}
 
 
 class BotConfig(_Strict):
@@ -252,11 +300,18 @@ class BotConfig(_Strict):
     portfolio: PortfolioConfig = Field(default_factory=PortfolioConfig)
     sinks: SinksConfig = Field(default_factory=SinksConfig)
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)
-    rebalancer: RebalancerConfig = Field(default_factory=RebalancerConfig)
-    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
-    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    rebalancer: dict[str, Any] = Field(
+        default_factory=dict,
+        description="TRD §3.6 rebalancer settings, validated by the rebalancer plugin that implements them",
+    )
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="alert thresholds and channels")
+    database: DatabaseConfig = Field(
+        default_factory=DatabaseConfig, description="server stores, validated by the storage plugins"
+    )
     connectors: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="connector settings by venue (URLs, timeouts, fees)"
+        default_factory=dict,
+        description="connector settings by venue (URLs, keys, timeouts); `connector = NAME` serves the "
+        "venue with another connector class (several venues through ccxt)",
     )
     output_dir: str = Field("runs", description="where embedded sinks write, relative to the file")
 
@@ -284,6 +339,17 @@ class BotConfig(_Strict):
         """Folder for embedded stores (journal, recordings)."""
         return self.resolve_path(self.output_dir).resolve()
 
+    def feature_section(self, path: str) -> dict[str, Any] | None:
+        """The raw table at dotted ``path`` (``alerts.telegram``, ``rebalancer``), None if absent."""
+        head, _, tail = path.partition(".")
+        if head == "rebalancer":
+            return dict(self.rebalancer) if self.rebalancer else None
+        if head == "alerts" and tail:
+            return self.alerts.table(tail) or None
+        if head == "database" and tail:
+            return self.database.table(tail) or None
+        return None
+
     def enabled_detectors(self) -> dict[str, dict[str, Any]]:
         """Settings of every detector section with ``enabled = true`` (``enabled`` removed)."""
         out: dict[str, dict[str, Any]] = {}
@@ -293,6 +359,9 @@ class BotConfig(_Strict):
         return out
 
 
+_TABLE_SECTIONS = frozenset({"risk", "sinks", "source", "alerts", "database"})
+
+
 def format_validation_error(exc: ValidationError, where: str, file: Path | None) -> str:
     """Render a pydantic error as lines naming the key, the value and the file."""
     origin = str(file) if file is not None else "<config>"
@@ -300,10 +369,14 @@ def format_validation_error(exc: ValidationError, where: str, file: Path | None)
     for err in exc.errors():
         key = ".".join(str(p) for p in (where, *err["loc"]) if p != "")
         value = err.get("input")
-        shown = "<missing>" if err["type"] == "missing" else repr(value)
+        name = str(err["loc"][-1]) if err["loc"] else where
+        shown = "<missing>" if err["type"] == "missing" else repr(redact(value, name))
         if len(shown) > 80:
             shown = shown[:77] + "..."
-        lines.append(f"  {key} = {shown}: {err['msg']}")
+        msg = err["msg"]
+        if err["type"] == "dict_type" and len(err["loc"]) == 2 and err["loc"][0] in _TABLE_SECTIONS:
+            msg = "unknown key (only a component's settings table may stand here)"
+        lines.append(f"  {key} = {shown}: {msg}")
     return "\n".join(lines)
 
 
@@ -315,17 +388,76 @@ def validate_settings(model: type[M], data: dict[str, Any], where: str, file: Pa
         raise ConfigError(format_validation_error(exc, where, file)) from None
 
 
-def load_config(path: str | Path) -> BotConfig:
-    """Read and validate a TOML configuration file."""
+def read_config_data(path: str | Path) -> dict[str, Any]:
+    """The raw tables of a TOML (``.toml``) or YAML (``.yaml``/``.yml``) configuration file."""
     file = Path(path)
     try:
         raw = file.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read configuration {file}: {exc.strerror or exc}") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{file} is not UTF-8 text: {exc}") from None
+    suffix = file.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return _parse_yaml(text, file)
+    if suffix not in (".toml", ""):
+        raise ConfigError(f"{file}: unknown configuration format {suffix!r} (use .toml, .yaml or .yml)")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file} is not valid TOML: {exc}") from None
+
+
+def _parse_yaml(text: str, file: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{file} is not valid YAML{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file}: the top level must be a mapping of sections, not {type(data).__name__}")
+    return data
+
+
+def parse_override(assignment: str) -> tuple[list[str], Any]:
+    """Split ``a.b.c=value`` into its key path and value (a TOML value, else a bare string)."""
+    key, sep, text = assignment.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise ConfigError(f"--set {assignment!r}: expected KEY=VALUE with a dotted key, e.g. backtest.seed=3")
+    try:
+        value = tomllib.loads(f"v = {text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text.strip()
+    return key.split("."), value
+
+
+def apply_overrides(data: dict[str, Any], assignments: list[str]) -> dict[str, Any]:
+    """Set each ``key.path=value`` of ``assignments`` in the raw tables ``data`` (in place)."""
+    for assignment in assignments:
+        path, value = parse_override(assignment)
+        node = data
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"--set {assignment!r}: {part!r} is a value, not a table")
+            node = child
+        node[path[-1]] = value
+    return data
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> BotConfig:
+    """Read and validate a TOML or YAML configuration file, then ``--set`` style overrides."""
+    file = Path(path)
+    data = read_config_data(file)
+    if overrides:
+        apply_overrides(data, overrides)
     return config_from_dict(data, file)
 
 

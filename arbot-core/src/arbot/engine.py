@@ -11,15 +11,28 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import AsyncIterable, Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
-from arbot.components import BotContext, Detector, Executor, MarketEvent, RiskRule, Sink
+import attrs
+
+from arbot.components import (
+    BookObserver,
+    BotContext,
+    Component,
+    Detector,
+    Executor,
+    MarketEvent,
+    RiskRule,
+    Sink,
+)
+from arbot.errors import ComponentFailure
 from arbot.events import (
     BookUpdate,
     ExecutionReport,
     FxRate,
     Opportunity,
     RiskAction,
+    RiskDecision,
     SignalRecord,
     SignalStatus,
     TradeTick,
@@ -27,15 +40,60 @@ from arbot.events import (
 from arbot.market import BookHealth
 from arbot.performance import PerformanceTracker
 
-__all__ = ["Engine"]
+__all__ = ["ComponentFault", "Engine"]
 
 
 def _route(opp: Opportunity) -> tuple[Any, ...]:
     return (opp.strategy, tuple((leg.venue, leg.symbol, leg.side) for leg in opp.legs))
 
 
+@attrs.frozen
+class ComponentFault:
+    """A component that raised: which one, on what event, with what exception."""
+
+    component: str
+    kind: str
+    event: str
+    error: str
+    action: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.component!r} raised {self.error} on {self.event} ({self.action})"
+
+
+def _describe(ev: object) -> str:
+    if isinstance(ev, BookUpdate | TradeTick):
+        return f"{type(ev).__name__} {ev.venue} {ev.symbol} at ts={ev.ts:.3f}"
+    if isinstance(ev, Opportunity):
+        return f"opportunity {ev.id} ({ev.strategy})"
+    if isinstance(ev, ExecutionReport):
+        return f"execution report of {ev.opportunity.id}"
+    return type(ev).__name__
+
+
+class _FailClosed(RiskRule):
+    """Stands in for a risk rule disabled after an error: rejects every opportunity (fail closed)."""
+
+    name: ClassVar[str] = "fail_closed"
+
+    def __init__(self, failed: RiskRule) -> None:
+        super().__init__(failed.settings, failed.ctx)
+        self.failed_name = failed.name
+
+    def evaluate(self, opportunity: Opportunity, now: float) -> RiskDecision:
+        """Reject: trading without a configured check is not allowed."""
+        return RiskDecision.reject(self.failed_name, "rule disabled after an error: failing closed")
+
+
 class Engine:
-    """Wires resolved components together and processes events."""
+    """Wires resolved components together and processes events.
+
+    A detector, risk rule, sink or book observer that raises is handled by the policy
+    ``[system] on_component_error``: ``stop`` raises :class:`~arbot.errors.ComponentFailure`
+    (the bot flushes its sinks and the CLI exits 1), ``disable`` records a
+    :class:`ComponentFault`, drops the component and goes on (a risk rule is replaced by one that
+    rejects everything, so trading never continues without a configured check).
+    """
 
     def __init__(
         self,
@@ -55,6 +113,10 @@ class Engine:
         self.sinks = list(sinks)
         self.result_sinks = [s for s in self.sinks if s.wants_results]
         self.market_sinks = [s for s in self.sinks if s.wants_market_data]
+        self.policy = ctx.config.system.component_error_policy(ctx.mode)
+        self.faults: list[ComponentFault] = []
+        candidates: list[object] = [*self.detectors, *self.risk_rules, *self.sinks, executor]
+        self.book_observers: list[BookObserver] = [c for c in candidates if isinstance(c, BookObserver)]
         self.performance = PerformanceTracker(ctx.mode, ctx.config.portfolio.snapshot_interval_s)
         self._all_symbol_detectors = [d for d in self.detectors if d.symbols() is None]
         self._by_symbol: dict[str, list[Detector]] = {}
@@ -67,7 +129,6 @@ class Engine:
         self._origin: dict[str, Detector] = {}
         self._next_snapshot = -math.inf
         self._snapshot_interval = ctx.config.portfolio.snapshot_interval_s
-        self._impacts = executor.impacts if executor is not None else {}
         self.on_progress: Callable[[int], None] | None = None
         self.events_processed = 0
 
@@ -92,7 +153,10 @@ class Engine:
         if ts >= self._next_snapshot:
             self._snapshot(ts)
         for sink in self.market_sinks:
-            sink.emit(ev)
+            try:
+                sink.emit(ev)
+            except Exception as exc:
+                self._fault(sink, ev, exc)
         if type(ev) is BookUpdate:
             book = self.market.book(ev.venue, ev.symbol)
             if ev.applied:
@@ -102,13 +166,20 @@ class Engine:
                 self.market.set_health(ev.venue, ev.symbol, BookHealth.LIVE)
             else:
                 book.apply_delta(ev.bids, ev.asks, ts, ev.exchange_ts)
-            if self._impacts and (ev.venue, ev.symbol) in self._impacts:
-                executor.reapply_impact(book, ts)  # type: ignore[union-attr]
+            for observer in self.book_observers:
+                try:
+                    observer.on_book_update(ev.venue, ev.symbol, book, ts)
+                except Exception as exc:
+                    self._fault(observer, ev, exc)
             if book.is_crossed:
                 self.counters["crossed_books"] += 1
                 return
             for det in self._detectors_for(ev.symbol):
-                opps = det.on_book(ev.venue, ev.symbol, ts)
+                try:
+                    opps = det.on_book(ev.venue, ev.symbol, ts)
+                except Exception as exc:
+                    self._fault(det, ev, exc)
+                    continue
                 if opps:
                     for opp in opps:
                         self._handle(opp, det, ts)
@@ -116,7 +187,11 @@ class Engine:
             self.ctx.portfolio.set_fx(ev.currency, ev.per_usd)
         elif type(ev) is TradeTick:
             for det in self._detectors_for(ev.symbol):
-                opps = det.on_trade(ev)
+                try:
+                    opps = det.on_trade(ev)
+                except Exception as exc:
+                    self._fault(det, ev, exc)
+                    continue
                 if opps:
                     for opp in opps:
                         self._handle(opp, det, ts)
@@ -128,7 +203,11 @@ class Engine:
             return
         self.performance.on_detected(now)
         for rule in self.risk_rules:
-            decision = rule.evaluate(opp, now)
+            try:
+                decision = rule.evaluate(opp, now)
+            except Exception as exc:
+                self._fault(rule, opp, exc)
+                decision = RiskDecision.reject(rule.name, f"rule raised {type(exc).__name__}")
             action = decision.action
             if action is RiskAction.APPROVE:
                 continue
@@ -158,17 +237,56 @@ class Engine:
         origin = self._origin.pop(opp.id, None)
         self.performance.on_report(report)
         for rule in self.risk_rules:
-            rule.on_report(report)
-        if origin is not None:
-            origin.on_report(report)
+            try:
+                rule.on_report(report)
+            except Exception as exc:
+                self._fault(rule, report, exc)
+        if origin is not None and origin in self.detectors:
+            try:
+                origin.on_report(report)
+            except Exception as exc:
+                self._fault(origin, report, exc)
         status = SignalStatus.EXECUTED if report.executed else SignalStatus.MISSED
         self._record(SignalRecord(opp, status, report.reason, opp.ts, report.pnl_usd, report.ts))
-        for sink in self.result_sinks:
-            sink.emit(report)
+        self._emit(report)
 
     def _record(self, record: SignalRecord) -> None:
+        self._emit(record)
+
+    def _emit(self, item: object) -> None:
         for sink in self.result_sinks:
-            sink.emit(record)
+            try:
+                sink.emit(item)
+            except Exception as exc:
+                self._fault(sink, item, exc)
+
+    # -- faults ---------------------------------------------------------------------------
+
+    def _fault(self, component: Component | BookObserver, ev: object, exc: Exception) -> None:
+        """Apply the component-error policy to ``component`` having raised ``exc`` on ``ev``."""
+        name = component.name if isinstance(component, Component) else type(component).__name__
+        kind = component.kind if isinstance(component, Component) else "book_observer"
+        error = f"{type(exc).__name__}: {exc}"
+        self.counters[f"component_errors:{name}"] += 1
+        if self.policy == "stop":
+            self.faults.append(ComponentFault(name, kind, _describe(ev), error, "stopped the run"))
+            raise ComponentFailure(f"{kind} {name!r} raised {error} on {_describe(ev)}") from exc
+        self.faults.append(ComponentFault(name, kind, _describe(ev), error, "disabled"))
+        self._disable(component)
+
+    def _disable(self, component: Component | BookObserver) -> None:
+        if isinstance(component, Detector):
+            self.detectors = [d for d in self.detectors if d is not component]
+            self._all_symbol_detectors = [d for d in self._all_symbol_detectors if d is not component]
+            for sym, dets in list(self._by_symbol.items()):
+                self._by_symbol[sym] = [d for d in dets if d is not component]
+        elif isinstance(component, RiskRule) and not isinstance(component, _FailClosed):
+            self.risk_rules = [_FailClosed(r) if r is component else r for r in self.risk_rules]
+        elif isinstance(component, Sink):
+            self.result_sinks = [s for s in self.result_sinks if s is not component]
+            self.market_sinks = [s for s in self.market_sinks if s is not component]
+        if isinstance(component, BookObserver):
+            self.book_observers = [o for o in self.book_observers if o is not component]
 
     def _snapshot(self, ts: float) -> None:
         pf = self.ctx.portfolio
@@ -180,8 +298,7 @@ class Engine:
         self.performance.sample_equity(ts, pf.value_usd())
         if self.result_sinks:
             for snap in pf.snapshot(ts):
-                for sink in self.result_sinks:
-                    sink.emit(snap)
+                self._emit(snap)
         self._next_snapshot = (math.floor(ts / interval) + 1.0) * interval
 
     # -- drivers --------------------------------------------------------------------------
@@ -220,5 +337,4 @@ class Engine:
         self._next_snapshot = -math.inf
         self._snapshot(now)
         for row in self.performance.daily_rows():
-            for sink in self.result_sinks:
-                sink.emit(row)
+            self._emit(row)

@@ -15,7 +15,7 @@ class PluginConflictError(ArbotError):
     """Two plugins registered a component of one kind under the same name."""
 
 
-class UnknownComponentError(ArbotError):
+class UnknownComponentError(ConfigError):
     """A configuration names a component that no loaded plugin provides."""
 
 
@@ -29,3 +29,11 @@ class DataError(ArbotError):
 
 class LiveTradingNotEnabledError(ArbotError):
     """Live trading was requested without the explicit opt-in."""
+
+
+class ComponentFailure(ArbotError):
+    """A plugin component raised while the run's policy was ``stop``; the message names it."""
+
+
+class DataLossError(ArbotError):
+    """Events were lost (a sink could neither store nor spill them): the run failed."""

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import click
 
     from arbot.bot import Bot
-    from arbot.components import Connector, Detector, Executor, RiskRule, Sink, Source
+    from arbot.components import Connector, Detector, Executor, ReplayDecoder, RiskRule, Sink, Source
     from arbot.config import BotConfig
 
 PROJECT = "arbot"
@@ -65,7 +65,7 @@ def arbot_register_risk_rules() -> Sequence[type[RiskRule]]:
     """Return the risk rule classes this plugin provides.
 
     Each class subclasses :class:`arbot.components.RiskRule`. ``[risk] rules`` lists the rules a
-    bot applies, in order; a third-party rule's settings go in ``[risk.settings.<name>]``.
+    bot applies, in order; a third-party rule's settings go in ``[risk.<name>]``.
     """
 
 
@@ -84,7 +84,7 @@ def arbot_register_sinks() -> Sequence[type[Sink]]:
 
     Each class subclasses :class:`arbot.components.Sink`, usually through
     :class:`arbot.sinks.base.BatchingSink`. ``[sinks] enabled`` lists the sinks a bot feeds;
-    settings go in ``[sinks.settings.<name>]``.
+    settings go in ``[sinks.<name>]``.
     """
 
 
@@ -93,6 +93,18 @@ def arbot_register_sources() -> Sequence[type[Source]]:
     """Return the market data source classes this plugin provides.
 
     Each class subclasses :class:`arbot.components.Source`. ``[source] name`` picks one.
+    """
+
+
+@hookspec
+def arbot_register_decoders() -> Sequence[type[ReplayDecoder]]:
+    """Return the replay decoder classes this plugin provides.
+
+    Each class subclasses :class:`arbot.components.ReplayDecoder`, sets ``venue`` (the name
+    ``[source.replay] venue`` uses) and is built without arguments. A recording of that venue
+    then replays with only the plugin that parses it installed — no connector needed. When no
+    decoder is registered for a venue, the replay source falls back to the venue connector's
+    :meth:`~arbot.components.Connector.replay_decoder`.
     """
 
 

@@ -21,8 +21,9 @@ import pluggy
 from pluggy import HookImpl, Result
 
 from arbot import hookspecs
-from arbot.components import Component
+from arbot.components import Component, ReplayDecoder
 from arbot.errors import PluginConflictError, UnknownComponentError
+from arbot.redaction import safe_repr
 
 __all__ = ["ENTRY_POINT_GROUP", "KINDS", "ComponentInfo", "PluginFailure", "PluginHost"]
 
@@ -122,17 +123,19 @@ class PluginHost:
             name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{i}"
             self.pm.register(plugin, name=name)
         self._registry: dict[str, dict[str, ComponentInfo]] | None = None
+        self._decoders: dict[str, type[ReplayDecoder]] | None = None
 
     def _enable_tracing(self) -> None:
         def before(hook_name: str, hook_impls: Sequence[HookImpl], kwargs: Mapping[str, Any]) -> None:
             plugins = ", ".join(impl.plugin_name for impl in hook_impls)
-            print(f"arbot hook: {hook_name}({kwargs}) -> [{plugins}]", file=sys.stderr)
+            args = ", ".join(f"{k}={safe_repr(v)}" for k, v in kwargs.items())
+            print(f"arbot hook: {hook_name}({args}) -> [{plugins}]", file=sys.stderr)
 
         def after(
             outcome: Result[Any], hook_name: str, hook_impls: Sequence[HookImpl], kwargs: Mapping[str, Any]
         ) -> None:
             exc = outcome.exception
-            shown = f"raised {exc!r}" if exc is not None else repr(outcome.get_result())
+            shown = f"raised {type(exc).__name__}" if exc is not None else safe_repr(outcome.get_result())
             print(f"arbot hook: {hook_name} returned {shown}", file=sys.stderr)
 
         self._undo_trace = self.pm.add_hookcall_monitoring(before, after)
@@ -162,7 +165,11 @@ class PluginHost:
         for kind, hook_name in KINDS.items():
             caller = getattr(self.pm.hook, hook_name)
             for impl in caller.get_hookimpls():
-                classes = impl.function()
+                try:
+                    classes = impl.function()
+                except Exception as exc:
+                    self._registration_failed(impl.plugin_name, hook_name, exc)
+                    continue
                 if self._undo_trace is not None:
                     print(
                         f"arbot hook: {hook_name} from {impl.plugin_name} -> {classes!r}",
@@ -171,6 +178,13 @@ class PluginHost:
                 for cls in classes or ():
                     self._add(registry[kind], kind, cls, impl.plugin_name)
         return registry
+
+    def _registration_failed(self, plugin: str, hook_name: str, exc: Exception) -> None:
+        """A plugin's registration hook raised: record it with its package; the others load."""
+        name, version = self.plugin_packages.get(plugin) or (plugin, "")
+        package = f"{name} {version}".strip()
+        cause = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        self.failures.append(PluginFailure(plugin, package, f"{hook_name} raised {cause}"))
 
     def _add(self, table: dict[str, ComponentInfo], kind: str, cls: type[Component], plugin: str) -> None:
         name = getattr(cls, "name", None)
@@ -216,10 +230,48 @@ class PluginHost:
             msg += "; plugins that failed to load: " + "; ".join(str(f) for f in self.failures)
         raise UnknownComponentError(msg)
 
+    def decoders(self) -> dict[str, type[ReplayDecoder]]:
+        """Replay decoder classes registered through ``arbot_register_decoders``, by venue.
+
+        A registration hook that raises is recorded in :attr:`failures`; two plugins decoding
+        one venue is an error naming both.
+        """
+        if self._decoders is None:
+            found: dict[str, tuple[type[ReplayDecoder], str]] = {}
+            for impl in self.pm.hook.arbot_register_decoders.get_hookimpls():
+                try:
+                    returned = impl.function() or ()
+                except Exception as exc:
+                    self._registration_failed(impl.plugin_name, "arbot_register_decoders", exc)
+                    continue
+                if not isinstance(returned, list | tuple):
+                    raise PluginConflictError(
+                        f"plugin {impl.plugin_name!r}: arbot_register_decoders must return a list of classes"
+                    )
+                for cls in returned:
+                    if not (isinstance(cls, type) and issubclass(cls, ReplayDecoder)):
+                        raise PluginConflictError(
+                            f"plugin {impl.plugin_name!r} registered {cls!r}, which is not a ReplayDecoder"
+                        )
+                    if not cls.venue:
+                        raise PluginConflictError(
+                            f"plugin {impl.plugin_name!r} registered decoder {cls.__qualname__} "
+                            "without a venue"
+                        )
+                    other = found.get(cls.venue)
+                    if other is not None and other[0] is not cls:
+                        raise PluginConflictError(
+                            f"two plugins decode venue {cls.venue!r}: {other[1]} and {impl.plugin_name}"
+                        )
+                    found[cls.venue] = (cls, impl.plugin_name)
+            self._decoders = {venue: cls for venue, (cls, _) in found.items()}
+        return self._decoders
+
     def register(self, plugin: object, name: str | None = None) -> None:
         """Register one more plugin (before the bot is built)."""
         self.pm.register(plugin, name=name)
         self._registry = None
+        self._decoders = None
 
     @property
     def hook(self) -> Any:

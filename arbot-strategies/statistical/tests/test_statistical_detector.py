@@ -189,7 +189,7 @@ def test_runs_in_the_engine_on_the_simulator() -> None:
         symbols=["BTC/USDT"],
         executor={"name": "backtest"},
         backtest={"seed": 5, "duration_s": 1800},
-        source={"name": "simulator", "settings": {"update_interval_ms": 500.0}},
+        source={"name": "simulator", "simulator": {"update_interval_ms": 500.0}},
     )
     summary = bot.run_backtest()
     det = bot.detectors[0]

@@ -119,7 +119,7 @@ def test_simulated_backtest_executes_triangles(tmp_path, dislocations):
             "exchanges": {"enabled": ["binance"]},
             "symbols": ["BTC/USDT", "ETH/USDT", "ETH/BTC"],
             "backtest": {"seed": 3, "duration_s": 600},
-            "source": {"name": "simulator", "settings": {"dislocations_per_hour": dislocations}},
+            "source": {"name": "simulator", "simulator": {"dislocations_per_hour": dislocations}},
             "detector": {
                 "triangular": {"enabled": True, "min_profit_pct": 0.1}
             },

@@ -386,7 +386,7 @@ class FullBookSettings(ComponentSettings):
     backoff_max: float = Field(30.0, gt=0)
 
 
-class FullBookConnector(ScaffoldConnector):
+class FullBookConnector(ScaffoldConnector[FullBookSettings]):
     """Market data of a full top-N book venue: every ``orderbook`` message is the whole book
     (:class:`FullBookHandler`: first message = snapshot, later ones = the changes), trades from
     ``trade``. One request frame carries the whole subscription set; it is re-sent (with a new

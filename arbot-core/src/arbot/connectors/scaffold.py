@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
-from arbot.components import Connector, MarketEvent, ReplayDecoder
+from arbot.components import Connector, MarketEvent, ReplayDecoder, S
 from arbot.connectors.booksync import BookSync
 from arbot.connectors.rest import RestClient
 from arbot.connectors.symbols import SymbolMap
@@ -43,7 +43,7 @@ async def stop_tasks(tasks: Iterable[asyncio.Task[None] | None]) -> None:
             await t
 
 
-class ScaffoldConnector(Connector):
+class ScaffoldConnector(Connector[S]):
     """A connector base with the scaffolding every native connector repeats (see the module
     docstring)."""
 

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
 from pydantic import Field
+from typing_extensions import TypeVar
 
 from arbot.components import BotContext, MarketEvent
 from arbot.config import ComponentSettings
@@ -68,7 +69,11 @@ class StreamSettings(ComponentSettings):
     args_per_message: int = Field(20, gt=0, description="channels per subscribe request")
 
 
-class StreamConnector(ScaffoldConnector):
+#: The settings model of a stream connector.
+SS = TypeVar("SS", bound=StreamSettings, default=StreamSettings, covariant=True)
+
+
+class StreamConnector(ScaffoldConnector[SS]):
     """Base of the connectors whose books start with a snapshot sent after each subscribe
     (see the module docstring)."""
 
@@ -260,7 +265,7 @@ class OpArgsSettings(StreamSettings):
     verify_checksum: bool = Field(True, description="check the checksums that apply")
 
 
-class OpArgsConnector(StreamConnector):
+class OpArgsConnector(StreamConnector[OpArgsSettings]):
     """A :class:`StreamConnector` for the ``{"op": .., "args": [..]}`` request family: one
     ``args`` entry per channel and instrument (:meth:`channel_arg`), the text ``ping``, a
     :attr:`handler_class` (a :class:`~arbot.connectors.streambook.StreamBookHandler`) with

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from arbot.book import OrderBook
-from arbot.components import BotContext, Connector, Executor
+from arbot.components import BookObserver, BotContext, Connector, Executor
 from arbot.config import ComponentSettings
 from arbot.errors import LiveTradingNotEnabledError
 from arbot.events import ExecutionReport, Fill, FillStatus, Opportunity, Side
@@ -59,7 +59,7 @@ class SimulatedSettings(ComponentSettings):
     seed: int = 7
 
 
-class SimulatedExecutor(Executor):
+class SimulatedExecutor(Executor[SimulatedSettings], BookObserver):
     """Fills every leg against the books as they are ``latency_ms`` after submission.
 
     Legs are sent together as IOC orders; each walks its book up to the leg's price widened by
@@ -70,8 +70,9 @@ class SimulatedExecutor(Executor):
 
     Market impact: the liquidity a fill took does not come back with the next snapshot of the
     book. It stays removed at prices up to the fill's worst price and refills linearly over
-    ``impact_decay_s`` (the engine calls :meth:`reapply_impact` after each update of an
-    impacted book), so one dislocation cannot be harvested again on every tick.
+    ``impact_decay_s`` (as a :class:`~arbot.components.BookObserver`, the engine calls
+    :meth:`on_book_update` after each book update), so one dislocation cannot be harvested
+    again on every tick.
     """
 
     name: ClassVar[str] = "simulated"
@@ -157,11 +158,17 @@ class SimulatedExecutor(Executor):
         return ExecutionReport(opp, fills_t, ts, pnl, fees, reason)
 
 
-    def reapply_impact(self, book: OrderBook, now: float) -> None:
+    def on_book_update(self, venue: str, symbol: str, book: OrderBook, now: float) -> None:
         """Remove from a freshly updated book what recent fills took, decayed linearly."""
-        key = (book.venue, book.symbol)
+        impacts = self.impacts
+        if not impacts:
+            return
+        key = (venue, symbol)
+        recent = impacts.get(key)
+        if recent is None:
+            return
         live = []
-        for t0, qty, worst, was_buy in self.impacts.get(key, ()):
+        for t0, qty, worst, was_buy in recent:
             left = 1.0 - (now - t0) / self._decay
             if left <= 0.0:
                 continue
@@ -193,7 +200,7 @@ class LiveSettings(SimulatedSettings):
     live_trading_opt_in: bool = False
 
 
-class LiveExecutor(Executor):
+class LiveExecutor(Executor[LiveSettings]):
     """Sends every leg as a real IOC order through the venue's connector.
 
     Needs both ``live_trading_opt_in = true`` in ``[executor]`` and ``ARBOT_LIVE_TRADING=1`` in

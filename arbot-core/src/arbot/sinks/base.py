@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import Field
+from typing_extensions import TypeVar
 
 from arbot.components import BotContext, Sink
 from arbot.config import ComponentSettings
 from arbot.stats import Counters
 
 __all__ = ["BatchingSettings", "BatchingSink"]
+
 
 
 class BatchingSettings(ComponentSettings):
@@ -35,7 +37,11 @@ class BatchingSettings(ComponentSettings):
     spill_dir: str | None = Field(None, description="default: <output_dir>/spill/<sink name>")
 
 
-class BatchingSink(Sink):
+#: The settings model of a batching sink.
+B = TypeVar("B", bound=BatchingSettings, default=BatchingSettings, covariant=True)
+
+
+class BatchingSink(Sink[B]):
     """Base class for stores: buffered, batched, retried, spilled and replayed."""
 
     Settings: ClassVar[type[ComponentSettings]] = BatchingSettings

@@ -107,7 +107,7 @@ class ParquetRecorderSettings(BatchingSettings):
     flush_interval_s: float = Field(2.0, gt=0)
 
 
-class ParquetRecorder(BatchingSink):
+class ParquetRecorder(BatchingSink[ParquetRecorderSettings]):
     """Records every book update and trade to Parquet for replay."""
 
     name: ClassVar[str] = "parquet_recorder"

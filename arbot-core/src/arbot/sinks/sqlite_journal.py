@@ -102,7 +102,7 @@ class SqliteJournalSettings(BatchingSettings):
     path: str = Field("journal.sqlite")
 
 
-class SqliteJournal(BatchingSink):
+class SqliteJournal(BatchingSink[SqliteJournalSettings]):
     """Journal of signals, trades, portfolio snapshots and daily performance in SQLite.
 
     Each run gets a ``run_id``; every table carries it, so one file can hold many runs.

@@ -29,7 +29,7 @@ __all__ = ["LiveSource", "LiveSourceSettings"]
 
 
 class LiveSourceSettings(ComponentSettings):
-    """Settings of the live source (``[source.settings]``)."""
+    """Settings of the live source (``[source.live]``)."""
 
     emulate: bool = Field(False, description="run every venue against its local emulator")
     emulator_seed: int = 0
@@ -64,7 +64,7 @@ def _scripted_books(emulator: object) -> list[ScriptedBook]:
     return found
 
 
-class LiveSource(Source):
+class LiveSource(Source[LiveSourceSettings]):
     """Market data from live connectors (or their emulators), for paper and live runs."""
 
     name: ClassVar[str] = "live"

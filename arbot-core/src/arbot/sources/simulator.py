@@ -20,6 +20,7 @@ from pydantic import Field
 
 from arbot.components import BotContext, MarketEvent, Source
 from arbot.config import ComponentSettings
+from arbot.errors import ConfigError
 from arbot.events import BookUpdate, Side, TradeTick
 from arbot.market import MarketInfo, split_symbol
 
@@ -43,7 +44,7 @@ USD_QUOTES = frozenset({"USD", "USDT", "USDC", "BUSD", "DAI"})
 
 
 class SimulatorSettings(ComponentSettings):
-    """Settings of the market simulator (``[source.settings]``)."""
+    """Settings of the market simulator (``[source.simulator]``)."""
 
     venues: list[str] | None = Field(None, description="default: [exchanges] enabled")
     symbols: list[str] | None = Field(None, description="default: the configured symbols")
@@ -76,7 +77,7 @@ class SimulatorSettings(ComponentSettings):
     realtime_speed: float = Field(1.0, gt=0, description="paper mode: market seconds per second")
 
 
-class MarketSimulator(Source):
+class MarketSimulator(Source[SimulatorSettings]):
     """Simulated venues quoting a common latent price, with lags, noise and dislocations."""
 
     name: ClassVar[str] = "simulator"
@@ -86,13 +87,28 @@ class MarketSimulator(Source):
         super().__init__(settings, ctx)
         cfg = ctx.config
         s = settings
-        self._venues = list(s.venues or cfg.exchanges.enabled)
+        self._venues = list(s.venues) if s.venues else self._known_venues(cfg.exchanges.enabled)
         self._symbols = list(s.symbols or cfg.symbols)
         self.seed = s.seed if s.seed is not None else cfg.backtest.seed
         self.duration = s.duration_s or cfg.backtest.duration_s or 3600.0
         self.start = s.start_ts
         self._built = False
         self.dislocations: list[tuple[float, float, str, str, float]] = []
+
+    def _known_venues(self, enabled: list[str]) -> list[str]:
+        """``[exchanges] enabled`` when each venue is one the simulator knows (its fee table, a
+        configured fee, or an installed connector); an unknown name is an error, not invented."""
+        connectors = set(self.ctx.host.registry["connector"]) if self.ctx.host is not None else set()
+        fees = self.ctx.config.exchanges.fees
+        unknown = [v for v in enabled if v not in VENUE_TAKER_FEES and v not in fees and v not in connectors]
+        if unknown:
+            origin = self.ctx.config.source_file or "<config>"
+            raise ConfigError(
+                f"{origin}: [exchanges] enabled names {', '.join(map(repr, unknown))}, which no installed "
+                f"connector serves and the simulator does not define; to simulate a venue of your own, "
+                f"list it in [source.simulator] venues (and give its fee in [exchanges.fees.<venue>])"
+            )
+        return list(enabled)
 
     def venues(self) -> list[str]:
         """The simulated venues."""
@@ -150,9 +166,11 @@ class MarketSimulator(Source):
         return float(10 ** math.floor(math.log10(self._symbol_start(symbol)) - 5))
 
     def size_hint(self) -> int:
-        """Approximate number of book updates."""
-        per_stream = self.duration * 1000.0 / self.settings.update_interval_ms
-        return int(per_stream * len(self._venues) * len(self._symbols))
+        """The exact number of events :meth:`events` yields (book updates and trades)."""
+        if not self._built:
+            self._build()
+        trade_p = self.settings.trades_per_second * self.settings.update_interval_ms / 1000.0
+        return len(self._times) + int(np.count_nonzero(self._trade_draw < trade_p))
 
     # -- generation --------------------------------------------------------------------
 

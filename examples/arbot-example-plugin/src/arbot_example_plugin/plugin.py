@@ -70,7 +70,7 @@ class OutlierMidDetector(Detector):
 
 
 class TradeRateSettings(ComponentSettings):
-    """``[risk.settings.trade_rate]``."""
+    """``[risk.trade_rate]``."""
 
     max_per_minute: int = Field(5, ge=1)
 

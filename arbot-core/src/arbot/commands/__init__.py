@@ -1,0 +1,1 @@
+"""Sub-commands of ``arbot`` that live in their own modules (``arbot config``...)."""
