@@ -53,7 +53,8 @@ def test_every_core_key_is_documented_with_type_and_default() -> None:
     assert len(keys) == _all_keys(BotConfig) > 40
     assert all(k.type and k.default for k in keys)
     tables = {s.table for s in found}
-    assert {"", "system", "exchanges", "exchanges.fees.<name>", "risk", "portfolio", "alerts.thresholds"} <= tables
+    expected = {"", "system", "exchanges", "exchanges.fees.<name>", "risk", "portfolio", "alerts.thresholds"}
+    assert expected <= tables
 
 
 def test_defaults_are_rendered_as_toml() -> None:

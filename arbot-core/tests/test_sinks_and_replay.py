@@ -13,7 +13,7 @@ from arbot.components import Connector, MarketEvent, ReplayDecoder
 from arbot.errors import DataError
 from arbot.events import BookUpdate, Side, TradeTick
 from arbot.market import MarketInfo
-from arbot.sinks.base import BatchingSink
+from arbot.sinks.base import BatchingSink, RunInfo
 from arbot.sinks.parquet_recorder import ParquetRecorder
 
 
@@ -24,7 +24,7 @@ class FlakyStore(BatchingSink):
     up = False
     written: ClassVar[list[Any]] = []
 
-    def write_batch(self, batch: list[Any]) -> None:
+    def write_batch(self, batch: list[Any], run: RunInfo) -> None:
         if not FlakyStore.up:
             raise ConnectionError("store is down")
         FlakyStore.written.extend(batch)

@@ -240,8 +240,8 @@ class Sink(Component[S]):
     def close(self) -> None:
         """Flush everything and close; called once at shutdown."""
 
-    def stats(self) -> dict[str, int]:
-        """Counters (written, retried, spilled, replayed, dropped...)."""
+    def stats(self) -> dict[str, int | str]:
+        """Counters (written, retried, spilled, replayed, lost...) and the last error."""
         return {}
 
     def lost(self) -> int:

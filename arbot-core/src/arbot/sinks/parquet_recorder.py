@@ -16,7 +16,7 @@ from arbot._parquet import require_polars
 from arbot.components import BotContext
 from arbot.config import ComponentSettings
 from arbot.events import BookUpdate, FxRate, TradeTick
-from arbot.sinks.base import BatchingSettings, BatchingSink
+from arbot.sinks.base import BatchingSettings, BatchingSink, RunInfo
 
 if TYPE_CHECKING:
     import polars as pl
@@ -122,12 +122,13 @@ class ParquetRecorder(BatchingSink[ParquetRecorderSettings]):
         self._part = 0
 
     def open_store(self) -> None:
-        """Create the folder; continue numbering after existing parts."""
+        """Create the folder; continue numbering after the highest existing part."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        self._part = len(list(self.dir.glob("part-*.parquet")))
+        stems = (p.stem.removeprefix("part-") for p in self.dir.glob("part-*.parquet"))
+        self._part = max((int(n) for n in stems if n.isdigit()), default=0)
 
-    def write_batch(self, batch: list[Any]) -> None:
-        """Write one part file."""
+    def write_batch(self, batch: list[Any], run: RunInfo) -> None:
+        """Write one part file (market data carries no run id: ``run`` is not recorded)."""
         frame = events_to_frame(batch)
         if frame.height == 0:
             return

@@ -12,7 +12,7 @@ from pydantic import Field
 from arbot.components import BotContext
 from arbot.config import ComponentSettings
 from arbot.events import BalanceSnapshot, DailyPerformance, ExecutionReport, SignalRecord
-from arbot.sinks.base import BatchingSettings, BatchingSink
+from arbot.sinks.base import BatchingSettings, BatchingSink, RunInfo
 
 __all__ = ["SCHEMA", "SqliteJournal"]
 
@@ -116,32 +116,37 @@ class SqliteJournal(BatchingSink[SqliteJournalSettings]):
         self.path = ctx.output_path / settings.path
         self.run_id = ctx.run_id
         self._db: sqlite3.Connection | None = None
+        self._known_runs: set[str] = set()
 
     def open_store(self) -> None:
-        """Create the file and tables."""
+        """Create the file and tables and record the current run."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path)
-        db.executescript(SCHEMA)
-        db.execute("PRAGMA journal_mode=WAL")
-        cfg = self.ctx.config
-        db.execute(
-            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?)",
-            (
-                self.run_id,
-                dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                self.ctx.mode,
-                str(cfg.source_file) if cfg.source_file else None,
-            ),
-        )
-        db.commit()
+        try:
+            db.executescript(SCHEMA)
+            db.execute("PRAGMA journal_mode=WAL")
+            with db:
+                self._record_run(db, self.run, replace=True)
+        except Exception:
+            db.close()
+            raise
         self._db = db
 
-    def write_batch(self, batch: list[Any]) -> None:
-        """Insert every event of the batch in one transaction."""
+    def _record_run(self, db: sqlite3.Connection, run: RunInfo, *, replace: bool = False) -> None:
+        """The ``runs`` row of ``run`` (an earlier run's row is kept as it was written)."""
+        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        db.execute(
+            f"{verb} INTO runs VALUES (?, ?, ?, ?)",
+            (run.run_id, run.started_at, run.mode, run.config_file),
+        )
+        self._known_runs.add(run.run_id)
+
+    def write_batch(self, batch: list[Any], run_info: RunInfo) -> None:
+        """Insert every event of the batch in one transaction, under ``run_info``'s id."""
         db = self._db
         if db is None:
-            raise RuntimeError("journal is not open")
-        run = self.run_id
+            raise RuntimeError(f"journal {self.path} is not open")
+        run = run_info.run_id
         signals = []
         trades = []
         snaps = []
@@ -221,6 +226,8 @@ class SqliteJournal(BatchingSink[SqliteJournalSettings]):
                     )
                 )
         with db:
+            if run not in self._known_runs:
+                self._record_run(db, run_info)
             if signals:
                 db.executemany(
                     "INSERT OR REPLACE INTO arbitrage_signals VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",

@@ -17,7 +17,6 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import IO, Any, ClassVar, Literal, cast
 
 import msgspec
@@ -109,23 +108,15 @@ PARQUET_COLUMNS = (
 )
 
 
-def _polars() -> ModuleType:
-    try:
-        import polars
-    except ImportError:
-        raise ConfigError(
-            "Parquet replay needs polars: pip install 'arbot-core[parquet]'"
-        ) from None
-    return polars
-
-
 def read_parquet_events(paths: list[Path], symbols: set[str] | None = None) -> Iterator[MarketEvent]:
     """Events from Parquet files written by the recorder, in time order.
 
     A file that is not Parquet, or lacks the recorder's columns, raises
     :class:`~arbot.errors.DataError` naming the file and what is missing.
     """
-    pl = _polars()
+    require_polars("Parquet replay")
+    import polars as pl
+
     files: list[Path] = []
     for p in paths:
         files.extend(sorted(p.glob("*.parquet")) if p.is_dir() else [p])
@@ -178,11 +169,11 @@ class ReplaySource(Source[ReplaySettings]):
         if missing:
             raise ConfigError(f"source.replay.path: no such file or folder: {', '.join(missing)}")
         self._decoder: ReplayDecoder | None = None
-        if settings.format == "parquet":
-            require_polars("source replay with format = 'parquet'")
         self._counters: collections.Counter[str] = collections.Counter()
         #: Problems that did not stop the replay (an empty input); the summary shows them.
         self.warnings: list[str] = []
+        if settings.format == "parquet":
+            require_polars("source replay with format = 'parquet'")
         if settings.format == "capture":
             if not settings.venue:
                 raise ConfigError("source.replay.venue is required for format = 'capture'")
