@@ -116,7 +116,7 @@ def test_component_settings_are_listed_under_their_tables() -> None:
     host = PluginHost()
     text = _render_components_only(host)
     for info in host.components():
-        table = f"{gen.COMPONENT_TABLES[info.kind]}.{info.name}"
+        table = info.cls.config_section or f"{gen.COMPONENT_TABLES[info.kind]}.{info.name}"
         assert f"### `[{table}]`" in text
         for key in info.cls.Settings.model_fields:
             assert f"| `{key}` |" in text, f"{table}.{key}"
@@ -141,3 +141,14 @@ def test_cli_reference_has_every_command() -> None:
     for command in ("arbot", "arbot backtest", "arbot plugins", "arbot run", "arbot record"):
         assert f"## `{command}`" in text
     assert "Usage: arbot backtest [OPTIONS] CONFIG" in text
+
+
+def test_api_index_lists_every_exported_name_where_it_is_defined() -> None:
+    import arbot.api
+
+    text = gen.render_api_index()
+    rows = [line for line in text.splitlines() if line.startswith("| <autoref")]
+    assert len(rows) == len(arbot.api.__all__)
+    assert '<autoref identifier="arbot.components.Detector" optional><code>Detector</code></autoref>' in text
+    assert '<autoref identifier="arbot.hookspecs.hookimpl" optional>' in text
+    assert "| `arbot.components` | type alias: `BookUpdate \\| TradeTick \\| FxRate` |" in text
