@@ -176,6 +176,17 @@ def test_import_scan_sees_module_level_imports_only(tmp_path: Path) -> None:
     assert _runtime_imports(src) == {"numpy", "orjson"}
 
 
+def test_the_meta_package_installs_every_package() -> None:
+    meta = _project(ROOT / "packages" / "arbot")["dependencies"]
+    assert isinstance(meta, list)
+    required = {_req_name(d): d for d in meta}
+    templates = {"arbot-example-plugin"}  # a template to copy, not a part of ArBot
+    names = {str(_project(p)["name"]) for p in PACKAGES} - {"arbot"} - templates
+    assert set(required) == names
+    assert all(re.sub(r"\[[^\]]*\]", "", d).endswith(">=0.2,<0.3") for d in meta)
+    assert required["arbot-core"].startswith("arbot-core[parquet]")
+
+
 def test_polars_is_an_extra_of_core() -> None:
     project = _project(ROOT / "arbot-core")
     deps = project["dependencies"]

@@ -18,6 +18,7 @@ import importlib.metadata as md
 import importlib.util
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 VERSION = "0.2.0"
@@ -116,11 +117,18 @@ def check_minimal() -> list[str]:
     return problems
 
 
+def site_packages_mb() -> float:
+    """Size of this virtualenv's site-packages, in MB (what the install costs on disk)."""
+    root = Path(sysconfig.get_paths()["purelib"])
+    return sum(f.stat().st_size for f in root.rglob("*") if f.is_file()) / 1e6
+
+
 def main(argv: list[str]) -> int:
     """Run the checks; print every problem; 1 if any."""
     mode, names = argv[0], argv[1:]
     problems = [p for n in names for p in check_distribution(n)]
     problems += check_full() if mode == "full" else check_minimal()
+    print(f"site-packages of this {mode} install: {site_packages_mb():.0f} MB")
     for p in problems:
         print(f"PROBLEM: {p}", file=sys.stderr)
     print(f"{len(names)} distributions checked, {len(problems)} problems")
