@@ -14,7 +14,7 @@ def _cfg(make_config, **over):
         "system": {"execution_mode": "backtest"},
         "exchanges": {"enabled": ["a", "b"]},
         "symbols": ["BTC/USDT"],
-        "source": {"name": "simulator", "simulator": {"duration_s": 120}},
+        "source": {"name": "simulator", "simulator": {"venues": ["a", "b"], "duration_s": 120}},
         "detector": {"spatial": {"enabled": True, "min_spread_pct": 0.25, "min_depth_usd": 100}},
         "executor": {"latency_ms": 50},
         "portfolio": {"initial": {"USDT": 100_000, "BTC": 2.0}},
@@ -131,7 +131,10 @@ def test_simulator_dislocations_open_real_arbitrage(make_config):
         make_config,
         exchanges={"enabled": ["a", "b", "c"]},
         sinks={"enabled": []},
-        source={"name": "simulator", "simulator": {"duration_s": 600, "dislocations_per_hour": 60}},
+        source={
+            "name": "simulator",
+            "simulator": {"venues": ["a", "b", "c"], "duration_s": 600, "dislocations_per_hour": 60},
+        },
     )
     bot = Bot(cfg, mode="backtest")
     s = bot.run_backtest()

@@ -94,6 +94,7 @@ def _bot(make_config, **risk):
         {
             "system": {"execution_mode": "backtest"},
             "exchanges": {"enabled": ["a", "b"]},
+            "source": {"name": "simulator", "simulator": {"venues": ["a", "b"]}},
             "symbols": ["BTC/USDT"],
             "detector": {},
             "risk": risk,

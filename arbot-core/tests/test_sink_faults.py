@@ -57,7 +57,7 @@ def _reset() -> None:
 
 def _sinks(enabled: list[str], settings: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The ``[sinks]`` table for ``enabled`` sinks with their settings."""
-    return {"enabled": enabled, "settings": settings}
+    return {"enabled": enabled, **settings}
 
 
 def _config(make_config: Any, sinks: dict[str, Any], **extra: Any) -> BotConfig:
@@ -65,7 +65,10 @@ def _config(make_config: Any, sinks: dict[str, Any], **extra: Any) -> BotConfig:
         "system": {"execution_mode": "backtest"},
         "exchanges": {"enabled": ["a", "b"]},
         "symbols": ["BTC/USDT"],
-        "source": {"name": "simulator", "settings": {"duration_s": 120, "dislocations_per_hour": 200}},
+        "source": {
+            "name": "simulator",
+            "simulator": {"venues": ["a", "b"], "duration_s": 120, "dislocations_per_hour": 200},
+        },
         "detector": {"spatial": {"enabled": True, "min_spread_pct": 0.25, "min_depth_usd": 100}},
         "executor": {"latency_ms": 50},
         "portfolio": {"initial": {"USDT": 100_000, "BTC": 2.0}},

@@ -42,7 +42,7 @@ def _bot(make_config, sinks, settings=None):
             "system": {"execution_mode": "backtest"},
             "exchanges": {"enabled": ["a", "b"]},
             "symbols": ["BTC/USDT"],
-            "source": {"name": "simulator", "simulator": {"duration_s": 30}},
+            "source": {"name": "simulator", "simulator": {"venues": ["a", "b"], "duration_s": 30}},
             "detector": {"spatial": {"enabled": True}},
             "sinks": {"enabled": sinks, **(settings or {})},
         }

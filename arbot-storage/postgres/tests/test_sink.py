@@ -82,7 +82,10 @@ def _backtest_cfg(tmp_path: Path, dsn: str, **extra: Any) -> Any:
             "system": {"execution_mode": "backtest"},
             "exchanges": {"enabled": ["a", "b"]},
             "symbols": ["BTC/USDT"],
-            "source": {"name": "simulator", "settings": {"duration_s": 300, "dislocations_per_hour": 200}},
+            "source": {
+                "name": "simulator",
+                "simulator": {"venues": ["a", "b"], "duration_s": 300, "dislocations_per_hour": 200},
+            },
             "detector": {"spatial": {"enabled": True, "min_spread_pct": 0.25, "min_depth_usd": 100}},
             "executor": {"latency_ms": 50},
             "portfolio": {"initial": {"USDT": 100_000, "BTC": 2.0}, "snapshot_interval_s": 5},
@@ -104,7 +107,7 @@ def test_a_spill_replayed_twice_is_stored_once(tmp_path: Path, pg_dsn: str) -> N
     def replay() -> dict[str, Any]:
         # A later, different run (no events of its own) picks the spill up from the same folder.
         cfg = _backtest_cfg(tmp_path, pg_dsn)
-        cfg.source.settings["duration_s"] = 0.001
+        cfg.source.model_extra["simulator"]["duration_s"] = 0.001  # type: ignore[index]
         bot = Bot(cfg, mode="backtest")
         assert bot.ctx.run_id != down.ctx.run_id
         stats = bot.run_backtest()["sinks"]["postgres"]

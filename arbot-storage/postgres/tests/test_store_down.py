@@ -33,7 +33,7 @@ def _paper(tmp_path: Path, dsn: str, **pg: Any) -> dict[str, Any]:
         "exchanges": {"enabled": ["binance", "okx"]},
         "source": {
             "name": "live",
-            "settings": {"emulate": True, "emulator_seed": 3, "emulator_dislocation_probability": 0.02},
+            "live": {"emulate": True, "emulator_seed": 3, "emulator_dislocation_probability": 0.02},
         },
         "detector": {"spatial": {"enabled": True, "min_spread_pct": 0.1, "min_depth_usd": 100}},
         "risk": {"max_spread_pct": 5.0, "max_book_age_ms": 2000},
@@ -99,14 +99,14 @@ def test_a_server_down_past_the_limit_ends_the_run_with_an_error(
         'enabled = ["binance", "okx"]',
         "[source]",
         'name = "live"',
-        "[source.settings]",
+        "[source.live]",
         "emulate = true",
         "[detector.spatial]",
         "enabled = true",
         "[portfolio]",
         "snapshot_interval_s = 0.2",
     ]
-    pg = {**data["sinks"]["settings"]["postgres"], "max_outage_s": 2.0}
+    pg = {**data["sinks"]["postgres"], "max_outage_s": 2.0}
     cfg.write_text("\n".join(text) + "\n" + sinks_toml(["postgres"], {"postgres": pg}))
     res = subprocess.run(
         [*ARBOT, "run", str(cfg), "--duration", "60", "--output-dir", str(tmp_path / "o")],

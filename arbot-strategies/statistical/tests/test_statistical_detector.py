@@ -21,6 +21,7 @@ def make_bot(detector: dict[str, Any], **extra: Any) -> Bot:
         "output_dir": tempfile.mkdtemp(prefix="arbot-stat-"),
         "system": {"execution_mode": "backtest"},
         "exchanges": {"enabled": ["a", "b"]},
+        "source": {"name": "simulator", "simulator": {"venues": ["a", "b"]}},
         "symbols": ["X/USDT"],
         "detector": {"statistical": {"enabled": True, **detector}},
         "executor": {"name": "none"},

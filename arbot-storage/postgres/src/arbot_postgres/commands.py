@@ -24,7 +24,7 @@ def settings_of(config: Path) -> PostgresSettings:
     """The ``[sinks.postgres]`` settings of a configuration file (defaults when absent)."""
     cfg = load_config(config)
     sinks: dict[str, Any] = cfg.model_dump().get("sinks", {})
-    table: dict[str, Any] = sinks.get("postgres") or sinks.get("settings", {}).get("postgres") or {}
+    table: dict[str, Any] = sinks.get("postgres") or {}
     return validate_settings(PostgresSettings, table, "sinks.postgres", cfg.source_file)
 
 

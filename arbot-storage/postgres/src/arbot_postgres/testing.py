@@ -28,14 +28,14 @@ SERVER = "postgresql://postgres@127.0.0.1:5432"
 
 def sinks_table(enabled: list[str], settings: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The ``[sinks]`` table enabling ``enabled`` with each sink's settings."""
-    return {"enabled": enabled, "settings": settings}
+    return {"enabled": enabled, **settings}
 
 
 def sinks_toml(enabled: list[str], settings: dict[str, dict[str, Any]]) -> str:
     """The same as TOML text."""
     lines = ["[sinks]", "enabled = [" + ", ".join(f'"{n}"' for n in enabled) + "]"]
     for name, table in settings.items():
-        lines.append(f"[sinks.settings.{name}]")
+        lines.append(f"[sinks.{name}]")
         for key, value in table.items():
             lines.append(f"{key} = {json.dumps(value)}")
     return "\n".join(lines) + "\n"
