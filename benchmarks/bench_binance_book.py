@@ -63,23 +63,29 @@ def load(path: Path) -> tuple[bytes, list[bytes]]:
 
 
 def run_arbot(snapshot: bytes, frames: list[bytes]) -> tuple[list[int], Any]:
+    import msgspec
     from arbot.market import MarketState
-    from arbot_binance.decode import BinanceBookHandler, snapshot_decoder
+    from arbot_binance.decode import BinanceProtocol, DepthSnapshot, snapshot_record
+    from arbot_binance.replay import binance_bootstrap
 
-    handler = BinanceBookHandler(MarketState(), None, None, unified={"BTCUSDT": "BTC/USDT"})
-    book = handler.sync.book("BTC/USDT")
+    # The live path: the connector's wire protocol decodes a frame, its bootstrap applies it.
+    protocol = BinanceProtocol()
+    boot = binance_bootstrap(MarketState(), None, unified={"BTCUSDT": "BTC/USDT"})
+    book = boot.sync.book("BTC/USDT")
     out: list[int] = []
     clock = time.perf_counter_ns
-    frame = handler.frame
-    snap = snapshot_decoder.decode(snapshot)
-    handler.snapshot("BTCUSDT", snap, 0.0)
+    decode, records = protocol.decode, boot.records
+    snap = msgspec.json.decode(snapshot, type=DepthSnapshot, strict=False)
+    boot.records([snapshot_record("BTCUSDT", snap)], 0.0)
     top = None
     for f in frames:
         t0 = clock()
-        frame(f, 0.0)
+        recs = decode(f)
+        if type(recs) is list:
+            records(recs, 0.0)
         top = book.top()
         out.append(clock() - t0)
-    assert handler.sync.stats.gaps == 0
+    assert boot.sync.stats.gaps == 0
     return out, top
 
 

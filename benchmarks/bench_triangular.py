@@ -11,7 +11,6 @@ through that market, sizing the ones that clear). Also timed: a full scan that r
 from __future__ import annotations
 
 import gzip
-import json
 import random
 import statistics
 import tempfile
@@ -21,7 +20,7 @@ import numpy as np
 from arbot.bot import Bot
 from arbot.config import config_from_dict
 from arbot.testing.data import shared_data_dir
-from arbot_triangular.binance import markets_from_exchange_info
+from arbot_binance.markets import parse_exchange_info
 
 EXCHANGE_INFO = "rest/binance/binance_spot_exchangeInfo_2021-10-12.json.gz"
 
@@ -39,7 +38,7 @@ def main() -> None:
     if base is None:
         raise SystemExit(f"shared data not found: {EXCHANGE_INFO}")
     with gzip.open(base / EXCHANGE_INFO) as fh:
-        markets = markets_from_exchange_info(json.load(fh))
+        markets = [m for m in parse_exchange_info(fh.read()) if m.active]
     cfg = config_from_dict(
         {
             "output_dir": tempfile.mkdtemp(prefix="arbot-bench-"),

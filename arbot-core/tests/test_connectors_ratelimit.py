@@ -6,7 +6,6 @@ import asyncio
 
 import pytest
 from arbot.connectors.ratelimit import (
-    RATE_LIMITS,
     CountLimiter,
     PerEndpointLimiter,
     SubscriptionPacer,
@@ -85,15 +84,26 @@ def test_block_after_429_and_sync_used() -> None:
     assert lim2.reserve(2) == pytest.approx(60)
 
 
+#: The TRD's policy formats (each venue's own policy lives in its connector package).
+TRD_SPECS = [
+    {"type": "weight", "limit": 6000, "window": 60},
+    {"type": "count", "limit": 600, "window": 5},
+    {"type": "per_endpoint", "default_limit": 20, "window": 2},
+    {"type": "token_bucket", "capacity": 15, "refill_rate": 0.33},
+]
+
+
 def test_trd_specs_and_shared_per_process() -> None:
-    for venue, spec in RATE_LIMITS.items():
-        assert policy_from_spec(spec) is not None, venue
+    for spec in TRD_SPECS:
+        assert policy_from_spec(spec) is not None, spec
     with pytest.raises(ValueError):
         policy_from_spec({"type": "nope"})
     reset_shared_limiters()
-    assert shared_limiter("binance") is shared_limiter("binance")
-    assert isinstance(shared_limiter("binance"), WeightLimiter)
-    assert shared_limiter("binance") is not shared_limiter("upbit")
+    with pytest.raises(KeyError, match="binance"):
+        shared_limiter("binance")
+    weight = shared_limiter("binance", TRD_SPECS[0])
+    assert shared_limiter("binance") is weight and isinstance(weight, WeightLimiter)
+    assert shared_limiter("upbit", TRD_SPECS[1]) is not weight
     reset_shared_limiters()
 
 

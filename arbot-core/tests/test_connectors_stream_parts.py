@@ -1,15 +1,15 @@
-"""Small shared connector pieces: the quote-suffix symbol guesser, metadata numbers, the
-``arg``/``event`` frame classifier and the stream book handler's default checksum rule."""
+"""Small shared connector pieces: the quote-suffix symbol guesser, market types of unified
+symbols, metadata numbers, the ``arg``/``event`` frame classifier and the default checksum
+rule."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import msgspec
 import pytest
-from arbot.connectors.parsing import BookMsg, event_of, number
-from arbot.connectors.streambook import nonzero_checksum
-from arbot.connectors.symbols import SymbolMap, quote_suffix_guesser
+from arbot.connectors.checksum import nonzero_checksum
+from arbot.connectors.parsing import event_of, number
+from arbot.connectors.records import BookKind, BookRecord
+from arbot.connectors.symbols import MarketType, SymbolMap, market_type_of, quote_suffix_guesser
 
 
 def test_quote_suffix_guesser_prefers_the_longest_quote() -> None:
@@ -46,8 +46,17 @@ def test_event_of_classifies_frames() -> None:
 
 
 def test_nonzero_checksum() -> None:
-    assert nonzero_checksum(SimpleNamespace(checksum=-5))
-    assert not nonzero_checksum(SimpleNamespace(checksum=0))
-    assert not nonzero_checksum(SimpleNamespace(checksum=None))
-    rec = BookMsg("X", True, [], [], [], [], None, None, 7, None)
-    assert nonzero_checksum(rec) and rec.channel == "books"
+    def rec(checksum: int | None) -> BookRecord:
+        return BookRecord("X", BookKind.DELTA, [], [], checksum=checksum)
+
+    assert nonzero_checksum(rec(-5)) and nonzero_checksum(rec(7))
+    assert not nonzero_checksum(rec(0)) and not nonzero_checksum(rec(None))
+
+
+@pytest.mark.parametrize(("symbol", "kind"), [
+    ("BTC/USDT", MarketType.SPOT), ("BTC/USDT:USDT", MarketType.LINEAR),
+    ("BTC/USD:BTC", MarketType.INVERSE), ("ETH/USDC:USDC-250627", MarketType.LINEAR),
+    ("BTC/USD:BTC-220527", MarketType.INVERSE),
+])
+def test_market_type_of_follows_ccxt_symbols(symbol: str, kind: MarketType) -> None:
+    assert market_type_of(symbol) is kind

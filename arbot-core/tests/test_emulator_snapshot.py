@@ -6,10 +6,11 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
-from arbot.testing.emulator import EmulatorClient, EmulatorServer, SnapshotEmulator, fast_settings
+from arbot.components import Connector
+from arbot.testing.emulator import EmulatorClient, EmulatorServer, StreamSnapshotEmulator, fast_settings
 
 
-class _Recorder(SnapshotEmulator):
+class _Recorder(StreamSnapshotEmulator):
     def __init__(self) -> None:
         super().__init__(tick_interval=None)
         self.sent: list[tuple[Any, str]] = []
@@ -53,14 +54,49 @@ def test_snapshots_are_held_while_paused_and_flushed_after() -> None:
 
 
 def test_fast_settings_points_at_the_emulator_with_small_timers() -> None:
-    class Conn:
-        @staticmethod
-        def emulated_settings(emulator: Any) -> dict[str, Any]:
+    from arbot.connectors.base import StreamingSettings
+    from arbot.testing.emulator import TEST_TIMERS
+
+    class Conn(Connector):
+        name = "t"
+        Settings = StreamingSettings
+
+        @classmethod
+        def emulated_settings(cls, emulator: EmulatorServer) -> dict[str, Any]:
             return {"ws_url": "ws://x"}
 
-        @staticmethod
-        def Settings(**values: Any) -> dict[str, Any]:  # noqa: N802 - mimics a class
-            return values
-
     s = fast_settings(Conn, EmulatorServer(tick_interval=None), idle_timeout=1.0)
-    assert s["ws_url"] == "ws://x" and s["idle_timeout"] == 1.0 and s["stale_after"] == 0.2
+    assert isinstance(s, StreamingSettings)
+    assert s.ws_url == "ws://x" and s.idle_timeout == 1.0
+    assert s.stale_after == TEST_TIMERS["stale_after"] == 0.2
+
+
+class _NoEmulator(Connector):
+    """A connector that ships no emulator (the base ``emulator()`` raises)."""
+
+    name = "bare"
+
+    async def connect(self) -> None: ...
+    async def subscribe_orderbook(self, symbols: list[str], depth: int = 10) -> None: ...
+    async def subscribe_trades(self, symbols: list[str]) -> None: ...
+    async def load_markets(self) -> list[Any]:
+        return []
+    async def close(self) -> None: ...
+
+
+def test_a_connector_without_an_emulator_fails_conformance_clearly() -> None:
+    import pytest
+    from arbot.testing.emulator import ConnectorConformance
+
+    class Suite(ConnectorConformance):
+        connector_class = _NoEmulator
+
+    with pytest.raises(pytest.fail.Exception,
+                       match=r"'bare' ships no emulator.*part of the connector contract"):
+        Suite().test_books_converge()
+
+    class Unnamed(ConnectorConformance):
+        pass
+
+    with pytest.raises(pytest.fail.Exception, match="set connector_class"):
+        Unnamed().test_books_converge()

@@ -160,3 +160,39 @@ def test_exchange_info_metadata() -> None:
     assert btc.step_size == float(filt["LOT_SIZE"]["stepSize"])
     assert btc.min_notional == float(filt["MIN_NOTIONAL"]["minNotional"])
     assert btc.taker_fee == 0.001
+
+
+def test_spot_first_delta_must_bridge_the_snapshot() -> None:
+    """The real capture with the bridging delta (``U <= lastUpdateId + 1 <= u``) left out:
+    the next delta starts after ``lastUpdateId + 1``, so it is a gap, never applied."""
+    path = shared_data("ws/binance/hbt_binance_spot_btcusdt_first20s_2024-08-08.ndjson")
+    records = list(iter_capture(path))
+    snap = next((ts, p, url) for ts, kind, p, url in records if kind == "rest")
+    last_id = snap[1]["lastUpdateId"]
+    deltas = [(ts, p) for ts, kind, p, _ in records
+              if kind == "in" and "@depth" in p["stream"] and p["data"]["u"] > last_id]
+    bridge = deltas[0][1]["data"]
+    assert bridge["U"] <= last_id + 1 <= bridge["u"]  # the capture's own bridge
+    dec = BinanceReplayDecoder()
+    dec.snapshot(snap[2] or "", snap[1], snap[0])
+    assert dec.market.health("binance", "BTC/USDT") == "live"
+    events = dec.feed(deltas[1][1], deltas[1][0])  # skips the bridge
+    assert events == []
+    assert dec.sync.stats.gaps == 1 and dec.sync.stats.deltas == 0
+    assert dec.market.health("binance", "BTC/USDT") != "live"
+
+
+def test_usdm_capture_lands_on_the_linear_symbol() -> None:
+    """The connector's own replay decoder reads the market from the capture: the USDⓈ-M
+    depth stream (``pu``) and its ``/fapi/`` snapshot build ``BTC/USDT:USDT``, never the
+    spot book ``BTC/USDT``."""
+    path = shared_data("ws/binance/hbt_binance_usdm_btcusdt_2024-08-08T2354.ndjson.gz")
+    dec = BinanceConnector.replay_decoder()
+    events = _replay(dec, path)
+    assert dec.market.health("binance", "BTC/USDT:USDT") == "live"
+    assert "BTC/USDT" not in dec.books and set(dec.books) == {"BTC/USDT:USDT"}
+    assert {e.symbol for e in events if isinstance(e, BookUpdate | TradeTick)} == {"BTC/USDT:USDT"}
+    assert dec.sync.stats.gaps == 0 and dec.sync.stats.deltas > 6000
+    spot = BinanceConnector.replay_decoder()
+    _replay(spot, shared_data("ws/binance/hbt_binance_spot_btcusdt_first20s_2024-08-08.ndjson"))
+    assert set(spot.books) == {"BTC/USDT"}

@@ -47,7 +47,7 @@ def test_bitget_markets_ping_resync_and_errors() -> None:
             snaps = [e for e in events[n0:] if isinstance(e, BookUpdate) and e.snapshot]
             assert [e.symbol for e in snaps] == ["ETH/USDT"]
             # the v2 arg shape is required: without instType the emulator answers an error
-            await conn.ws.send('{"op":"subscribe","args":[{"channel":"books","instId":"BTCUSDT"}]}')
+            await conn.feeds[0].ws.send('{"op":"subscribe","args":[{"channel":"books","instId":"BTCUSDT"}]}')
             await sess.wait_for(lambda: conn.stats()["control_errors"] == 1, 5.0, "condition")
             assert ctx.market.is_live("bitget", "BTC/USDT")
             await conn.close()
@@ -58,20 +58,24 @@ def test_bitget_markets_ping_resync_and_errors() -> None:
 def test_bitget_live_frame_path_matches_replay_on_the_real_capture() -> None:
     """The raw frames of the v1 capture through the live handler give the replay's books."""
     import msgspec
+    from arbot.connectors.records import Control
     from arbot.market import MarketState
     from arbot.sources.replay import iter_capture
     from arbot.testing import shared_data
     from arbot.testing.emulator import books_equal
-    from arbot_bitget.handler import BitgetBookHandler
+    from arbot_bitget.replay import bitget_bootstrap
 
-    live = BitgetBookHandler(MarketState(), None, None)
+    protocol = BitgetConnector(BitgetConnector.Settings(), make_context()).feeds[0].protocol
+    live = bitget_bootstrap(MarketState(), None)
     replay = BitgetReplayDecoder()
     path = shared_data("ws/bitget/cf_bitget_spot_v1_books_trade_ticker_2022-04-07.ndjson.gz")
     for ts, kind, msg, _ in iter_capture(path):
         if kind == "in":
-            live.frame(msgspec.json.encode(msg), ts)
+            out = protocol.decode(msgspec.json.encode(msg))
+            if not isinstance(out, Control):
+                live.records(out, ts)
             replay.feed(msg, ts)
-    assert live.checksum.ok == replay.handler.checksum.ok == 443
+    assert live.counters()["checksum_ok"] == replay.counters["checksum_ok"] == 443
     assert live.sync.stats.checksum_failures == 0 and len(live.sync.symbols()) == 8
     for sym in live.sync.symbols():
         assert books_equal(live.sync.book(sym), replay.books[sym])

@@ -9,11 +9,12 @@ from typing import Any
 
 from arbot.connectors.booksync import Verdict
 from arbot.connectors.checksum import crc32_signed
+from arbot.connectors.records import BookRecord, TradeMsg
 from arbot.events import BookUpdate, TradeTick
 from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
 from arbot_bitget import BitgetReplayDecoder
-from arbot_bitget.messages import BookMsg, TradeMsg, decode, parse
+from arbot_bitget.messages import decode, parse
 from arbot_bitget.sync import BitgetSequenceRule
 
 CAPTURE = "ws/bitget/cf_bitget_spot_v1_books_trade_ticker_2022-04-07.ndjson.gz"
@@ -87,7 +88,7 @@ def test_bitget_v2_samples_parse() -> None:
             recs = parse(msg)
             assert recs == decode(line.encode())
             for r in recs or []:
-                if isinstance(r, BookMsg):
+                if isinstance(r, BookRecord):
                     books += 1
                     assert all(p > 0 for p, _ in r.bids + r.asks)
                 else:

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import ClassVar
 
-from arbot.components import BotContext, Connector, MarketEvent
-from arbot.testing.emulator import ConformanceSession, EmulatorServer, FullBookConformance
+from arbot.testing.emulator import ConformanceSession, FullBookConformance
 from arbot_bithumb import BithumbConnector
-from arbot_bithumb.emulator import BithumbEmulator, emulator_settings
 
 
 class TestBithumbConformance(FullBookConformance):
     """Every conformance test, Bithumb flavour (KRW markets)."""
 
+    connector_class = BithumbConnector
+    emulator_seed = 8
     symbols: ClassVar[tuple[str, ...]] = ("BTC/KRW", "XRP/KRW")
-
-    def make_emulator(self) -> EmulatorServer:
-        return BithumbEmulator(self.symbols, seed=8, tick_interval=0.02)
-
-    def make_connector(self, emulator: EmulatorServer, ctx: BotContext,
-                       on_event: Callable[[MarketEvent], None]) -> Connector:
-        return BithumbConnector(emulator_settings(emulator), ctx, on_event)
 
     def test_load_markets(self) -> None:
         """Bithumb publishes no tick sizes (``/v1/market/all`` lists codes and names only):

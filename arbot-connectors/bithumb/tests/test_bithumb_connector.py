@@ -24,7 +24,7 @@ def test_request_frame_and_microsecond_timestamps() -> None:
             await conn.connect()
             await conn.subscribe_orderbook(["BTC/KRW"])
             await conn.subscribe_trades(["BTC/KRW"])
-            (request,) = conn.ws.subscriptions
+            (request,) = conn.feeds[0].ws.subscriptions
             parts = msgspec.json.decode(request)
             assert parts[1] == {"type": "orderbook", "codes": ["KRW-BTC"]}
             assert parts[2] == {"type": "trade", "codes": ["KRW-BTC"]}

@@ -67,7 +67,7 @@ def test_bybit_resync_one_symbol_and_failed_request() -> None:
             assert "resyncs:BTC/USDT" not in st and emu.snapshots_sent == sent0 + 1
             snaps = [e for e in events[n0:] if isinstance(e, BookUpdate) and e.snapshot]
             assert [e.symbol for e in snaps] == ["ETH/USDT"]
-            await conn.ws.send('{"op":"subscribe","args":["orderbook.7.NOPE"]}')
+            await conn.feeds[0].ws.send('{"op":"subscribe","args":["orderbook.7.NOPE"]}')
             await sess.wait_for(lambda: conn.stats()["control_errors"] == 1, 5.0, "condition")
             assert ctx.market.is_live("bybit", "BTC/USDT")
             await conn.close()
@@ -81,14 +81,18 @@ def test_bybit_live_frame_path_matches_replay_on_the_real_dump() -> None:
 
     from arbot.market import MarketState
     from arbot.testing import shared_data
-    from arbot_bybit.handler import BybitBookHandler
+    from arbot_bybit.protocol import BybitProtocol
+    from arbot_bybit.replay import bybit_bootstrap
 
-    live = BybitBookHandler(MarketState(), None, None, depth=500)
-    replay = BybitReplayDecoder()
+    protocol = BybitProtocol(500)
+    live = bybit_bootstrap(MarketState(), None, depth=500, category="linear")
+    replay = BybitReplayDecoder(category="linear")
     with shared_data("ws/bybit/bybit_v5_linear_orderbook500_xrpusdt_2024-12-01T0000.ndjson").open() as fh:
         lines = fh.read().splitlines()
     for i, line in enumerate(lines):
-        assert live.frame(line.encode(), float(i)) == "data"
+        records = protocol.decode(line.encode())
+        assert isinstance(records, list)
+        live.records(records, float(i))
         replay.feed(json.loads(line), float(i))
     assert live.sync.stats.deltas == 49 and live.sync.stats.gaps == 0
-    assert books_equal(live.sync.book("XRP/USDT"), replay.books["XRP/USDT"])
+    assert books_equal(live.sync.book("XRP/USDT:USDT"), replay.books["XRP/USDT:USDT"])

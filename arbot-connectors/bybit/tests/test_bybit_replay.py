@@ -7,11 +7,12 @@ import json
 from typing import Any
 
 from arbot.connectors.booksync import Verdict
+from arbot.connectors.records import BookRecord, TradeMsg
 from arbot.events import BookUpdate, TradeTick
 from arbot.testing import shared_data
 from arbot_bybit import BybitReplayDecoder
 from arbot_bybit.markets import parse_instruments
-from arbot_bybit.messages import BookMsg, TradeMsg, decode, parse
+from arbot_bybit.messages import decode, parse
 from arbot_bybit.symbols import BybitSymbols, guess_unified
 from arbot_bybit.sync import BybitSequenceRule, is_strict
 
@@ -24,7 +25,7 @@ def _msgs() -> list[dict[str, Any]]:
 
 
 def _run(msgs: list[dict[str, Any]]) -> BybitReplayDecoder:
-    dec = BybitReplayDecoder()
+    dec = BybitReplayDecoder(category="linear")  # the dump is the linear orderbook.500
     for m in msgs:
         for ev in dec.feed(m, m["ts"] / 1000.0):
             assert isinstance(ev, BookUpdate)
@@ -38,8 +39,8 @@ def test_bybit_dump_replays_without_gaps() -> None:
     c = dec.counters
     assert c["book_snapshots"] == 1 and c["book_updates"] == 49
     assert c["gaps"] == 0 and c["stale"] == 0 and c["crossed"] == 0
-    book = dec.books["XRP/USDT"]
-    assert dec.is_synced("XRP/USDT")
+    book = dec.books["XRP/USDT:USDT"]
+    assert dec.is_synced("XRP/USDT:USDT")
     assert len(book.bids) == 500 and len(book.asks) == 500
     assert 1.9 < book.mid < 2.0
     last = msgs[-1]["data"]
@@ -50,16 +51,16 @@ def test_bybit_dump_replays_without_gaps() -> None:
 def test_bybit_dropped_delta_is_a_gap_and_snapshot_resyncs() -> None:
     msgs = _msgs()
     dec = _run(msgs[:10] + msgs[11:])
-    assert dec.counters["gaps"] == 1 and not dec.is_synced("XRP/USDT")
+    assert dec.counters["gaps"] == 1 and not dec.is_synced("XRP/USDT:USDT")
     assert dec.counters["dropped_unsynced"] == len(msgs) - 12
     # A snapshot older than the update that revealed the gap is refused (core BookSync asks
     # for another one); the reply to a resubscribe is newer and resynchronises the book.
     dec.feed(msgs[0], 0.0)
-    assert not dec.is_synced("XRP/USDT") and dec.sync.stats.snapshot_retries == 1
+    assert not dec.is_synced("XRP/USDT:USDT") and dec.sync.stats.snapshot_retries == 1
     newer = copy.deepcopy(msgs[0])
     newer["data"]["u"] = msgs[-1]["data"]["u"] + 5
     dec.feed(newer, 0.0)
-    assert dec.is_synced("XRP/USDT") and dec.counters["resyncs"] == 1
+    assert dec.is_synced("XRP/USDT:USDT") and dec.counters["resyncs"] == 1
 
 
 def test_bybit_u_equal_one_resets_the_book() -> None:
@@ -71,7 +72,7 @@ def test_bybit_u_equal_one_resets_the_book() -> None:
     restart["data"]["a"] = [["1.6", "10"]]
     (ev,) = dec.feed(restart, 1.0)
     assert isinstance(ev, BookUpdate) and ev.snapshot
-    assert dec.books["XRP/USDT"].top() == (1.5, 10.0, 1.6, 10.0)
+    assert dec.books["XRP/USDT:USDT"].top() == (1.5, 10.0, 1.6, 10.0)
     assert dec.counters["restarts"] == 1
 
 
@@ -99,7 +100,7 @@ def test_bybit_format_samples_parse() -> None:
                         trades += 1
                         assert r.price > 0 and r.size > 0 and r.trade_id
                     else:
-                        assert isinstance(r, BookMsg)
+                        assert isinstance(r, BookRecord)
                         books += 1
     assert trades >= 3 and books >= 4
     dec = BybitReplayDecoder()

@@ -1,21 +1,13 @@
-"""The arbot-core connector conformance suite, run against the Gate emulator."""
+"""The arbot-core connector conformance suite against Gate's own emulator."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from arbot.components import BotContext, Connector, MarketEvent
-from arbot.testing.emulator import ConnectorConformance, EmulatorServer
+from arbot.testing.emulator import ConnectorConformance
 from arbot_gate import GateConnector
-from arbot_gate.emulator import GateEmulator, emulator_settings
 
 
-class TestKucoinConformance(ConnectorConformance):
+class TestGateConformance(ConnectorConformance):
     """Every conformance test, Gate flavour."""
 
-    def make_emulator(self) -> EmulatorServer:
-        return GateEmulator(self.symbols, seed=17, tick_interval=0.02)
-
-    def make_connector(self, emulator: EmulatorServer, ctx: BotContext,
-                       on_event: Callable[[MarketEvent], None]) -> Connector:
-        return GateConnector(emulator_settings(emulator), ctx, on_event)
+    connector_class = GateConnector
+    emulator_seed = 5

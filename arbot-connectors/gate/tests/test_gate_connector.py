@@ -50,9 +50,9 @@ def test_spot_ping_gets_spot_pong_and_errors_are_counted() -> None:
             conn = GateConnector(emulator_settings(emu, ping_interval=0.03, idle_timeout=None),
                                  make_context())
             await conn.connect()
-            await _wait(lambda: conn.ws.stats.messages >= 3)  # only pongs come back
+            await _wait(lambda: conn.feeds[0].ws.stats.messages >= 3)  # only pongs come back
             assert conn.stats()["garbage_frames"] == 0
-            await conn.ws.send({"time": 0, "channel": "spot.nope", "event": "subscribe",
+            await conn.feeds[0].ws.send({"time": 0, "channel": "spot.nope", "event": "subscribe",
                                 "payload": ["BTC_USDT"]})
             await _wait(lambda: conn.stats()["control_errors"] == 1)
             assert conn.stats()["reconnects"] == 0

@@ -64,7 +64,7 @@ def test_gate_every_snapshot_bridges_without_gaps() -> None:
     snaps = [e for e in events if isinstance(e, BookUpdate) and e.snapshot]
     assert len(snaps) == 10
     assert st.deltas >= sum(isinstance(e, BookUpdate) and not e.snapshot for e in events) > 100
-    assert dec.handler.updates == st.deltas + st.stale_deltas
+    assert dec.bootstrap.book_updates == st.deltas + st.stale_deltas
     assert sum(isinstance(e, TradeTick) for e in events) == 9
 
 

@@ -54,13 +54,13 @@ def test_token_welcome_and_json_ping() -> None:
             ctx = make_context()
             conn = KucoinConnector(emulator_settings(emu, idle_timeout=None), ctx)
             await conn.connect()
-            assert conn.ws.heartbeat.app_ping_interval == pytest.approx(0.05)
-            assert len(emu.tokens) == 1 and "token=" in conn.ws.url
+            assert conn.feeds[0].ws.heartbeat.app_ping_interval == pytest.approx(0.05)
+            assert len(emu.tokens) == 1 and "token=" in conn.feeds[0].ws.url
             emu.pause()
-            m0 = conn.ws.stats.messages
+            m0 = conn.feeds[0].ws.stats.messages
             # pings go out every 50 ms and each pong comes back
-            await _until(lambda: conn.ws.stats.messages >= m0 + 3)
-            assert conn.ws.stats.garbage_frames == 0 and conn.stats()["control_errors"] == 0
+            await _until(lambda: conn.feeds[0].ws.stats.messages >= m0 + 3)
+            assert conn.feeds[0].ws.stats.garbage_frames == 0 and conn.stats()["control_errors"] == 0
             await conn.close()
 
     asyncio.run(main())
@@ -72,9 +72,9 @@ def test_bad_token_is_refused_by_the_emulator() -> None:
             ctx = make_context()
             conn = KucoinConnector(emulator_settings(emu), ctx)
             await conn.load_markets()
-            await conn._bullet()
+            await conn.bullet()
             emu.tokens.clear()
-            await conn.ws.start(wait=False)
+            await conn.feeds[0].ws.start(wait=False)
             await _until(lambda: conn.stats()["control_errors"] >= 1)
             await conn.close()
 

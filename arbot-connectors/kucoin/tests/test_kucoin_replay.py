@@ -15,9 +15,8 @@ from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
 from arbot_kucoin import KucoinConnector, KucoinReplayDecoder
 from arbot_kucoin.markets import parse_symbols
-from arbot_kucoin.messages import decode, parse
+from arbot_kucoin.messages import decode, entry_applies, parse
 from arbot_kucoin.symbols import symbols_from_body
-from arbot_kucoin.sync import entry_applies
 
 pytestmark = pytest.mark.shared_data
 
@@ -56,7 +55,7 @@ def test_kucoin_every_snapshot_bridges_without_gaps() -> None:
     dec, events = _replay(lines)
     st = dec.sync.stats
     assert st.snapshots == 9 and st.gaps == 0 and st.resyncs == 0 and st.snapshot_retries == 0
-    assert dec.handler.updates == 3853
+    assert dec.bootstrap.book_updates == 3853
     syms = _symbols(lines)
     assert len(syms) == 9
     assert all(dec.market.health("kucoin", s) == BookHealth.LIVE for s in syms)

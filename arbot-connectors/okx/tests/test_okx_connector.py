@@ -75,7 +75,7 @@ def test_okx_resync_one_symbol_resubscribes() -> None:
             snaps = [e for e in events[n0:] if isinstance(e, BookUpdate) and e.snapshot]
             assert [e.symbol for e in snaps] == ["BTC/USDT"] and all(e.applied for e in snaps)
             # a bad subscription is answered with an error event, counted, harmless
-            await conn.ws.send('{"op":"subscribe","args":[{"channel":"books","instId":"NOPE-X"}]}')
+            await conn.feeds[0].ws.send('{"op":"subscribe","args":[{"channel":"books","instId":"NOPE-X"}]}')
             await sess.wait_for(lambda: conn.stats()["control_errors"] == 1, 5.0, "condition")
             assert ctx.market.is_live("okx", "ETH/USDT")
             await conn.close()
@@ -86,18 +86,23 @@ def test_okx_resync_one_symbol_resubscribes() -> None:
 def test_okx_live_frame_path_matches_replay_on_the_real_capture() -> None:
     """The raw frames of the 2022 capture through the live handler give the replay's books."""
     import msgspec
+    from arbot.connectors.records import Control
     from arbot.market import MarketState
     from arbot.sources.replay import iter_capture
     from arbot.testing import shared_data
-    from arbot_okx.handler import OkxBookHandler
+    from arbot_okx.connector import okx_protocol
+    from arbot_okx.replay import okx_bootstrap
 
-    live = OkxBookHandler(MarketState(), None, None)
+    protocol = okx_protocol()
+    live = okx_bootstrap(MarketState(), None)
     replay = OkxReplayDecoder()
     for ts, kind, msg, _ in iter_capture(shared_data("ws/okx/cf_okx_books_trades_tickers_2022-05-13.ndjson")):
         if kind == "in":
-            live.frame(msgspec.json.encode(msg), ts)
+            out = protocol.decode(msgspec.json.encode(msg))
+            if not isinstance(out, Control):
+                live.records(out, ts)
             replay.feed(msg, ts)
-    assert live.checksum.ok == replay.handler.checksum.ok == 290
+    assert live.counters()["checksum_ok"] == replay.counters["checksum_ok"] == 290
     assert live.sync.symbols() == replay.sync.symbols()
     for sym in live.sync.symbols():
         assert live.sync.is_live(sym)

@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from arbot.connectors.booksync import Verdict
 from arbot.connectors.checksum import checksum_string, crc32_signed
+from arbot.connectors.records import BookKind, BookRecord
 from arbot.events import BookUpdate, TradeTick
 from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
 from arbot_okx import OkxReplayDecoder
-from arbot_okx.messages import BookMsg, decode, parse
+from arbot_okx.messages import decode, parse
 from arbot_okx.sync import OkxSequenceRule
 
 CAPTURE = "ws/okx/cf_okx_books_trades_tickers_2022-05-13.ndjson"
@@ -143,7 +144,30 @@ def test_okx_book_record_keeps_raw_strings(field: str) -> None:
            "data": [{"asks": [["67410.10", "0.5000", "0", "7"]], "bids": [], "ts": "1751273822895",
                      "checksum": 0, "prevSeqId": -1, "seqId": 123456}]}
     (rec,) = parse(msg) or []
-    assert isinstance(rec, BookMsg)
+    assert isinstance(rec, BookRecord) and rec.kind is BookKind.SNAPSHOT
     assert rec.raw_asks == [("67410.10", "0.5000")] and rec.asks == [(67410.1, 0.5)]
-    assert (rec.seq if field == "seqId" else rec.prev_seq) == (123456 if field == "seqId" else -1)
+    assert (rec.last if field == "seqId" else rec.prev) == (123456 if field == "seqId" else -1)
     assert rec.ts == pytest.approx(1751273822.895)
+
+
+def test_okx_snapshot_with_a_wrong_checksum_is_rejected() -> None:
+    """A ``books`` snapshot whose levels do not match its checksum never becomes the book:
+    no event, the failure counted at the snapshot itself, the instrument resyncs."""
+    dec = OkxReplayDecoder()
+    tampered = None
+    for ts, msg in _messages():
+        if tampered is None and _is_book(msg) and msg["action"] == "snapshot" \
+                and msg["arg"]["instId"] == "BTC-USDT":
+            msg = copy.deepcopy(msg)
+            level = msg["data"][0]["asks"][0]
+            level[1] = level[1] + "1"
+            tampered = msg
+            events = dec.feed(msg, ts)
+            assert events == []
+            assert dec.counters["checksum_failures"] == 1
+            assert dec.counters["resyncs"] == 1
+            continue
+        dec.feed(msg, ts)
+    assert tampered is not None
+    assert not dec.is_synced("BTC/USDT")
+    assert dec.is_synced("UNI/USD:UNI")  # the other books are not touched

@@ -58,9 +58,9 @@ def test_ping_status_and_request_errors() -> None:
             conn = UpbitConnector(emulator_settings(emu, ping_interval=0.03, idle_timeout=None),
                                   make_context())
             await conn.connect()
-            await _poll(lambda: conn.ws.stats.messages >= 3)  # {"status":"UP"} replies
+            await _poll(lambda: conn.feeds[0].ws.stats.messages >= 3)  # {"status":"UP"} replies
             assert conn.stats()["garbage_frames"] == 0 and conn.stats()["control_errors"] == 0
-            await conn.ws.send('[{"type":"orderbook","codes":["KRW-BTC"]}]')  # no ticket
+            await conn.feeds[0].ws.send('[{"type":"orderbook","codes":["KRW-BTC"]}]')  # no ticket
             await _poll(lambda: conn.stats()["control_errors"] == 1)
             await conn.close()
 

@@ -8,22 +8,14 @@ from typing import Any
 
 import pytest
 from arbot.book import OrderBook
-from arbot.connectors.fullbook import (
-    FullBookMsg,
-    Recency,
-    TradeMsg,
-    book_diff,
-    decode,
-    epoch_seconds,
-    head,
-    parse,
-    replace_verdict,
-)
+from arbot.connectors.bootstrap import book_diff
+from arbot.connectors.records import BookKind, BookRecord, TradeMsg
 from arbot.events import BookUpdate, TradeTick
 from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
 from arbot_upbit import UpbitConnector, UpbitReplayDecoder
 from arbot_upbit.markets import parse_instruments, parse_market_all
+from arbot_upbit.messages import decode, epoch_seconds, head, parse
 from arbot_upbit.symbols import quotes, symbols_from_market_all
 
 CAPTURES = ["ws/upbit/cf_upbit_trade_orderbook_2021-04-17.ndjson",
@@ -50,7 +42,7 @@ def test_upbit_every_orderbook_replaces_the_book(rel: str) -> None:
                 assert not book.is_crossed
                 # the book is exactly the message: nothing survives from the previous one
                 (rec,) = recs or []
-                assert isinstance(rec, FullBookMsg)
+                assert isinstance(rec, BookRecord) and rec.kind is BookKind.FULL
                 assert list(book.bids) == sorted(rec.bids, reverse=True)
                 assert list(book.asks) == sorted(rec.asks)
                 r = rebuilt.setdefault(ev.symbol, OrderBook("upbit", ev.symbol))
@@ -64,7 +56,7 @@ def test_upbit_every_orderbook_replaces_the_book(rel: str) -> None:
     st = dec.sync.stats
     assert st.snapshots + st.deltas == n_books > 100
     assert st.snapshots == len(rebuilt) and st.resyncs == 0
-    assert dec.handler.stale == 0 and dec.ignored == 0
+    assert dec.counters["stale_books"] == 0 and dec.ignored == 0
     assert any(s.endswith("/KRW") for s in rebuilt)
     assert all(len(b.bids) <= 15 and len(b.asks) <= 15 for b in rebuilt.values())
 
@@ -77,9 +69,10 @@ def test_upbit_older_message_is_stale() -> None:
     old["tms"] -= 1000
     old["obu"][0]["bs"] += 1.0
     assert dec.feed(old, 2.0) == []
-    assert dec.handler.stale == 1
-    assert replace_verdict(10.0, 10.0) is Recency.REPLACE
-    assert replace_verdict(10.0, 9.0) is Recency.STALE
+    assert dec.counters["stale_books"] == 1
+    same_time = copy.deepcopy(msgs[1])
+    same_time["obu"][0]["bs"] += 2.0
+    assert dec.feed(same_time, 3.0)  # equal venue time: applied (only older is stale)
 
 
 def test_upbit_book_diff() -> None:
@@ -95,7 +88,7 @@ def test_upbit_default_format_samples() -> None:
     recs = [r for line in lines for r in parse(json.loads(line)) or []]
     for line in lines:
         assert parse(json.loads(line)) == decode(line.encode())
-    books = [r for r in recs if isinstance(r, FullBookMsg)]
+    books = [r for r in recs if isinstance(r, BookRecord)]
     trades = [r for r in recs if isinstance(r, TradeMsg)]
     assert books and trades
     dot = next(b for b in books if b.symbol == "KRW-DOT")

@@ -1,27 +1,35 @@
-"""Binance message models (msgspec, lax: numbers arrive as strings) and the book handler
-shared by the live connector and the capture replay decoder."""
+"""Binance message models (msgspec, lax: numbers arrive as strings) and the wire protocol of
+the combined-stream WebSocket, spot and USDⓈ-M futures alike.
+
+Depth events become core :class:`~arbot.connectors.records.BookRecord` deltas
+(``first``/``last`` = ``U``/``u``, ``prev`` = ``pu`` on futures), trades (``@trade``,
+``@aggTrade``) core :class:`~arbot.connectors.records.TradeMsg`; a REST depth body becomes a
+SNAPSHOT record of id ``lastUpdateId`` (:func:`snapshot_record`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Sequence
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import msgspec
-from arbot.components import MarketEvent, ReplayDecoder
-from arbot.connectors.booksync import BinanceFuturesRule, BinanceSpotRule, BookSync
+from arbot.connectors.protocol import Channel, Subscription
+from arbot.connectors.records import BookKind, BookRecord, Control, Record, TradeMsg
+from arbot.connectors.symbols import SymbolMap
 from arbot.connectors.ws import GarbageFrame
-from arbot.events import Side, TradeTick
-from arbot.market import MarketState
+from arbot.events import Side
 
 __all__ = [
-    "BinanceBookHandler",
-    "BinanceReplayDecoder",
+    "BinanceProtocol",
     "DepthSnapshot",
     "DepthUpdate",
     "Envelope",
     "Trade",
+    "binance_symbols",
     "guess_unified",
+    "parse",
+    "snapshot_record",
 ]
 
 VENUE = "binance"
@@ -51,17 +59,20 @@ class DepthUpdate(msgspec.Struct):
 
 
 class Trade(msgspec.Struct):
-    """A ``<symbol>@trade`` event; ``m`` = the buyer was the maker (the aggressor sold)."""
+    """A ``<symbol>@trade`` / ``@aggTrade`` event; ``m`` = the buyer was the maker (the
+    aggressor sold)."""
 
     s: str
     p: float
     q: float
     m: bool
     T: int = 0
+    t: int | None = None
+    a: int | None = None
 
 
 class DepthSnapshot(msgspec.Struct):
-    """``GET /api/v3/depth`` body."""
+    """``GET /api/v3/depth`` (spot) / ``GET /fapi/v1/depth`` (futures) body."""
 
     lastUpdateId: int  # noqa: N815 - the venue's field name
     bids: list[tuple[float, float]]
@@ -77,7 +88,6 @@ class ServerEvent(msgspec.Struct):
 envelope_decoder = msgspec.json.Decoder(Envelope)
 depth_decoder = msgspec.json.Decoder(DepthUpdate, strict=False)
 trade_decoder = msgspec.json.Decoder(Trade, strict=False)
-snapshot_decoder = msgspec.json.Decoder(DepthSnapshot, strict=False)
 event_decoder = msgspec.json.Decoder(ServerEvent)
 
 #: Quote assets tried (longest first) when no exchangeInfo is available (capture replay only).
@@ -97,132 +107,124 @@ def guess_unified(venue_symbol: str) -> str:
     return venue_symbol
 
 
-class BinanceBookHandler:
-    """Turns decoded Binance messages into book changes (through :class:`BookSync`) and
-    trades. The live connector and the replay decoder both use it, so the same rules apply."""
+def _guess_linear(venue_symbol: str) -> str:
+    spot = guess_unified(venue_symbol.partition("_")[0])
+    quote = spot.partition("/")[2]
+    return f"{spot}:{quote}" if quote else spot
 
-    def __init__(
-        self,
-        market: MarketState,
-        emit: Callable[[MarketEvent], None] | None,
-        request_snapshot: Callable[[str], None] | None,
-        *,
-        futures: bool = False,
-        unified: dict[str, str] | None = None,
-    ) -> None:
-        self.sync = BookSync(
-            VENUE, market, BinanceFuturesRule() if futures else BinanceSpotRule(),
-            emit=emit, request_snapshot=request_snapshot,
-        )
-        self.emit = emit
-        self.unified: dict[str, str] = unified if unified is not None else {}
+
+def _venue_format(unified: str) -> str:
+    return unified.partition(":")[0].replace("/", "")
+
+
+def binance_symbols(linear: bool = False, pairs: dict[str, str] | None = None) -> SymbolMap:
+    """The symbol map of the spot or the USDⓈ-M market (the same id, ``BTCUSDT``, is
+    ``BTC/USDT`` on spot and ``BTC/USDT:USDT`` on USDⓈ-M)."""
+    return SymbolMap((pairs or {}).items(), guess=_guess_linear if linear else guess_unified,
+                     to_venue_format=_venue_format)
+
+
+def _depth(d: DepthUpdate) -> BookRecord:
+    return BookRecord(d.s, BookKind.DELTA, d.b, d.a, d.U, d.u, d.pu, d.E * 0.001)
+
+
+def _trade(t: Trade) -> TradeMsg:
+    tid = t.t if t.t is not None else t.a
+    return TradeMsg(t.s, t.p, t.q, Side.SELL if t.m else Side.BUY, t.T * 0.001,
+                    "" if tid is None else str(tid))
+
+
+def snapshot_record(venue_symbol: str, snap: DepthSnapshot) -> BookRecord:
+    """A REST depth body as a SNAPSHOT record of id ``lastUpdateId``."""
+    return BookRecord(venue_symbol, BookKind.SNAPSHOT, snap.bids, snap.asks,
+                      snap.lastUpdateId, snap.lastUpdateId)
+
+
+def _is_trade(stream: str) -> bool:
+    return stream.endswith("@trade") or stream.endswith("@aggTrade")
+
+
+def parse(msg: object) -> list[Record] | None:
+    """Records of one JSON-decoded combined-stream message (None: no market data)."""
+    if not isinstance(msg, dict):
+        return None
+    data = msg.get("data")
+    stream = msg.get("stream")
+    if not isinstance(data, dict) or not isinstance(stream, str):
+        return None
+    if "@depth" in stream and "U" in data:
+        return [_depth(msgspec.convert(data, DepthUpdate, strict=False))]
+    if _is_trade(stream):
+        return [_trade(msgspec.convert(data, Trade, strict=False))]
+    return None
+
+
+#: ``id`` of outgoing requests.
+_IDS = itertools.count(1)
+
+
+class BinanceProtocol:
+    """The combined-stream protocol (``/stream``): ``SUBSCRIBE``/``UNSUBSCRIBE`` with up to
+    200 streams a request, ``<s>@depth@100ms`` (or ``@depth``) and ``<s>@trade`` (spot) /
+    ``<s>@aggTrade`` (futures); the server pings, the client answers (no application ping);
+    ``serverShutdown`` asks for a reconnect."""
+
+    whole_set = False
+    welcome_first = False
+
+    def __init__(self, update_speed_ms: int = 100, trade_stream: str = "trade") -> None:
+        self.depth_suffix = "@depth@100ms" if update_speed_ms == 100 else "@depth"
+        self.trade_suffix = "@" + trade_stream
         self.ignored = 0
-        self.errors = 0
 
-    def unify(self, venue_symbol: str) -> str:
-        """The unified symbol of a venue symbol."""
-        u = self.unified.get(venue_symbol)
-        if u is None:
-            u = guess_unified(venue_symbol)
-            self.unified[venue_symbol] = u
-        return u
+    def stream(self, sub: Subscription) -> str:
+        """The stream name of a subscription."""
+        suffix = self.depth_suffix if sub.channel is Channel.BOOK else self.trade_suffix
+        return sub.venue_symbol.lower() + suffix
 
-    def depth(self, d: DepthUpdate, ts: float) -> None:
-        """Apply one diff-depth event."""
-        self.sync.on_delta(self.unify(d.s), d.U, d.u, d.b, d.a, ts, d.E * 0.001, d.pu)
+    def _requests(self, method: str, subs: Sequence[Subscription]) -> list[str]:
+        streams = [self.stream(s) for s in subs]
+        return [msgspec.json.encode({"method": method, "params": streams[i:i + 200],
+                                     "id": next(_IDS)}).decode()
+                for i in range(0, len(streams), 200)]
 
-    def trade(self, t: Trade, ts: float) -> None:
-        """Emit one trade."""
-        if self.emit is not None:
-            side = Side.SELL if t.m else Side.BUY
-            self.emit(TradeTick(ts, VENUE, self.unify(t.s), t.p, t.q, side, t.T * 0.001))
+    def subscribe(self, subs: Sequence[Subscription]) -> list[str]:
+        """``SUBSCRIBE`` requests."""
+        return self._requests("SUBSCRIBE", subs)
 
-    def snapshot(self, venue_symbol: str, snap: DepthSnapshot, ts: float) -> bool:
-        """Apply one REST snapshot; True when the book is live afterwards."""
-        return self.sync.on_snapshot(self.unify(venue_symbol), snap.lastUpdateId, snap.bids,
-                                     snap.asks, ts)
+    def unsubscribe(self, subs: Sequence[Subscription]) -> list[str]:
+        """``UNSUBSCRIBE`` requests."""
+        return self._requests("UNSUBSCRIBE", subs)
 
-    def frame(self, frame: str | bytes, ts: float) -> str | None:
-        """Handle one raw combined-stream frame; returns the stream name, or the event type of
-        a non-market event (``"serverShutdown"``), or None for a control reply.
+    def ping(self) -> None:
+        """None: Binance's server pings (answered by the WebSocket layer)."""
+        return None
 
-        Raises :class:`GarbageFrame` (or a decode error) for a frame that is not a Binance
-        message.
-        """
+    def decode(self, frame: str | bytes) -> list[Record] | Control:
+        """Records of a stream frame; a control reply; ``serverShutdown`` (reconnect)."""
         env = envelope_decoder.decode(frame)
         data = env.data
         stream = env.stream
         if not data or stream is None:
-            if env.id is not None or env.code is not None or "result" in _keys(frame):
-                if env.code is not None:
-                    self.errors += 1
-                return None
+            if env.code is not None:
+                return Control.ERROR
+            if env.id is not None or b'"result"' in (frame if isinstance(frame, bytes) else frame.encode()):
+                return Control.ACK
             ev = event_decoder.decode(frame)
+            if ev.e == "serverShutdown":
+                return Control.RECONNECT
             if ev.e is not None:
-                return ev.e
+                return Control.IGNORED
             raise GarbageFrame("not a Binance message")
         if "@depth" in stream:
-            self.depth(depth_decoder.decode(data), ts)
-        elif stream.endswith("@trade"):
-            self.trade(trade_decoder.decode(data), ts)
-        else:
-            ev = event_decoder.decode(data)
-            if ev.e == "serverShutdown":
-                return "serverShutdown"
-            self.ignored += 1
-        return stream
+            return [_depth(depth_decoder.decode(data))]
+        if _is_trade(stream):
+            return [_trade(trade_decoder.decode(data))]
+        if event_decoder.decode(data).e == "serverShutdown":
+            return Control.RECONNECT
+        self.ignored += 1
+        return Control.IGNORED
 
-
-def _keys(frame: str | bytes) -> set[str]:
-    try:
-        obj = msgspec.json.decode(frame)
-    except msgspec.DecodeError:
-        return set()
-    return set(obj) if isinstance(obj, dict) else set()
-
-
-class BinanceReplayDecoder(ReplayDecoder):
-    """Replays Binance NDJSON captures (combined streams + REST depth snapshots) with the
-    connector's own synchronisation rules. ``futures=True`` uses the USDⓈ-M rule (``pu``)."""
-
-    def __init__(self, futures: bool = False, unified: dict[str, str] | None = None) -> None:
-        self.market = MarketState()
-        self._out: list[MarketEvent] = []
-        self.handler = BinanceBookHandler(self.market, self._out.append, None,
-                                          futures=futures, unified=unified)
-
-    @property
-    def sync(self) -> BookSync:
-        """The book synchroniser (its ``stats`` count snapshots, gaps, resyncs)."""
-        return self.handler.sync
-
-    def _take(self) -> list[MarketEvent]:
-        out = self._out
-        self._out = []
-        self.handler.emit = self._out.append
-        self.handler.sync.emit = self._out.append
-        return out
-
-    def feed(self, msg: Any, ts: float) -> list[MarketEvent]:
-        """Events of one recorded message (combined-stream form)."""
-        if not isinstance(msg, dict):
-            return []
-        data = msg.get("data")
-        stream = msg.get("stream")
-        if not isinstance(data, dict) or not isinstance(stream, str):
-            return []
-        if "@depth" in stream and "U" in data:
-            self.handler.depth(msgspec.convert(data, DepthUpdate, strict=False), ts)
-        elif stream.endswith("@trade"):
-            self.handler.trade(msgspec.convert(data, Trade, strict=False), ts)
-        else:
-            return []
-        return self._take()
-
-    def snapshot(self, url: str, body: Any, ts: float) -> list[MarketEvent]:
-        """Events of one recorded REST depth snapshot (symbol from the URL's query)."""
-        symbol = parse_qs(urlsplit(url).query).get("symbol", [""])[0]
-        if not symbol or not isinstance(body, dict) or "lastUpdateId" not in body:
-            return []
-        self.handler.snapshot(symbol, msgspec.convert(body, DepthSnapshot, strict=False), ts)
-        return self._take()
+    def parse(self, msg: object) -> list[Record] | None:
+        """Records of a JSON-decoded message."""
+        return parse(msg)

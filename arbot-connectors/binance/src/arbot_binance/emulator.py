@@ -19,18 +19,26 @@ import msgspec
 from aiohttp import web
 from arbot.book import OrderBook
 from arbot.errors import ArbotError
-from arbot.testing.emulator import EmulatorClient, EmulatorServer, Recording, ScriptedBook
+from arbot.testing.emulator import (
+    EmulatorClient,
+    EmulatorServer,
+    Recording,
+    RestSnapshotEmulator,
+    ScriptedBook,
+    fast_settings,
+)
 
 __all__ = ["BinanceEmulator", "emulator_settings"]
 
 _enc = msgspec.json.encode
 
 
-class BinanceEmulator(EmulatorServer):
+class BinanceEmulator(RestSnapshotEmulator):
     """Binance spot emulator (see the module docstring)."""
 
     venue = "binance"
     supports_checksum = False
+    price_decimals = 8
 
     def __init__(
         self,
@@ -42,24 +50,9 @@ class BinanceEmulator(EmulatorServer):
         trade_probability: float = 0.3,
         recording: Recording | None = None,
     ) -> None:
-        super().__init__(tick_interval=None if recording is not None else tick_interval)
-        self.unified = list(symbols)
+        super().__init__(symbols, seed=seed, levels=levels, trade_probability=trade_probability,
+                         tick_interval=None if recording is not None else tick_interval)
         self.recording = recording
-        self.trade_probability = trade_probability
-        self.books: dict[str, ScriptedBook] = {}
-        self.ids: dict[str, int] = {}
-        self._trade_id = 0
-        self._venue: dict[str, str] = {}
-        self._bases: dict[str, tuple[str, str]] = {}
-        mids = [60000.0, 3000.0, 500.0, 150.0, 1.0]
-        for i, sym in enumerate(symbols):
-            base, _, quote = sym.partition("/")
-            vs = base + quote
-            self._venue[sym] = vs
-            self._bases[vs] = (base, quote)
-            self.books[vs] = ScriptedBook(self.venue, sym, seed=seed * 1000 + i,
-                                          mid=mids[i % len(mids)], tick=0.01, levels=levels)
-            self.ids[vs] = 1_000_000 * (i + 1)
         self._snapshots: dict[str, Any] = {}
         self._player: asyncio.Task[None] | None = None
         if recording is not None:
@@ -68,17 +61,15 @@ class BinanceEmulator(EmulatorServer):
                 if vs and "lastUpdateId" in body:
                     self._snapshots.setdefault(vs, body)
 
-    # -- state -------------------------------------------------------------------------------
-
-    def symbols(self) -> list[str]:
-        """Unified symbols."""
-        return list(self.unified)
-
     def true_book(self, symbol: str) -> OrderBook:
         """The scripted book of ``symbol``."""
         if self.recording is not None:
             raise ArbotError("a recording-driven emulator has no scripted book")
-        return self.books[self._venue[symbol]].book
+        return super().true_book(symbol)
+
+    def scripted_books(self) -> list[ScriptedBook]:
+        """The scripted books (none when a recording drives the emulator)."""
+        return [] if self.recording is not None else super().scripted_books()
 
     # -- REST --------------------------------------------------------------------------------
 
@@ -102,9 +93,9 @@ class BinanceEmulator(EmulatorServer):
 
     async def _exchange_info(self, request: web.Request) -> web.Response:
         symbols = []
-        names = list(self._bases) if self.recording is None else sorted(self._snapshots)
+        names = list(self.books) if self.recording is None else sorted(self._snapshots)
         for vs in names:
-            base, quote = self._bases.get(vs) or (vs[:-4], vs[-4:])
+            base, quote = self.base_quote(vs) if vs in self.books else (vs[:-4], vs[-4:])
             symbols.append({
                 "symbol": vs, "status": "TRADING", "baseAsset": base, "quoteAsset": quote,
                 "filters": [
@@ -131,11 +122,10 @@ class BinanceEmulator(EmulatorServer):
             if snap is None:
                 return web.json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
             return web.Response(body=_enc(snap), content_type="application/json")
-        book = self.books.get(vs)
-        if book is None:
+        if vs not in self.books:
             return web.json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
-        bids, asks = book.levels_text(limit)
-        body = {"lastUpdateId": self.ids[vs], "bids": bids, "asks": asks}
+        last_id, bids, asks = self.snapshot(vs, limit)
+        body = {"lastUpdateId": last_id, "bids": bids, "asks": asks}
         return web.Response(body=_enc(body), content_type="application/json",
                             headers=self._headers(50))
 
@@ -188,23 +178,18 @@ class BinanceEmulator(EmulatorServer):
         """One depth update per symbol, and sometimes a trade."""
         now = int(time.time() * 1000)
         for vs, book in self.books.items():
-            gap = self.take_gap(book.symbol)
-            bids, asks = book.step(remove_best=gap)
-            first = self.ids[vs] + 1
-            last = first + book.rng.randint(0, 4)
-            self.ids[vs] = last
-            if gap:
+            delta = self.step(vs, ids=1 + book.rng.randint(0, 4))
+            if delta is None:
                 continue
-            data = {"e": "depthUpdate", "E": now, "s": vs, "U": first, "u": last,
-                    "b": bids, "a": asks}
+            data = {"e": "depthUpdate", "E": now, "s": vs, "U": delta.first, "u": delta.last,
+                    "b": delta.bids, "a": delta.asks}
             low = vs.lower()
             await self._send(f"{low}@depth@100ms", data)
             await self._send(f"{low}@depth", data)
-            if book.rng.random() < self.trade_probability:
-                p, q, m = book.trade()
-                self._trade_id += 1
+            if (t := self.maybe_trade(vs)) is not None:
+                p, q, m = t
                 await self._send(f"{low}@trade", {
-                    "e": "trade", "E": now, "s": vs, "t": self._trade_id, "p": p, "q": q,
+                    "e": "trade", "E": now, "s": vs, "t": self.trade_id, "p": p, "q": q,
                     "T": now, "m": m, "M": True})
 
     def _maybe_play(self) -> None:
@@ -227,13 +212,7 @@ class BinanceEmulator(EmulatorServer):
 
 def emulator_settings(emulator: EmulatorServer, **extra: Any) -> Any:
     """:class:`~arbot_binance.connector.BinanceSettings` pointing at ``emulator``, with
-    test-sized timers (fast backoff, short idle and stale timeouts); ``extra`` overrides."""
-    from arbot_binance.connector import BinanceSettings
+    test-sized timers (:func:`arbot.testing.emulator.fast_settings`); ``extra`` overrides."""
+    from arbot_binance.connector import BinanceConnector
 
-    values: dict[str, Any] = dict(
-        rest_url=emulator.http_url, ws_url=emulator.ws_url, backoff_initial=0.02,
-        backoff_max=0.2, idle_timeout=0.25, stale_after=0.2, snapshot_retry_delay=0.02,
-        messages_per_second=50.0,
-    )
-    values.update(extra)
-    return BinanceSettings(**values)
+    return fast_settings(BinanceConnector, emulator, **extra)

@@ -1,40 +1,44 @@
-"""The Bitget spot connector (API v2): ``books`` (WS snapshot + updates verified by CRC32
-checksum) and ``trade`` over one public WebSocket, symbols metadata over REST.
+"""The Bitget connector (API v2): spot and USDT-margined perpetuals -- ``books`` (a snapshot
+on the stream, then updates verified by CRC32 checksum) and ``trade`` -- and symbols metadata.
 
-Bitget's public WebSocket has OKX's protocol shape, so the connector is core
-:class:`arbot.connectors.stream.OpArgsConnector` with Bitget's settings, handler, subscribe
-args (``instType``), metadata endpoint and rate limits.
+Bitget's public WebSocket has OKX's ``op``/``args`` shape (core
+:class:`~arbot.connectors.protocol.OpArgsProtocol`, with ``instType`` in every arg). Spot and
+futures use the same ids (``BTCUSDT``), so each market type has its own socket and symbol map.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import ClassVar
 
 import attrs
-from arbot.components import ReplayDecoder
 from arbot.config import ComponentSettings
+from arbot.connectors.base import FeedSpec, StreamingConnector, StreamingSettings
+from arbot.connectors.protocol import OpArgsProtocol
 from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
-from arbot.connectors.stream import OpArgsConnector, OpArgsSettings
-from arbot.connectors.streambook import StreamBookHandler
+from arbot.connectors.symbols import MarketType
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo
 from pydantic import Field
 
-from arbot_bitget.handler import BitgetBookHandler
-from arbot_bitget.markets import DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE, parse_products
-from arbot_bitget.replay import BitgetReplayDecoder
+from arbot_bitget import messages
+from arbot_bitget.markets import DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE, parse_contracts, parse_products
+from arbot_bitget.replay import BitgetReplayDecoder, bitget_bootstrap
 
-__all__ = ["BitgetConnector", "BitgetSettings"]
+__all__ = ["VENUE", "BitgetConnector", "BitgetSettings"]
+
+VENUE = "bitget"
+
+#: WebSocket ``instType`` of each market type.
+INST_TYPES = {MarketType.SPOT: "SPOT", MarketType.LINEAR: "USDT-FUTURES"}
 
 
-class BitgetSettings(OpArgsSettings):
+class BitgetSettings(StreamingSettings):
     """Settings of the Bitget connector (``[connectors.bitget]``); URLs overridable for tests."""
 
     rest_url: str = Field("https://api.bitget.com", description="REST base URL")
     ws_url: str = Field("wss://ws.bitget.com/v2/ws/public", description="public WebSocket URL")
-    inst_type: str = Field("SPOT", description="instType of the WS channels")
     book_channel: str = Field("books", description="books (all levels), books1/5/15 (full)")
+    verify_checksum: bool = Field(True, description="check the CRC32 of every update")
     taker_fee: float = Field(DEFAULT_TAKER_FEE, ge=0.0, description="default when the "
                              "metadata has no fee rate")
     maker_fee: float = Field(DEFAULT_MAKER_FEE, description="default maker fee fraction")
@@ -44,37 +48,51 @@ class BitgetSettings(OpArgsSettings):
     messages_per_second: float = Field(5.0, gt=0, le=10, description="outgoing messages/s "
                                        "(Bitget: at most 10 per connection, pings included)")
     rest_per_second: int = Field(20, gt=0, description="public REST requests per second")
+    args_per_message: int = Field(20, gt=0, description="channels per subscribe request")
+    max_lifetime: float | None = Field(None, description="rotate connections after this long")
 
 
-class BitgetConnector(OpArgsConnector):
-    """Bitget spot market data. Each ``books`` subscription starts with a WS snapshot; every
-    update is verified by its CRC32 checksum over the top 25 levels (Bitget's only integrity
-    check: ``seq`` only orders messages), a failure resubscribes that one symbol. Keep-alive:
-    the text ``ping`` every ``ping_interval`` seconds."""
+class BitgetConnector(StreamingConnector):
+    """Bitget market data, spot and USDT perpetuals. Each ``books`` subscription starts with
+    a WS snapshot; every update is verified by its CRC32 checksum over the top 25 levels
+    (Bitget's only integrity check: ``seq`` only orders messages); a failure resubscribes
+    that one symbol. Keep-alive: the text ``ping``."""
 
     name: ClassVar[str] = "bitget"
     Settings: ClassVar[type[ComponentSettings]] = BitgetSettings
-    description: ClassVar[str] = "Bitget spot v2: WS books with CRC32 checksum, trades, symbols"
+    description: ClassVar[str] = "Bitget v2 spot and USDT perpetuals: WS books with CRC32, trades"
     emulator_class: ClassVar[str] = "arbot_bitget.emulator:BitgetEmulator"
-    emulator_ws_path: ClassVar[str] = "/v2/ws/public"
-    replay_class: ClassVar[Callable[[], ReplayDecoder]] = BitgetReplayDecoder
-    handler_class: ClassVar[type[StreamBookHandler]] = BitgetBookHandler
-    trade_channel: ClassVar[str] = "trade"
+    emulator_paths: ClassVar[dict[str, str]] = {"ws_url": "/v2/ws/public"}
+    replay_class = BitgetReplayDecoder
+
+    def build_feeds(self) -> list[FeedSpec]:
+        """One socket per market type (the ids are the same on spot and futures)."""
+        s: BitgetSettings = self.settings
+        return [
+            FeedSpec((mt,), s.ws_url,
+                     OpArgsProtocol(messages.decode, messages.parse, book_channel=s.book_channel,
+                                    trade_channel="trade", venue=VENUE,
+                                    args_per_message=s.args_per_message,
+                                    extra_arg={"instType": INST_TYPES[mt]}),
+                     bitget_bootstrap(self.ctx.market, self.emit, verify_checksum=s.verify_checksum))
+            for mt in s.market_types if mt in INST_TYPES
+        ]
 
     def new_limiter(self) -> RateLimitPolicy:
         """Public market endpoints: ``rest_per_second`` requests per second per IP."""
         return CountLimiter(self.settings.rest_per_second, 1.0)
 
-    def channel_arg(self, channel: str, venue_symbol: str) -> dict[str, str]:
-        """``{"instType": "SPOT", "channel": .., "instId": ..}``."""
-        return {"instType": self.settings.inst_type, "channel": channel, "instId": venue_symbol}
-
-    async def fetch_markets(self) -> list[MarketInfo]:
-        """Markets from ``GET /api/v2/spot/public/symbols`` (precisions, minimums, fees)."""
+    async def fetch_markets(self, market_type: MarketType) -> list[MarketInfo]:
+        """Spot: ``GET /api/v2/spot/public/symbols``; linear: ``GET /api/v2/mix/market/contracts``."""
         s: BitgetSettings = self.settings
-        body = await self.rest.get("/api/v2/spot/public/symbols")
+        if market_type is MarketType.LINEAR:
+            body = await self.rest.get("/api/v2/mix/market/contracts", {"productType": "USDT-FUTURES"})
+        else:
+            body = await self.rest.get("/api/v2/spot/public/symbols")
         if not isinstance(body, dict) or str(body.get("code")) != "00000":
-            raise ArbotError(f"bitget: symbols request failed: {str(body)[:200]}")
+            raise ArbotError(f"bitget: metadata request failed: {str(body)[:200]}")
+        if market_type is MarketType.LINEAR:
+            return parse_contracts(body)
         return [
             m if any(k in p for k in ("takerFeeRate", "makerFeeRate"))
             else attrs.evolve(m, taker_fee=s.taker_fee, maker_fee=s.maker_fee)

@@ -17,7 +17,7 @@ from typing import Any
 from arbot.connectors.parsing import number
 from arbot.market import MarketInfo
 
-__all__ = ["DEFAULT_MAKER_FEE", "DEFAULT_TAKER_FEE", "parse_products"]
+__all__ = ["DEFAULT_MAKER_FEE", "DEFAULT_TAKER_FEE", "parse_contracts", "parse_products"]
 
 DEFAULT_TAKER_FEE = 0.001
 DEFAULT_MAKER_FEE = 0.001
@@ -50,4 +50,28 @@ def parse_products(body: Mapping[str, Any] | list[Any], venue: str = "bitget") -
                 active=p.get("status", "online") == "online",
             )
         )
+    return out
+
+
+def parse_contracts(body: Mapping[str, Any] | list[Any], settle: str = "USDT",
+                    venue: str = "bitget") -> list[MarketInfo]:
+    """Every perpetual of a ``GET /api/v2/mix/market/contracts`` body as a linear
+    ``MarketInfo`` (``BTC/USDT:USDT``): tick ``priceEndStep * 10**-pricePlace``, step
+    ``sizeMultiplier``, minimum ``minTradeNum`` (base units), ``minTradeUSDT``, fee rates."""
+    data = body.get("data", []) if isinstance(body, Mapping) else body
+    out = []
+    for c in data:
+        if c.get("symbolType", "perpetual") != "perpetual":
+            continue
+        base, quote = str(c["baseCoin"]), str(c["quoteCoin"])
+        out.append(MarketInfo(
+            venue=venue, symbol=f"{base}/{quote}:{settle}", base=base, quote=quote,
+            venue_symbol=str(c["symbol"]),
+            tick_size=number(c.get("priceEndStep"), 1.0) * _scale(c.get("pricePlace")),
+            step_size=number(c.get("sizeMultiplier")), min_qty=number(c.get("minTradeNum")),
+            min_notional=number(c.get("minTradeUSDT")),
+            taker_fee=number(c.get("takerFeeRate"), 0.0006),
+            maker_fee=number(c.get("makerFeeRate"), 0.0002),
+            active=c.get("symbolStatus", "normal") == "normal",
+        ))
     return out

@@ -3,8 +3,9 @@
 :func:`parse` takes a JSON-decoded message (the capture replay), :func:`decode` raw frame
 bytes (live). Book levels keep their original strings (``raw_bids``/``raw_asks``) because the
 CRC32 checksum is computed over them. The records are core's
-(:class:`arbot.connectors.parsing.BookMsg` with ``prev_seq`` None,
-:class:`~arbot.connectors.parsing.TradeMsg`), as OKX's: same shape, same handler. v1 trades are arrays
+(:class:`~arbot.connectors.records.BookRecord`: ``first``/``last`` are ``seq``, -1 in v1
+messages, which have none; ``books1/5/15`` pushes are FULL books;
+:class:`~arbot.connectors.records.TradeMsg`). v1 trades are arrays
 ``[ts, price, size, side]``, v2 trades objects ``{ts, price, size, side, tradeId}``; both
 are handled.
 """
@@ -14,12 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from arbot.connectors.parsing import BookMsg, TradeMsg
+from arbot.connectors.records import BookKind, BookRecord, Record, TradeMsg
 from arbot.events import Side
 
-__all__ = [
-    "BOOK_CHANNELS", "FULL_BOOK_CHANNELS", "BookMsg", "TradeMsg", "decode", "parse",
-]
+__all__ = ["BOOK_CHANNELS", "FULL_BOOK_CHANNELS", "decode", "parse"]
 
 BOOK_CHANNELS = frozenset({"books"})
 FULL_BOOK_CHANNELS = frozenset({"books1", "books5", "books15"})
@@ -62,26 +61,26 @@ def _ms(value: Any) -> float | None:
     return int(value) / 1000.0 if value not in (None, "") else None
 
 
-def _book_records(push: _BooksPush) -> list[BookMsg | TradeMsg]:
+def _book_records(push: _BooksPush) -> list[Record]:
     channel = push.arg.channel
-    snapshot = push.action == "snapshot" or channel in FULL_BOOK_CHANNELS
-    out: list[BookMsg | TradeMsg] = []
+    kind = (BookKind.FULL if channel in FULL_BOOK_CHANNELS
+            else BookKind.SNAPSHOT if push.action == "snapshot" else BookKind.DELTA)
+    out: list[Record] = []
     for d in push.data:
         raw_bids = [(lv[0], lv[1]) for lv in d.bids]
         raw_asks = [(lv[0], lv[1]) for lv in d.asks]
-        out.append(
-            BookMsg(
-                push.arg.instId, snapshot,
-                [(float(p), float(q)) for p, q in raw_bids],
-                [(float(p), float(q)) for p, q in raw_asks],
-                raw_bids, raw_asks, None, d.seq, d.checksum, _ms(d.ts), channel,
-            )
-        )
+        seq = d.seq if d.seq is not None else -1
+        out.append(BookRecord(
+            push.arg.instId, kind,
+            [(float(p), float(q)) for p, q in raw_bids],
+            [(float(p), float(q)) for p, q in raw_asks],
+            seq, seq, None, _ms(d.ts), d.checksum, raw_bids, raw_asks,
+        ))
     return out
 
 
-def _trade_records(inst_id: str, data: list[Any]) -> list[BookMsg | TradeMsg]:
-    out: list[BookMsg | TradeMsg] = []
+def _trade_records(inst_id: str, data: list[Any]) -> list[Record]:
+    out: list[Record] = []
     for t in data:
         if isinstance(t, dict):
             ts, px, sz, side, tid = t["ts"], t["price"], t["size"], t["side"], t.get("tradeId", "")
@@ -96,7 +95,7 @@ def _trade_records(inst_id: str, data: list[Any]) -> list[BookMsg | TradeMsg]:
     return out
 
 
-def parse(msg: Any) -> list[BookMsg | TradeMsg] | None:
+def parse(msg: Any) -> list[Record] | None:
     """Records of one JSON-decoded push; None for acks, tickers, candles and anything else."""
     if not isinstance(msg, dict) or "data" not in msg:
         return None
@@ -109,7 +108,7 @@ def parse(msg: Any) -> list[BookMsg | TradeMsg] | None:
     return None
 
 
-def decode(raw: bytes | str) -> list[BookMsg | TradeMsg] | None:
+def decode(raw: bytes | str) -> list[Record] | None:
     """Records of one raw frame (same result as ``parse(json.loads(raw))``)."""
     if raw in ("pong", b"pong"):
         return None

@@ -5,7 +5,7 @@
   strings, as a signed 32-bit integer, must equal ``checksum``. This is exactly OKX's
   (historical) algorithm: core :mod:`arbot.connectors.checksum`. A checksum of 0 (the
   ``books1/5/15`` pushes, v2 snapshots) is not checked (core
-  :func:`arbot.connectors.streambook.nonzero_checksum`, the handler's default).
+  :func:`arbot.connectors.checksum.nonzero_checksum`).
 * Sequence: v2 spot ``seq`` only increases (there is no ``prevSeq``), so it detects late or
   duplicated messages (STALE), not lost ones; loss shows up as a checksum mismatch. v1 has no
   sequence at all (the handler passes ``-1``).

@@ -1,6 +1,5 @@
 """ArBot Bithumb connector (``bithumb``): the current public WebSocket (Upbit-style full
-top-N books and trades, on the core :mod:`arbot.connectors.fullbook`), market metadata,
-replay of both the
+top-N books and trades, on core's full-book bootstrap), market metadata, replay of both the
 current feed and the legacy ``pubwss`` captures, and an emulator.
 """
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
-from arbot.testing.emulator import EmulatorServer, FullBookEmulator, fullbook_settings
+from arbot.testing.emulator import EmulatorServer, FullBookEmulator, fast_settings
 
 __all__ = ["BithumbEmulator", "emulator_settings"]
 
@@ -29,4 +29,4 @@ def emulator_settings(emulator: EmulatorServer, **extra: Any) -> Any:
     test-sized timers; ``extra`` overrides."""
     from arbot_bithumb.connector import BithumbConnector
 
-    return fullbook_settings(emulator, BithumbConnector, **extra)
+    return fast_settings(BithumbConnector, emulator, **extra)

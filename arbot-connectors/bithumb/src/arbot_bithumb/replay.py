@@ -1,65 +1,49 @@
 """Replay decoder for Bithumb captures: the legacy ``pubwss`` feed (``orderbookdepth`` +
-``transaction``, REST ``/public/orderbook`` snapshots) and the current Upbit-style feed."""
+``transaction``, REST ``/public/orderbook`` snapshots) and the current Upbit-style feed, with
+the live connector's full-book bootstrap (the legacy deltas through its time-order rule)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar
+from collections.abc import Mapping
 
-from arbot.components import MarketEvent
 from arbot.connectors.booksync import BookSync
-from arbot.connectors.fullbook import FullBookReplayDecoder
+from arbot.connectors.bootstrap import FullBook
+from arbot.connectors.records import BookRecord
+from arbot.connectors.replay import RecordReplayDecoder
 from arbot.connectors.symbols import SymbolMap
 
-from arbot_bithumb.messages import FullBookMsg, TradeMsg, parse, parse_rest_orderbook
+from arbot_bithumb.messages import parse, parse_rest_orderbook
 from arbot_bithumb.symbols import add_ticker_all, bithumb_symbols
-from arbot_bithumb.sync import LegacyBookHandler
+from arbot_bithumb.sync import TimeOrderRule
 
-__all__ = ["BithumbReplayDecoder"]
+__all__ = ["BithumbReplayDecoder", "read_rest"]
 
 
-class BithumbReplayDecoder(FullBookReplayDecoder):
+def read_rest(url: str, body: object) -> BookRecord | SymbolMap | None:
+    """A legacy REST order book (a snapshot) or a ``/public/ticker/ALL_<quote>`` body."""
+    if "/public/ticker/ALL_" in url and isinstance(body, Mapping):
+        symbols = bithumb_symbols()
+        add_ticker_all(symbols, body, url.rsplit("ALL_", 1)[1].split("?")[0])
+        return symbols
+    if "/public/orderbook/" in url and isinstance(body, Mapping):
+        return parse_rest_orderbook(body)
+    return None
+
+
+class BithumbReplayDecoder(RecordReplayDecoder):
     """Bithumb messages -> events, one book per market (in :attr:`market`).
 
-    Current ``orderbook`` messages follow the live connector's rules (full top-N books,
-    :attr:`handler`). Legacy ``orderbookdepth`` deltas go through :attr:`legacy` (core
-    ``BookSync`` with the message time as sequence): they are buffered until a REST
-    snapshot completes the book -- no event comes from a partial book.
+    Current ``orderbook`` messages follow the live rules (full top-N books). Legacy
+    ``orderbookdepth`` deltas carry their message time as sequence id: they are buffered until
+    a REST snapshot completes the book -- no event comes from a partial book.
     """
 
-    venue: ClassVar[str] = "bithumb"
-    symbols_factory: ClassVar[Callable[[], SymbolMap]] = staticmethod(bithumb_symbols)
-
     def __init__(self, symbols: SymbolMap | None = None) -> None:
-        super().__init__(symbols)
-        self.legacy = LegacyBookHandler("bithumb", self.market, self._events.append,
-                                        self.handler.symbols)
+        super().__init__(parse, lambda m, e: FullBook(
+            "bithumb", m, e, TimeOrderRule(),
+            symbols=symbols if symbols is not None else bithumb_symbols()), read_rest)
 
     @property
     def legacy_sync(self) -> BookSync:
-        """The legacy feed's synchroniser (``stats``: snapshots, deltas, stale deltas)."""
-        return self.legacy.sync
-
-    def snapshot(self, url: str, body: Any, ts: float) -> list[MarketEvent]:
-        """A legacy REST order book completes the book; ticker ALL bodies extend the symbols."""
-        if "/public/ticker/ALL_" in url and isinstance(body, dict):
-            add_ticker_all(self.symbols, body, url.rsplit("ALL_", 1)[1].split("?")[0])
-            return []
-        if "/public/orderbook/" in url and isinstance(body, dict):
-            self.legacy.snapshot(parse_rest_orderbook(body), ts)
-            return self.drain()
-        return super().snapshot(url, body, ts)
-
-    def feed(self, msg: Any, ts: float) -> list[MarketEvent]:
-        """Events of one JSON-decoded message (either feed)."""
-        records = parse(msg)
-        if records is None:
-            self.ignored += 1
-            return []
-        for rec in records:
-            if isinstance(rec, FullBookMsg) and not rec.is_snapshot:
-                self.legacy.delta(rec, ts)
-            else:
-                assert isinstance(rec, FullBookMsg | TradeMsg)
-                self.handler.records([rec], ts)
-        return self.drain()
+        """The synchroniser the legacy deltas go through (the same one)."""
+        return self.sync

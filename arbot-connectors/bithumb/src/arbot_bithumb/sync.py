@@ -1,7 +1,7 @@
 """Bithumb book rules, on the core :class:`~arbot.connectors.booksync.BookSync`.
 
 * Current API (``ws-api``, v1 spec, what the live connector uses): every ``orderbook``
-  message is the full top-N book -- core :class:`arbot.connectors.fullbook.FullBookHandler`.
+  message is the full top-N book -- core :class:`arbot.connectors.bootstrap.FullBook`.
 * Legacy ``orderbookdepth`` (``pubwss``, the 2021 capture): per-level deltas ``{symbol,
   orderType, price, quantity}`` (quantity 0 deletes) with no sequence numbers and no snapshot
   over the socket. The only order is the message ``datetime`` (µs), so it serves as the
@@ -13,20 +13,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from arbot.connectors.booksync import SequenceRule, Verdict
 
-from arbot.components import MarketEvent
-from arbot.connectors.booksync import BookSync, SequenceRule, Verdict
-from arbot.connectors.fullbook import FullBookMsg
-from arbot.connectors.symbols import SymbolMap
-from arbot.market import MarketState
-
-__all__ = ["LegacyBookHandler", "TimeOrderRule", "micros"]
-
-
-def micros(seconds: float | None) -> int:
-    """Epoch seconds -> integer µs (the legacy feed's ``datetime`` unit); 0 when unknown."""
-    return 0 if seconds is None else round(seconds * 1e6)
+__all__ = ["TimeOrderRule"]
 
 
 class TimeOrderRule(SequenceRule):
@@ -45,23 +34,3 @@ class TimeOrderRule(SequenceRule):
     def snapshot_too_old(self, snapshot_id: int, first_buffered: int, prev: int | None) -> bool:
         """Never: buffered deltas newer than the snapshot are applied on top of it."""
         return False
-
-
-class LegacyBookHandler:
-    """Legacy ``orderbookdepth`` deltas + REST ``/public/orderbook`` snapshots -> books."""
-
-    def __init__(self, venue: str, market: MarketState,
-                 emit: Callable[[MarketEvent], None] | None, symbols: SymbolMap) -> None:
-        self.sync = BookSync(venue, market, TimeOrderRule(), emit=emit)
-        self.symbols = symbols
-
-    def delta(self, rec: FullBookMsg, ts: float) -> bool:
-        """Apply (or buffer until a snapshot) one symbol's part of an ``orderbookdepth``."""
-        t = micros(rec.ts)
-        return self.sync.on_delta(self.symbols.to_unified(rec.symbol), t, t, rec.bids,
-                                  rec.asks, ts, rec.ts)
-
-    def snapshot(self, rec: FullBookMsg, ts: float) -> bool:
-        """Apply a REST order book; True when the book is live afterwards."""
-        return self.sync.on_snapshot(self.symbols.to_unified(rec.symbol), micros(rec.ts),
-                                     rec.bids, rec.asks, ts, rec.ts)

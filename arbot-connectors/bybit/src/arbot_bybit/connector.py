@@ -1,104 +1,79 @@
-"""The Bybit v5 spot connector: ``orderbook.{depth}`` (WS snapshot + ``u``-chained deltas)
-and ``publicTrade`` over one public WebSocket, instruments-info metadata over REST.
-
-The connection, resubscription and bookkeeping machinery is the stream-snapshot base shared
-with OKX and Bitget (core :class:`arbot.connectors.stream.StreamConnector`); this module holds Bybit's
-protocol: topics, ``req_id``/``op`` requests, the JSON ping, the metadata endpoint.
-"""
+"""The Bybit v5 connector: spot and linear perpetuals, each on its public socket
+(``/v5/public/spot``, ``/v5/public/linear``) -- ``orderbook.{depth}`` (a snapshot on the
+stream, then ``u``-chained deltas) and ``publicTrade`` -- and instruments-info metadata."""
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import msgspec
-from arbot.components import ReplayDecoder
 from arbot.config import ComponentSettings
-from arbot.connectors.ratelimit import RATE_LIMITS, RateLimitPolicy, policy_from_spec
-from arbot.connectors.stream import StreamConnector, StreamSettings
+from arbot.connectors.base import FeedSpec, StreamingConnector, StreamingSettings
+from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
+from arbot.connectors.symbols import MarketType
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo
 from pydantic import Field
 
-from arbot_bybit.handler import BybitBookHandler
 from arbot_bybit.markets import parse_instruments
-from arbot_bybit.replay import BybitReplayDecoder
+from arbot_bybit.protocol import BybitProtocol
+from arbot_bybit.replay import BybitReplayDecoder, bybit_bootstrap
 
-__all__ = ["BybitConnector", "BybitSettings"]
+__all__ = ["RATE_LIMIT", "BybitConnector", "BybitSettings"]
 
-#: ``req_id`` of outgoing requests (unique per process, echoed in the replies).
-_REQ_IDS = itertools.count(1)
+#: Bybit's REST limit: 600 requests per 5 s per IP.
+RATE_LIMIT = (600, 5.0)
 
 
-class BybitSettings(StreamSettings):
+class BybitSettings(StreamingSettings):
     """Settings of the Bybit connector (``[connectors.bybit]``); URLs overridable for tests."""
 
     rest_url: str = Field("https://api.bybit.com", description="REST base URL")
-    ws_url: str = Field("wss://stream.bybit.com/v5/public/spot", description="public WS URL")
-    category: str = Field("spot", description="instruments-info category (the socket's market)")
-    depth: int = Field(1000, description="orderbook depth: spot 1, 50, 200 or 1000; gaps are "
+    ws_url: str = Field("wss://stream.bybit.com/v5/public/spot", description="spot public WS URL")
+    linear_ws_url: str = Field("wss://stream.bybit.com/v5/public/linear",
+                               description="linear (USDT/USDC perpetuals) public WS URL")
+    depth: int = Field(1000, description="spot orderbook depth: 1, 50, 200 or 1000; gaps are "
                        "detected strictly (u + 1) from 500 levels, shallower books only "
                        "require u to grow")
+    linear_depth: int = Field(500, description="linear orderbook depth: 1, 50, 200, 500 or 1000")
     ping_interval: float = Field(20.0, gt=0, description='send {"op":"ping"} this often')
-    idle_timeout: float | None = Field(30.0, description="reconnect after this long silent")
     messages_per_second: float = Field(5.0, gt=0, description="outgoing control messages/s")
     args_per_message: int = Field(10, gt=0, le=10, description="topics per subscribe (spot: 10)")
+    max_lifetime: float | None = Field(None, description="rotate connections after this long")
 
 
-class BybitConnector(StreamConnector):
-    """Bybit v5 spot market data. Each ``orderbook.{depth}`` subscription starts with a WS
-    snapshot, deltas chain by ``u`` (core ``BookSync`` with
-    :class:`~arbot_bybit.sync.BybitSequenceRule`), ``u == 1`` or a new snapshot replaces the
-    book; a gap resubscribes that one topic. Keep-alive: ``{"op":"ping"}`` every
-    ``ping_interval`` seconds, reconnect after ``idle_timeout`` seconds of silence."""
+class BybitConnector(StreamingConnector):
+    """Bybit v5 market data, spot and linear. Each ``orderbook.{depth}`` subscription starts
+    with a WS snapshot, deltas chain by ``u``, ``u == 1`` or a new snapshot replaces the book;
+    a gap resubscribes that one topic. Keep-alive: ``{"op":"ping"}``."""
 
     name: ClassVar[str] = "bybit"
     Settings: ClassVar[type[ComponentSettings]] = BybitSettings
-    description: ClassVar[str] = "Bybit v5 spot: WS orderbook snapshot+delta, trades, instruments"
+    description: ClassVar[str] = "Bybit v5 spot and linear: WS orderbook snapshot+delta, trades"
     emulator_class: ClassVar[str] = "arbot_bybit.emulator:BybitEmulator"
-    emulator_ws_path: ClassVar[str] = "/v5/public/spot"
-    replay_class: ClassVar[Callable[[], ReplayDecoder]] = BybitReplayDecoder
+    emulator_paths: ClassVar[dict[str, str]] = {"ws_url": "/v5/public/spot",
+                                                "linear_ws_url": "/v5/public/linear"}
+    replay_class = BybitReplayDecoder
 
-    def new_handler(self) -> BybitBookHandler:
-        """The Bybit handler on the context's market, with the depth's ``u`` rule."""
-        return BybitBookHandler(self.ctx.market, self._emit, self._want_snapshot,
-                                depth=self.settings.depth)
+    def build_feeds(self) -> list[FeedSpec]:
+        """One socket per category."""
+        s: BybitSettings = self.settings
+        feeds = []
+        for mt, url, depth in ((MarketType.SPOT, s.ws_url, s.depth),
+                               (MarketType.LINEAR, s.linear_ws_url, s.linear_depth)):
+            if mt in s.market_types:
+                feeds.append(FeedSpec((mt,), url, BybitProtocol(depth, s.args_per_message),
+                                      bybit_bootstrap(self.ctx.market, self.emit, depth=depth,
+                                                      category=str(mt))))
+        return feeds
 
     def new_limiter(self) -> RateLimitPolicy:
-        """Bybit's REST limit: 600 requests / 5 s per IP."""
-        return policy_from_spec(RATE_LIMITS["bybit"])
+        """600 requests / 5 s per IP."""
+        return CountLimiter(*RATE_LIMIT)
 
-    def request(self, op: str, items: list[Any] | None = None) -> str:
-        """``{"req_id": n, "op": op, "args": [topic, ...]}``."""
-        msg: dict[str, Any] = {"req_id": str(next(_REQ_IDS)), "op": op}
-        if items is not None:
-            msg["args"] = items
-        return msgspec.json.encode(msg).decode()
-
-    def book_item(self, venue_symbol: str) -> str:
-        """``orderbook.{depth}.{symbol}``."""
-        return f"orderbook.{self.settings.depth}.{venue_symbol}"
-
-    def trade_item(self, venue_symbol: str) -> str:
-        """``publicTrade.{symbol}``."""
-        return f"publicTrade.{venue_symbol}"
-
-    def ping_message(self) -> str:
-        """``{"req_id": n, "op": "ping"}``."""
-        return self.request("ping")
-
-    async def fetch_markets(self) -> list[MarketInfo]:
+    async def fetch_markets(self, market_type: MarketType) -> list[MarketInfo]:
         """Markets from ``GET /v5/market/instruments-info`` (tick, step, minimums, fees)."""
-        s: BybitSettings = self.settings
         body = await self.rest.get("/v5/market/instruments-info",
-                                   {"category": s.category, "limit": 1000})
+                                   {"category": str(market_type), "limit": 1000})
         if not isinstance(body, dict) or body.get("retCode", 0) != 0:
             raise ArbotError(f"bybit: instruments-info failed: {str(body)[:200]}")
-        return parse_instruments(body, s.category)
-
-    def stats(self) -> dict[str, int]:
-        """Counters: connection, book synchronisation, REST, protocol, ``u == 1`` restarts."""
-        out = super().stats()
-        out["restarts"] = self.handler.restarts
-        return out
+        return parse_instruments(body, str(market_type))

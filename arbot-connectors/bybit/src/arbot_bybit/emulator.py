@@ -8,7 +8,7 @@ books stay within 60 levels, so both depths carry the whole book) and ``publicTr
 REST: ``/v5/market/instruments-info``, ``/v5/market/orderbook``, ``/v5/market/time``. Driven by
 seeded :class:`ScriptedBook` random walks; faults from the kit plus :meth:`restart` (a
 ``u == 1`` service-restart snapshot). Held snapshots while paused: the family base
-:class:`arbot.testing.emulator.SnapshotEmulator`.
+:class:`arbot.testing.emulator.StreamSnapshotEmulator`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from arbot.testing.emulator import (
     EmulatorClient,
     EmulatorServer,
     ScriptedBook,
-    SnapshotEmulator,
+    StreamSnapshotEmulator,
     fast_settings,
 )
 
@@ -34,7 +34,7 @@ _enc = msgspec.json.encode
 DEPTHS = ("200", "1000")
 
 
-class BybitEmulator(SnapshotEmulator):
+class BybitEmulator(StreamSnapshotEmulator):
     """Bybit v5 spot public-data emulator (see the module docstring)."""
 
     venue = "bybit"
@@ -72,6 +72,10 @@ class BybitEmulator(SnapshotEmulator):
     def true_book(self, symbol: str) -> OrderBook:
         """The scripted book of ``symbol``."""
         return self.books[self._ids[symbol]].book
+
+    def scripted_books(self) -> list[ScriptedBook]:
+        """The scripted book of every symbol."""
+        return list(self.books.values())
 
     def restart(self, symbol: str) -> None:
         """At the next tick ``symbol`` restarts its stream: a snapshot with ``u == 1``."""

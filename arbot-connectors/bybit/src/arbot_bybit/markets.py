@@ -17,7 +17,7 @@ from typing import Any
 from arbot.connectors.parsing import number
 from arbot.market import MarketInfo
 
-from arbot_bybit.symbols import _instrument_list
+from arbot_bybit.symbols import _instrument_list, unified_from_instrument
 
 __all__ = ["DEFAULT_FEES", "parse_instruments"]
 
@@ -40,7 +40,7 @@ def parse_instruments(
         out.append(
             MarketInfo(
                 venue=venue,
-                symbol=f"{p['baseCoin']}/{p['quoteCoin']}",
+                symbol=unified_from_instrument(p, category),
                 base=str(p["baseCoin"]),
                 quote=str(p["quoteCoin"]),
                 venue_symbol=str(p["symbol"]),

@@ -9,23 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from arbot.connectors.parsing import TradeMsg  # the shared trade record
+from arbot.connectors.records import BookKind, BookRecord, Record, TradeMsg
 from arbot.events import Side
 
-__all__ = ["BookMsg", "TradeMsg", "control_of", "decode", "parse"]
-
-
-class BookMsg(msgspec.Struct, gc=False):
-    """One book push: ``u`` update id, ``seq`` cross sequence, ``depth`` from the topic."""
-
-    symbol: str
-    is_snapshot: bool
-    bids: list[tuple[float, float]]
-    asks: list[tuple[float, float]]
-    u: int
-    seq: int | None
-    depth: str
-    ts: float | None
+__all__ = ["control_of", "decode", "parse"]
 
 
 class _BookData(msgspec.Struct):
@@ -73,14 +60,15 @@ _trade_dec = msgspec.json.Decoder(_TradePush, strict=False)
 _control_dec = msgspec.json.Decoder(_Control)
 
 
-def _book(p: _BookPush) -> list[BookMsg | TradeMsg]:
+def _book(p: _BookPush) -> list[Record]:
+    """A ``snapshot`` push, or any push with ``u == 1`` (a service restart: Bybit says to
+    overwrite the book), is a SNAPSHOT of id ``u``; the rest are deltas of id ``u``."""
     d = p.data
-    depth = p.topic.split(".")[1]
-    return [BookMsg(d.s, p.type == "snapshot", d.b, d.a, d.u, d.seq, depth,
-                    p.ts / 1000.0 if p.ts else None)]
+    kind = BookKind.SNAPSHOT if p.type == "snapshot" or d.u == 1 else BookKind.DELTA
+    return [BookRecord(d.s, kind, d.b, d.a, d.u, d.u, None, p.ts / 1000.0 if p.ts else None)]
 
 
-def _trades(p: _TradePush) -> list[BookMsg | TradeMsg]:
+def _trades(p: _TradePush) -> list[Record]:
     return [
         TradeMsg(t.s, t.p, t.v, Side.BUY if t.S == "Buy" else Side.SELL,
                  t.T / 1000.0 if t.T else None, t.i)
@@ -88,7 +76,7 @@ def _trades(p: _TradePush) -> list[BookMsg | TradeMsg]:
     ]
 
 
-def parse(msg: Any) -> list[BookMsg | TradeMsg] | None:
+def parse(msg: Any) -> list[Record] | None:
     """Records of one JSON-decoded push; None for acks, pongs, tickers and the rest."""
     if not isinstance(msg, dict):
         return None
@@ -102,7 +90,7 @@ def parse(msg: Any) -> list[BookMsg | TradeMsg] | None:
     return None
 
 
-def decode(raw: bytes | str) -> list[BookMsg | TradeMsg] | None:
+def decode(raw: bytes | str) -> list[Record] | None:
     """Records of one raw frame (same result as ``parse(json.loads(raw))``)."""
     topic = _head_dec.decode(raw).topic
     if topic.startswith("orderbook."):

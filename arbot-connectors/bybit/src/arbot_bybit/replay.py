@@ -1,55 +1,42 @@
-"""Replay decoder for Bybit v5 captures: the live connector's handler over recorded pushes
-(the decoding loop is core :class:`arbot.connectors.replay.StreamReplayDecoder`)."""
+"""Replay decoder for Bybit v5 captures: the live protocol's parser and the live bootstrap
+over recorded pushes (core :class:`~arbot.connectors.replay.RecordReplayDecoder`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
 
 from arbot.components import MarketEvent
-from arbot.connectors.replay import StreamReplayDecoder
+from arbot.connectors.bootstrap import StreamSnapshot
+from arbot.connectors.replay import RecordReplayDecoder
+from arbot.market import MarketState
 
 from arbot_bybit import messages
-from arbot_bybit.handler import VENUE, BybitBookHandler
 from arbot_bybit.symbols import BybitSymbols
+from arbot_bybit.sync import BybitSequenceRule
 
-__all__ = ["COUNTER_KEYS", "BybitReplayDecoder"]
-
-COUNTER_KEYS = (
-    "messages", "ignored", "book_snapshots", "book_updates", "trades", "gaps", "stale",
-    "resyncs", "restarts", "dropped_unsynced", "crossed",
-)
+__all__ = ["BybitReplayDecoder", "bybit_bootstrap"]
 
 
-class BybitReplayDecoder(StreamReplayDecoder):
-    """Turns Bybit v5 pushes into events with :class:`~arbot_bybit.handler.BybitBookHandler`
-    (``depth`` picks the ``u`` rule: 500 and deeper strict, like the captured dump).
+def bybit_bootstrap(market: MarketState, emit: Callable[[MarketEvent], None] | None, *,
+                    depth: str | int = 1000, category: str = "spot") -> StreamSnapshot:
+    """Bybit books of one category: snapshots on the stream, ``u`` chaining (strict from
+    500 levels), ``u == 1`` replaces the book."""
+    return StreamSnapshot("bybit", market, emit, BybitSequenceRule.for_depth(depth),
+                          symbols=BybitSymbols(category=category))
 
-    A gap drops the book to "resyncing" (updates discarded until the next snapshot; live, the
-    connector resubscribes). ``counters`` counts what happened.
-    """
 
-    venue = VENUE
-    handler_class: ClassVar[Callable[..., Any]] = BybitBookHandler
+class BybitReplayDecoder(RecordReplayDecoder):
+    """Turns Bybit v5 pushes of one ``category`` into events with the live bootstrap
+    (``depth`` picks the ``u`` rule: 500 and deeper strict). A linear capture's books are
+    ``BASE/QUOTE:SETTLE``, never the spot symbol."""
 
-    def __init__(self, symbols: BybitSymbols | None = None, depth: str | int = 500) -> None:
-        super().__init__(symbols, depth=depth)
+    def __init__(self, depth: str | int = 500, category: str = "spot") -> None:
+        super().__init__(messages.parse,
+                         lambda m, e: bybit_bootstrap(m, e, depth=depth, category=category))
+        self.category = category
 
-    @staticmethod
-    def parse(msg: Any) -> list[Any] | None:
-        """Records of one JSON-decoded Bybit push."""
-        return messages.parse(msg)
-
-    @property
-    def counters(self) -> dict[str, int]:
-        """What happened so far (keys: :data:`COUNTER_KEYS`)."""
-        h, st = self.handler, self.sync.stats
-        return dict(zip(COUNTER_KEYS, (
-            self.messages, self.ignored, h.book_snapshots, h.book_updates, h.trades, st.gaps,
-            st.stale_deltas, st.resyncs, h.restarts, h.dropped_unsynced, h.crossed), strict=True))
-
-    def snapshot(self, url: str, body: Any, ts: float) -> list[MarketEvent]:
+    def snapshot(self, url: str, body: object, ts: float) -> list[MarketEvent]:
         """An instruments-info body extends the symbol map; books need no REST snapshot."""
         if "instruments-info" in url and isinstance(body, dict):
-            self.symbols.update(BybitSymbols.from_instruments(body))
+            self.symbols.update(BybitSymbols.from_instruments(body, self.category))
         return []

@@ -4,7 +4,6 @@ currency-pair metadata, capture replay and an emulator.
 """
 
 from arbot_gate.connector import GateConnector, GateSettings
-from arbot_gate.replay import GateReplayDecoder
-from arbot_gate.sync import VENUE
+from arbot_gate.replay import VENUE, GateReplayDecoder
 
 __all__ = ["VENUE", "GateConnector", "GateReplayDecoder", "GateSettings"]

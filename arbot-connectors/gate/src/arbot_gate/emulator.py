@@ -11,13 +11,11 @@ WebSocket ``/ws/v4/``: ``subscribe``/``unsubscribe`` requests answered with
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 from aiohttp import web
-from arbot.book import OrderBook
-from arbot.testing.emulator import EmulatorClient, EmulatorServer, ScriptedBook
+from arbot.testing.emulator import EmulatorClient, EmulatorServer, RestSnapshotEmulator, fast_settings
 
 __all__ = ["GateEmulator", "emulator_settings"]
 
@@ -29,42 +27,22 @@ def _frame(channel: str, event: str, result: Any, **extra: Any) -> str:
     return msgspec.json.encode(body).decode()
 
 
-class GateEmulator(EmulatorServer):
+class GateEmulator(RestSnapshotEmulator):
     """Gate.io spot emulator (see the module docstring)."""
 
     venue = "gate"
     supports_checksum = False
+    mids = (40000.0, 2500.0, 90.0)
+    price_decimals = 2
+    qty_decimals = 6
+    first_id = 140_595_902
+    id_stride = 10_000_000
+    seed_stride = 7919
 
-    def __init__(
-        self,
-        symbols: Sequence[str] = ("BTC/USDT", "ETH/USDT"),
-        *,
-        seed: int = 0,
-        tick_interval: float | None = 0.02,
-        levels: int = 30,
-        trade_probability: float = 0.3,
-    ) -> None:
-        super().__init__(tick_interval=tick_interval)
-        self.pairs: dict[str, str] = {}  # unified -> BASE_QUOTE
-        self.books: dict[str, ScriptedBook] = {}  # by pair
-        self.last_id: dict[str, int] = {}
-        self.trade_probability = trade_probability
-        self._trade_id = 3_130_257_995
-        for i, sym in enumerate(symbols):
-            pair = sym.replace("/", "_")
-            self.pairs[sym] = pair
-            self.books[pair] = ScriptedBook(
-                self.venue, sym, seed=seed * 7919 + i, mid=(40000.0, 2500.0, 90.0)[i % 3],
-                tick=0.01, levels=levels, price_decimals=2, qty_decimals=6)
-            self.last_id[pair] = 140_595_902 + 10_000_000 * i
-
-    def symbols(self) -> list[str]:
-        """Unified symbols."""
-        return list(self.pairs)
-
-    def true_book(self, symbol: str) -> OrderBook:
-        """The scripted book of ``symbol``."""
-        return self.books[self.pairs[symbol]].book
+    @staticmethod
+    def venue_id(symbol: str) -> str:
+        """``BTC_USDT``."""
+        return symbol.replace("/", "_")
 
     # -- REST --------------------------------------------------------------------------------
 
@@ -75,7 +53,7 @@ class GateEmulator(EmulatorServer):
 
     async def _currency_pairs(self, request: web.Request) -> web.Response:
         body = []
-        for sym, pair in self.pairs.items():
+        for sym, pair in self.venue_ids.items():
             base, quote = sym.split("/")
             body.append({"id": pair, "base": base, "quote": quote, "fee": "0.2",
                          "min_base_amount": "0.0001", "min_quote_amount": "3",
@@ -85,17 +63,15 @@ class GateEmulator(EmulatorServer):
 
     async def _order_book(self, request: web.Request) -> web.Response:
         pair = request.query.get("currency_pair", "")
-        book = self.books.get(pair)
-        if book is None:
+        if pair not in self.books:
             return web.json_response({"label": "INVALID_CURRENCY_PAIR",
                                       "message": f"invalid currency pair {pair}"}, status=400)
-        limit = int(request.query.get("limit", "10"))
-        bids, asks = book.levels_text(limit)
+        last_id, bids, asks = self.snapshot(pair, int(request.query.get("limit", "10")))
         now = int(time.time() * 1000)
         body: dict[str, Any] = {"current": now, "update": now,
                                 "asks": [list(x) for x in asks], "bids": [list(x) for x in bids]}
         if request.query.get("with_id") == "true":
-            body = {"id": self.last_id[pair], **body}
+            body = {"id": last_id, **body}
         return web.json_response(body)
 
     # -- WebSocket ---------------------------------------------------------------------------
@@ -127,39 +103,27 @@ class GateEmulator(EmulatorServer):
         await client.send(_frame(channel, event, {"status": "success"}, id=req.get("id")))
 
     async def tick(self) -> None:
-        """One change (and maybe a trade) per pair."""
+        """One change (and maybe a trade) per pair; the ids advance by one per change."""
         now = time.time()
-        for pair, book in self.books.items():
-            bids, asks = book.step()
-            n = len(bids) + len(asks)
-            if n == 0:
-                continue
-            first = self.last_id[pair] + 1
-            self.last_id[pair] += n
-            if self.take_gap(book.symbol):
+        for pair in self.books:
+            delta = self.step(pair)
+            if delta is None:
                 continue
             await self.broadcast(f"book:{pair}", _frame("spot.order_book_update", "update", {
                 "t": int(now * 1000), "e": "depthUpdate", "E": int(now), "s": pair,
-                "U": first, "u": self.last_id[pair],
-                "b": [list(x) for x in bids], "a": [list(x) for x in asks]}))
-            if book.rng.random() < self.trade_probability:
-                price, qty, buyer_maker = book.trade()
-                self._trade_id += 1
+                "U": delta.first, "u": delta.last,
+                "b": [list(x) for x in delta.bids], "a": [list(x) for x in delta.asks]}))
+            if (t := self.maybe_trade(pair)) is not None:
+                price, qty, buyer_maker = t
                 await self.broadcast(f"trades:{pair}", _frame("spot.trades", "update", {
-                    "id": self._trade_id, "create_time": int(now),
+                    "id": 3_130_257_995 + self.trade_id, "create_time": int(now),
                     "create_time_ms": f"{now * 1000:.1f}", "side": "sell" if buyer_maker else "buy",
                     "currency_pair": pair, "amount": qty, "price": price}))
 
 
 def emulator_settings(emulator: EmulatorServer, **extra: Any) -> Any:
     """:class:`~arbot_gate.connector.GateSettings` pointing at ``emulator`` with test-sized
-    timers; ``extra`` overrides."""
-    from arbot_gate.connector import GateConnector, GateSettings
+    timers (:func:`arbot.testing.emulator.fast_settings`); ``extra`` overrides."""
+    from arbot_gate.connector import GateConnector
 
-    values: dict[str, Any] = {
-        **GateConnector.emulated_settings(emulator), "backoff_initial": 0.02,
-        "backoff_max": 0.2, "idle_timeout": 0.25, "stale_after": 0.2,
-        "snapshot_retry_delay": 0.02, "messages_per_second": 50.0,
-    }
-    values.update(extra)
-    return GateSettings(**values)
+    return fast_settings(GateConnector, emulator, **extra)

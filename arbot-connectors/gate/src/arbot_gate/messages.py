@@ -3,7 +3,10 @@
 Handles ``spot.order_book_update`` (legacy deltas, ``U``/``u``), ``spot.obu`` (Order Book V2:
 ``full`` snapshot then ``U``/``u`` deltas, ``s`` = ``ob.<PAIR>.<level>``) and ``spot.trades``
 (``result`` an object or a list). :func:`parse` takes JSON-decoded messages, :func:`decode` raw
-bytes; :func:`parse_snapshot` the body of ``GET /spot/order_book?with_id=true``.
+bytes; :func:`parse_snapshot` the body of ``GET /spot/order_book?with_id=true``. The records
+are core's: :class:`~arbot.connectors.records.BookRecord` (``first``/``last`` = ``U``/``u``;
+an obu ``full`` book and a REST book are SNAPSHOTs of id ``u`` / ``id``) and
+:class:`~arbot.connectors.records.TradeMsg`.
 """
 
 from __future__ import annotations
@@ -11,34 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from arbot.connectors.parsing import TradeMsg
+from arbot.connectors.records import BookKind, BookRecord, Record, TradeMsg
 from arbot.events import Side
 
-__all__ = [
-    "BookMsg", "Head", "SnapshotMsg", "TradeMsg", "decode", "head", "parse", "parse_snapshot",
-]
-
-
-class BookMsg(msgspec.Struct, gc=False):
-    """One book push: ``first_id``/``last_id`` are ``U``/``u``; ``is_snapshot`` for obu ``full``."""
-
-    symbol: str
-    is_snapshot: bool
-    bids: list[tuple[float, float]]
-    asks: list[tuple[float, float]]
-    first_id: int
-    last_id: int
-    ts: float | None
-
-
-class SnapshotMsg(msgspec.Struct, gc=False):
-    """A REST order book with its ``id``."""
-
-    symbol: str
-    id: int
-    bids: list[tuple[float, float]]
-    asks: list[tuple[float, float]]
-    ts: float | None
+__all__ = ["Head", "decode", "head", "parse", "parse_snapshot"]
 
 
 class _Book(msgspec.Struct):
@@ -97,18 +76,19 @@ _trade_dec = msgspec.json.Decoder(_TradePush, strict=False)
 _BOOK_CHANNELS = frozenset({"spot.order_book_update", "spot.obu"})
 
 
-def _book(push: _BookPush) -> BookMsg:
+def _book(push: _BookPush) -> BookRecord:
     r = push.result
     sym = r.s
     if sym.startswith("ob."):
         sym = sym.split(".")[1]
     first = r.U if r.U is not None else r.u
-    return BookMsg(sym, r.full, r.b, r.a, first, r.u, r.t / 1000.0 if r.t else None)
+    return BookRecord(sym, BookKind.SNAPSHOT if r.full else BookKind.DELTA, r.b, r.a, first, r.u,
+                      None, r.t / 1000.0 if r.t else None)
 
 
-def _trades(push: _TradePush) -> list[BookMsg | TradeMsg]:
+def _trades(push: _TradePush) -> list[Record]:
     items = push.result if isinstance(push.result, list) else [push.result]
-    out: list[BookMsg | TradeMsg] = []
+    out: list[Record] = []
     for t in items:
         ts = t.create_time_ms / 1000.0 if t.create_time_ms else t.create_time
         out.append(TradeMsg(t.currency_pair, t.price, t.amount,
@@ -116,7 +96,7 @@ def _trades(push: _TradePush) -> list[BookMsg | TradeMsg]:
     return out
 
 
-def parse(msg: Any) -> list[BookMsg | TradeMsg] | None:
+def parse(msg: Any) -> list[Record] | None:
     """Records of one JSON-decoded message; None for acks, tickers, candles and the rest."""
     if not isinstance(msg, dict) or msg.get("event") != "update":
         return None
@@ -128,7 +108,7 @@ def parse(msg: Any) -> list[BookMsg | TradeMsg] | None:
     return None
 
 
-def decode(raw: bytes | str) -> list[BookMsg | TradeMsg] | None:
+def decode(raw: bytes | str) -> list[Record] | None:
     """Records of one raw frame (same result as ``parse(json.loads(raw))``)."""
     head = _head_dec.decode(raw)
     if head.event != "update":
@@ -146,10 +126,11 @@ def head(raw: bytes | str) -> Head:
     return Head(h.channel, h.event, h.error)
 
 
-def parse_snapshot(url: str, body: Any) -> SnapshotMsg | None:
+def parse_snapshot(url: str, body: Any) -> BookRecord | None:
     """The REST book of ``/spot/order_book?currency_pair=...&with_id=true``; None otherwise."""
     if "/spot/order_book" not in url or "currency_pair=" not in url:
         return None
     pair = url.split("currency_pair=", 1)[1].split("&", 1)[0]
     b = msgspec.convert(body, _RestBook, strict=False)
-    return SnapshotMsg(pair, b.id, b.bids, b.asks, b.current / 1000.0 if b.current else None)
+    return BookRecord(pair, BookKind.SNAPSHOT, b.bids, b.asks, b.id, b.id, None,
+                      b.current / 1000.0 if b.current else None)

@@ -2,13 +2,12 @@
 level-2 snapshots, ``/market/match`` trades, symbol metadata, capture replay and an emulator.
 
 Modules: :mod:`~arbot_kucoin.symbols`, :mod:`~arbot_kucoin.markets`,
-:mod:`~arbot_kucoin.messages`, :mod:`~arbot_kucoin.sync` (the book handler shared by the live
-connector and replay), :mod:`~arbot_kucoin.replay`, :mod:`~arbot_kucoin.connector`,
+:mod:`~arbot_kucoin.messages`, :mod:`~arbot_kucoin.protocol`, :mod:`~arbot_kucoin.replay` (the
+book bootstrap shared by the live connector and replay), :mod:`~arbot_kucoin.connector`,
 :mod:`~arbot_kucoin.emulator`.
 """
 
 from arbot_kucoin.connector import KucoinConnector, KucoinSettings
-from arbot_kucoin.replay import KucoinReplayDecoder
-from arbot_kucoin.sync import VENUE
+from arbot_kucoin.replay import VENUE, KucoinReplayDecoder
 
 __all__ = ["VENUE", "KucoinConnector", "KucoinReplayDecoder", "KucoinSettings"]

@@ -20,8 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 from aiohttp import web
-from arbot.book import OrderBook
-from arbot.testing.emulator import EmulatorClient, EmulatorServer, ScriptedBook
+from arbot.testing.emulator import EmulatorClient, EmulatorServer, RestSnapshotEmulator, fast_settings
 
 __all__ = ["KucoinEmulator", "emulator_settings"]
 
@@ -33,11 +32,14 @@ def _ok(data: Any) -> web.Response:
                         content_type="application/json")
 
 
-class KucoinEmulator(EmulatorServer):
+class KucoinEmulator(RestSnapshotEmulator):
     """KuCoin spot emulator (see the module docstring)."""
 
     venue = "kucoin"
     supports_checksum = False
+    price_tick = 0.1
+    price_decimals = 1
+    first_id = 14_701_689_780
 
     def __init__(
         self,
@@ -50,37 +52,18 @@ class KucoinEmulator(EmulatorServer):
         ping_interval_ms: int = 18000,
         welcome_delay: float = 0.02,
     ) -> None:
-        super().__init__(tick_interval=tick_interval)
-        self.unified = list(symbols)
-        self.trade_probability = trade_probability
+        super().__init__(symbols, seed=seed, tick_interval=tick_interval, levels=levels,
+                         trade_probability=trade_probability)
         self.ping_interval_ms = ping_interval_ms
         self.welcome_delay = welcome_delay
         #: messages clients sent before their ``welcome`` (a protocol violation)
         self.early_messages = 0
-        self.books: dict[str, ScriptedBook] = {}
-        self.sequence: dict[str, int] = {}
         self.tokens: set[str] = set()
-        self._venue: dict[str, str] = {}
-        self._pairs: dict[str, tuple[str, str]] = {}
-        self._trade_id = 0
-        mids = [60000.0, 3000.0, 500.0, 150.0, 1.0]
-        for i, sym in enumerate(symbols):
-            base, _, quote = sym.partition("/")
-            vs = f"{base}-{quote}"
-            self._venue[sym] = vs
-            self._pairs[vs] = (base, quote)
-            self.books[vs] = ScriptedBook(self.venue, sym, seed=seed * 1000 + i,
-                                          mid=mids[i % len(mids)], tick=0.1, levels=levels,
-                                          price_decimals=1, qty_decimals=8)
-            self.sequence[vs] = 14_701_689_780 + 1_000_000 * i
 
-    def symbols(self) -> list[str]:
-        """Unified symbols."""
-        return list(self.unified)
-
-    def true_book(self, symbol: str) -> OrderBook:
-        """The scripted book of ``symbol``."""
-        return self.books[self._venue[symbol]].book
+    @staticmethod
+    def venue_id(symbol: str) -> str:
+        """``BTC-USDT``."""
+        return symbol.replace("/", "-")
 
     # -- REST --------------------------------------------------------------------------------
 
@@ -113,15 +96,14 @@ class KucoinEmulator(EmulatorServer):
             "baseMaxSize": "10000000000", "quoteMaxSize": "99999999", "baseIncrement": "0.00000001",
             "quoteIncrement": "0.000001", "priceIncrement": "0.1", "priceLimitRate": "0.1",
             "minFunds": "0.1", "isMarginEnabled": True, "enableTrading": True,
-        } for vs, (b, q) in self._pairs.items()])
+        } for vs, (b, q) in ((v, self.base_quote(v)) for v in self.books)])
 
     def _book_body(self, request: web.Request, depth: int | None) -> web.Response:
         vs = request.query.get("symbol", "")
-        book = self.books.get(vs)
-        if book is None:
+        if vs not in self.books:
             return web.json_response({"code": "400100", "msg": "symbol not exists"}, status=400)
-        bids, asks = book.levels_text(depth)
-        return _ok({"time": int(time.time() * 1000), "sequence": str(self.sequence[vs]),
+        sequence, bids, asks = self.snapshot(vs, depth)
+        return _ok({"time": int(time.time() * 1000), "sequence": str(sequence),
                     "bids": [list(x) for x in bids], "asks": [list(x) for x in asks]})
 
     async def _depth_20(self, request: web.Request) -> web.Response:
@@ -189,46 +171,36 @@ class KucoinEmulator(EmulatorServer):
                                 "data": "unknown message type"}).decode())
 
     async def tick(self) -> None:
-        """One book change (and maybe a trade) per symbol."""
+        """One book change (and maybe a trade) per symbol; every change has its own sequence."""
         now = int(time.time() * 1000)
-        for vs, book in self.books.items():
-            bids, asks = book.step()
-            start = self.sequence[vs] + 1
-            seq = start - 1
+        for vs in self.books:
+            delta = self.step(vs)
+            if delta is None:
+                continue
+            seq = delta.first - 1
             changes: dict[str, list[list[str]]] = {"asks": [], "bids": []}
-            for side, levels in (("asks", asks), ("bids", bids)):
+            for side, levels in (("asks", delta.asks), ("bids", delta.bids)):
                 for p, q in levels:
                     seq += 1
                     changes[side].append([p, q, str(seq)])
-            if seq < start:
-                continue
-            self.sequence[vs] = seq
-            if self.take_gap(book.symbol):
-                continue
             await self.broadcast(f"/market/level2:{vs}", _enc({
                 "type": "message", "topic": f"/market/level2:{vs}", "subject": "trade.l2update",
-                "data": {"changes": changes, "sequenceStart": start, "sequenceEnd": seq,
-                         "symbol": vs, "time": now}}).decode())
-            if book.rng.random() < self.trade_probability:
-                p, q, buyer_maker = book.trade()
-                self._trade_id += 1
+                "data": {"changes": changes, "sequenceStart": delta.first,
+                         "sequenceEnd": delta.last, "symbol": vs, "time": now}}).decode())
+            if (t := self.maybe_trade(vs)) is not None:
+                p, q, buyer_maker = t
                 await self.broadcast(f"/market/match:{vs}", _enc({
                     "type": "message", "topic": f"/market/match:{vs}",
                     "subject": "trade.l3match", "data": {
                         "price": p, "size": q, "side": "sell" if buyer_maker else "buy",
-                        "symbol": vs, "sequence": str(seq), "time": str(time.time_ns()),
-                        "tradeId": str(self._trade_id), "type": "match",
+                        "symbol": vs, "sequence": str(delta.last), "time": str(time.time_ns()),
+                        "tradeId": str(self.trade_id), "type": "match",
                         "makerOrderId": "m", "takerOrderId": "t"}}).decode())
 
 
 def emulator_settings(emulator: EmulatorServer, **extra: Any) -> Any:
     """:class:`~arbot_kucoin.connector.KucoinSettings` pointing at ``emulator``, with
-    test-sized timers (fast backoff, short idle and stale timeouts); ``extra`` overrides."""
-    from arbot_kucoin.connector import KucoinConnector, KucoinSettings
+    test-sized timers (:func:`arbot.testing.emulator.fast_settings`); ``extra`` overrides."""
+    from arbot_kucoin.connector import KucoinConnector
 
-    values: dict[str, Any] = dict(
-        KucoinConnector.emulated_settings(emulator), backoff_initial=0.02, backoff_max=0.2,
-        idle_timeout=0.25, stale_after=0.2, snapshot_retry_delay=0.02, messages_per_second=50.0,
-    )
-    values.update(extra)
-    return KucoinSettings(**values)
+    return fast_settings(KucoinConnector, emulator, **extra)

@@ -1,7 +1,12 @@
 """Typed decoding of KuCoin spot pushes (``trade.l2update``, ``trade.l3match``) and REST books.
 
 :func:`parse` takes JSON-decoded messages, :func:`decode` raw bytes, :func:`parse_snapshot` the
-body of ``GET /api/v3/market/orderbook/level2`` (or ``level2_20``/``level2_100``).
+body of ``GET /api/v3/market/orderbook/level2`` (or ``level2_20``/``level2_100``). The records
+are core's: an ``l2update`` is a :class:`~arbot.connectors.records.BookRecord` delta
+(``first``/``last`` = ``sequenceStart``/``sequenceEnd``) whose ``entry_seqs`` are the entries'
+own sequences (:func:`entry_applies`: entries at or below the book's id are already in it; an
+entry with price ``0`` only advances the sequence and is left out); a REST book is a SNAPSHOT
+of id ``sequence``.
 """
 
 from __future__ import annotations
@@ -9,33 +14,15 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from arbot.connectors.parsing import TradeMsg
+from arbot.connectors.records import BookKind, BookRecord, Record, TradeMsg
 from arbot.events import Side
 
-__all__ = [
-    "BookMsg", "SnapshotMsg", "TradeMsg", "decode", "frame_type", "parse", "parse_snapshot",
-]
+__all__ = ["decode", "entry_applies", "frame_type", "parse", "parse_snapshot"]
 
 
-class BookMsg(msgspec.Struct, gc=False):
-    """One ``l2update``: entries are (price, size, entry sequence)."""
-
-    symbol: str
-    bids: list[tuple[float, float, int]]
-    asks: list[tuple[float, float, int]]
-    first_id: int
-    last_id: int
-    ts: float | None
-
-
-class SnapshotMsg(msgspec.Struct, gc=False):
-    """A REST order book with its ``sequence``."""
-
-    symbol: str
-    sequence: int
-    bids: list[tuple[float, float]]
-    asks: list[tuple[float, float]]
-    ts: float | None
+def entry_applies(price: float, entry_seq: int, floor: int) -> bool:
+    """True when one ``changes`` entry must be applied to a book whose id is ``floor``."""
+    return price > 0.0 and entry_seq > floor
 
 
 class _Changes(msgspec.Struct):
@@ -89,9 +76,13 @@ _l2_dec = msgspec.json.Decoder(_L2Push, strict=False)
 _match_dec = msgspec.json.Decoder(_MatchPush, strict=False)
 
 
-def _book(d: _L2) -> BookMsg:
+def _book(d: _L2) -> BookRecord:
     ts = d.time / 1000.0 if d.time else None
-    return BookMsg(d.symbol, d.changes.bids, d.changes.asks, d.sequenceStart, d.sequenceEnd, ts)
+    bids = [e for e in d.changes.bids if e[0] > 0.0]
+    asks = [e for e in d.changes.asks if e[0] > 0.0]
+    return BookRecord(d.symbol, BookKind.DELTA, [(p, q) for p, q, _ in bids],
+                      [(p, q) for p, q, _ in asks], d.sequenceStart, d.sequenceEnd, None, ts,
+                      entry_seqs=([s for _, _, s in bids], [s for _, _, s in asks]))
 
 
 def _trade(d: _Match) -> TradeMsg:
@@ -100,7 +91,7 @@ def _trade(d: _Match) -> TradeMsg:
                     d.tradeId)
 
 
-def parse(msg: Any) -> list[BookMsg | TradeMsg] | None:
+def parse(msg: Any) -> list[Record] | None:
     """Records of one JSON-decoded message; None for welcome/ack/pong/ticker/candles."""
     if not isinstance(msg, dict) or msg.get("type") != "message":
         return None
@@ -112,7 +103,7 @@ def parse(msg: Any) -> list[BookMsg | TradeMsg] | None:
     return None
 
 
-def decode(raw: bytes | str) -> list[BookMsg | TradeMsg] | None:
+def decode(raw: bytes | str) -> list[Record] | None:
     """Records of one raw frame (same result as ``parse(json.loads(raw))``)."""
     head = _head_dec.decode(raw)
     if head.type != "message":
@@ -130,10 +121,11 @@ def frame_type(raw: bytes | str) -> str:
     return _head_dec.decode(raw).type
 
 
-def parse_snapshot(url: str, body: Any) -> SnapshotMsg | None:
+def parse_snapshot(url: str, body: Any) -> BookRecord | None:
     """The REST level-2 book of ``.../orderbook/level2*?symbol=...``; None otherwise."""
     if "/orderbook/level2" not in url or "symbol=" not in url:
         return None
     symbol = url.split("symbol=", 1)[1].split("&", 1)[0]
     b = msgspec.convert(body, _Rest, strict=False).data
-    return SnapshotMsg(symbol, b.sequence, b.bids, b.asks, b.time / 1000.0 if b.time else None)
+    return BookRecord(symbol, BookKind.SNAPSHOT, b.bids, b.asks, b.sequence, b.sequence, None,
+                      b.time / 1000.0 if b.time else None)

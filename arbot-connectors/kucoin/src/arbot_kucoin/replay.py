@@ -1,37 +1,47 @@
-"""Replay decoder for KuCoin captures: WS updates synchronised against REST snapshots with the
-live connector's own rules (:class:`~arbot_kucoin.sync.KucoinBookHandler`)."""
+"""Replay decoder for KuCoin captures: WS updates bridged to REST snapshots with the live
+connector's own bootstrap."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from arbot.components import MarketEvent
-from arbot.connectors.replay import HandlerReplayDecoder
+from arbot.connectors.booksync import RangeRule
+from arbot.connectors.bootstrap import RestSnapshot, SnapshotRequest
+from arbot.connectors.records import BookRecord
+from arbot.connectors.replay import RecordReplayDecoder
 from arbot.connectors.symbols import SymbolMap
+from arbot.market import MarketState
 
 from arbot_kucoin.messages import parse, parse_snapshot
-from arbot_kucoin.symbols import symbols_from_body
-from arbot_kucoin.sync import KucoinBookHandler
+from arbot_kucoin.symbols import kucoin_symbols, symbols_from_body
 
-__all__ = ["KucoinReplayDecoder"]
+__all__ = ["VENUE", "KucoinReplayDecoder", "kucoin_bootstrap", "read_rest"]
+
+VENUE = "kucoin"
 
 
-class KucoinReplayDecoder(HandlerReplayDecoder):
-    """Turns KuCoin pushes and REST level-2 snapshots into events (books in :attr:`market`).
+def kucoin_bootstrap(market: MarketState, emit: Callable[[MarketEvent], None] | None, *,
+                     request: SnapshotRequest | None = None, symbols: SymbolMap | None = None,
+                     retry_delay: float = 0.25) -> RestSnapshot:
+    """KuCoin books: ``l2update`` deltas bridged to a REST level-2 book: drop
+    ``sequenceEnd <= sequence``, apply ``sequenceStart <= local + 1`` (core ``RangeRule``);
+    inside an update, entries already in the book (own sequence ``<= local``) are skipped."""
+    return RestSnapshot(VENUE, market, emit, RangeRule(), request,
+                        symbols=symbols if symbols is not None else kucoin_symbols(),
+                        retry_delay=retry_delay)
 
-    Updates received before a snapshot are buffered; a ``/symbols`` body extends the symbol
-    map. ``ignored`` counts messages that are neither book updates nor trades.
-    """
 
-    parse = staticmethod(parse)
+def read_rest(url: str, body: object) -> BookRecord | SymbolMap | None:
+    """A recorded level-2 snapshot or ``/symbols`` body."""
+    if url.split("?", 1)[0].rstrip("/").endswith("/symbols") and isinstance(body, dict):
+        return symbols_from_body(body)
+    return parse_snapshot(url, body)
+
+
+class KucoinReplayDecoder(RecordReplayDecoder):
+    """KuCoin pushes and REST level-2 snapshots -> events (books in :attr:`market`).
+    Updates received before a snapshot are buffered; a ``/symbols`` body extends the map."""
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
-        super().__init__()
-        self.handler = KucoinBookHandler(self.market, self.emit, None, symbols=symbols)
-
-    def snapshot(self, url: str, body: Any, ts: float) -> list[MarketEvent]:
-        """A REST level-2 book (``.../orderbook/level2*?symbol=``) or a ``/symbols`` body."""
-        if url.split("?", 1)[0].rstrip("/").endswith("/symbols") and isinstance(body, dict):
-            self.handler.symbols.update(symbols_from_body(body))
-            return []
-        return self.apply_snapshot(parse_snapshot(url, body), ts)
+        super().__init__(parse, lambda m, e: kucoin_bootstrap(m, e, symbols=symbols), read_rest)

@@ -1,16 +1,15 @@
-"""ArBot's OKX (v5) spot connector (``okx``).
+"""ArBot's OKX (v5) connector (``okx``): spot and swaps.
 
-Modules: :mod:`~arbot_okx.symbols` (instId <-> unified symbol, core ``SymbolMap``),
-:mod:`~arbot_okx.markets` (instrument metadata -> :class:`~arbot.market.MarketInfo`),
-:mod:`~arbot_okx.messages` (typed decoding of ``books``/``trades`` pushes), :mod:`~arbot_okx.sync`
-(seqId rule for core ``BookSync``, when the core CRC32 checksum applies),
-:mod:`~arbot_okx.handler` (the book handler shared by live and replay), :mod:`~arbot_okx.replay` (a
-:class:`~arbot.components.ReplayDecoder`), :mod:`~arbot_okx.connector` (the live connector) and
+Modules: :mod:`~arbot_okx.symbols` (instId <-> unified symbol), :mod:`~arbot_okx.markets`
+(instrument metadata -> :class:`~arbot.market.MarketInfo`), :mod:`~arbot_okx.messages`
+(typed decoding of ``books``/``trades`` pushes into core records), :mod:`~arbot_okx.sync`
+(the seqId rule, when the CRC32 checksum applies), :mod:`~arbot_okx.replay` (the replay
+decoder and the book bootstrap shared with the live connector), :mod:`~arbot_okx.connector`
+(the live connector on core's :class:`~arbot.connectors.base.StreamingConnector`) and
 :mod:`~arbot_okx.emulator` (an OKX emulator for tests).
 """
 
-from arbot_okx.connector import OkxConnector, OkxSettings
-from arbot_okx.handler import VENUE
+from arbot_okx.connector import VENUE, OkxConnector, OkxSettings
 from arbot_okx.replay import OkxReplayDecoder
 
 __all__ = ["VENUE", "OkxConnector", "OkxReplayDecoder", "OkxSettings"]

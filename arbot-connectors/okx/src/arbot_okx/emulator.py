@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 from arbot.testing.emulator import EmulatorServer, OpArgsEmulator, fast_settings
-from arbot.testing.emulator.snapshot import Levels
+from arbot.testing.emulator.stream_snapshot import Levels
 
 __all__ = ["OkxEmulator", "emulator_settings"]
 

@@ -3,10 +3,12 @@
 Two entry points produce the same normalized records: :func:`parse` takes a message that is
 already JSON-decoded (the capture replay), :func:`decode` takes the raw frame bytes (the live
 path: one msgspec pass over a small header struct, one typed pass over the whole frame).
-The records are core :class:`~arbot.connectors.parsing.BookMsg` (levels keep their original
-strings in ``raw_bids``/``raw_asks`` because the CRC32 checksum is computed over them; for
-OKX ``prev_seq``/``seq`` are ``prevSeqId``/``seqId``, None in pre-2023 messages, and
-``checksum`` is 0 once OKX deprecated it) and :class:`~arbot.connectors.parsing.TradeMsg`.
+The records are core :class:`~arbot.connectors.records.BookRecord` (levels keep their original
+strings in ``raw_bids``/``raw_asks`` because the CRC32 checksum is computed over them;
+``prev`` is ``prevSeqId`` and ``first``/``last`` are ``seqId`` -- ``prev`` None and ids 0 in
+pre-2023 messages; a push with ``prevSeqId == -1`` or ``action: snapshot`` is a SNAPSHOT,
+``books5``/``bbo-tbt`` pushes are FULL books; ``checksum`` is 0 once OKX deprecated it) and
+:class:`~arbot.connectors.records.TradeMsg`.
 Control frames are classified by core :func:`~arbot.connectors.parsing.event_of`.
 """
 
@@ -15,17 +17,11 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from arbot.connectors.parsing import BookMsg, ChannelArg, TradeMsg, push_head_decoder
+from arbot.connectors.parsing import ChannelArg, push_head_decoder
+from arbot.connectors.records import BookKind, BookRecord, Record, TradeMsg
 from arbot.events import Side
 
-__all__ = [
-    "BOOK_CHANNELS",
-    "FULL_BOOK_CHANNELS",
-    "BookMsg",
-    "TradeMsg",
-    "decode",
-    "parse",
-]
+__all__ = ["BOOK_CHANNELS", "FULL_BOOK_CHANNELS", "decode", "parse"]
 
 #: Channels with a snapshot followed by incremental updates.
 BOOK_CHANNELS = frozenset({"books", "books-l2-tbt", "books50-l2-tbt"})
@@ -77,30 +73,30 @@ def _levels(raw: list[list[str]]) -> tuple[list[tuple[float, float]], list[tuple
     return [(float(p), float(q)) for p, q in strs], strs
 
 
-def _book_records(push: _BooksPush) -> list[BookMsg]:
+def _book_records(push: _BooksPush) -> list[Record]:
     channel = push.arg.channel
-    snapshot = push.action == "snapshot" or channel in FULL_BOOK_CHANNELS
-    out = []
+    full = channel in FULL_BOOK_CHANNELS
+    snapshot = push.action == "snapshot"
+    out: list[Record] = []
     for d in push.data:
         bids, raw_bids = _levels(d.bids)
         asks, raw_asks = _levels(d.asks)
-        out.append(
-            BookMsg(
-                push.arg.instId or d.instId, snapshot, bids, asks, raw_bids, raw_asks,
-                d.prevSeqId, d.seqId, d.checksum, _ms(d.ts), channel,
-            )
-        )
+        kind = (BookKind.FULL if full else BookKind.SNAPSHOT if snapshot or d.prevSeqId == -1
+                else BookKind.DELTA)
+        seq = d.seqId if d.seqId is not None else 0
+        out.append(BookRecord(push.arg.instId or d.instId, kind, bids, asks, seq, seq, d.prevSeqId,
+                              _ms(d.ts), d.checksum, raw_bids, raw_asks))
     return out
 
 
-def _trade_records(push: _TradesPush) -> list[TradeMsg]:
+def _trade_records(push: _TradesPush) -> list[Record]:
     return [
         TradeMsg(t.instId, t.px, t.sz, Side.BUY if t.side == "buy" else Side.SELL, _ms(t.ts), t.tradeId)
         for t in push.data
     ]
 
 
-def parse(msg: Any) -> list[BookMsg | TradeMsg] | None:
+def parse(msg: Any) -> list[Record] | None:
     """Records of one JSON-decoded push; None for anything that is not book or trade data
     (subscribe acks, errors, tickers)."""
     if not isinstance(msg, dict) or "data" not in msg:
@@ -114,7 +110,7 @@ def parse(msg: Any) -> list[BookMsg | TradeMsg] | None:
     return None
 
 
-def decode(raw: bytes | str) -> list[BookMsg | TradeMsg] | None:
+def decode(raw: bytes | str) -> list[Record] | None:
     """Records of one raw frame (same result as ``parse(json.loads(raw))``)."""
     if raw in ("pong", b"pong"):
         return None

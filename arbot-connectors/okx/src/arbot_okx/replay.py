@@ -1,39 +1,39 @@
-"""Replay decoder for OKX captures: the live connector's handler over recorded messages
-(the decoding loop is core :class:`~arbot.connectors.replay.StreamReplayDecoder`)."""
+"""Replay decoder for OKX captures: the live protocol's parser and the live bootstrap over
+recorded messages (core :class:`~arbot.connectors.replay.RecordReplayDecoder`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
 
 from arbot.components import MarketEvent
-from arbot.connectors.replay import COUNTER_KEYS, StreamReplayDecoder
+from arbot.connectors.bootstrap import StreamSnapshot
+from arbot.connectors.checksum import Crc32Checksum
+from arbot.connectors.replay import RecordReplayDecoder
+from arbot.market import MarketState
 
 from arbot_okx import messages
-from arbot_okx.handler import VENUE, OkxBookHandler
 from arbot_okx.symbols import OkxSymbols
+from arbot_okx.sync import OkxSequenceRule, okx_checksum_applies
 
-__all__ = ["COUNTER_KEYS", "OkxReplayDecoder"]
+__all__ = ["OkxReplayDecoder", "okx_bootstrap"]
 
 
-class OkxReplayDecoder(StreamReplayDecoder):
-    """Turns OKX v5 pushes into events with :class:`~arbot_okx.handler.OkxBookHandler`.
+def okx_bootstrap(market: MarketState, emit: Callable[[MarketEvent], None] | None, *,
+                  verify_checksum: bool = True) -> StreamSnapshot:
+    """OKX books: snapshots on the stream, ``prevSeqId`` chaining, CRC32 where it applies."""
+    return StreamSnapshot("okx", market, emit, OkxSequenceRule(), symbols=OkxSymbols(),
+                          checksum=Crc32Checksum(okx_checksum_applies, verify_checksum))
 
-    A gap or a checksum mismatch drops the book to "resyncing": its updates are discarded until
-    the next snapshot (live, the connector resubscribes to get one). ``counters`` counts what
-    happened (keys: :data:`COUNTER_KEYS`); ``books`` holds the books by unified symbol.
-    Options go to the handler (``verify_checksum``).
-    """
 
-    venue = VENUE
-    handler_class: ClassVar[Callable[..., Any]] = OkxBookHandler
+class OkxReplayDecoder(RecordReplayDecoder):
+    """Turns OKX v5 pushes into events with the live bootstrap. A gap or a checksum mismatch
+    drops the book to "resyncing": its updates are discarded until the next snapshot."""
 
-    @staticmethod
-    def parse(msg: Any) -> list[Any] | None:
-        """Records of one JSON-decoded message (None: not book or trade data)."""
-        return messages.parse(msg)
+    def __init__(self, verify_checksum: bool = True) -> None:
+        super().__init__(messages.parse,
+                         lambda m, e: okx_bootstrap(m, e, verify_checksum=verify_checksum))
 
-    def snapshot(self, url: str, body: Any, ts: float) -> list[MarketEvent]:
+    def snapshot(self, url: str, body: object, ts: float) -> list[MarketEvent]:
         """An instruments response extends the symbol map; OKX books need no REST snapshot."""
         if "/public/instruments" in url and isinstance(body, Mapping):
             self.symbols.update(OkxSymbols.from_instruments(body))

@@ -16,9 +16,8 @@ applies.
 
 from __future__ import annotations
 
-from typing import Any
-
 from arbot.connectors.booksync import PrevSeqRule, Verdict
+from arbot.connectors.records import BookRecord
 
 __all__ = ["OkxSequenceRule", "checksum_applies", "okx_checksum_applies"]
 
@@ -43,6 +42,6 @@ def checksum_applies(checksum: int | None, seq: int | None) -> bool:
     return not (checksum == 0 and seq is not None)
 
 
-def okx_checksum_applies(rec: Any) -> bool:
-    """:func:`checksum_applies` of a book record (``checksum``, ``seq`` attributes)."""
-    return checksum_applies(rec.checksum, rec.seq)
+def okx_checksum_applies(rec: BookRecord) -> bool:
+    """:func:`checksum_applies` of a book record (its ``seqId`` is ``prev``: None before 2023)."""
+    return checksum_applies(rec.checksum, rec.prev)

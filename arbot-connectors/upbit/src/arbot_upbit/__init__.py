@@ -1,6 +1,6 @@
 """ArBot Upbit connector (``upbit``): full top-N ``orderbook`` and ``trade`` streams, market
-metadata, capture replay and an emulator, on the core full-book venue family
-(:mod:`arbot.connectors.fullbook`).
+metadata, capture replay and an emulator, on core's full-book bootstrap
+(:class:`arbot.connectors.bootstrap.FullBook`).
 """
 
 from arbot_upbit.connector import UpbitConnector, UpbitSettings

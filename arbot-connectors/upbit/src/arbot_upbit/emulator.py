@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from arbot.testing.emulator import EmulatorServer, FullBookEmulator, fullbook_settings
+from arbot.testing.emulator import EmulatorServer, FullBookEmulator, fast_settings
 
 __all__ = ["UpbitEmulator", "emulator_settings"]
 
@@ -35,4 +35,4 @@ def emulator_settings(emulator: EmulatorServer, **extra: Any) -> Any:
     timers; ``extra`` overrides."""
     from arbot_upbit.connector import UpbitConnector
 
-    return fullbook_settings(emulator, UpbitConnector, **extra)
+    return fast_settings(UpbitConnector, emulator, **extra)

@@ -1,30 +1,40 @@
 """Upbit market code (``QUOTE-BASE``, quote first) <-> unified ``BASE/QUOTE``.
 
 ``KRW-BTC`` -> ``BTC/KRW``, ``BTC-ETH`` -> ``ETH/BTC``, ``USDT-XRP`` -> ``XRP/USDT``. The map is a
-core :class:`~arbot.connectors.symbols.SymbolMap` (the full-book family's quote-first codes,
-:mod:`arbot.connectors.fullbook`) built from ``GET /v1/market/all``; codes are upper case.
+core :class:`~arbot.connectors.symbols.SymbolMap` built from ``GET /v1/market/all``; codes are
+upper case.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from arbot.connectors.fullbook import code_symbols, code_to_unified, unified_to_code
 from arbot.connectors.symbols import SymbolMap
 
 __all__ = ["quotes", "symbols_from_market_all", "to_unified", "to_venue", "upbit_symbols"]
 
-#: ``KRW-BTC`` -> ``BTC/KRW``.
-to_unified = code_to_unified
-#: ``BTC/KRW`` -> ``KRW-BTC``.
-to_venue = unified_to_code
-#: A symbol map of quote-first market codes (``codes`` preloaded).
-upbit_symbols = code_symbols
+
+def to_unified(code: str) -> str:
+    """``KRW-BTC`` (quote first) -> ``BTC/KRW``."""
+    quote, _, base = code.partition("-")
+    return f"{base}/{quote}" if base else code
+
+
+def to_venue(symbol: str) -> str:
+    """``BTC/KRW`` -> ``KRW-BTC``."""
+    base, _, quote = symbol.partition("/")
+    return f"{quote}-{base}" if quote else symbol
+
+
+def upbit_symbols(codes: Iterable[str] = ()) -> SymbolMap:
+    """A symbol map of quote-first market codes (``codes`` preloaded)."""
+    return SymbolMap(((c, to_unified(c)) for c in codes), guess=to_unified, to_venue_format=to_venue)
 
 
 def symbols_from_market_all(body: list[Any]) -> SymbolMap:
     """The map of a ``/v1/market/all`` body (a list of ``{"market": ...}`` records)."""
-    return code_symbols(str(m["market"]) for m in body)
+    return upbit_symbols(str(m["market"]) for m in body)
 
 
 def quotes(symbols: SymbolMap) -> set[str]:

@@ -24,12 +24,15 @@ import enum
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from arbot.book import OrderBook
 from arbot.components import MarketEvent
 from arbot.events import BookUpdate, Levels
 from arbot.market import BookHealth, MarketState
+
+if TYPE_CHECKING:
+    from arbot.connectors.records import BookRecord
 
 __all__ = [
     "BinanceFuturesRule",
@@ -201,7 +204,7 @@ class NoSequenceRule(SequenceRule):
 
 
 #: ``hook(book, expected) -> bool``: True when the book matches the venue's checksum.
-ChecksumHook = Callable[[OrderBook, Any], bool]
+ChecksumHook = Callable[[OrderBook, "BookRecord"], bool]
 
 
 class BookSyncStats:
@@ -247,7 +250,7 @@ class _Pending:
         asks: Levels,
         ts: float,
         exchange_ts: float | None,
-        checksum: Any,
+        checksum: BookRecord | None,
     ) -> None:
         self.first = first
         self.last = last
@@ -351,7 +354,7 @@ class BookSync:
         ts: float,
         exchange_ts: float | None = None,
         prev: int | None = None,
-        checksum: Any = None,
+        checksum: BookRecord | None = None,
     ) -> bool:
         """Handle one delta; True when it was applied to the book."""
         s = self._symbols.get(symbol)

@@ -13,9 +13,12 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, islice
-from typing import Any
+from typing import TYPE_CHECKING
 
 from arbot.book import BookSide, OrderBook
+
+if TYPE_CHECKING:
+    from arbot.connectors.records import BookRecord
 
 __all__ = [
     "CHECKSUM_DEPTH",
@@ -24,6 +27,7 @@ __all__ = [
     "book_checksum",
     "checksum_string",
     "crc32_signed",
+    "nonzero_checksum",
 ]
 
 #: Levels per side covered by the checksum.
@@ -82,6 +86,11 @@ def book_checksum(
     return _signed(zlib.crc32(_interleave(b, a).encode()))
 
 
+def nonzero_checksum(rec: BookRecord) -> bool:
+    """True when a book record carries a checksum to verify (present and non-zero)."""
+    return rec.checksum is not None and rec.checksum != 0
+
+
 class Crc32Checksum:
     """The original price/size strings of every level of every book, and the checksum check.
 
@@ -91,7 +100,7 @@ class Crc32Checksum:
     ``record.checksum`` when ``applies(record)``. ``ok`` counts verified checksums.
     """
 
-    def __init__(self, applies: Callable[[Any], bool], verify: bool = True,
+    def __init__(self, applies: Callable[[BookRecord], bool], verify: bool = True,
                  depth: int = CHECKSUM_DEPTH) -> None:
         self.applies = applies
         self.verify = verify
@@ -101,7 +110,7 @@ class Crc32Checksum:
         #: check is one join over the book's best levels.
         self._text: dict[str, tuple[dict[float, str], dict[float, str]]] = {}
 
-    def reset(self, symbol: str, rec: Any) -> bool:
+    def reset(self, symbol: str, rec: BookRecord) -> bool:
         """A snapshot record replaces the strings of ``symbol``; True when its checksum (over
         the message's own levels, best first) is valid or not applicable."""
         self._text[symbol] = (
@@ -116,7 +125,7 @@ class Crc32Checksum:
         self.ok += good
         return good
 
-    def __call__(self, book: OrderBook, rec: Any) -> bool:
+    def __call__(self, book: OrderBook, rec: BookRecord) -> bool:
         """Hook: record the update's strings, then True when the book matches its checksum."""
         bid_text, ask_text = self._text.setdefault(book.symbol, ({}, {}))
         for levels, raws, store in ((rec.bids, rec.raw_bids, bid_text),

@@ -27,7 +27,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = [
-    "RATE_LIMITS",
     "CountLimiter",
     "PerEndpointLimiter",
     "RateLimitPolicy",
@@ -38,16 +37,6 @@ __all__ = [
     "reset_shared_limiters",
     "shared_limiter",
 ]
-
-#: Default policies per venue, in the TRD's format (Binance's weight limit updated to the
-#: current 6000 per minute; see ``shared/exchanges/binance.md``).
-RATE_LIMITS: dict[str, dict[str, Any]] = {
-    "binance": {"type": "weight", "limit": 6000, "window": 60},
-    "bybit": {"type": "count", "limit": 600, "window": 5},
-    "okx": {"type": "per_endpoint", "default_limit": 20, "window": 2},
-    "kraken": {"type": "token_bucket", "capacity": 15, "refill_rate": 0.33},
-    "upbit": {"type": "count", "limit": 10, "window": 1},
-}
 
 Clock = Callable[[], float]
 
@@ -224,13 +213,13 @@ _shared: dict[str, RateLimitPolicy] = {}
 
 
 def shared_limiter(venue: str, spec: Mapping[str, Any] | None = None) -> RateLimitPolicy:
-    """The process-wide limiter of ``venue`` (created from ``spec`` or :data:`RATE_LIMITS`)."""
+    """The process-wide limiter of ``venue``, created from ``spec`` (the TRD's format) the
+    first time; each venue's policy lives in its connector package."""
     lim = _shared.get(venue)
     if lim is None:
-        use = spec if spec is not None else RATE_LIMITS.get(venue)
-        if use is None:
-            raise KeyError(f"no rate-limit policy known for venue {venue!r}")
-        lim = policy_from_spec(use)
+        if spec is None:
+            raise KeyError(f"no rate-limit policy registered yet for venue {venue!r}: pass its spec")
+        lim = policy_from_spec(spec)
         _shared[venue] = lim
     return lim
 

@@ -1,10 +1,36 @@
-"""Venue symbol <-> unified ``BASE/QUOTE`` mapping, shared by every connector."""
+"""Venue symbol <-> unified symbol mapping, shared by every connector.
+
+Unified symbols follow ccxt: ``BTC/USDT`` (spot), ``BTC/USDT:USDT`` (linear perpetual, settled
+in the quote), ``BTC/USD:BTC`` (inverse, settled in the base), ``BTC/USDT:USDT-250627`` (a
+dated future). :func:`market_type_of` tells the market type from the symbol alone.
+"""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable
 
-__all__ = ["SymbolMap", "quote_suffix_guesser", "split_on"]
+__all__ = ["MarketType", "SymbolMap", "market_type_of", "quote_suffix_guesser", "split_on"]
+
+
+class MarketType(enum.StrEnum):
+    """The market types a connector may serve."""
+
+    SPOT = "spot"
+    #: Swaps and futures settled in the quote currency (USDT, USDC).
+    LINEAR = "linear"
+    #: Swaps and futures settled in the base currency.
+    INVERSE = "inverse"
+
+
+def market_type_of(symbol: str) -> MarketType:
+    """The market type of a unified symbol: no ``:settle`` is spot; a settle currency equal to
+    the base is inverse; any other settle currency is linear."""
+    pair, sep, settle = symbol.partition(":")
+    if not sep:
+        return MarketType.SPOT
+    base = pair.partition("/")[0]
+    return MarketType.INVERSE if settle.partition("-")[0] == base else MarketType.LINEAR
 
 
 def split_on(separator: str) -> Callable[[str], str]:

@@ -23,7 +23,6 @@ from arbot.errors import ConfigError
 
 if TYPE_CHECKING:
     from arbot.testing.emulator import EmulatorServer
-    from arbot.testing.emulator.scripted import ScriptedBook
 
 __all__ = ["LiveSource", "LiveSourceSettings"]
 
@@ -51,17 +50,6 @@ class LiveSourceSettings(ComponentSettings):
     venue_symbols: dict[str, list[str]] = Field(
         default_factory=dict, description="symbols per venue (default: the configured symbols)"
     )
-
-
-def _scripted_books(emulator: object) -> list[ScriptedBook]:
-    """The scripted books an emulator keeps in its attributes (directly, or in a dict or list)."""
-    from arbot.testing.emulator.scripted import ScriptedBook  # only offline runs need the kit
-
-    found: list[ScriptedBook] = []
-    for value in vars(emulator).values():
-        items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
-        found.extend(v for v in items if isinstance(v, ScriptedBook))
-    return found
 
 
 class LiveSource(Source[LiveSourceSettings]):
@@ -107,7 +95,7 @@ class LiveSource(Source[LiveSourceSettings]):
                 emulator = cls.emulator(symbols, seed=self.settings.emulator_seed + i)
                 self._place_prices(venue, emulator)
                 if self.settings.emulator_dislocation_probability > 0.0:
-                    for book in _scripted_books(emulator):
+                    for book in emulator.scripted_books():
                         book.configure_dislocations(
                             self.settings.emulator_dislocation_probability,
                             self.settings.emulator_dislocation_pct,
@@ -126,12 +114,12 @@ class LiveSource(Source[LiveSourceSettings]):
             if self.settings.trades:
                 await conn.subscribe_trades(symbols)
 
-    def _place_prices(self, venue: str, emulator: object) -> None:
+    def _place_prices(self, venue: str, emulator: EmulatorServer) -> None:
         """Move the emulator's books to the configured prices and the venue's premium."""
         prices = self.settings.emulator_prices
         premium = self.settings.emulator_premium_pct.get(venue, 0.0) / 100.0
         stable = set(self.ctx.config.portfolio.usd_assets)
-        for book in _scripted_books(emulator):
+        for book in emulator.scripted_books():
             mid = prices.get(book.symbol)
             if mid is None:
                 continue

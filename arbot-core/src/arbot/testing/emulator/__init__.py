@@ -1,15 +1,17 @@
 """A kit to write venue emulators, and the connector conformance suite.
 
 * :class:`EmulatorServer` — a real WebSocket + HTTP server on 127.0.0.1 (random free ports) to
-  subclass with one venue's public protocol, with fault injection (dropped connections,
-  sequence gaps, bad checksums, garbage frames, stalls, slow-consumer kicks, HTTP failures);
+  subclass with one venue's public protocol (composable :meth:`~EmulatorServer.routes` and
+  :meth:`~EmulatorServer.ws_routes`), with fault injection (dropped connections, sequence
+  gaps, bad checksums, garbage frames, stalls, slow-consumer kicks, HTTP failures);
 * :class:`ScriptedBook` — a seeded random walk of an order book that drives an emulator;
-* :class:`Recording` — an NDJSON capture loaded to drive an emulator instead;
-* :class:`SnapshotEmulator` / :class:`OpArgsEmulator` — bases for venues that send book
-  snapshots on the stream (held back while paused) and for the ``op``/``args`` protocol
-  family; :func:`fast_settings` — test-sized settings of such a connector;
-* :class:`FullBookEmulator` / :func:`fullbook_settings` — the full top-N book venue family
-  (Upbit, Bithumb);
+  :class:`Recording` — an NDJSON capture loaded to drive an emulator instead;
+* one base per book bootstrap of :mod:`arbot.connectors.bootstrap`, so a connector author
+  picks the matching pair: :class:`RestSnapshotEmulator` (deltas on the stream, snapshots over
+  REST with their update id), :class:`StreamSnapshotEmulator` (a snapshot on the stream after
+  each subscribe; :class:`OpArgsEmulator` for the ``op``/``args`` family) and
+  :class:`FullBookEmulator` (every message the whole top-N book);
+* :func:`fast_settings` — a connector's settings pointing at its emulator, test-sized timers;
 * :class:`ConnectorConformance` — the tests every connector passes against its emulator
   (subclass it in your package's tests); :class:`FullBookConformance` — its flavour for
   full-book venues.
@@ -22,14 +24,24 @@ from arbot.testing.emulator.conformance import (
     books_equal,
     make_context,
 )
-from arbot.testing.emulator.fullbook import FullBookEmulator, fullbook_settings
+from arbot.testing.emulator.full_book import FullBookEmulator
+from arbot.testing.emulator.rest_snapshot import Delta, RestSnapshotEmulator
 from arbot.testing.emulator.scripted import ScriptedBook
-from arbot.testing.emulator.server import EmulatorClient, EmulatorServer, EmulatorStats, Recording
-from arbot.testing.emulator.snapshot import OpArgsEmulator, SnapshotEmulator, fast_settings
+from arbot.testing.emulator.server import (
+    EmulatorClient,
+    EmulatorServer,
+    EmulatorStats,
+    Recording,
+    WsRoute,
+)
+from arbot.testing.emulator.settings import TEST_TIMERS, fast_settings
+from arbot.testing.emulator.stream_snapshot import OpArgsEmulator, StreamSnapshotEmulator
 
 __all__ = [
+    "TEST_TIMERS",
     "ConformanceSession",
     "ConnectorConformance",
+    "Delta",
     "EmulatorClient",
     "EmulatorServer",
     "EmulatorStats",
@@ -37,10 +49,11 @@ __all__ = [
     "FullBookEmulator",
     "OpArgsEmulator",
     "Recording",
+    "RestSnapshotEmulator",
     "ScriptedBook",
-    "SnapshotEmulator",
+    "StreamSnapshotEmulator",
+    "WsRoute",
     "books_equal",
     "fast_settings",
-    "fullbook_settings",
     "make_context",
 ]

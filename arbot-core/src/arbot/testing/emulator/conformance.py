@@ -1,16 +1,17 @@
 """The connector conformance suite: reusable tests every connector passes against its emulator.
 
 Subclass :class:`ConnectorConformance` in a connector package's tests (the class name must
-start with ``Test`` for pytest to collect it) and implement :meth:`make_emulator` and
-:meth:`make_connector`::
+start with ``Test`` for pytest to collect it) and name the connector::
 
     class TestMyVenueConformance(ConnectorConformance):
-        def make_emulator(self) -> EmulatorServer:
-            return MyVenueEmulator(symbols=["BTC/USDT", "ETH/USDT"], seed=7)
+        connector_class = MyConnector
 
-        def make_connector(self, emulator, ctx, on_event) -> Connector:
-            settings = MyConnector.Settings(rest_url=emulator.http_url, ws_url=emulator.ws_url)
-            return MyConnector(settings, ctx, on_event)
+The emulator is part of the connector contract: the default :meth:`make_emulator` is the
+connector's own (``MyConnector.emulator(symbols, seed)``) and the default
+:meth:`make_connector` points the connector at it with test-sized timers
+(:func:`~arbot.testing.emulator.fast_settings`, plus :attr:`connector_settings`). A connector
+that ships no emulator fails every test with a message saying so. Override either method for
+anything else (another emulator configuration, a generic connector).
 
 The connector must expose ``stats() -> dict[str, int]`` with at least ``reconnects``,
 ``resyncs``, ``resyncs:<symbol>``, ``gaps``, ``garbage_frames`` and ``checksum_failures``, and
@@ -25,19 +26,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from abc import ABC, abstractmethod
+from abc import ABC
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from arbot.book import OrderBook
 from arbot.clock import WallClock
 from arbot.components import BotContext, Connector, MarketEvent
 from arbot.config import BotConfig
+from arbot.errors import ArbotError
 from arbot.events import BookUpdate, Side, TradeTick
 from arbot.market import BookHealth, MarketState
 from arbot.portfolio import Portfolio
 from arbot.stats import Counters
 from arbot.testing.emulator.server import EmulatorServer
+from arbot.testing.emulator.settings import fast_settings
 
 __all__ = [
     "ConformanceSession",
@@ -46,6 +49,12 @@ __all__ = [
     "books_equal",
     "make_context",
 ]
+
+
+def _fail(message: str) -> NoReturn:
+    import pytest  # the suite runs under pytest; importing the kit does not need it
+
+    pytest.fail(message, pytrace=False)
 
 
 def make_context(mode: str = "PAPER") -> BotContext:
@@ -157,16 +166,38 @@ class ConnectorConformance(ABC):
     #: ``"checksum_failures"`` for a venue whose only integrity check is a checksum (Bitget).
     gap_counter: ClassVar[str] = "gaps"
 
-    # -- to implement ------------------------------------------------------------------------
+    #: The connector under test (what the default :meth:`make_emulator` /
+    #: :meth:`make_connector` build).
+    connector_class: ClassVar[type[Connector]]
+    #: Seed of the default emulator's scripted books.
+    emulator_seed: ClassVar[int] = 5
+    #: Settings the default connector gets on top of the emulator's and the test timers.
+    connector_settings: ClassVar[dict[str, Any]] = {}
 
-    @abstractmethod
+    # -- to choose ---------------------------------------------------------------------------
+
+    def _connector(self) -> type[Connector]:
+        cls: type[Connector] | None = getattr(type(self), "connector_class", None)
+        if cls is None:
+            _fail(f"{type(self).__name__}: set connector_class (the connector under test) or "
+                  "override make_emulator() and make_connector()")
+        return cls
+
     def make_emulator(self) -> EmulatorServer:
-        """A new (not started) emulator of the venue."""
+        """A new (not started) emulator of the venue: the connector's own."""
+        cls = self._connector()
+        try:
+            return cls.emulator(list(self.symbols), seed=self.emulator_seed)
+        except ArbotError as exc:
+            _fail(f"connector {cls.name!r} ships no emulator ({exc}); an emulator is part of the "
+                  "connector contract: implement emulator() and emulated_settings() "
+                  "(see docs/writing-a-connector.md)")
 
-    @abstractmethod
     def make_connector(self, emulator: EmulatorServer, ctx: BotContext,
                        on_event: Callable[[MarketEvent], None]) -> Connector:
-        """A new connector pointed at the started ``emulator``."""
+        """A new connector pointed at the started ``emulator`` (test-sized timers)."""
+        cls = self._connector()
+        return cls(fast_settings(cls, emulator, **self.connector_settings), ctx, on_event)
 
     # -- harness -----------------------------------------------------------------------------
 

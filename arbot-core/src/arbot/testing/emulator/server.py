@@ -2,9 +2,13 @@
 
 Subclass :class:`EmulatorServer` to speak one venue's public protocol:
 
-* :meth:`EmulatorServer.routes` — the HTTP routes (aiohttp ``web.RouteDef`` list);
-* :meth:`EmulatorServer.on_ws_connect` / :meth:`EmulatorServer.on_ws_message` — the WebSocket
-  protocol (subscriptions, pings, replies);
+* :meth:`EmulatorServer.routes` — the HTTP routes (aiohttp ``web.RouteDef`` list; a subclass
+  or a mixin extends it with ``[*super().routes(), ...]``);
+* :meth:`EmulatorServer.on_ws_connect` / :meth:`EmulatorServer.on_ws_message` — the public
+  WebSocket protocol (subscriptions, pings, replies); :meth:`EmulatorServer.ws_routes` adds
+  other WebSocket paths (e.g. a private stream) with their own handlers;
+* :meth:`EmulatorServer.scripted_books` — the scripted books that drive it (offline runs move
+  and dislocate them);
 * :meth:`EmulatorServer.tick` — one round of market changes, sent with :meth:`broadcast`;
 * :meth:`EmulatorServer.true_book` — the emulator's own book of a unified symbol (what a
   correct connector must converge to).
@@ -19,9 +23,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from aiohttp import web
@@ -31,9 +35,23 @@ from arbot.book import OrderBook
 from arbot.errors import ArbotError
 from arbot.sources.replay import iter_capture
 
-__all__ = ["EmulatorClient", "EmulatorServer", "EmulatorStats", "Recording"]
+__all__ = ["EmulatorClient", "EmulatorServer", "EmulatorStats", "Recording", "WsRoute"]
+
+if TYPE_CHECKING:
+    from arbot.testing.emulator.scripted import ScriptedBook
 
 log = logging.getLogger("arbot.testing.emulator")
+
+
+@attrs.frozen
+class WsRoute:
+    """A WebSocket path of an emulator with its own handlers: a client whose request path
+    starts with ``path`` is served by ``on_connect`` / ``on_message`` instead of the public
+    protocol's."""
+
+    path: str
+    on_connect: Callable[[EmulatorClient], Awaitable[None]]
+    on_message: Callable[[EmulatorClient, str | bytes], Awaitable[None]]
 
 
 @attrs.define(slots=True)
@@ -122,6 +140,15 @@ class EmulatorServer:
 
     def routes(self) -> list[web.RouteDef]:
         """HTTP routes of the venue."""
+        return []
+
+    def ws_routes(self) -> list[WsRoute]:
+        """WebSocket paths served by their own handlers (default: none; every path speaks the
+        public protocol of :meth:`on_ws_connect` / :meth:`on_ws_message`)."""
+        return []
+
+    def scripted_books(self) -> list[ScriptedBook]:
+        """The scripted books driving this emulator (none for a recording-driven one)."""
         return []
 
     async def on_ws_connect(self, client: EmulatorClient) -> None:
@@ -222,10 +249,13 @@ class EmulatorServer:
         client = EmulatorClient(conn, path)
         self.clients.add(client)
         self.stats.connections += 1
+        route = next((r for r in self.ws_routes() if path.startswith(r.path)), None)
+        on_connect = route.on_connect if route is not None else self.on_ws_connect
+        on_message = route.on_message if route is not None else self.on_ws_message
         try:
-            await self.on_ws_connect(client)
+            await on_connect(client)
             async for message in conn:
-                await self.on_ws_message(client, message)
+                await on_message(client, message)
         except Exception:
             pass
         finally:

@@ -1,16 +1,15 @@
 """Emulator bases for venues that answer each book subscription with a snapshot on the stream
-(OKX, Bitget, Bybit), and test-sized connector settings.
+(OKX, Bitget, Bybit): the emulator side of the ``stream_snapshot`` bootstrap
+(:class:`~arbot.connectors.bootstrap.StreamSnapshot`).
 
-* :class:`SnapshotEmulator` — holds back the snapshots owed to new subscriptions while the
+* :class:`StreamSnapshotEmulator` — holds back the snapshots owed to new subscriptions while the
   emulator is paused (a frozen feed sends no data at all) and sends them on the first tick
   after :meth:`~EmulatorServer.resume`; a trade helper;
 * :class:`OpArgsEmulator` — the ``{"op": .., "args": [..]}`` request / ``arg``/``action``/``data``
   push protocol family (OKX, Bitget) driven by seeded :class:`ScriptedBook` random walks: acks,
   the text ``ping`` -> ``pong``, a snapshot per book subscription, chained updates with the
   venue's sequence ids, optional CRC32 checksums (with the bad-checksum fault), trades; a venue
-  sets its message hooks and REST routes;
-* :func:`fast_settings` — a stream-snapshot connector's settings pointing at an emulator, with
-  test-sized timers.
+  sets its message hooks and REST routes.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from arbot.connectors.checksum import CHECKSUM_DEPTH, checksum_string, crc32_sig
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient, EmulatorServer
 
-__all__ = ["Levels", "OpArgsEmulator", "SnapshotEmulator", "fast_settings"]
+__all__ = ["Levels", "OpArgsEmulator", "StreamSnapshotEmulator"]
 
 _enc = msgspec.json.encode
 
@@ -34,7 +33,7 @@ _enc = msgspec.json.encode
 Levels = list[tuple[str, str]]
 
 
-class SnapshotEmulator(EmulatorServer, ABC):
+class StreamSnapshotEmulator(EmulatorServer, ABC):
     """Base of the emulators whose venue answers each book subscription with a snapshot on
     the stream. While :attr:`~EmulatorServer.paused` the snapshots owed to new subscriptions
     are held back; they go out on the first tick after :meth:`~EmulatorServer.resume`, before
@@ -75,7 +74,7 @@ class SnapshotEmulator(EmulatorServer, ABC):
         return book.trade()
 
 
-class OpArgsEmulator(SnapshotEmulator):
+class OpArgsEmulator(StreamSnapshotEmulator):
     """An ``op``/``args`` protocol emulator (see the module docstring).
 
     WebSocket: the text ``ping`` -> ``pong``; ``subscribe``/``unsubscribe`` with one
@@ -142,6 +141,10 @@ class OpArgsEmulator(SnapshotEmulator):
     def true_book(self, symbol: str) -> OrderBook:
         """The scripted book of ``symbol``."""
         return self.books[self._inst[symbol]].book
+
+    def scripted_books(self) -> list[ScriptedBook]:
+        """The scripted book of every instrument."""
+        return list(self.books.values())
 
     def reset_sequence(self, symbol: str) -> None:
         """The next update of ``symbol`` restarts its sequence at 1 (``seq < prev``), as OKX
@@ -271,15 +274,3 @@ class OpArgsEmulator(SnapshotEmulator):
                 trade = self.trade_data(inst, *t)
                 await self.broadcast(f"{self.trade_channel}:{inst}",
                                      self.push(self.trade_channel, inst, [trade], None))
-
-
-def fast_settings(connector: Any, emulator: EmulatorServer, **extra: Any) -> Any:
-    """Settings of a stream-snapshot ``connector`` class (``emulated_settings`` and
-    ``Settings``) pointing at ``emulator``, with test-sized timers (fast backoff, short idle
-    and stale timeouts, pings rarer than a test, fast control messages); ``extra`` overrides.
-    Shared by the OKX, Bitget and Bybit tests."""
-    values: dict[str, Any] = connector.emulated_settings(emulator)
-    values.update(backoff_initial=0.02, backoff_max=0.2, idle_timeout=0.25, stale_after=0.2,
-                  resubscribe_after=0.3, ping_interval=10.0, messages_per_second=10.0)
-    values.update(extra)
-    return connector.Settings(**values)

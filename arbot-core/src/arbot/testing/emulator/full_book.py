@@ -1,5 +1,6 @@
-"""An emulator base for the full top-N book venue family (Upbit; Bithumb's current API), and
-test-sized settings of such a connector.
+"""An emulator base for the venues whose every book message is the full top-N book -- the
+emulator side of the ``full_book`` bootstrap (:class:`~arbot.connectors.bootstrap.FullBook`),
+speaking the ``ticket`` request family (Upbit; Bithumb's current API mirrors it).
 
 WebSocket ``/websocket/v1``: one JSON array per request (``ticket``, ``orderbook``/``trade``
 types with ``codes`` -- ``CODE.n`` sets the depth -- and ``format`` ``DEFAULT`` or
@@ -24,7 +25,7 @@ from arbot.book import OrderBook
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient, EmulatorServer
 
-__all__ = ["FullBookEmulator", "fullbook_settings"]
+__all__ = ["FullBookEmulator"]
 
 
 class FullBookEmulator(EmulatorServer):
@@ -66,6 +67,10 @@ class FullBookEmulator(EmulatorServer):
     def true_book(self, symbol: str) -> OrderBook:
         """The scripted book of ``symbol``."""
         return self.books[self.codes[symbol]].book
+
+    def scripted_books(self) -> list[ScriptedBook]:
+        """The scripted book of every market."""
+        return list(self.books.values())
 
     def stamp(self) -> int | str:
         """The venue ``timestamp`` of a message (ms)."""
@@ -207,14 +212,3 @@ class FullBookEmulator(EmulatorServer):
                 self._seq_id += 1
                 await self._send_each(f"trade:{code}", lambda fmt, _n, c=code, p=price, q=qty,
                                       m=buyer_maker: self._trade_body(c, fmt, p, q, m))
-
-
-def fullbook_settings(emulator: EmulatorServer, connector: Any, **extra: Any) -> Any:
-    """Settings of a full-book ``connector`` class pointing at ``emulator`` with test-sized
-    timers; ``extra`` overrides."""
-    values: dict[str, Any] = {
-        **connector.emulated_settings(emulator), "backoff_initial": 0.02, "backoff_max": 0.2,
-        "idle_timeout": 0.25, "stale_after": 0.2, "messages_per_second": 50.0,
-    }
-    values.update(extra)
-    return connector.Settings(**values)
