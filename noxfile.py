@@ -22,9 +22,8 @@ def packages() -> list[str]:
     for group in ("arbot-strategies", "arbot-connectors", "arbot-storage"):
         for pyproject in sorted((ROOT / group).glob("*/pyproject.toml")):
             found.append(str(pyproject.parent.relative_to(ROOT)))
-    example = ROOT / "examples" / "arbot-example-plugin" / "pyproject.toml"
-    if example.exists():
-        found.append(str(example.parent.relative_to(ROOT)))
+    for pyproject in sorted((ROOT / "examples").glob("*/pyproject.toml")):  # plugin and connector templates
+        found.append(str(pyproject.parent.relative_to(ROOT)))
     return found
 
 
@@ -152,7 +151,7 @@ def wheels(session: nox.Session) -> None:
 
         full = _fresh_venv(session, work / "venv-full")
         pip = [str(full), "-m", "pip", "install", "--quiet", "--find-links", str(wheelhouse)]
-        session.run(*pip, "arbot", "arbot-example-plugin", external=True)
+        session.run(*pip, "arbot", "arbot-example-plugin", "arbot-example-connector", external=True)
         arbot = str(full.parent / "arbot")
         with session.chdir(run_dir):
             session.run(str(full), "-I", check, "full", *names, external=True)

@@ -180,7 +180,7 @@ def test_the_meta_package_installs_every_package() -> None:
     meta = _project(ROOT / "packages" / "arbot")["dependencies"]
     assert isinstance(meta, list)
     required = {_req_name(d): d for d in meta}
-    templates = {"arbot-example-plugin"}  # a template to copy, not a part of ArBot
+    templates = {"arbot-example-plugin", "arbot-example-connector"}  # templates to copy, not parts of ArBot
     names = {str(_project(p)["name"]) for p in PACKAGES} - {"arbot"} - templates
     assert set(required) == names
     assert all(re.sub(r"\[[^\]]*\]", "", d).endswith(">=0.2,<0.3") for d in meta)
