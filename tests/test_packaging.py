@@ -117,8 +117,8 @@ def test_metadata(pkg: Path) -> None:
 
 @pytest.mark.parametrize("pkg", [p for p in PACKAGES if p.name != "arbot-core"], ids=IDS[1:])
 def test_plugins_require_a_compatible_core(pkg: Path) -> None:
-    deps = project_deps = _project(pkg)["dependencies"]
-    assert isinstance(project_deps, list)
+    deps = _project(pkg)["dependencies"]
+    assert isinstance(deps, list)
     core = [d for d in deps if _req_name(d) == "arbot-core"]
     assert len(core) == 1, f"{pkg.name}: one arbot-core requirement expected, got {core}"
     assert re.sub(r"\[[^\]]*\]", "", core[0]) == CORE_RANGE

@@ -46,8 +46,9 @@ def check_distribution(name: str) -> list[str]:
     meta = dist.metadata
     if dist.version != VERSION:
         problems.append(f"{name}: version {dist.version}, expected {VERSION}")
-    if meta.get("License-Expression") != "MIT":
-        problems.append(f"{name}: License-Expression is {meta.get('License-Expression')!r}, not 'MIT'")
+    expression = meta.get_all("License-Expression") or []
+    if expression != ["MIT"]:
+        problems.append(f"{name}: License-Expression is {expression!r}, not ['MIT']")
     files = {str(f) for f in dist.files or ()}
     license_file = next((f for f in dist.files or () if f.name == "LICENSE"), None)
     if "LICENSE" not in (meta.get_all("License-File") or []) or license_file is None:
