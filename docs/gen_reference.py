@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import html
 import inspect
 import os
 import sys
@@ -224,8 +225,13 @@ def _table(section: Section) -> list[str]:
         desc = k.description or "*(no description)*"
         if k.constraints:
             desc += f" ({k.constraints})"
-        lines.append(f"| `{k.key}` | `{_cell(k.type)}` | `{_cell(k.default)}` | {_cell(desc)} |")
+        lines.append(f"| {_code(k.key)} | {_code(k.type)} | {_code(k.default)} | {_cell(desc)} |")
     return [*lines, ""]
+
+
+def _code(text: str) -> str:
+    """``text`` as inline code in a table cell (HTML, so a ``|`` in a type does not split the cell)."""
+    return "<code>" + html.escape(text, quote=False).replace("|", "&#124;").replace("\n", " ") + "</code>"
 
 
 def _cell(text: str) -> str:
@@ -349,7 +355,7 @@ def render_api_index() -> str:
         if isinstance(obj, type) or inspect.isfunction(obj):
             summary = " ".join((obj.__doc__ or "").strip().split("\n\n")[0].split())
         elif isinstance(obj, types.UnionType):
-            summary = f"type alias: `{' | '.join(a.__name__ for a in typing.get_args(obj))}`"
+            summary = f"type alias: {_code(' | '.join(a.__name__ for a in typing.get_args(obj)))}"
         else:
             summary = " ".join((type(obj).__doc__ or "").strip().split("\n\n")[0].split())
         out.append(f"| {link} | `{module}` | {_cell(summary)} |")

@@ -92,7 +92,7 @@ def test_secrets_and_environment_are_not_rendered(monkeypatch: pytest.MonkeyPatc
     own = "\n".join(gen._table(next(gen.sections(Model))))
     assert SENTINEL not in own
     assert own.count("secret, never shown") == 2
-    assert "| `chat_id` | `str` | `\"\"` |" in own
+    assert '| <code>chat_id</code> | <code>str</code> | <code>""</code> |' in own
     core = "\n".join("\n".join(gen._table(s)) for s in gen.sections(BotConfig))
     components = _render_components_only(PluginHost())
     assert SENTINEL not in core + components
@@ -119,7 +119,7 @@ def test_component_settings_are_listed_under_their_tables() -> None:
         table = info.cls.config_section or f"{gen.COMPONENT_TABLES[info.kind]}.{info.name}"
         assert f"### `[{table}]`" in text
         for key in info.cls.Settings.model_fields:
-            assert f"| `{key}` |" in text, f"{table}.{key}"
+            assert f"| <code>{key}</code> |" in text, f"{table}.{key}"
 
 
 def _render_components_only(host: PluginHost) -> Any:
@@ -151,4 +151,5 @@ def test_api_index_lists_every_exported_name_where_it_is_defined() -> None:
     assert len(rows) == len(arbot.api.__all__)
     assert '<autoref identifier="arbot.components.Detector" optional><code>Detector</code></autoref>' in text
     assert '<autoref identifier="arbot.hookspecs.hookimpl" optional>' in text
-    assert "| `arbot.components` | type alias: `BookUpdate \\| TradeTick \\| FxRate` |" in text
+    alias = "type alias: <code>BookUpdate &#124; TradeTick &#124; FxRate</code>"
+    assert f"| `arbot.components` | {alias} |" in text
