@@ -19,11 +19,9 @@ BENCH_PEERS = ["ccxt", "sortedcontainers", "statsmodels", "orjson", "nautilus_tr
 def packages() -> list[str]:
     """Every installable package of the workspace: core first, then plugins and examples."""
     found = ["arbot-core"]
-    for group in ("arbot-strategies", "arbot-connectors", "arbot-storage"):
+    for group in ("arbot-strategies", "arbot-connectors", "arbot-storage", "arbot-ops", "examples"):
         for pyproject in sorted((ROOT / group).glob("*/pyproject.toml")):
             found.append(str(pyproject.parent.relative_to(ROOT)))
-    for pyproject in sorted((ROOT / "examples").glob("*/pyproject.toml")):  # plugin and connector templates
-        found.append(str(pyproject.parent.relative_to(ROOT)))
     return found
 
 
@@ -132,7 +130,7 @@ def _fresh_venv(session: nox.Session, where: Path) -> Path:
 def wheels(session: nox.Session) -> None:
     """Install the built wheels into fresh virtualenvs outside the repository and use them.
 
-    1. ``arbot`` (the meta-package: everything): metadata of every distribution (license,
+    1. ``arbot`` (the meta-package: everything) and the example templates: metadata of every distribution (license,
        classifiers, URLs, requirements, py.typed), every plugin loads, ``arbot plugins`` and the
        reference backtest run from a folder outside the clone.
     2. ``arbot-core`` + ``arbot-spatial`` only (the README's install): polars is absent, the
@@ -151,7 +149,7 @@ def wheels(session: nox.Session) -> None:
 
         full = _fresh_venv(session, work / "venv-full")
         pip = [str(full), "-m", "pip", "install", "--quiet", "--find-links", str(wheelhouse)]
-        session.run(*pip, "arbot", "arbot-example-plugin", "arbot-example-connector", external=True)
+        session.run(*pip, *names, external=True)  # "arbot" (everything) plus the templates
         arbot = str(full.parent / "arbot")
         with session.chdir(run_dir):
             session.run(str(full), "-I", check, "full", *names, external=True)

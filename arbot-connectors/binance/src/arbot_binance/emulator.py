@@ -28,6 +28,8 @@ from arbot.testing.emulator import (
     fast_settings,
 )
 
+from arbot_binance.private_api import BinancePrivateApi
+
 __all__ = ["BinanceEmulator", "emulator_settings"]
 
 _enc = msgspec.json.encode
@@ -54,6 +56,8 @@ class BinanceEmulator(RestSnapshotEmulator):
                          tick_interval=None if recording is not None else tick_interval)
         self.recording = recording
         self._snapshots: dict[str, Any] = {}
+        #: The private API (accounts, orders, user data stream) over the scripted books.
+        self.private = BinancePrivateApi({vs: (b.symbol, b) for vs, b in self.books.items()})
         self._player: asyncio.Task[None] | None = None
         if recording is not None:
             for _, url, body in recording.rest:
@@ -80,6 +84,7 @@ class BinanceEmulator(RestSnapshotEmulator):
             web.get("/api/v3/depth", self._depth),
             web.get("/api/v3/ping", self._ping),
             web.get("/api/v3/time", self._time),
+            *self.private.routes(),
         ]
 
     def _headers(self, weight: int) -> dict[str, str]:
@@ -89,7 +94,7 @@ class BinanceEmulator(RestSnapshotEmulator):
         return web.json_response({}, headers=self._headers(1))
 
     async def _time(self, request: web.Request) -> web.Response:
-        return web.json_response({"serverTime": int(time.time() * 1000)}, headers=self._headers(1))
+        return web.json_response({"serverTime": self.private.server_time_ms()}, headers=self._headers(1))
 
     async def _exchange_info(self, request: web.Request) -> web.Response:
         symbols = []
@@ -98,6 +103,8 @@ class BinanceEmulator(RestSnapshotEmulator):
             base, quote = self.base_quote(vs) if vs in self.books else (vs[:-4], vs[-4:])
             symbols.append({
                 "symbol": vs, "status": "TRADING", "baseAsset": base, "quoteAsset": quote,
+                "baseAssetPrecision": 8, "quoteAssetPrecision": 8, "isSpotTradingAllowed": True,
+                "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"], "permissionSets": [["SPOT"]],
                 "filters": [
                     {"filterType": "PRICE_FILTER", "minPrice": "0.01000000",
                      "maxPrice": "1000000.00000000", "tickSize": "0.01000000"},
@@ -132,7 +139,10 @@ class BinanceEmulator(RestSnapshotEmulator):
     # -- WebSocket ---------------------------------------------------------------------------
 
     async def on_ws_connect(self, client: EmulatorClient) -> None:
-        """``/stream?streams=a/b`` (combined) or ``/ws/<stream>`` (raw)."""
+        """``/stream?streams=a/b`` (combined) or ``/ws/<stream>`` (raw); ``/ws/<listenKey>`` is
+        the user data stream of the private API."""
+        if await self.private.on_ws_connect(client):
+            return
         parts = urlsplit(client.path)
         client.state["combined"] = parts.path.startswith("/stream")
         streams = parse_qs(parts.query).get("streams", [""])[0]
@@ -191,6 +201,8 @@ class BinanceEmulator(RestSnapshotEmulator):
                 await self._send(f"{low}@trade", {
                     "e": "trade", "E": now, "s": vs, "t": self.trade_id, "p": p, "q": q,
                     "T": now, "m": m, "M": True})
+
+        self.private.on_tick()
 
     def _maybe_play(self) -> None:
         if self.recording is not None and self._player is None:

@@ -18,8 +18,10 @@ from typing import Any
 
 import msgspec
 from aiohttp import web
-from arbot.testing.emulator import EmulatorServer, OpArgsEmulator, fast_settings
+from arbot.testing.emulator import EmulatorClient, EmulatorServer, OpArgsEmulator, fast_settings
 from arbot.testing.emulator.stream_snapshot import Levels
+
+from arbot_bitget.private_api import BitgetPrivateApi
 
 __all__ = ["BitgetEmulator", "emulator_settings"]
 
@@ -32,6 +34,23 @@ class BitgetEmulator(OpArgsEmulator):
     #: No empty heartbeats; the real CRC32 on every update (the bad-checksum fault applies).
     default_heartbeat_probability = 0.0
     default_checksum = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: The private API (accounts, orders, private stream) over the scripted books.
+        self.private = BitgetPrivateApi({i: (b.symbol, b) for i, b in self.books.items()}, self.spawn)
+
+    async def tick(self) -> None:
+        """One round of market changes, then resting orders the book crossed fill."""
+        await super().tick()
+        self.private.on_tick()
+
+    async def on_ws_message(self, client: EmulatorClient, message: str | bytes) -> None:
+        """``/v2/ws/private`` goes to the private API; the rest is the public protocol."""
+        if client.path.startswith("/v2/ws/private"):
+            await self.private.on_ws_message(client, message)
+        else:
+            await super().on_ws_message(client, message)
 
     # -- message hooks -----------------------------------------------------------------------
 
@@ -82,6 +101,7 @@ class BitgetEmulator(OpArgsEmulator):
             web.get("/api/v2/spot/public/symbols", self._symbols),
             web.get("/api/v2/spot/market/orderbook", self._orderbook),
             web.get("/api/v2/public/time", self._server_time),
+            *self.private.routes(),
         ]
 
     @staticmethod
@@ -91,7 +111,7 @@ class BitgetEmulator(OpArgsEmulator):
                                   "requestTime": int(time.time() * 1000)}, status=status)
 
     async def _server_time(self, request: web.Request) -> web.Response:
-        return self._data({"serverTime": str(int(time.time() * 1000))})
+        return self._data({"serverTime": str(self.private.server_time_ms())})
 
     async def _symbols(self, request: web.Request) -> web.Response:
         return self._data([{

@@ -28,6 +28,8 @@ from arbot.testing.emulator import (
     fast_settings,
 )
 
+from arbot_bybit.private_api import BybitPrivateApi
+
 __all__ = ["BybitEmulator", "emulator_settings"]
 
 _enc = msgspec.json.encode
@@ -64,6 +66,8 @@ class BybitEmulator(StreamSnapshotEmulator):
                                           tick=0.01, levels=levels, price_decimals=2,
                                           qty_decimals=6)
             self.u[vs] = 18_000_000 + 1000 * i
+        #: The private API (accounts, orders, private stream) over the scripted books.
+        self.private = BybitPrivateApi({vs: (b.symbol, b) for vs, b in self.books.items()}, self.spawn)
 
     def symbols(self) -> list[str]:
         """Unified symbols."""
@@ -89,6 +93,7 @@ class BybitEmulator(StreamSnapshotEmulator):
             web.get("/v5/market/instruments-info", self._instruments),
             web.get("/v5/market/orderbook", self._orderbook),
             web.get("/v5/market/time", self._time),
+            *self.private.routes(),
         ]
 
     @staticmethod
@@ -98,7 +103,7 @@ class BybitEmulator(StreamSnapshotEmulator):
         return web.Response(body=_enc(body), content_type="application/json")
 
     async def _time(self, request: web.Request) -> web.Response:
-        now = time.time()
+        now = self.private.server_time_ms() / 1000.0
         return self._result({"timeSecond": str(int(now)), "timeNano": str(int(now * 1e9))})
 
     async def _instruments(self, request: web.Request) -> web.Response:
@@ -128,7 +133,10 @@ class BybitEmulator(StreamSnapshotEmulator):
     # -- WebSocket ---------------------------------------------------------------------------
 
     async def on_ws_message(self, client: EmulatorClient, message: str | bytes) -> None:
-        """``ping``, ``subscribe``, ``unsubscribe``."""
+        """``ping``, ``subscribe``, ``unsubscribe``; ``/v5/private`` goes to the private API."""
+        if client.path.startswith("/v5/private"):
+            await self.private.on_ws_message(client, message)
+            return
         try:
             req = msgspec.json.decode(message)
         except msgspec.DecodeError:
@@ -219,6 +227,7 @@ class BybitEmulator(StreamSnapshotEmulator):
                     "data": [{"T": now, "s": vs, "S": "Sell" if buyer_is_maker else "Buy",
                               "v": q, "p": p, "L": "ZeroMinusTick", "i": f"t-{self.trade_id}",
                               "BT": False, "seq": self.cross_seq}]}))
+        self.private.on_tick()
 
 
 

@@ -21,8 +21,10 @@ from typing import Any
 
 import msgspec
 from aiohttp import web
-from arbot.testing.emulator import EmulatorServer, OpArgsEmulator, fast_settings
+from arbot.testing.emulator import EmulatorClient, EmulatorServer, OpArgsEmulator, fast_settings
 from arbot.testing.emulator.stream_snapshot import Levels
+
+from arbot_okx.private_api import OkxPrivateApi
 
 __all__ = ["OkxEmulator", "emulator_settings"]
 
@@ -41,6 +43,23 @@ class OkxEmulator(OpArgsEmulator):
     #: Empty heartbeat updates are sent, as OKX does; checksum 0 unless ``checksum=True``.
     default_heartbeat_probability = 0.05
     default_checksum = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: The private API (accounts, orders, private stream) over the scripted books.
+        self.private = OkxPrivateApi({i: (b.symbol, b) for i, b in self.books.items()}, self.spawn)
+
+    async def tick(self) -> None:
+        """One round of market changes, then resting orders the book crossed fill."""
+        await super().tick()
+        self.private.on_tick()
+
+    async def on_ws_message(self, client: EmulatorClient, message: str | bytes) -> None:
+        """``/ws/v5/private`` goes to the private API; the rest is the public protocol."""
+        if client.path.startswith("/ws/v5/private"):
+            await self.private.on_ws_message(client, message)
+        else:
+            await super().on_ws_message(client, message)
 
     # -- message hooks -----------------------------------------------------------------------
 
@@ -81,6 +100,7 @@ class OkxEmulator(OpArgsEmulator):
             web.get("/api/v5/public/instruments", self._instruments),
             web.get("/api/v5/market/books", self._books),
             web.get("/api/v5/public/time", self._time),
+            *self.private.routes(),
         ]
 
     @staticmethod
@@ -89,7 +109,7 @@ class OkxEmulator(OpArgsEmulator):
                             content_type="application/json")
 
     async def _time(self, request: web.Request) -> web.Response:
-        return self._ok([{"ts": str(int(time.time() * 1000))}])
+        return self._ok([{"ts": str(self.private.server_time_ms())}])
 
     async def _instruments(self, request: web.Request) -> web.Response:
         if request.query.get("instType") != "SPOT":

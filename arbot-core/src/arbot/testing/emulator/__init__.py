@@ -12,6 +12,9 @@
   each subscribe; :class:`OpArgsEmulator` for the ``op``/``args`` family) and
   :class:`FullBookEmulator` (every message the whole top-N book);
 * :func:`fast_settings` — a connector's settings pointing at its emulator, test-sized timers;
+* :class:`EmulatedExchange` — the venue-agnostic exchange core under every venue's private API
+  (accounts, matching engine, events, transfers, trading faults; see
+  :mod:`arbot.testing.emulator.exchange`);
 * :class:`ConnectorConformance` — the tests every connector passes against its emulator
   (subclass it in your package's tests); :class:`FullBookConformance` — its flavour for
   full-book venues.
@@ -24,6 +27,15 @@ from arbot.testing.emulator.conformance import (
     books_equal,
     make_context,
 )
+from arbot.testing.emulator.exchange import (
+    BookSource,
+    EmulatedExchange,
+    EventFeed,
+    FeedDropped,
+    ScriptedBookSource,
+    StaticBook,
+)
+from arbot.testing.emulator.exchange_faults import Fault, FaultInjector, FaultKind, parse_faults
 from arbot.testing.emulator.full_book import FullBookEmulator
 from arbot.testing.emulator.rest_snapshot import Delta, RestSnapshotEmulator
 from arbot.testing.emulator.scripted import ScriptedBook
@@ -39,21 +51,31 @@ from arbot.testing.emulator.stream_snapshot import OpArgsEmulator, StreamSnapsho
 
 __all__ = [
     "TEST_TIMERS",
+    "BookSource",
     "ConformanceSession",
     "ConnectorConformance",
     "Delta",
+    "EmulatedExchange",
     "EmulatorClient",
     "EmulatorServer",
     "EmulatorStats",
+    "EventFeed",
+    "Fault",
+    "FaultInjector",
+    "FaultKind",
+    "FeedDropped",
     "FullBookConformance",
     "FullBookEmulator",
     "OpArgsEmulator",
     "Recording",
     "RestSnapshotEmulator",
     "ScriptedBook",
+    "ScriptedBookSource",
+    "StaticBook",
     "StreamSnapshotEmulator",
     "WsRoute",
     "books_equal",
     "fast_settings",
     "make_context",
+    "parse_faults",
 ]

@@ -1,0 +1,104 @@
+"""The wire boundary of trading: rounding to tick/step, minimums, decimal text, query strings,
+client ids, credentials that never print."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from urllib.parse import quote, urlencode
+
+import pytest
+from arbot.market import MarketInfo
+from arbot.trading.client_ids import ClientIdFactory
+from arbot.trading.precision import increment_text, prepare_order, to_increment
+from arbot.trading.signing import ApiCredentials, compact_json, iso8601_ms, query_string
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+INCREMENTS = [1.0, 0.5, 0.1, 0.01, 0.001, 1e-05, 1e-06, 1e-08, 0.25, 5.0]
+
+
+@settings(max_examples=300)
+@given(value=st.floats(1e-6, 1e7, allow_nan=False), inc=st.sampled_from(INCREMENTS), up=st.booleans())
+def test_rounding_lands_on_the_grid_on_the_asked_side_in_plain_text(
+    value: float, inc: float, up: bool
+) -> None:
+    n, rounded = to_increment(value, inc, up=up)
+    text = increment_text(n, inc)
+    assert "e" not in text and "E" not in text
+    exact = Decimal(text)
+    assert exact == Decimal(n) * Decimal(repr(inc))  # the text is exactly n increments
+    tolerance = inc * 1e-9 * max(1.0, value / inc)
+    if up:
+        assert rounded >= value - tolerance and rounded - value < inc + tolerance
+    else:
+        assert rounded <= value + tolerance and value - rounded < inc + tolerance
+
+
+def test_float_noise_is_not_a_tick_and_tiny_values_are_plain() -> None:
+    assert to_increment(0.1 + 0.2, 0.1)[0] == 3
+    assert increment_text(*to_increment(60000.009999999999, 0.01, up=True)[:1], 0.01) == "60000.01"
+    assert increment_text(5, 1e-05) == "0.00005" and increment_text(100, 1e-08) == "0.000001"
+    assert increment_text(6000000, 0.01) == "60000"
+
+
+def test_prepare_order_checks_minimums_before_anything_is_sent() -> None:
+    m = MarketInfo(
+        "x",
+        "BTC/USDT",
+        "BTC",
+        "USDT",
+        "BTCUSDT",
+        tick_size=0.01,
+        step_size=0.00001,
+        min_qty=0.0001,
+        min_notional=5.0,
+    )
+    ok = prepare_order(m, 0.0123456, 60000.019, is_buy=True)
+    assert (ok.quantity, ok.price, ok.problem) == ("0.01234", "60000.01", "")
+    assert prepare_order(m, 0.0123456, 60000.011, is_buy=False).price == "60000.02"
+    assert "rounds to 0" in prepare_order(m, 0.000001, 60000.0, True).problem
+    assert "below the minimum" in prepare_order(m, 0.00005, 60000.0, True).problem
+    assert "notional" in prepare_order(m, 0.0001, 100.0, True).problem
+    with pytest.raises(ValueError, match="finite"):
+        prepare_order(m, float("nan"), 1.0, True)
+
+
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=8),
+        st.one_of(st.text(max_size=12), st.integers(), st.booleans()),
+        max_size=6,
+    )
+)
+def test_query_string_equals_urlencode_with_quote(params: dict[str, object]) -> None:
+    expected = urlencode(
+        {k: ("true" if v else "false") if isinstance(v, bool) else v for k, v in params.items()},
+        quote_via=quote,
+    )
+    assert query_string(params) == expected
+
+
+def test_encodings() -> None:
+    assert compact_json({"a": "1", "b": [1, 2]}) == '{"a":"1","b":[1,2]}'
+    assert iso8601_ms(1_700_000_123_456) == "2023-11-14T22:15:23.456Z"
+    assert iso8601_ms(1_700_000_123_005) == "2023-11-14T22:15:23.005Z"
+
+
+def test_client_ids_are_unique_alphanumeric_and_time_ordered() -> None:
+    now = [1_700_000_000.0]
+    make = ClientIdFactory("arb", 32, clock=lambda: now[0])
+    ids = [make() for _ in range(5000)]
+    assert len(set(ids)) == 5000 and all(i.isalnum() and len(i) <= 32 for i in ids)
+    other_run = ClientIdFactory("arb", 32, clock=lambda: now[0] + 1.0)()
+    assert other_run[:14] > ids[0][:14]  # a later run's ids sort after (the time part)
+    with pytest.raises(ValueError):
+        ClientIdFactory("no-dash")
+    with pytest.raises(ValueError):
+        ClientIdFactory("p" * 20, 32)
+
+
+def test_credentials_never_print_their_secret() -> None:
+    c = ApiCredentials("key-123456", secret="S3CRET-VALUE", passphrase="PHRASE-VALUE")
+    for text in (repr(c), str(c), f"{c}", repr([c])):
+        assert "S3CRET" not in text and "PHRASE" not in text
+    assert c.passphrase_value() == "PHRASE-VALUE" and c.has_passphrase
