@@ -130,9 +130,9 @@ def _fresh_venv(session: nox.Session, where: Path) -> Path:
 def wheels(session: nox.Session) -> None:
     """Install the built wheels into fresh virtualenvs outside the repository and use them.
 
-    1. ``arbot`` (the meta-package: everything) and the example templates: metadata of every distribution (license,
-       classifiers, URLs, requirements, py.typed), every plugin loads, ``arbot plugins`` and the
-       reference backtest run from a folder outside the clone.
+    1. ``arbot`` (the meta-package: everything) and the example templates: metadata of every
+       distribution (license, classifiers, URLs, requirements, py.typed), every plugin loads,
+       ``arbot plugins`` and the reference backtest run from a folder outside the clone.
     2. ``arbot-core`` + ``arbot-spatial`` only (the README's install): polars is absent, the
        reference backtest still runs, and a Parquet sink fails with exit 2 naming the extra.
     """
