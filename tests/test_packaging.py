@@ -187,6 +187,12 @@ def test_the_meta_package_installs_every_package() -> None:
     assert required["arbot-core"].startswith("arbot-core[parquet]")
 
 
+def test_core_reports_its_package_version() -> None:
+    import arbot
+
+    assert arbot.__version__ == _project(ROOT / "arbot-core")["version"] == md.version("arbot-core")
+
+
 def test_polars_is_an_extra_of_core() -> None:
     project = _project(ROOT / "arbot-core")
     deps = project["dependencies"]
