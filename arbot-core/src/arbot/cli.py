@@ -209,6 +209,7 @@ config_argument = click.argument("config", type=click.Path(dir_okay=False, path_
     type=click.Path(file_okay=False, path_type=Path),
     help="write the journal and recordings here instead of the config's output_dir",
 )
+@click.option("--report", "with_report", is_flag=True, help="write an HTML report at the end (arbot-report)")
 def backtest(
     config: Path,
     json_out: Path | None,
@@ -216,6 +217,7 @@ def backtest(
     seed: int | None,
     overrides: tuple[str, ...],
     output_dir: Path | None,
+    with_report: bool,
 ) -> None:
     """Run a backtest of CONFIG on the virtual clock and print the summary."""
     if seed is not None:
@@ -250,6 +252,11 @@ def backtest(
         else:
             json_out.write_text(text)
     _report_failures(summary)
+    if with_report:
+        report = cli.commands.get("report")
+        if report is None:
+            fail("--report needs the `arbot report` command: pip install arbot-report")
+        click.get_current_context().invoke(report, run_dir=bot.ctx.output_path, run_id=bot.ctx.run_id)
 
 
 def _run_until_stopped(bot: Bot, duration: float | None) -> dict[str, Any]:
@@ -278,9 +285,24 @@ def _run_until_stopped(bot: Bot, duration: float | None) -> dict[str, Any]:
     type=click.Path(file_okay=False, path_type=Path),
     help="write the journal and recordings here instead of the config's output_dir",
 )
-def run(config: Path, duration: float | None, overrides: tuple[str, ...], output_dir: Path | None) -> None:
+@click.option("--dashboard", is_flag=True, help="serve the live web dashboard (arbot-dashboard)")
+@click.option("--port", type=int, default=None, help="port of the dashboard (with --dashboard)")
+def run(
+    config: Path,
+    duration: float | None,
+    overrides: tuple[str, ...],
+    output_dir: Path | None,
+    dashboard: bool,
+    port: int | None,
+) -> None:
     """Run CONFIG on the wall clock (paper mode unless the config says live) until Ctrl-C."""
+    if port is not None and not dashboard:
+        fail("--port sets the dashboard's port: add --dashboard")
+    if port is not None:
+        overrides = (*overrides, f"sinks.dashboard.port={port}")
     cfg = load_for_cli(config, overrides, output_dir)
+    if dashboard and "dashboard" not in cfg.sinks.enabled:
+        cfg.sinks.enabled.append("dashboard")
     mode = cfg.system.execution_mode
     bot = _build(cfg, "paper" if mode == "backtest" else mode)
     summary = _run_until_stopped(bot, duration)
