@@ -70,16 +70,27 @@ def test_opportunity_flows_to_fills_portfolio_and_journal(make_config):
 def test_latency_means_a_vanished_spread_is_missed(make_config):
     bot = Bot(_cfg(make_config), mode="backtest")
     eng = bot.engine
+    reports = []
+    eng._on_report = reports.append  # type: ignore[method-assign]
     eng.process(_book(1000.0, "a", 59_990.0, 60_000.0))
     eng.process(_book(1000.01, "b", 60_400.0, 60_410.0))
     # within the latency, b's bid collapses below the limit: the sell leg cannot fill
     eng.process(_book(1000.03, "b", 59_995.0, 60_005.0))
     eng.process(_book(1000.08, "a", 59_990.0, 60_000.0))
-    rep = eng.performance
-    assert rep.executed == 1  # the buy leg filled, the sell leg did not
+    eng.finish()
+    # the buy leg filled, the sell leg did not; its retry missed too, so the buy was unwound on a
+    (rep,) = reports
+    assert rep.outcome == "UNWOUND" and rep.executed
+    assert [(f.venue, f.side, f.filled_qty) for f in rep.fills] == [
+        ("a", "BUY", 1.0), ("b", "SELL", 0.0), ("b", "SELL", 0.0), ("a", "SELL", 1.0)
+    ]
     pf = bot.ctx.portfolio
     assert pf.balance("b", "BTC") == pytest.approx(2.0)
-    assert pf.balance("a", "BTC") == pytest.approx(3.0)
+    assert pf.balance("a", "BTC") == pytest.approx(2.0)
+    # the unwind's cost: the spread crossed twice and two taker fees
+    assert pf.balance("a", "USDT") == pytest.approx(100_000 - 60_000 * 1.001 + 59_990 * 0.999)
+    assert rep.pnl_usd == pytest.approx(-10.0 - 60.0 - 59.99)
+    assert rep.expected_pnl_usd > 0
 
 
 def test_risk_rejection_carries_rule_and_reason(make_config):

@@ -1,4 +1,4 @@
-"""Fill simulator and portfolio (value conservation) and risk rules (reasons, monotonicity)."""
+"""The simulated venue's fills (value conservation, book, balance) and risk rules (reasons, monotonicity)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,34 @@ import math
 import pytest
 from arbot.bot import Bot
 from arbot.events import Fill, Leg, Opportunity, RiskAction, Side
-from arbot.execution.fill import simulate_leg
+from arbot.execution.runtime import VirtualRuntime
+from arbot.execution.simulated import SimulatedGateway
 from arbot.market import MarketState
-from arbot.portfolio import Portfolio
+from arbot.trading import OrderRejected, OrderRequest, OrderType, TimeInForce
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 level = st.tuples(st.integers(90, 110).map(float), st.floats(0.01, 5.0))
+
+
+def _arrive(market, side, qty, limit, fee, ledger, reject=0.0):
+    """One IOC order through the simulated venue; (state or None when refused, the venue)."""
+    rt = VirtualRuntime(0.0)
+    gw = SimulatedGateway(
+        "v", market, rt, latency_s=0.0, taker_fee=lambda s: fee, ledger=ledger, reject_probability=reject
+    )
+    req = OrderRequest("v", "X/USDT", side, OrderType.LIMIT, qty, gw.new_client_id(), limit, TimeInForce.IOC)
+    box = []
+
+    async def go():
+        try:
+            box.append(await gw.place_order(req))
+        except OrderRejected:
+            box.append(None)
+
+    rt.spawn(go())
+    rt.drain()
+    return box[0], gw
 
 
 @settings(max_examples=300, deadline=None)
@@ -32,60 +53,48 @@ def test_fills_conserve_value_and_respect_book_and_balance(asks, bids, side, qty
     book = market.book("v", "X/USDT")
     book.apply_snapshot(bids, asks, 0.0)
     before_side = list(book.asks if side is Side.BUY else book.bids)
-    pf = Portfolio(market)
-    pf.deposit("v", "USDT", balance)
-    pf.deposit("v", "X", balance / 100.0)
-    cap = balance / (price * (1 + tol) * (1 + fee)) if side is Side.BUY else balance / 100.0
-    f = simulate_leg(
-        book,
-        Leg("v", "X/USDT", side, price, qty),
-        opportunity_id="o",
-        fee_rate=fee,
-        slippage_tolerance=tol,
-        max_qty=cap,
-        now=1.0,
-        latency_ms=0.0,
-        mode="BACKTEST",
-    )
-    assert 0.0 <= f.filled_qty <= min(qty, cap) * (1 + 1e-12)
+    limit = price * (1 + tol) if side is Side.BUY else price * (1 - tol)
+    ledger = {"USDT": balance, "X": balance / 100.0}
+    start = dict(ledger)
+    state, gw = _arrive(market, side, qty, limit, fee, ledger)
+    after = sum(q for _, q in (book.asks if side is Side.BUY else book.bids))
     available = sum(q for _, q in before_side)
-    assert f.filled_qty <= available * (1 + 1e-12)
-    if f.filled_qty > 0:
-        limit = price * (1 + tol) if side is Side.BUY else price * (1 - tol)
-        assert (
-            (f.avg_price <= limit * (1 + 1e-12)) if side is Side.BUY else (f.avg_price >= limit * (1 - 1e-12))
-        )
+    if state is None:  # refused: more than the balance allows, and nothing moved
+        need = qty * limit * (1 + fee) if side is Side.BUY else qty
+        assert need > (balance if side is Side.BUY else balance / 100.0) * (1 - 1e-9)
+        assert ledger == start and math.isclose(after, available)
+        return
+    fills = gw.all_fills()
+    filled = sum(f.quantity for f in fills)
+    assert math.isclose(filled, state.filled, rel_tol=1e-12, abs_tol=1e-12)
+    assert 0.0 <= filled <= qty * (1 + 1e-12) and filled <= available * (1 + 1e-12)
+    cost = sum(f.quantity * f.price for f in fills)
+    fee_paid = sum(f.fee for f in fills)
+    if filled > 0:
+        avg = cost / filled
+        assert (avg <= limit * (1 + 1e-12)) if side is Side.BUY else (avg >= limit * (1 - 1e-12))
         # the book lost exactly what was filled
-        after = sum(q for _, q in (book.asks if side is Side.BUY else book.bids))
-        assert math.isclose(available - after, f.filled_qty, rel_tol=1e-9, abs_tol=1e-9)
+        assert math.isclose(available - after, filled, rel_tol=1e-9, abs_tol=1e-9)
+        assert state.status.value in ("FILLED", "CANCELLED")
+    else:
+        assert state.status.value == "EXPIRED"
     # value conservation: marked at the fill price, the only loss is the fee
-    mark = f.avg_price if f.filled_qty > 0 else price
-    value_before = pf.balance("v", "USDT") + pf.balance("v", "X") * mark
-    pf.apply_fill(f)
-    value_after = pf.balance("v", "USDT") + pf.balance("v", "X") * mark
-    assert math.isclose(value_after, value_before - f.fee, rel_tol=1e-9, abs_tol=1e-7)
+    mark = cost / filled if filled > 0 else price
+    value_before = start["USDT"] + start["X"] * mark
+    value_after = ledger["USDT"] + ledger["X"] * mark
+    assert math.isclose(value_after, value_before - fee_paid, rel_tol=1e-9, abs_tol=1e-7)
     # no money created, no negative balance
-    assert pf.balance("v", "USDT") >= -1e-7 and pf.balance("v", "X") >= -1e-9
-    assert f.fee == pytest.approx(f.filled_qty * (f.avg_price if f.filled_qty else 0) * fee, abs=1e-12)
+    assert ledger["USDT"] >= -1e-7 and ledger["X"] >= -1e-9
+    assert fee_paid == pytest.approx(cost * fee, abs=1e-12)
 
 
-def test_failed_leg_moves_nothing():
+def test_rejected_order_moves_nothing():
     market = MarketState()
     book = market.book("v", "X/USDT")
     book.apply_snapshot([(99.0, 1.0)], [(100.0, 1.0)], 0.0)
-    f = simulate_leg(
-        book,
-        Leg("v", "X/USDT", Side.BUY, 100.0, 1.0),
-        opportunity_id="o",
-        fee_rate=0.001,
-        slippage_tolerance=0.0,
-        max_qty=10.0,
-        now=1.0,
-        latency_ms=0.0,
-        mode="BACKTEST",
-        fail_reason="rejected",
-    )
-    assert f.filled_qty == 0.0 and f.status.value == "FAILED"
+    ledger = {"USDT": 1000.0}
+    state, gw = _arrive(market, Side.BUY, 1.0, 100.0, 0.001, ledger, reject=1.0)
+    assert state is None and gw.all_fills() == [] and ledger == {"USDT": 1000.0}
     assert list(book.asks) == [(100.0, 1.0)]
 
 

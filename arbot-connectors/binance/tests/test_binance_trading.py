@@ -18,10 +18,12 @@ from arbot.testing.emulator.exchange_models import Account
 from arbot.testing.emulator.server import EmulatorServer
 from arbot.testing.emulator.trading_conformance import PrivateApi, TradingConformance
 from arbot.trading import (
+    AuthenticationFailed,
     OrderRequest,
     OrderStatus,
     OrderType,
     TimeInForce,
+    TradingError,
     TradingGateway,
 )
 from arbot.trading.signing import ApiCredentials
@@ -219,5 +221,68 @@ def test_polling_fallback_reports_order_changes_with_their_fills() -> None:
         assert second.state.status is OrderStatus.FILLED and [f.quantity for f in second.fills] == [0.01]
         assert req.client_id not in e.gw._tracked  # terminal: no longer polled
         await polled.aclose()
+
+    env(main)
+
+
+def test_start_warns_when_the_trading_key_can_withdraw(caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> None:
+        async with BinanceEmulator((SYMBOL,), seed=1, tick_interval=None) as emu:
+            safe = emu.private.create_account({"USDT": "10"})
+            risky = emu.private.create_account({"USDT": "10"})
+            emu.private.withdraw_keys.add(risky.api_key)
+            emu.private.ip_restricted_keys.add(safe.api_key)
+            for acct in (safe, risky):
+                gw = BinanceTradingGateway(
+                    ApiCredentials(acct.api_key, secret=acct.secret), rest_url=emu.http_url
+                )
+                caplog.clear()
+                with caplog.at_level("INFO", logger="arbot_binance.trading"):
+                    await gw.start()
+                await gw.close()
+                warned = any("can WITHDRAW" in r.message for r in caplog.records)
+                assert warned == (acct is risky)
+                assert gw.restrictions is not None
+                assert any(
+                    ("whitelist on" if acct is safe else "whitelist OFF") in r.message for r in caplog.records
+                )
+
+    asyncio.run(asyncio.wait_for(main(), 20))
+
+
+def test_withdrawals_and_deposits_with_fees_minimums_and_confirmation_delays() -> None:
+    async def main(e: Env) -> None:
+        with pytest.raises(AuthenticationFailed):
+            await e.gw.signed(
+                "POST",
+                "/sapi/v1/capital/withdraw/apply",
+                {"coin": "USDT", "network": "TRX", "address": "Tabc", "amount": "50"},
+            )
+        e.emu.private.withdraw_keys.add(e.api_key)
+        with pytest.raises(TradingError) as small:
+            await e.gw.signed(
+                "POST",
+                "/sapi/v1/capital/withdraw/apply",
+                {"coin": "USDT", "network": "TRX", "address": "Tabc", "amount": "5"},
+            )
+        assert small.value.code == "-4022"
+        ok = await e.gw.signed(
+            "POST",
+            "/sapi/v1/capital/withdraw/apply",
+            {"coin": "USDT", "network": "TRX", "address": "Tabc", "amount": "50"},
+        )
+        assert ok["id"]
+        assert (await e.gw.balances())["USDT"].free == 1_000_000 - 50
+        history = await e.gw.signed("GET", "/sapi/v1/capital/withdraw/history", {"coin": "USDT"})
+        assert (
+            history[0]["status"] == 4 and history[0]["transactionFee"] == "1" and history[0]["amount"] == "49"
+        )
+        e.ex.deposit(e.api_key, "BTC", "BTC", Decimal("0.5"))
+        deposits = await e.gw.signed("GET", "/sapi/v1/capital/deposit/hisrec", {})
+        assert deposits[0]["status"] == 0 and (await e.gw.balances())["BTC"].free == 2
+        await asyncio.sleep(1.05)  # the networks confirm after 1 s
+        assert (await e.gw.signed("GET", "/sapi/v1/capital/withdraw/history", {}))[0]["status"] == 6
+        assert (await e.gw.signed("GET", "/sapi/v1/capital/deposit/hisrec", {}))[0]["status"] == 1
+        assert (await e.gw.balances())["BTC"].free == 2.5
 
     env(main)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,7 +21,7 @@ from rich.table import Table
 
 from arbot import __version__
 from arbot.bot import Bot
-from arbot.cli_support import EXIT_FAILED, CliOptions, console, err_console, fail, load_for_cli
+from arbot.cli_support import EXIT_FAILED, EXIT_USAGE, CliOptions, console, err_console, fail, load_for_cli
 from arbot.commands.config import config_group
 from arbot.config import BotConfig
 from arbot.errors import ArbotError
@@ -54,7 +56,18 @@ def main() -> None:
     """Entry point of ``arbot``: ArBot's commands plus those plugins add, then run."""
     host = PluginHost()
     host.hook.arbot_register_commands(cli=cli)
-    cli()
+    try:
+        cli(standalone_mode=False)
+    except click.exceptions.Abort:
+        fail("aborted", EXIT_FAILED)
+    except click.ClickException as exc:  # usage errors: click's own message, exit 2
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug: one line, the traceback only when asked for (-vv)
+        logging.getLogger("arbot.cli").debug("unexpected error", exc_info=exc)
+        fail(f"unexpected {type(exc).__name__}: {exc} (run with -vv for the traceback)", EXIT_FAILED)
 
 
 @cli.command()
@@ -125,7 +138,15 @@ def _print_summary(summary: dict[str, Any], out: Console = console) -> None:
     t.add_row("rejected", f"{summary['rejected']:,}")
     for rule, n in summary["rejected_by_rule"].items():
         t.add_row(escape(f"  rejected by {rule}"), f"{n:,}")
+    for outcome, n in summary.get("outcomes", {}).items():
+        t.add_row(escape(f"  episodes {outcome.lower()}"), f"{n:,}")
+    if summary.get("episodes_with_residual"):
+        t.add_row("  episodes left with residual exposure", f"{summary['episodes_with_residual']:,}")
+    t.add_row("expected PnL (as detected)", money(summary.get("expected_pnl_usd", 0.0)))
     t.add_row("net PnL", money(summary["pnl_usd"]))
+    capture = summary.get("edge_capture")
+    shown = opt(None if capture is None else capture * 100, ".1f")
+    t.add_row("edge captured (realised / expected)", shown + " %")
     t.add_row("fees", money(summary["fees_usd"]))
     t.add_row("gross PnL", money(summary["gross_pnl_usd"]))
     t.add_row(

@@ -212,6 +212,11 @@ class Executor(Component[S]):
         """Time of the next pending completion (inf when nothing is pending)."""
         return math.inf
 
+    def drain_events(self) -> Sequence[object]:
+        """Execution-layer events since the last call (order and episode transitions,
+        residuals, alerts); the engine hands them to the result sinks."""
+        return ()
+
     async def aclose(self) -> None:
         """Release resources (open orders, sessions)."""
 

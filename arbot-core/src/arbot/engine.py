@@ -227,9 +227,13 @@ class Engine:
         self.executor.submit(opp, now)
 
     def _drain(self, now: float) -> None:
-        assert self.executor is not None
-        for report in self.executor.due(now):
+        executor = self.executor
+        assert executor is not None
+        for report in executor.due(now):
             self._on_report(report)
+        if self.result_sinks:
+            for item in executor.drain_events():
+                self._emit(item)
 
     def _on_report(self, report: ExecutionReport) -> None:
         opp = report.opportunity

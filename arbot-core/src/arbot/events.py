@@ -204,7 +204,12 @@ class Fill:
 
 @attrs.define(slots=True, frozen=True)
 class ExecutionReport:
-    """What the executor did with one approved opportunity: one fill per leg and the PnL in USD."""
+    """What the executor did with one approved opportunity and the PnL in USD.
+
+    ``fills`` holds one entry per order: the legs first, then any retry, hedge or unwind orders
+    of the leg-risk machine. ``pnl_usd`` is the realised edge, ``expected_pnl_usd`` what the
+    opportunity promised when it was seen.
+    """
 
     opportunity: Opportunity
     fills: tuple[Fill, ...]
@@ -212,6 +217,12 @@ class ExecutionReport:
     pnl_usd: float
     fees_usd: float
     reason: str = ""
+    #: the PnL the detector expected of the (sized) opportunity, USD
+    expected_pnl_usd: float = 0.0
+    #: the leg-risk machine's final state (DONE, MISSED, UNWOUND, HEDGED, HELD, HALTED, BLOCKED)
+    outcome: str = ""
+    #: exposure the episode left open: (venue, asset, amount)
+    residual: tuple[tuple[str, str, float], ...] = ()
 
     @property
     def executed(self) -> bool:

@@ -40,6 +40,12 @@ class PerformanceTracker:
         self.rejected_by_rule: Counter[str] = Counter()
         self.pnl = 0.0
         self.fees = 0.0
+        #: what the executed and missed opportunities promised when seen (USD)
+        self.expected_pnl = 0.0
+        #: episodes by the leg-risk machine's final state (DONE, MISSED, UNWOUND, HELD...)
+        self.outcomes: Counter[str] = Counter()
+        #: episodes that left exposure open (reported with venue, asset, amount)
+        self.with_residual = 0
         self.wins = 0
         self.losses = 0
         self.equity_ts: list[float] = []
@@ -67,7 +73,12 @@ class PerformanceTracker:
         self.rejected_by_rule[rule] += 1
 
     def on_report(self, report: ExecutionReport) -> None:
-        """Count an execution (or a miss when nothing filled)."""
+        """Count an execution (or a miss when nothing filled); expected vs realised edge."""
+        self.expected_pnl += report.expected_pnl_usd
+        if report.outcome:
+            self.outcomes[report.outcome] += 1
+        if report.residual:
+            self.with_residual += 1
         if not report.executed:
             self.missed += 1
             return
@@ -94,6 +105,11 @@ class PerformanceTracker:
         self.mark_to_market.append(mark_to_market)
 
     # -- derived ------------------------------------------------------------------------
+
+    @property
+    def edge_capture(self) -> float | None:
+        """Realised over expected PnL of every submitted opportunity (None before any expectation)."""
+        return self.pnl / self.expected_pnl if self.expected_pnl > 0.0 else None
 
     @property
     def win_rate(self) -> float | None:

@@ -8,7 +8,11 @@ of the server clock. Errors are answered as Binance does (``{"code": -1022, "msg
 
 REST (signed): ``POST/GET/DELETE /api/v3/order``, ``GET/DELETE /api/v3/openOrders``,
 ``GET /api/v3/allOrders``, ``GET /api/v3/myTrades``, ``GET /api/v3/account``,
-``GET /api/v3/account/commission``, ``GET /sapi/v1/capital/config/getall``; (key only)
+``GET /api/v3/account/commission``, ``GET /sapi/v1/capital/config/getall``,
+``GET /sapi/v1/account/apiRestrictions``, ``POST /sapi/v1/capital/withdraw/apply`` (keys in
+:attr:`BinancePrivateApi.withdraw_keys` only), ``GET /sapi/v1/capital/withdraw/history``,
+``GET /sapi/v1/capital/deposit/hisrec`` (an incoming deposit is made in-process with
+``exchange.deposit``: it is credited after the network's confirmation delay); (key only)
 ``POST/PUT/DELETE /api/v3/userDataStream``. WebSocket ``/ws/<listenKey>``: ``executionReport``
 and ``outboundAccountPosition`` events.
 
@@ -20,6 +24,7 @@ Wire it into an emulator with a couple of lines: build it with the emulator's bo
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -41,6 +46,7 @@ from arbot.testing.emulator.exchange_models import (
     NetworkSpec,
     OrderSnapshot,
     RejectReason,
+    TransferStatus,
 )
 from arbot.testing.emulator.private import decimal_str, drop_response, hmac_sha256, pump_events, verify_window
 from arbot.testing.emulator.scripted import ScriptedBook
@@ -126,6 +132,10 @@ class BinancePrivateApi:
                 NetworkSpec(asset, net, Decimal(fee), Decimal(minimum), confirm_seconds=1.0)
             )
         self._listen_keys: dict[str, str] = {}  # listen key -> api key
+        #: API keys allowed to withdraw, and keys bound to an IP whitelist
+        #: (``/sapi/v1/account/apiRestrictions``); by default a key only trades.
+        self.withdraw_keys: set[str] = set()
+        self.ip_restricted_keys: set[str] = set()
 
     # -- accounts ----------------------------------------------------------------------------
 
@@ -149,6 +159,10 @@ class BinancePrivateApi:
             web.get("/api/v3/account", s(self._account)),
             web.get("/api/v3/account/commission", s(self._commission)),
             web.get("/sapi/v1/capital/config/getall", s(self._capital_config)),
+            web.get("/sapi/v1/account/apiRestrictions", s(self._api_restrictions)),
+            web.post("/sapi/v1/capital/withdraw/apply", s(self._withdraw)),
+            web.get("/sapi/v1/capital/withdraw/history", s(self._withdraw_history)),
+            web.get("/sapi/v1/capital/deposit/hisrec", s(self._deposit_history)),
             web.post("/api/v3/userDataStream", self._listen_key_create),
             web.put("/api/v3/userDataStream", self._listen_key_keepalive),
             web.delete("/api/v3/userDataStream", self._listen_key_keepalive),
@@ -518,6 +532,99 @@ class BinancePrivateApi:
                 }
             )
         return out
+
+    async def _withdraw(self, account: Account, p: dict[str, str]) -> dict[str, Any]:
+        if account.api_key not in self.withdraw_keys:
+            raise _err(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+        try:
+            amount = Decimal(p["amount"])
+            coin, address = p["coin"], p["address"]
+        except (KeyError, InvalidOperation):
+            raise _err(-1102, "Mandatory parameter 'coin', 'address' or 'amount' was not sent.") from None
+        network = p.get("network") or next((n.network for n in self.exchange.network_list(coin)), "")
+        try:
+            transfer = self.exchange.withdraw(account.api_key, coin, network, amount, address)
+        except ExchangeReject as exc:
+            if exc.reason is RejectReason.INSUFFICIENT_BALANCE:
+                raise _err(-4026, "User has insufficient balance") from None
+            raise self._reject(exc) from None
+        return {"id": str(transfer.transfer_id)}
+
+    @staticmethod
+    def _when(ts: float) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts))
+
+    async def _withdraw_history(self, account: Account, p: dict[str, str]) -> list[dict[str, Any]]:
+        out = []
+        for t in reversed(self.exchange.transfer_history(account.api_key, "withdrawal")):
+            if p.get("coin") and t.asset != p["coin"]:
+                continue
+            done = t.status is TransferStatus.COMPLETED
+            out.append(
+                {
+                    "id": str(t.transfer_id),
+                    "amount": decimal_str(t.amount - t.fee),
+                    "transactionFee": decimal_str(t.fee),
+                    "coin": t.asset,
+                    "status": 6 if done else 4,
+                    "address": t.address,
+                    "txId": t.txid,
+                    "applyTime": self._when(t.created),
+                    "network": t.network,
+                    "transferType": 0,
+                    "info": "",
+                    "confirmNo": 1 if done else 0,
+                    "walletType": 0,
+                    "completeTime": self._when(t.completes_at) if done else "",
+                }
+            )
+        return out
+
+    async def _deposit_history(self, account: Account, p: dict[str, str]) -> list[dict[str, Any]]:
+        out = []
+        for t in reversed(self.exchange.transfer_history(account.api_key, "deposit")):
+            if p.get("coin") and t.asset != p["coin"]:
+                continue
+            done = t.status is TransferStatus.COMPLETED
+            need = next(
+                (n.confirmations for n in self.exchange.network_list(t.asset) if n.network == t.network), 1
+            )
+            out.append(
+                {
+                    "id": str(t.transfer_id),
+                    "amount": decimal_str(t.amount),
+                    "coin": t.asset,
+                    "network": t.network,
+                    "status": 1 if done else 0,
+                    "address": t.address,
+                    "addressTag": "",
+                    "txId": t.txid,
+                    "insertTime": int(t.created * 1000),
+                    "transferType": 0,
+                    "confirmTimes": f"{need if done else 0}/{need}",
+                    "unlockConfirm": need,
+                    "walletType": 0,
+                }
+            )
+        return out
+
+    async def _api_restrictions(self, account: Account, p: dict[str, str]) -> dict[str, Any]:
+        key = account.api_key
+        return {
+            "ipRestrict": key in self.ip_restricted_keys,
+            "createTime": self.server_time_ms(),
+            "enableReading": True,
+            "enableSpotAndMarginTrading": True,
+            "enableWithdrawals": key in self.withdraw_keys,
+            "enableInternalTransfer": False,
+            "enableMargin": False,
+            "enableFutures": False,
+            "permitsUniversalTransfer": False,
+            "enableVanillaOptions": False,
+            "enableFixApiTrade": False,
+            "enableFixReadOnly": False,
+            "enablePortfolioMarginTrading": False,
+        }
 
     # -- user data stream --------------------------------------------------------------------
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import msgspec
 from arbot.connectors.parsing import number
+from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
 from arbot.events import Side
 from arbot.market import MarketInfo
 from arbot.trading.errors import (
@@ -54,6 +56,7 @@ from arbot_binance.signing import BinanceSigner
 __all__ = ["BinanceTradingGateway", "order_state_from_binance"]
 
 VENUE = "binance"
+log = logging.getLogger("arbot_binance.trading")
 
 _STATUS = {
     "PENDING_NEW": OrderStatus.PENDING_NEW,
@@ -117,6 +120,30 @@ class BinanceTradingGateway(RestTradingGateway):
         self.ws_url = ws_url.rstrip("/")
         self.keepalive_interval = keepalive_interval
         self.listen_key: str | None = None
+        #: Binance's unfilled-order count: 100 new orders per 10 s per account (weights are
+        #: the shared request limiter's).
+        self.order_limiter: RateLimitPolicy = CountLimiter(100, 10.0)
+        #: What ``/sapi/v1/account/apiRestrictions`` said at start (None until checked).
+        self.restrictions: dict[str, Any] | None = None
+
+    async def start(self) -> None:
+        """Sync the clock, load markets, and check the key's permissions: a trading key that
+        can withdraw is warned about (TRD §7: trading keys without withdrawal rights), and the
+        IP whitelist state is logged."""
+        await super().start()
+        try:
+            self.restrictions = dict(await self.signed("GET", "/sapi/v1/account/apiRestrictions", weight=1))
+        except TradingError as exc:
+            log.warning("binance: could not read the API key's restrictions: %s", exc)
+            return
+        if self.restrictions.get("enableWithdrawals"):
+            log.warning(
+                "binance: the trading API key can WITHDRAW funds; use a key without withdrawal rights"
+            )
+        log.info(
+            "binance: API key IP whitelist %s",
+            "on" if self.restrictions.get("ipRestrict") else "OFF (any IP may use the key)",
+        )
 
     # -- venue parts -------------------------------------------------------------------------
 
@@ -181,6 +208,7 @@ class BinanceTradingGateway(RestTradingGateway):
                 quantity=prepared.quantity,
                 price=prepared.price,
             )
+        await self.order_limiter.acquire(1.0, "orders")
         body = await self.signed("POST", "/api/v3/order", params, weight=1, order_entry=True)
         return order_state_from_binance(body, request.symbol)
 
@@ -304,12 +332,14 @@ class BinanceTradingGateway(RestTradingGateway):
             try:
                 async with connect(f"{self.ws_url}/ws/{self.listen_key}", ping_interval=None) as ws:
                     if reconnect:
-                        for update in await self._reconcile():
+                        for update in await self.reconcile_tracked():
                             yield update
                     async for frame in ws:
                         event = msgspec.json.decode(frame)
                         if isinstance(event, dict) and event.get("e") == "executionReport":
-                            yield self._execution_update(event)
+                            update = self._execution_update(event)
+                            self.forget_if_done(update.state)
+                            yield update
             except (OSError, ConnectionClosed, InvalidHandshake, msgspec.DecodeError):
                 await asyncio.sleep(0.05)
             finally:
@@ -317,14 +347,6 @@ class BinanceTradingGateway(RestTradingGateway):
                 with contextlib.suppress(asyncio.CancelledError):
                     await keeper
             reconnect = True
-
-    async def _reconcile(self) -> list[OrderUpdate]:
-        out = []
-        for cid, symbol in list(self._tracked.items()):
-            with contextlib.suppress(TradingError):
-                state = await self.get_order(symbol, cid)
-                out.append(OrderUpdate(state=state, seq=state.ts * 1000.0, source="rest"))
-        return out
 
     async def _keepalive_loop(self) -> None:
         while True:

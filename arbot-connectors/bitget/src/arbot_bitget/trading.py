@@ -304,18 +304,8 @@ class BitgetTradingGateway(RestTradingGateway):
                 )
             ],
             parse=self._parse_push,
-            reconcile=self._reconcile,
+            reconcile=self.reconcile_tracked,
         )
-
-    async def _reconcile(self) -> list[OrderUpdate]:
-        out = []
-        for cid, symbol in list(self._tracked.items()):
-            try:
-                state = await self.get_order(symbol, cid)
-            except TradingError:
-                continue
-            out.append(OrderUpdate(state=state, seq=state.ts * 1000.0, source="rest"))
-        return out
 
     def _parse_push(self, msg: Any) -> list[OrderUpdate]:
         if (
@@ -346,6 +336,7 @@ class BitgetTradingGateway(RestTradingGateway):
                         is_maker=o.get("tradeScope") == "M",
                     ),
                 )
+            self.forget_if_done(state)
             out.append(OrderUpdate(state=state, fills=fills, seq=number(o.get("uTime")), source="stream"))
         return out
 

@@ -293,18 +293,8 @@ class BybitTradingGateway(RestTradingGateway):
             login_reply=_auth_reply,
             subscribe=[compact_json({"op": "subscribe", "args": ["order", "execution"]})],
             parse=self._parse_push,
-            reconcile=self._reconcile,
+            reconcile=self.reconcile_tracked,
         )
-
-    async def _reconcile(self) -> list[OrderUpdate]:
-        out = []
-        for cid, symbol in list(self._tracked.items()):
-            try:
-                state = await self.get_order(symbol, cid)
-            except TradingError:
-                continue
-            out.append(OrderUpdate(state=state, seq=state.ts * 1000.0, source="rest"))
-        return out
 
     def _parse_push(self, msg: Any) -> list[OrderUpdate]:
         if not isinstance(msg, dict):
@@ -321,6 +311,7 @@ class BybitTradingGateway(RestTradingGateway):
         for o in msg.get("data") or []:
             state = order_state_from_bybit(o, self._unified(str(o.get("symbol"))))
             fills = tuple(self._pending_fills.pop(state.order_id, []))
+            self.forget_if_done(state)
             out.append(
                 OrderUpdate(state=state, fills=fills, seq=number(o.get("updatedTime")), source="stream")
             )

@@ -5,7 +5,7 @@
 * **clock**: a per-venue offset from ``server time`` (:meth:`RestTradingGateway.sync_clock`);
   every signed request is timed with :meth:`RestTradingGateway.now_ms`;
 * **clock skew** (the venue's timestamp error) means "not accepted": resync, resend with the
-  same client id (at most ``clock_retries`` times);
+  same client id (at most ``clock_retries`` times; every signed request, orders included);
 * **ambiguous answers** (timeout, dropped connection, 5xx, a venue's "status unknown") are not
   failures: the gateway looks the client id up at once; when the venue knows the order its state
   is returned, otherwise :class:`AmbiguousOrderState` is raised and the client id is remembered,
@@ -216,9 +216,22 @@ class RestTradingGateway(ABC):
         order_entry: bool = False,
     ) -> Any:
         """A signed request; venue errors raise :mod:`arbot.trading.errors`. With
-        ``order_entry``, a missing answer raises AmbiguousOrderState."""
-        req = self._sign(method, path, params or {}, self.now_ms())
-        return await self.send_signed(req, weight=weight, endpoint=endpoint or path, order_entry=order_entry)
+        ``order_entry``, a missing answer raises AmbiguousOrderState. A clock-skew answer (the
+        request was not accepted) resyncs the clock and resends, at most ``clock_retries``
+        times; then ClockSkew is raised."""
+        attempt = 0
+        while True:
+            req = self._sign(method, path, params or {}, self.now_ms())
+            try:
+                return await self.send_signed(
+                    req, weight=weight, endpoint=endpoint or path, order_entry=order_entry
+                )
+            except ClockSkew:
+                if attempt >= self.clock_retries:
+                    raise
+                attempt += 1
+                self.stats.clock_skew_retries += 1
+                await self.sync_clock()
 
     async def send_signed(
         self,
@@ -288,31 +301,27 @@ class RestTradingGateway(ABC):
             if found is not None:
                 self._ambiguous.discard(cid)
                 return found
-        attempt = 0
-        while True:
-            try:
-                self.stats.orders_sent += 1
-                state = await self._submit(request, prepared)
-            except ClockSkew:
-                if attempt >= self.clock_retries:
-                    raise
-                attempt += 1
-                self.stats.clock_skew_retries += 1
-                await self.sync_clock()
-                continue
-            except DuplicateClientId:
-                self.stats.duplicates += 1
-                return await self.get_order(request.symbol, cid)
-            except AmbiguousOrderState:
-                self.stats.ambiguous += 1
-                self._ambiguous.add(cid)
-                found = await self._lookup(request.symbol, cid)
-                if found is None:
-                    raise
-                self._ambiguous.discard(cid)
-                return found
+        try:
+            self.stats.orders_sent += 1
+            state = await self._submit(request, prepared)
+        except DuplicateClientId:
+            self.stats.duplicates += 1
+            return await self.get_order(request.symbol, cid)
+        except AmbiguousOrderState:
+            self.stats.ambiguous += 1
+            self._ambiguous.add(cid)
+            found = await self._lookup(request.symbol, cid)
+            if found is None:
+                raise
             self._ambiguous.discard(cid)
-            return state
+            return found
+        except TradingError:
+            # an explicit answer (rejected, rate limited, refused key, clock skew after the
+            # retries): the order does not exist at the venue
+            self._tracked.pop(cid, None)
+            raise
+        self._ambiguous.discard(cid)
+        return state
 
     async def _lookup(self, symbol: str, client_id: str) -> OrderState | None:
         self.stats.lookups += 1
@@ -356,6 +365,25 @@ class RestTradingGateway(ABC):
     @abstractmethod
     async def networks(self, asset: str) -> Sequence[DepositWithdrawNetwork]:
         """Deposit/withdrawal networks of ``asset``."""
+
+    async def reconcile_tracked(self) -> list[OrderUpdate]:
+        """The REST state of every order this gateway placed and has not seen end (after a
+        private stream reconnect); ended orders stop being tracked."""
+        out = []
+        for cid, symbol in list(self._tracked.items()):
+            try:
+                state = await self.get_order(symbol, cid)
+            except TradingError:
+                continue
+            if state.status.is_terminal:
+                self._tracked.pop(cid, None)
+            out.append(OrderUpdate(state=state, seq=state.ts * 1000.0, source="rest"))
+        return out
+
+    def forget_if_done(self, state: OrderState) -> None:
+        """Stop tracking an order a stream reported ended."""
+        if state.status.is_terminal:
+            self._tracked.pop(state.client_id, None)
 
     async def updates(self) -> AsyncIterator[OrderUpdate]:
         """Order updates by polling REST every ``poll_interval`` s: the state of every order this

@@ -19,7 +19,7 @@ from arbot.bot import Bot
 from arbot.components import BotContext
 from arbot.config import ComponentSettings
 from arbot.errors import ConfigError
-from arbot.sinks.base import BatchingSettings, BatchingSink
+from arbot.sinks.base import BatchingSettings, BatchingSink, RunInfo
 from pydantic import Field, SecretStr
 
 from arbot_dashboard.app import create_app
@@ -126,7 +126,7 @@ class DashboardSink(BatchingSink[DashboardSettings]):
         print(f"dashboard: {self.url}", flush=True)
         super().start()
 
-    def write_batch(self, batch: list[Any]) -> None:
+    def write_batch(self, batch: list[Any], run: RunInfo) -> None:
         """Add the batch's signals and reports to the feed."""
         add = self.feed.add
         for event in batch:

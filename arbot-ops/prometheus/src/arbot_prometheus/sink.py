@@ -22,7 +22,7 @@ from arbot.bot import Bot
 from arbot.components import BotContext
 from arbot.config import ComponentSettings
 from arbot.events import SignalRecord, SignalStatus
-from arbot.sinks.base import BatchingSettings, BatchingSink
+from arbot.sinks.base import BatchingSettings, BatchingSink, RunInfo
 from prometheus_client import CollectorRegistry, start_http_server, write_to_textfile
 from pydantic import Field
 
@@ -101,7 +101,7 @@ class PrometheusSink(BatchingSink[PrometheusSettings]):
             self.port = int(server.server_port)
         super().start()
 
-    def write_batch(self, batch: list[Any]) -> None:
+    def write_batch(self, batch: list[Any], run: RunInfo) -> None:
         """Update the event metrics; in textfile mode, rewrite the file.
 
         The events are counted exactly once: a failed textfile write is counted

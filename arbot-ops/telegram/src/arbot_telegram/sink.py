@@ -33,7 +33,7 @@ from arbot.config import ComponentSettings
 from arbot.errors import ConfigError
 from arbot.events import DailyPerformance, ExecutionReport, FillStatus, SignalRecord, SignalStatus
 from arbot.redaction import MASK
-from arbot.sinks.base import BatchingSink
+from arbot.sinks.base import BatchingSink, RunInfo
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.request import HTTPXRequest
 
@@ -119,7 +119,7 @@ class TelegramSink(BatchingSink[TelegramSettings]):
 
     # -- events -> alerts (writer thread) ----------------------------------------------------
 
-    def write_batch(self, batch: list[Any]) -> None:
+    def write_batch(self, batch: list[Any], run: RunInfo) -> None:
         """Queue the alerts the batch's events call for."""
         th = self.thresholds
         for ev in batch:

@@ -53,7 +53,7 @@ import contextlib
 import itertools
 import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from decimal import ROUND_DOWN, Decimal
 from typing import Literal, Protocol
 
@@ -957,7 +957,3 @@ class EmulatedExchange:
         self.settle_transfers()
         return [t for t in self.transfers if t.api_key == api_key and (kind is None or t.kind == kind)]
 
-
-def order_ids(orders: Sequence[OrderSnapshot]) -> list[int]:
-    """The ids of ``orders`` (a small helper for tests and venue layers)."""
-    return [o.order_id for o in orders]

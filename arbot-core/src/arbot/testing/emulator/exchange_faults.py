@@ -95,6 +95,13 @@ class FaultInjector:
         self._armed.append(fault)
         return fault
 
+    def arm(self, faults: list[Fault]) -> None:
+        """Arm already built faults (from :func:`parse_faults`: ``arbot emulate --faults``)."""
+        for fault in faults:
+            if fault.count < 1:
+                raise ArbotError(f"fault {fault.kind.value}: count must be >= 1, got {fault.count}")
+            self._armed.append(fault)
+
     def take(self, kind: FaultKind, api_key: str | None = None) -> Fault | None:
         """Consume one firing of ``kind`` for ``api_key``; None when none is armed."""
         for fault in self._armed:

@@ -155,11 +155,12 @@ class AckLost(ExchangeError):
 
 @attrs.define(slots=True)
 class Account:
-    """One API key's account: credentials, fee tier and balances (free, locked) per asset."""
+    """One API key's account: credentials (never in its repr), fee tier and balances (free,
+    locked) per asset."""
 
     api_key: str
-    secret: str
-    passphrase: str | None
+    secret: str = attrs.field(repr=False)
+    passphrase: str | None = attrs.field(repr=False)
     tier: FeeTier
     free: dict[str, Decimal] = attrs.field(factory=dict)
     locked: dict[str, Decimal] = attrs.field(factory=dict)
