@@ -29,6 +29,8 @@ URL_LABELS = {"Homepage", "Documentation", "Source", "Issues"}
 UNDECLARED_OK = {
     # the pytest plugin is loaded only by pytest (entry point group pytest11)
     ("arbot-core", "pytest", "src/arbot/testing/pytest_plugin.py"),
+    # a test suite for connector authors, imported only by their test modules (see the test below)
+    ("arbot-core", "pytest", "src/arbot/testing/emulator/gateway_lifecycle.py"),
 }
 
 
@@ -191,6 +193,18 @@ def test_core_reports_its_package_version() -> None:
     import arbot
 
     assert arbot.__version__ == _project(ROOT / "arbot-core")["version"] == md.version("arbot-core")
+
+
+def test_runtime_modules_import_without_pytest() -> None:
+    """The emulators serve paper runs (`emulate = true`) and `arbot emulate`: pytest is not needed."""
+    code = (
+        "import sys; sys.modules['pytest'] = None\n"
+        "import arbot.api, arbot.cli, arbot.testing.emulator, arbot.testing.emulator.conformance\n"
+        "print('ok')"
+    )
+    run = [sys.executable, "-c", code]
+    done = subprocess.run(run, capture_output=True, text=True, timeout=60, check=False)
+    assert done.stdout.strip() == "ok", done.stderr
 
 
 def test_polars_is_an_extra_of_core() -> None:
