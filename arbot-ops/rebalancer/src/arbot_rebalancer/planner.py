@@ -4,7 +4,8 @@ Per asset: the total across the balanced venues is split by the target weights; 
 worst venue is further than the threshold from its target is rebalanced. Each venue short of
 its target (largest shortfall first) is filled from the venues above theirs, taking the donor
 whose route costs least per unit delivered; a withdrawal is grossed up by its fee so that the
-destination receives what it lacks. Fewer, larger transfers pay fewer fixed fees.
+destination receives what it lacks, as far as the donor can spare it without falling below its
+own target. Fewer, larger transfers pay fewer fixed fees.
 """
 
 from __future__ import annotations
@@ -177,4 +178,6 @@ def plan_rebalance(
                 transfers.append(t)
                 surplus[t.source] -= t.amount
                 need -= t.delivered
+                if need <= t.fee:
+                    break  # what is left is the fee itself: moving it would cost as much again
     return RebalancePlan(tuple(checks), tuple(transfers), tuple(unroutable))
