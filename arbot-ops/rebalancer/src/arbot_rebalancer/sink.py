@@ -192,6 +192,14 @@ class RebalancerSink(Sink[RebalancerSettings]):
             if math.isfinite(best):
                 self.costs.publish(asset, best)
 
+    async def drain(self) -> list[TransferOutcome]:
+        """Wait for the live executions started by checks; their outcomes, oldest first."""
+        tasks, self._tasks = self._tasks, []
+        out: list[TransferOutcome] = []
+        for task in tasks:
+            out.extend(await task)
+        return out
+
     # -- results ---------------------------------------------------------------------------
 
     def stats(self) -> dict[str, int | str]:
