@@ -74,7 +74,9 @@ class Venues:
         self.gw_b = BinanceTradingGateway(
             ApiCredentials(self.acct_b.api_key, secret=self.acct_b.secret), rest_url=b.http_url, timeout=3
         )
-        self.withdraw_a = BinanceTradingGateway(ApiCredentials("wkey", secret=WITHDRAW_SECRET), rest_url=a.http_url)
+        self.withdraw_a = BinanceTradingGateway(
+            ApiCredentials("wkey", secret=WITHDRAW_SECRET), rest_url=a.http_url
+        )
 
     def withdrawals(self) -> list:
         return self.a.private.exchange.transfer_history("wkey", "withdrawal")
@@ -82,9 +84,10 @@ class Venues:
 
 def run(main, timeout: float = 30.0) -> None:
     async def go() -> None:
-        async with BinanceEmulator(("BTC/USDT",), seed=3, tick_interval=None) as a, BinanceEmulator(
-            ("BTC/USDT",), seed=4, tick_interval=None
-        ) as b:
+        async with (
+            BinanceEmulator(("BTC/USDT",), seed=3, tick_interval=None) as a,
+            BinanceEmulator(("BTC/USDT",), seed=4, tick_interval=None) as b,
+        ):
             v = Venues(a, b)
             try:
                 await main(v)
@@ -101,7 +104,7 @@ def test_the_binance_gateway_is_a_withdrawal_gateway():
 
 
 def test_execute_mode_withdraws_and_the_deposit_confirms_after_its_delay(tmp_path, caplog, capsys):
-    bot, sink = _bot(tmp_path, _settings())
+    _, sink = _bot(tmp_path, _settings())
 
     async def main(v: Venues) -> None:
         await sink.refresh_networks({"binance": v.gw_a, "binance_b": v.gw_b}, ["USDT"])
@@ -151,7 +154,7 @@ def test_execute_mode_withdraws_and_the_deposit_confirms_after_its_delay(tmp_pat
 def test_safeguards_stop_a_withdrawal_before_any_request(
     tmp_path, capsys, over, environ, trading_is_withdraw, status, why
 ):
-    bot, sink = _bot(tmp_path, _settings(**over))
+    _, sink = _bot(tmp_path, _settings(**over))
 
     async def main(v: Venues) -> None:
         await sink.refresh_networks({"binance": v.gw_a, "binance_b": v.gw_b}, ["USDT"])

@@ -87,7 +87,10 @@ def test_time_in_transit_is_a_cost(table):
     slow = DepositWithdrawNetwork("X", "SLOW", 1.0, 0, True, True, estimated_minutes=600)
     fast = DepositWithdrawNetwork("X", "FAST", 2.0, 0, True, True, estimated_minutes=1)
     assert choose_network("X", 1000, [slow, fast], [], price_usd=1.0).network == "SLOW"
-    assert choose_network("X", 1000, [slow, fast], [], price_usd=1.0, time_cost_pct_per_hour=0.1).network == "FAST"
+    assert (
+        choose_network("X", 1000, [slow, fast], [], price_usd=1.0, time_cost_pct_per_hour=0.1).network
+        == "FAST"
+    )
 
 
 def test_minimums_fees_and_closed_networks_are_respected():
@@ -102,7 +105,7 @@ def test_minimums_fees_and_closed_networks_are_respected():
 
 def test_a_broken_fee_table_names_the_file_and_line(tmp_path):
     missing = tmp_path / "nope.csv"
-    with pytest.raises(ConfigError, match="nope.csv"):
+    with pytest.raises(ConfigError, match=r"nope\.csv"):
         FeeTable.from_csv(missing)
     bad = tmp_path / "bad.csv"
     bad.write_text("exchange,coin,network_id,withdraw_fee,withdraw_min\nbinance,BTC,BTC,abc,1\n")

@@ -78,7 +78,10 @@ def test_the_donor_with_the_cheapest_route_gives():
         bal, ["a_dear", "z_cheap", "poor"], ["USDT"], route, prices={"USDT": 1.0}, threshold_pct=30
     )
     # each donor holds 2,000 over target; the cheap one (last by name) gives all it can spare first
-    assert [(t.source, round(t.amount, 1)) for t in plan.transfers] == [("z_cheap", 2000.0), ("a_dear", 2000.0)]
+    assert [(t.source, round(t.amount, 1)) for t in plan.transfers] == [
+        ("z_cheap", 2000.0),
+        ("a_dear", 2000.0),
+    ]
 
 
 def test_no_route_is_reported_and_unpriced_assets_do_not_move():

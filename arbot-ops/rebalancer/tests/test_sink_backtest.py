@@ -84,7 +84,7 @@ def test_enabled_by_its_section_and_simulated_with_fee_and_delay(tmp_path):
 
 
 def test_the_summary_shows_the_rebalancing(tmp_path):
-    bot, sink = _bot(tmp_path, target_split={"BTC": {"binance": 3, "okx": 1}})
+    bot, _ = _bot(tmp_path, target_split={"BTC": {"binance": 3, "okx": 1}})
     summary = bot.run_backtest(events=list(_books(0.0, 3600.0, 30.0)))
     counters = summary["counters"]
     assert counters["rebalancer_transfers"] == 2  # USDT to OKX, BTC to Binance (3:1)
@@ -93,7 +93,9 @@ def test_the_summary_shows_the_rebalancing(tmp_path):
     reb = summary["sinks"]["rebalancer"]
     assert float(reb["transfer_fees_usd"]) == pytest.approx(1.0 + 0.0002 * 60_000.0)
     bal = bot.ctx.portfolio.balances
-    assert bal[("binance", "BTC")] == pytest.approx(1.5 - 0.0002) and bal[("okx", "BTC")] == pytest.approx(0.5)
+    assert bal[("binance", "BTC")] == pytest.approx(1.5 - 0.0002) and bal[("okx", "BTC")] == pytest.approx(
+        0.5
+    )
     assert summary["exit_code"] == 0
     assert summary["mark_to_market_end_usd"] == pytest.approx(
         summary["mark_to_market_start_usd"] - float(reb["transfer_fees_usd"]), rel=1e-9
@@ -115,5 +117,5 @@ def test_bad_settings_are_reported_at_their_key(tmp_path):
         _bot(tmp_path, typo_key=1)
     with pytest.raises(ConfigError, match="address_allowlist"):
         _bot(tmp_path, execute=True)
-    with pytest.raises(ConfigError, match="nope.csv"):
+    with pytest.raises(ConfigError, match=r"nope\.csv"):
         _bot(tmp_path, fee_table=str(tmp_path / "nope.csv"))

@@ -20,7 +20,9 @@ def _bot(tmp_path, **spatial):
                 "fees": {"binance": {"taker_pct": 0.1}, "okx": {"taker_pct": 0.1}},
             },
             "symbols": ["BTC/USDT"],
-            "detector": {"spatial": {"enabled": True, "min_spread_pct": 0.1, "min_depth_usd": 100, **spatial}},
+            "detector": {
+                "spatial": {"enabled": True, "min_spread_pct": 0.1, "min_depth_usd": 100, **spatial}
+            },
             "executor": {"name": "none"},
             "risk": {"max_position_per_coin_usd": 1e6, "max_position_per_exchange_usd": 1e6},
             "sinks": {"enabled": []},
@@ -36,7 +38,9 @@ def _edge(bot, ts=10.0):
     """Binance asks 60,000; OKX bids 0.4 % higher: 0.2 % net of both taker fees."""
     bot.engine.process(BookUpdate(ts, "binance", "BTC/USDT", [(59_990.0, 0.5)], [(60_000.0, 0.5)], True, ts))
     bid = 60_000.0 * 1.004
-    bot.engine.process(BookUpdate(ts + 0.1, "okx", "BTC/USDT", [(bid, 0.5)], [(bid + 10.0, 0.5)], True, ts + 0.1))
+    bot.engine.process(
+        BookUpdate(ts + 0.1, "okx", "BTC/USDT", [(bid, 0.5)], [(bid + 10.0, 0.5)], True, ts + 0.1)
+    )
 
 
 def test_without_cost_awareness_the_edge_is_taken(tmp_path):

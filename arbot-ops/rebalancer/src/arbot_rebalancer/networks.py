@@ -82,7 +82,9 @@ class FeeTable:
 
     _COLUMNS = ("exchange", "coin", "network_id", "withdraw_fee", "withdraw_min")
 
-    def __init__(self, rows: Mapping[tuple[str, str], Sequence[DepositWithdrawNetwork]] | None = None) -> None:
+    def __init__(
+        self, rows: Mapping[tuple[str, str], Sequence[DepositWithdrawNetwork]] | None = None
+    ) -> None:
         self._rows: dict[tuple[str, str], list[DepositWithdrawNetwork]] = {
             k: list(v) for k, v in (rows or {}).items()
         }
@@ -129,7 +131,7 @@ class FeeTable:
         """The networks of ``asset`` on ``venue`` (empty when the table has none)."""
         return list(self._rows.get((venue, asset), []))
 
-    def set(self, venue: str, asset: str, networks: Sequence[DepositWithdrawNetwork]) -> None:
+    def replace(self, venue: str, asset: str, networks: Sequence[DepositWithdrawNetwork]) -> None:
         """Replace the networks of ``asset`` on ``venue`` (live data from a gateway)."""
         self._rows[(venue, asset)] = list(networks)
 

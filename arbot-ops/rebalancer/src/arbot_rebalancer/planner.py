@@ -46,7 +46,8 @@ class PlannedTransfer:
         """One line for logs and the dry-run plan."""
         return (
             f"{self.amount:.8g} {self.asset} {self.source} -> {self.destination} via {self.network} "
-            f"({self.canonical_network}): fee {self.fee:.8g}, ~{self.minutes:g} min, cost ${self.cost_usd:.2f}"
+            f"({self.canonical_network}): fee {self.fee:.8g}, ~{self.minutes:g} min, "
+            f"cost ${self.cost_usd:.2f}"
         )
 
 

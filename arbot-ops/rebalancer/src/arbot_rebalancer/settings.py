@@ -67,9 +67,7 @@ class RebalancerSettings(ComponentSettings):
     simulate: bool | None = Field(
         None, description="move simulated balances with fee and delay (default: in backtest and paper)"
     )
-    execute: bool = Field(
-        False, description=f"send real withdrawals (live only; also needs {EXECUTE_ENV}=1)"
-    )
+    execute: bool = Field(False, description=f"send real withdrawals (live only; also needs {EXECUTE_ENV}=1)")
     deposit_addresses: dict[str, dict[str, dict[str, str]]] = Field(
         default_factory=dict, description="venue -> asset -> network -> deposit address"
     )

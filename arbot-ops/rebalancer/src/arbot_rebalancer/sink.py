@@ -116,12 +116,9 @@ class RebalancerSink(Sink[RebalancerSettings]):
 
     def emit(self, event: object) -> None:
         """Settle simulated arrivals at the event's time; check balances when one is due."""
-        if isinstance(event, BalanceSnapshot):
-            now = event.ts
-        elif isinstance(event, ExecutionReport):
-            now = event.ts
-        else:
+        if not isinstance(event, BalanceSnapshot | ExecutionReport):
             return
+        now = event.ts
         if self.transit.settle(now):
             self.ctx.counters["rebalancer_arrivals"] = self.transit.arrived
         if isinstance(event, BalanceSnapshot) and now >= self._next_check:
@@ -176,7 +173,9 @@ class RebalancerSink(Sink[RebalancerSettings]):
             print(f"rebalancer dry run (no withdrawal gateways attached):\n{plan.describe()}")
         return plan
 
-    def _publish_costs(self, venues: Sequence[str], assets: Sequence[str], prices: Mapping[str, float]) -> None:
+    def _publish_costs(
+        self, venues: Sequence[str], assets: Sequence[str], prices: Mapping[str, float]
+    ) -> None:
         ref = self.settings.cost_reference_usd
         for asset in assets:
             price = prices.get(asset, math.nan)
@@ -227,4 +226,6 @@ class RebalancerSink(Sink[RebalancerSettings]):
     def close(self) -> None:
         """Log what is still in flight (simulated transfers stay on the in-transit venue)."""
         if self.transit.in_flight():
-            log.info("rebalancer: %d simulated transfers still in flight at the end", self.transit.in_flight())
+            log.info(
+                "rebalancer: %d simulated transfers still in flight at the end", self.transit.in_flight()
+            )
