@@ -30,7 +30,7 @@ from arbot_rebalancer.transit import IN_TRANSIT, SimulatedTransfers
 
 __all__ = ["RebalancerSink"]
 
-log = logging.getLogger("arbot_rebalancer")
+log = logging.getLogger("arbot.rebalancer")
 
 
 class NetworkSource(Protocol):

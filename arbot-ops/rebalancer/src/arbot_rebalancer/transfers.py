@@ -24,7 +24,7 @@ from arbot_rebalancer.settings import EXECUTE_ENV, RebalancerSettings
 
 __all__ = ["TransferExecutor", "TransferOutcome", "TransferRefused", "WithdrawalGateway"]
 
-log = logging.getLogger("arbot_rebalancer.transfers")
+log = logging.getLogger("arbot.rebalancer.transfers")
 
 
 @runtime_checkable
