@@ -102,6 +102,18 @@ def test_the_summary_shows_the_rebalancing(tmp_path):
     )
 
 
+def test_the_simulated_executor_ledgers_move_with_the_portfolio(tmp_path):
+    cfg = _config(tmp_path)
+    del cfg["executor"]  # the backtest executor, whose simulated venues keep their own ledgers
+    bot = Bot(config_from_dict(cfg), mode="backtest")
+    bot.run_backtest(events=list(_books(0.0, 600.0, 30.0)))
+    bal = bot.ctx.portfolio.balances
+    assert bal[("okx", "USDT")] == pytest.approx(49_999.0)
+    for venue in ("binance", "okx"):
+        ledger = bot.executor.gateway(venue).ledger
+        assert ledger["USDT"] == pytest.approx(bal[(venue, "USDT")])
+
+
 def test_without_a_route_nothing_moves_and_it_is_counted(tmp_path):
     bot, sink = _bot(tmp_path, networks={})
     for ev in _books(0.0, 30.0):

@@ -1,10 +1,13 @@
-"""Plugin registration: the ``rebalancer`` sink, enabled by ``[rebalancer] enabled = true``."""
+"""Plugin registration: the ``rebalancer`` sink, enabled by ``[rebalancer] enabled = true``, kept in
+step with a simulated executor's venue ledgers when the bot starts."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from arbot.bot import Bot
 from arbot.components import Sink
+from arbot.execution.executors import SimulatedExecutor
 from arbot.hookspecs import hookimpl
 
 from arbot_rebalancer.sink import RebalancerSink
@@ -14,3 +17,18 @@ from arbot_rebalancer.sink import RebalancerSink
 def arbot_register_sinks() -> Sequence[type[Sink]]:
     """The ``rebalancer`` sink."""
     return [RebalancerSink]
+
+
+@hookimpl
+def arbot_started(bot: Bot) -> None:
+    """Let simulated transfers move the simulated executor's venue ledgers too (backtest, paper)."""
+    executor = bot.executor
+    if not isinstance(executor, SimulatedExecutor):
+        return
+
+    def ledger(venue: str) -> dict[str, float]:
+        return executor.gateway(venue).ledger
+
+    for sink in bot.sinks:
+        if isinstance(sink, RebalancerSink) and sink.simulate:
+            sink.transit.ledgers = ledger

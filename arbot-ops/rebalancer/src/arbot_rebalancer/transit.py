@@ -4,12 +4,16 @@ A transfer debits ``amount`` from the source venue at once; ``amount - fee`` is 
 pseudo-venue :data:`IN_TRANSIT` (so the run's equity drops by the fee only, and the balance
 snapshots show what is on its way) and credited to the destination when its confirmation delay
 has passed on the run's clock.
+
+A simulated executor keeps its own ledger per venue (what its simulated venues let orders
+spend); :attr:`SimulatedTransfers.ledgers`, when set, gives it, and transfers move it alike.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Callable
 
 import attrs
 from arbot.portfolio import Portfolio
@@ -34,8 +38,12 @@ class TransitRecord:
 class SimulatedTransfers:
     """Moves portfolio balances for planned transfers, with fee and delay."""
 
-    def __init__(self, portfolio: Portfolio) -> None:
+    def __init__(
+        self, portfolio: Portfolio, ledgers: Callable[[str], dict[str, float]] | None = None
+    ) -> None:
         self.portfolio = portfolio
+        #: a simulated executor's ledger of a venue (None: there is none to keep in step)
+        self.ledgers = ledgers
         self._pending: list[tuple[float, int, TransitRecord]] = []
         self._seq = itertools.count()
         self.sent = 0
@@ -50,6 +58,9 @@ class SimulatedTransfers:
         src = (transfer.source, transfer.asset)
         if b.get(src, 0.0) < transfer.amount:
             return None
+        if self.ledgers is not None:  # fetched first: a new ledger copies the portfolio
+            ledger = self.ledgers(transfer.source)
+            ledger[transfer.asset] = ledger.get(transfer.asset, 0.0) - transfer.amount
         b[src] -= transfer.amount
         key = (IN_TRANSIT, transfer.asset)
         b[key] = b.get(key, 0.0) + transfer.delivered
@@ -74,6 +85,9 @@ class SimulatedTransfers:
             b[key] = b.get(key, 0.0) - t.delivered
             if abs(b[key]) < 1e-12:
                 b[key] = 0.0
+            if self.ledgers is not None:  # fetched first: a new ledger copies the portfolio
+                ledger = self.ledgers(t.destination)
+                ledger[t.asset] = ledger.get(t.asset, 0.0) + t.delivered
             dst = (t.destination, t.asset)
             b[dst] = b.get(dst, 0.0) + t.delivered
             self.arrived += 1
