@@ -12,6 +12,7 @@ import attrs
 import pytest
 from arbot.bot import Bot
 from arbot.config import config_from_dict
+from arbot.events import BalanceSnapshot
 from arbot.trading.signing import ApiCredentials
 from arbot_binance.emulator import BinanceEmulator
 from arbot_binance.trading import BinanceTradingGateway
@@ -107,8 +108,7 @@ def test_execute_mode_withdraws_and_the_deposit_confirms_after_its_delay(tmp_pat
     _, sink = _bot(tmp_path, _settings())
 
     async def main(v: Venues) -> None:
-        await sink.refresh_networks({"binance": v.gw_a, "binance_b": v.gw_b}, ["USDT"])
-        assert {n.network for n in sink.networks("binance", "USDT")} == {"TRX", "ETH"}
+        sink.network_sources.update({"binance": v.gw_a, "binance_b": v.gw_b})
         executor = TransferExecutor(
             sink.settings,
             {"binance": v.withdraw_a},
@@ -117,8 +117,11 @@ def test_execute_mode_withdraws_and_the_deposit_confirms_after_its_delay(tmp_pat
         )
         sink.attach(executor)
         with caplog.at_level(logging.DEBUG):
-            plan = sink.check(0.0)
+            # a balance snapshot makes the check due: networks are read live, then the plan runs
+            sink.emit(BalanceSnapshot(0.0, "binance", "USDT", 9000.0, 9000.0))
             [outcome] = await sink.drain()
+        assert {n.network for n in sink.networks("binance", "USDT")} == {"TRX", "ETH"}
+        plan = sink.last_plan
         [t] = plan.transfers
         assert (t.source, t.destination, t.network, t.fee) == ("binance", "binance_b", "TRX", 1.0)
         assert t.amount == pytest.approx(4000.0) and t.minutes == 1.0  # the venue's arrival estimate

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from arbot.bot import Bot
 from arbot.components import Sink
-from arbot.execution.executors import SimulatedExecutor
+from arbot.execution.executors import LiveExecutor, SimulatedExecutor
 from arbot.hookspecs import hookimpl
 
 from arbot_rebalancer.sink import RebalancerSink
@@ -21,8 +21,14 @@ def arbot_register_sinks() -> Sequence[type[Sink]]:
 
 @hookimpl
 def arbot_started(bot: Bot) -> None:
-    """Let simulated transfers move the simulated executor's venue ledgers too (backtest, paper)."""
+    """Live: read networks from the live executor's gateways. Backtest and paper: let simulated
+    transfers move the simulated executor's venue ledgers too."""
     executor = bot.executor
+    if isinstance(executor, LiveExecutor):
+        for sink in bot.sinks:
+            if isinstance(sink, RebalancerSink):
+                sink.network_sources.update(executor.gateways)
+        return
     if not isinstance(executor, SimulatedExecutor):
         return
 

@@ -64,6 +64,10 @@ class RebalancerSink(Sink[RebalancerSettings]):
         self._interval = settings.check_interval_minutes * 60.0
         self._next_check = -math.inf
         self._tasks: list[asyncio.Task[list[TransferOutcome]]] = []
+        self._checks: list[asyncio.Task[RebalancePlan]] = []
+        #: live venues' gateways to read networks from before each live check (the plugin sets
+        #: the live executor's trading gateways)
+        self.network_sources: dict[str, NetworkSource] = {}
         self.checks = 0
         self.plans = 0
         self.unroutable = 0
@@ -123,7 +127,19 @@ class RebalancerSink(Sink[RebalancerSettings]):
             self.ctx.counters["rebalancer_arrivals"] = self.transit.arrived
         if isinstance(event, BalanceSnapshot) and now >= self._next_check:
             self._next_check = now + self._interval
-            self.check(now)
+            if self.network_sources and not self.simulate:
+                # live: read the venues' networks first (off the hot path), then plan
+                self._checks.append(asyncio.get_running_loop().create_task(self._check_live(now)))
+            else:
+                self.check(now)
+
+    async def _check_live(self, now: float) -> RebalancePlan:
+        _, assets = self._scope()
+        try:
+            await self.refresh_networks(self.network_sources, assets)
+        except Exception as exc:  # a venue that cannot list networks leaves the last data in place
+            log.warning("rebalancer: reading networks failed (%s); planning with the last data", exc)
+        return self.check(now)
 
     def _scope(self) -> tuple[list[str], list[str]]:
         held = [k for k in self.ctx.portfolio.balances if k[0] != IN_TRANSIT]
@@ -192,7 +208,10 @@ class RebalancerSink(Sink[RebalancerSettings]):
                 self.costs.publish(asset, best)
 
     async def drain(self) -> list[TransferOutcome]:
-        """Wait for the live executions started by checks; their outcomes, oldest first."""
+        """Wait for the live checks and the executions they started; outcomes, oldest first."""
+        checks, self._checks = self._checks, []
+        for check in checks:
+            await check
         tasks, self._tasks = self._tasks, []
         out: list[TransferOutcome] = []
         for task in tasks:
