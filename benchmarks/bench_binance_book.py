@@ -93,11 +93,13 @@ def run_ccxt(snapshot: bytes, frames: list[bytes]) -> tuple[list[int], Any]:
     from ccxt.async_support.base.ws.order_book import OrderBook
 
     snap = orjson.loads(snapshot)
-    book = OrderBook({
-        "bids": [[float(p), float(q)] for p, q in snap["bids"]],
-        "asks": [[float(p), float(q)] for p, q in snap["asks"]],
-        "nonce": snap["lastUpdateId"],
-    })
+    book = OrderBook(
+        {
+            "bids": [[float(p), float(q)] for p, q in snap["bids"]],
+            "asks": [[float(p), float(q)] for p, q in snap["asks"]],
+            "nonce": snap["lastUpdateId"],
+        }
+    )
     bids, asks = book["bids"], book["asks"]
     out: list[int] = []
     clock = time.perf_counter_ns
@@ -153,8 +155,7 @@ def run_sorteddict(snapshot: bytes, frames: list[bytes]) -> tuple[list[int], Any
     return out, top
 
 
-def make_run_ccxt_binance(
-        exchange_info: bytes) -> Callable[[bytes, list[bytes]], tuple[list[int], Any]]:
+def make_run_ccxt_binance(exchange_info: bytes) -> Callable[[bytes, list[bytes]], tuple[list[int], Any]]:
     """Contender running ccxt.pro's own Binance handler; ``exchange_info`` is the REST body."""
 
     def run(snapshot: bytes, frames: list[bytes]) -> tuple[list[int], Any]:
@@ -163,12 +164,10 @@ def make_run_ccxt_binance(
     return run
 
 
-async def _ccxt_binance(exchange_info: bytes, snapshot: bytes,
-                        frames: list[bytes]) -> tuple[list[int], Any]:
+async def _ccxt_binance(exchange_info: bytes, snapshot: bytes, frames: list[bytes]) -> tuple[list[int], Any]:
     import ccxt.pro
 
-    exchange = ccxt.pro.binance({"options": {"fetchMarkets": {"types": ["spot"]},
-                                             "fetchCurrencies": False}})
+    exchange = ccxt.pro.binance({"options": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False}})
     requested: list[str] = []
 
     async def fetch(url: str, method: str = "GET", headers: Any = None, body: Any = None) -> Any:
@@ -237,8 +236,9 @@ async def _ccxt_binance(exchange_info: bytes, snapshot: bytes,
     return out, top
 
 
-def best_pass(fn: Callable[[bytes, list[bytes]], tuple[list[int], Any]], snapshot: bytes,
-              frames: list[bytes]) -> tuple[float, float, int, Any]:
+def best_pass(
+    fn: Callable[[bytes, list[bytes]], tuple[list[int], Any]], snapshot: bytes, frames: list[bytes]
+) -> tuple[float, float, int, Any]:
     """(median µs, mean µs, messages timed, final top) of the pass with the lowest median."""
     best: tuple[float, float, int, Any] | None = None
     for _ in range(PASSES):
@@ -268,8 +268,10 @@ def main() -> None:
     last_id = orjson.loads(snapshot)["lastUpdateId"]
     frames = [f for f in all_frames if orjson.loads(f)["data"]["u"] > last_id]
     print(f"capture: {CAPTURE}")
-    print(f"depth messages: {len(all_frames)} ({len(all_frames) - len(frames)} contained in the "
-          f"snapshot), timed: {len(frames)}; passes: {PASSES} (best pass reported)")
+    print(
+        f"depth messages: {len(all_frames)} ({len(all_frames) - len(frames)} contained in the "
+        f"snapshot), timed: {len(frames)}; passes: {PASSES} (best pass reported)"
+    )
     rows = []
     contenders: list[tuple[str, Callable[[bytes, list[bytes]], tuple[list[int], Any]]]] = [
         ("ArBot (msgspec + BookSync + OrderBook)", run_arbot),
@@ -292,11 +294,12 @@ def main() -> None:
         tops[name] = top
     arbot = rows[0]
     print()
-    print(f"{'contender':42} {'msgs':>6} {'median µs':>10} {'mean µs':>9} "
-          f"{'median ×ArBot':>14} {'mean ×ArBot':>12}")
+    print(
+        f"{'contender':42} {'msgs':>6} {'median µs':>10} {'mean µs':>9} "
+        f"{'median ×ArBot':>14} {'mean ×ArBot':>12}"
+    )
     for name, med, mean, n in rows:
-        print(f"{name:42} {n:>6} {med:>10.2f} {mean:>9.2f} {med / arbot[1]:>14.2f} "
-              f"{mean / arbot[2]:>12.2f}")
+        print(f"{name:42} {n:>6} {med:>10.2f} {mean:>9.2f} {med / arbot[1]:>14.2f} {mean / arbot[2]:>12.2f}")
     print()
     print("final top of book (bid, bid qty, ask, ask qty):")
     for name, top in tops.items():
@@ -305,8 +308,10 @@ def main() -> None:
     print(f"all contenders agree on the final top of book: {same}")
     assert same, tops
     target = 15.0
-    print(f"ArBot median {arbot[1]:.2f} µs vs target ≤ {target} µs: "
-          f"{'met' if arbot[1] <= target else 'NOT met'}")
+    print(
+        f"ArBot median {arbot[1]:.2f} µs vs target ≤ {target} µs: "
+        f"{'met' if arbot[1] <= target else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -55,8 +55,10 @@ def main() -> None:
 
     prices, planted = make_prices(args.symbols, args.points)
     npairs = args.symbols * (args.symbols - 1) // 2
-    print(f"data: {args.symbols} symbols x {args.points:,} points (seeded), {npairs:,} pairs, "
-          f"{len(planted)} planted cointegrated pairs")
+    print(
+        f"data: {args.symbols} symbols x {args.points:,} points (seeded), {npairs:,} pairs, "
+        f"{len(planted)} planted cointegrated pairs"
+    )
 
     scan_times = []
     res = None
@@ -90,8 +92,9 @@ def main() -> None:
             dp = abs(float(res.p_value[k]) - p_ref)
             max_dt, max_dp = max(max_dt, dt), max(max_dp, dp)
             lag_ok += int(res.lag[k]) == lag_ref
-            rows.append((i, j, t_ref, float(res.t_stat[k]), p_ref, float(res.p_value[k]), lag_ref,
-                         int(res.lag[k])))
+            rows.append(
+                (i, j, t_ref, float(res.t_stat[k]), p_ref, float(res.p_value[k]), lag_ref, int(res.lag[k]))
+            )
     per_pair = float(np.median(sm_times))
     sm_total = per_pair * npairs
 
@@ -100,16 +103,21 @@ def main() -> None:
 
     print()
     print("agreement on the sampled pairs (statsmodels coint vs arbot scan)")
-    print(f"{'pair':>10} {'t statsmodels':>14} {'t arbot':>14} {'p statsmodels':>14} "
-          f"{'p arbot':>14} {'lag sm':>7} {'lag ab':>7}")
+    print(
+        f"{'pair':>10} {'t statsmodels':>14} {'t arbot':>14} {'p statsmodels':>14} "
+        f"{'p arbot':>14} {'lag sm':>7} {'lag ab':>7}"
+    )
     for i, j, t1, t2, p1, p2, l1, l2 in rows:
         print(f"{f'{i}-{j}':>10} {t1:14.8f} {t2:14.8f} {p1:14.8f} {p2:14.8f} {l1:7d} {l2:7d}")
-    print(f"max |dt| = {max_dt:.2e}   max |dp| = {max_dp:.2e}   lags equal: {lag_ok}/{len(rows)}"
-          f"   -> {'OK' if max_dt <= 1e-6 and max_dp <= 1e-6 and lag_ok == len(rows) else 'MISMATCH'}")
+    print(
+        f"max |dt| = {max_dt:.2e}   max |dp| = {max_dp:.2e}   lags equal: {lag_ok}/{len(rows)}"
+        f"   -> {'OK' if max_dt <= 1e-6 and max_dp <= 1e-6 and lag_ok == len(rows) else 'MISMATCH'}"
+    )
     print()
     print(f"{'work':<52} {'time':>12}")
-    print(f"{'statsmodels coint, median per pair (' + str(len(rows)) + ' pairs)':<52} "
-          f"{per_pair * 1e3:10.1f} ms")
+    print(
+        f"{'statsmodels coint, median per pair (' + str(len(rows)) + ' pairs)':<52} {per_pair * 1e3:10.1f} ms"
+    )
     print(f"{'statsmodels coint, scaled to ' + format(npairs, ',') + ' pairs':<52} {sm_total:10.1f} s")
     label = f"arbot coint_scan, all {npairs:,} pairs (best of {args.repeat})"
     print(f"{label:<52} {scan_s:10.2f} s   (target <= 10 s)")

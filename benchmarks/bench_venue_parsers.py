@@ -27,17 +27,22 @@ REPEAT_SECONDS = 1.5
 VENUES: dict[str, dict[str, Any]] = {
     "binance": {"ws": ["ws/binance/hbt_binance_spot_btcusdt_2024-08-08T2354.ndjson.gz"], "rest": []},
     "okx": {"ws": ["ws/okx/cf_okx_books_trades_tickers_2022-05-13.ndjson"], "rest": []},
-    "bybit": {"ws": ["ws/bybit/bybit_v5_linear_orderbook500_xrpusdt_2024-12-01T0000.ndjson"],
-              "rest": [], "bare": True},
+    "bybit": {
+        "ws": ["ws/bybit/bybit_v5_linear_orderbook500_xrpusdt_2024-12-01T0000.ndjson"],
+        "rest": [],
+        "bare": True,
+    },
     "upbit": {"ws": ["ws/upbit/cf_upbit_trade_orderbook_2021-04-05.ndjson.gz"], "rest": []},
-    "bithumb": {"ws": ["ws/bithumb/cf_bithumb_orderbookdepth_transaction_2021-06-01.ndjson"],
-                "rest": []},
-    "kucoin": {"ws": ["ws/kucoin/cf_kucoin_level2_ticker_match_2021-04-25.ndjson.gz"],
-               "rest": ["rest/kucoin/cf_kucoin_level2_snapshots_2021-04-25.ndjson"]},
-    "gate": {"ws": ["ws/gateio/cf_gateio_spot_2021-04-22.ndjson"],
-             "rest": ["rest/gateio/cf_gateio_order_book_snapshots_2021-04-22.ndjson"]},
-    "bitget": {"ws": ["ws/bitget/cf_bitget_spot_v1_books_trade_ticker_2022-04-07.ndjson.gz"],
-               "rest": []},
+    "bithumb": {"ws": ["ws/bithumb/cf_bithumb_orderbookdepth_transaction_2021-06-01.ndjson"], "rest": []},
+    "kucoin": {
+        "ws": ["ws/kucoin/cf_kucoin_level2_ticker_match_2021-04-25.ndjson.gz"],
+        "rest": ["rest/kucoin/cf_kucoin_level2_snapshots_2021-04-25.ndjson"],
+    },
+    "gate": {
+        "ws": ["ws/gateio/cf_gateio_spot_2021-04-22.ndjson"],
+        "rest": ["rest/gateio/cf_gateio_order_book_snapshots_2021-04-22.ndjson"],
+    },
+    "bitget": {"ws": ["ws/bitget/cf_bitget_spot_v1_books_trade_ticker_2022-04-07.ndjson.gz"], "rest": []},
 }
 
 
@@ -47,8 +52,11 @@ def _load(venue: str, base: Path) -> list[tuple[float, str, Any, str]]:
         lines = (base / spec["ws"][0]).read_text().splitlines()
         return [(m["ts"] / 1000.0, "in", m, "") for m in map(json.loads, lines)]
     streams = [iter_capture(base / p) for p in spec["rest"] + spec["ws"]]
-    return [(ts, k, p, u or "") for ts, k, p, u in heapq.merge(*streams, key=lambda r: r[0])
-            if k in ("in", "rest")]
+    return [
+        (ts, k, p, u or "")
+        for ts, k, p, u in heapq.merge(*streams, key=lambda r: r[0])
+        if k in ("in", "rest")
+    ]
 
 
 def _decoder_factory(host: PluginHost, venue: str) -> Callable[[], Any]:
@@ -73,8 +81,10 @@ def main() -> None:
     if base is None:
         raise SystemExit("shared/data not found (set ARBOT_SHARED_DATA)")
     host = PluginHost()
-    print(f"{'venue':8} {'msgs':>6} {'decoded msg/s':>14} {'bytes+msgspec msg/s':>20} "
-          f"{'bytes+stdlib msg/s':>19} {'msgspec/stdlib':>15}")
+    print(
+        f"{'venue':8} {'msgs':>6} {'decoded msg/s':>14} {'bytes+msgspec msg/s':>20} "
+        f"{'bytes+stdlib msg/s':>19} {'msgspec/stdlib':>15}"
+    )
     decode = msgspec.json.Decoder().decode
     for venue in VENUES:
         cls = _decoder_factory(host, venue)
@@ -91,9 +101,7 @@ def main() -> None:
                     dec.feed(p, ts)
             return n_in
 
-        def bytes_path(
-            raws: list[Any] = raws, cls: Any = cls, decode: Any = decode, n_in: int = n_in
-        ) -> int:
+        def bytes_path(raws: list[Any] = raws, cls: Any = cls, decode: Any = decode, n_in: int = n_in) -> int:
             dec = cls()
             for ts, k, p, u, raw in raws:
                 if k == "rest":

@@ -141,3 +141,14 @@ def test_plugin_commands_join_the_cli(tmp_path: Path):
     env = dict(os.environ, PYTHONPATH=str(site))
     res = subprocess.run([sys.executable, "-m", "arbot", "hello"], capture_output=True, text=True, env=env)
     assert res.returncode == 0 and res.stdout.strip() == "hello from a plugin", res.stderr
+
+
+def test_every_native_venue_registers_its_decoder_through_the_hook():
+    from arbot.plugins import PluginHost
+
+    decoders = PluginHost().decoders()
+    venues = {"binance", "okx", "bybit", "bitget", "kucoin", "gate", "upbit", "bithumb"}
+    assert venues <= set(decoders)
+    for venue in venues:
+        assert decoders[venue].venue == venue
+        assert isinstance(decoders[venue](), ReplayDecoder)

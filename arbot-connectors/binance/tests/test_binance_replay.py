@@ -11,6 +11,7 @@ from arbot.book import OrderBook
 from arbot.events import BookUpdate, TradeTick
 from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
+from arbot.testing.replay import replay_lines
 from arbot_binance import BinanceConnector, BinanceReplayDecoder
 from arbot_binance.connector import parse_exchange_info
 
@@ -18,14 +19,7 @@ pytestmark = pytest.mark.shared_data
 
 
 def _replay(decoder: BinanceReplayDecoder, *paths: Path) -> list[object]:
-    events: list[object] = []
-    for path in paths:
-        for ts, kind, payload, url in iter_capture(path):
-            if kind == "rest":
-                events.extend(decoder.snapshot(url or "", payload, ts))
-            elif kind == "in":
-                events.extend(decoder.feed(payload, ts))
-    return events
+    return list(replay_lines(decoder, (line for path in paths for line in iter_capture(path))))
 
 
 def _count_depth(*paths: Path) -> int:

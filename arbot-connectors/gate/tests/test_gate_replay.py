@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import gzip
-import heapq
 import json
 from typing import Any
 
 import pytest
+from arbot.components import MarketEvent
 from arbot.events import BookUpdate, TradeTick
 from arbot.market import BookHealth
-from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
+from arbot.testing.replay import CaptureLine, capture_lines, replay_lines
 from arbot_gate import GateConnector, GateReplayDecoder
 from arbot_gate.markets import parse_currency_pairs
 from arbot_gate.messages import decode, parse
@@ -24,23 +24,14 @@ REST = "rest/gateio/cf_gateio_order_book_snapshots_2021-04-22.ndjson"
 NOT_BRIDGED = {"INK/USDT", "BTC/USDC"}  # data README: only 1-2 deltas, none bridging
 
 
-def _lines() -> list[tuple[float, str, Any, str | None]]:
-    streams = [iter_capture(shared_data(REST)), iter_capture(shared_data(WS))]
-    return list(heapq.merge(*streams, key=lambda r: r[0]))
+def _lines() -> list[CaptureLine]:
+    return capture_lines(REST, WS)
 
 
-def _replay(lines: list[tuple[float, str, Any, str | None]]) -> tuple[GateReplayDecoder, list]:
+def _replay(lines: list[CaptureLine]) -> tuple[GateReplayDecoder, list[MarketEvent]]:
     dec = GateConnector.replay_decoder()
     assert isinstance(dec, GateReplayDecoder)
-    events = []
-    for ts, kind, payload, url in lines:
-        evs = dec.snapshot(url or "", payload, ts) if kind == "rest" else (
-            dec.feed(payload, ts) if kind == "in" else [])
-        for ev in evs:
-            events.append(ev)
-            if isinstance(ev, BookUpdate):
-                assert not dec.market.book("gate", ev.symbol).is_crossed, ev.symbol
-    return dec, events
+    return dec, replay_lines(dec, lines)
 
 
 def _book_symbols(lines: list[tuple[float, str, Any, str | None]]) -> set[str]:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import gzip
-import heapq
 import json
 from typing import Any
 
 import pytest
 from arbot.book import OrderBook
+from arbot.components import MarketEvent
 from arbot.events import BookUpdate, TradeTick
 from arbot.market import BookHealth
-from arbot.sources.replay import iter_capture
 from arbot.testing import shared_data
+from arbot.testing.replay import CaptureLine, capture_lines, replay_lines
 from arbot_kucoin import KucoinConnector, KucoinReplayDecoder
 from arbot_kucoin.markets import parse_symbols
 from arbot_kucoin.messages import decode, entry_applies, parse
@@ -24,25 +24,14 @@ WS = "ws/kucoin/cf_kucoin_level2_ticker_match_2021-04-25.ndjson.gz"
 REST = "rest/kucoin/cf_kucoin_level2_snapshots_2021-04-25.ndjson"
 
 
-def _lines() -> list[tuple[float, str, Any, str | None]]:
-    streams = [iter_capture(shared_data(REST)), iter_capture(shared_data(WS))]
-    return list(heapq.merge(*streams, key=lambda r: r[0]))
+def _lines() -> list[CaptureLine]:
+    return capture_lines(REST, WS)
 
 
-def _replay(lines: list[tuple[float, str, Any, str | None]]) -> tuple[KucoinReplayDecoder, list]:
+def _replay(lines: list[CaptureLine]) -> tuple[KucoinReplayDecoder, list[MarketEvent]]:
     dec = KucoinConnector.replay_decoder()
     assert isinstance(dec, KucoinReplayDecoder)
-    events = []
-    for ts, kind, payload, url in lines:
-        evs = dec.snapshot(url or "", payload, ts) if kind == "rest" else (
-            dec.feed(payload, ts) if kind == "in" else [])
-        for ev in evs:
-            events.append(ev)
-            if isinstance(ev, BookUpdate):
-                book = dec.market.book("kucoin", ev.symbol)
-                assert not book.is_crossed, ev.symbol
-                assert ev.applied
-    return dec, events
+    return dec, replay_lines(dec, lines)
 
 
 def _symbols(lines: list[tuple[float, str, Any, str | None]]) -> set[str]:

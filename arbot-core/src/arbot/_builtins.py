@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import click
+
 from arbot.components import Executor, RiskRule, Sink, Source
 from arbot.execution.executors import BacktestExecutor, LiveExecutor, PaperExecutor
 from arbot.hookspecs import hookimpl
@@ -38,3 +40,13 @@ def arbot_register_sinks() -> Sequence[type[Sink]]:
 def arbot_register_sources() -> Sequence[type[Source]]:
     """The simulator, the replay source and the live source."""
     return [MarketSimulator, ReplaySource, LiveSource]
+
+
+@hookimpl
+def arbot_register_commands(cli: click.Group) -> None:
+    """``arbot keys`` (the encrypted key store) and ``arbot emulate`` (a venue emulator)."""
+    from arbot.commands.emulate import emulate
+    from arbot.commands.keys import keys
+
+    cli.add_command(keys)
+    cli.add_command(emulate)

@@ -297,6 +297,10 @@ def _run_until_stopped(bot: Bot, duration: float | None) -> dict[str, Any]:
         fail(exc, EXIT_FAILED)
 
 
+#: Name of the sink (feed role) and source (engine role) of the process-to-process bus.
+BUS = "redis_bus"
+
+
 @cli.command()
 @config_argument
 @click.option("--duration", type=float, default=None, help="stop after this many seconds")
@@ -306,6 +310,12 @@ def _run_until_stopped(bot: Bot, duration: float | None) -> dict[str, Any]:
     type=click.Path(file_okay=False, path_type=Path),
     help="write the journal and recordings here instead of the config's output_dir",
 )
+@click.option(
+    "--role",
+    type=click.Choice(["all", "feed", "engine"]),
+    default="all",
+    help="feed: connectors only, publishing to the bus; engine: consume the bus (needs arbot-redis)",
+)
 @click.option("--dashboard", is_flag=True, help="serve the live web dashboard (arbot-dashboard)")
 @click.option("--port", type=int, default=None, help="port of the dashboard (with --dashboard)")
 def run(
@@ -313,6 +323,7 @@ def run(
     duration: float | None,
     overrides: tuple[str, ...],
     output_dir: Path | None,
+    role: str,
     dashboard: bool,
     port: int | None,
 ) -> None:
@@ -322,6 +333,13 @@ def run(
     if port is not None:
         overrides = (*overrides, f"sinks.dashboard.port={port}")
     cfg = load_for_cli(config, overrides, output_dir)
+    if role == "feed":  # market data in, onto the bus; nothing detected, executed or journaled
+        cfg.detector = {}
+        cfg.executor.name = "none"
+        cfg.risk.rules = []
+        cfg.sinks.enabled = [BUS]
+    elif role == "engine":  # the bus is the source
+        cfg.source.name = BUS
     if dashboard and "dashboard" not in cfg.sinks.enabled:
         cfg.sinks.enabled.append("dashboard")
     mode = cfg.system.execution_mode

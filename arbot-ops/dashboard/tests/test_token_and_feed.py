@@ -94,7 +94,9 @@ def test_a_configured_token_guards_page_state_and_websocket(tmp_path, monkeypatc
 def test_the_feed_lists_decisions_and_fills_of_a_run(tmp_path):
     bot = _bot(tmp_path)
     sink = _sink(bot)
+    before = sink.state()  # served before the bot attaches: same shape, empty sections
     summary = bot.run_backtest()  # starts and closes the sink (and its server)
+    assert set(before) == set(sink.state()) and before["books"] == []
     feed = sink.feed.snapshot()
     assert summary["detected"] > 0
     assert sum(v for k, v in feed["counts"].items() if k != "fills") == summary["detected"]
@@ -125,3 +127,15 @@ def test_port_without_dashboard_is_a_usage_error():
     )
     assert res.returncode == 2
     assert "--port sets the dashboard's port: add --dashboard" in res.stderr
+
+
+def test_a_port_in_use_is_a_clear_error(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        sink = _sink(_bot(tmp_path, port=port))
+        with pytest.raises(ConfigError, match=f"could not listen on 127.0.0.1:{port}"):
+            sink.start()

@@ -138,7 +138,7 @@ def prometheus_and_bot(tmp_path: Path):
         text=True,
     )
     try:
-        yield bot, prom, prom_port, tmp_path
+        yield bot, prom, prom_port, tmp_path, metrics_port
     finally:
         for p in (bot, prom):
             if p.poll() is None:
@@ -153,7 +153,7 @@ def prometheus_and_bot(tmp_path: Path):
 
 
 def test_every_dashboard_and_alert_expression_returns_data_from_a_scraped_paper_run(prometheus_and_bot):
-    bot, prom, port, tmp_path = prometheus_and_bot
+    bot, prom, port, tmp_path, metrics_port = prometheus_and_bot
     procs = [bot, prom]
 
     def ready() -> bool:
@@ -176,7 +176,7 @@ def test_every_dashboard_and_alert_expression_returns_data_from_a_scraped_paper_
     assert not empty, f"dashboard targets without data: {empty}"
 
     rules = _alert_rules()
-    assert len(rules) >= 8
+    assert len(rules) >= 9
     for rule in rules:
         m = ALERT_FORM.match(rule["expr"].strip())
         assert m, f"alert {rule['alert']} is not written as `<query> <op> <threshold>`"
@@ -197,6 +197,18 @@ def test_every_dashboard_and_alert_expression_returns_data_from_a_scraped_paper_
     assert len(ages) == 6 and max(ages) < 10
     messages = _finite(_query(port, "sum(arbot_connector_messages_total)"))
     assert messages and messages[0] > 100
+
+    # the live exposition passes promtool's lint (naming conventions) too
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as resp:
+        exposition = resp.read().decode()
+    lint = subprocess.run(
+        [str(Path(str(PROMETHEUS)).with_name("promtool")), "check", "metrics"],
+        input=exposition,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
 
     bot.send_signal(signal.SIGTERM)
     assert bot.wait(timeout=60) == 0, (tmp_path / "bot.log").read_text()[-3000:]

@@ -24,7 +24,7 @@ def test_promtool_check_rules_passes():
         timeout=60,
     )
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "SUCCESS: 8 rules found" in res.stdout
+    assert "SUCCESS: 9 rules found" in res.stdout
 
 
 @pytest.mark.skipif(PROMTOOL is None, reason="Debian package prometheus not installed")

@@ -59,6 +59,19 @@ def test_errors_name_the_problem(tmp_path):
         load_run(other, "nope")
 
 
+def test_corrupt_journal_and_unwritable_output(tmp_path):
+    from arbot_report import write_report
+
+    (tmp_path / "journal.sqlite").write_bytes(b"this is not sqlite, it was truncated by a full disk" * 100)
+    with pytest.raises(ArbotError, match="is not a readable SQLite journal"):
+        load_run(tmp_path)
+    good = tmp_path / "good"
+    _backtest(good, 1)
+    (tmp_path / "blocker").write_text("a file, not a folder")
+    with pytest.raises(ArbotError, match="cannot write the report to"):
+        write_report(good, output=tmp_path / "blocker" / "report.html")
+
+
 def test_cli_report_fails_clearly_without_a_journal(tmp_path):
     from arbot_report.plugin import report
     from click.testing import CliRunner

@@ -127,3 +127,113 @@ def test_a_storm_becomes_one_message_with_a_count():
     assert lines[1].endswith("(×100)")
     assert lines[-1] == "… and 200 more"
     assert batch.take("title") is None
+
+
+def test_diverged_legs_and_residual_exposure_are_alerted(tmp_path, monkeypatch):
+    """The sink's event and health logic on a finished backtest's bot (no network involved)."""
+    import attrs
+    from arbot.events import ExecutionReport, Fill, FillStatus, Leg, Side
+    from arbot_telegram.watch import HealthWatch
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    cfg = _config(tmp_path, "http://127.0.0.1:9/bot")
+    cfg.detector.pop("exploding")
+    bot = Bot(cfg, mode="backtest")
+    sink = next(s for s in bot.sinks if isinstance(s, TelegramSink))
+    bot.engine.run(bot.source.events())  # books and balances, without starting the sinks
+
+    opp = Opportunity(
+        "o-1",
+        1.0,
+        "spatial",
+        "BTC/USDT",
+        (Leg("binance", "BTC/USDT", Side.BUY, 100.0, 1.0), Leg("okx", "BTC/USDT", Side.SELL, 101.0, 1.0)),
+        1.0,
+        0.8,
+        8.0,
+    )
+
+    def fill(venue: str, side: Side, filled: float) -> Fill:
+        return Fill(
+            "o-1",
+            venue,
+            "BTC/USDT",
+            side,
+            "IOC",
+            1.0,
+            100.0,
+            filled,
+            100.0,
+            0.1,
+            "USDT",
+            FillStatus.FILLED if filled else FillStatus.CANCELLED,
+            1.0,
+            5.0,
+            "BACKTEST",
+        )
+
+    hedged = ExecutionReport(
+        opp, (fill("binance", Side.BUY, 1.0), fill("okx", Side.SELL, 1.0)), 1.0, 1.0, 0.2
+    )
+    broken = attrs.evolve(hedged, fills=(fill("binance", Side.BUY, 1.0), fill("okx", Side.SELL, 0.0)))
+    sink.write_batch([hedged], sink.run)
+    assert sink.alerts.take("t") is None
+    sink.write_batch([broken], sink.run)
+    text = sink.alerts.take("t") or ""
+    assert "legs diverged on o-1: binance BUY BTC/USDT 100 % filled, okx SELL BTC/USDT 0 % filled" in text
+
+    watch = HealthWatch(bot, sink.alerts, errors=True, residual_usd=1000.0)
+    watch.check()
+    assert "residual" not in (sink.alerts.take("t") or "")
+    bot.ctx.portfolio.balances[("binance", "BTC")] += 1.0  # one unhedged bitcoin
+    watch.check()
+    watch.check()  # reported once, not on every check
+    text = sink.alerts.take("t") or ""
+    assert text.count("residual exposure") == 1 and "is above 1,000 USD" in text
+    bot.ctx.portfolio.balances[("binance", "BTC")] -= 1.0
+    watch.check()
+    assert "residual exposure back to" in (sink.alerts.take("t") or "")
+
+
+def test_execution_layer_events_become_alerts(tmp_path, monkeypatch):
+    from arbot.execution.events import Alert, KillSwitchChanged, ResidualExposure
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    cfg = _config(tmp_path, "http://127.0.0.1:9/bot")
+    cfg.detector.pop("exploding")
+    sink = next(s for s in Bot(cfg, mode="backtest").sinks if isinstance(s, TelegramSink))
+    sink.write_batch(
+        [
+            Alert(1.0, "critical", "episode e7: unwind failed, position held", "e7"),
+            ResidualExposure(1.0, "e7", "okx", "BTC", 0.02, "unwind rejected"),
+            KillSwitchChanged(1.0, True, "failed unwind"),
+        ],
+        sink.run,
+    )
+    text = sink.alerts.take("t") or ""
+    assert "🔴 execution: episode e7: unwind failed, position held" in text
+    assert "residual exposure: 0.02 BTC on okx left by episode e7 (unwind rejected)" in text
+    assert "kill switch ENGAGED: failed unwind" in text
+
+
+def test_the_token_can_come_from_the_encrypted_key_store(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("cryptography")
+    from arbot.keystore import KeyStore, KeyStoreError
+
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("ARBOT_MASTER_KEY_FILE", raising=False)
+    store_path = tmp_path / "keys.json"
+    monkeypatch.setenv("ARBOT_KEYSTORE", str(store_path))
+    monkeypatch.setenv("ARBOT_MASTER_KEY", "correct horse battery staple")
+    store = KeyStore.open(store_path, "correct horse battery staple", create=True)
+    store.add("telegram", "bot", api_key=TOKEN, secret="unused")
+    store.save()
+    bot = Bot(_config(tmp_path, "http://127.0.0.1:9/bot"), plugins=[Plugin()], mode="backtest")
+    sink = next(s for s in bot.sinks if isinstance(s, TelegramSink))
+    assert sink._token == TOKEN
+    monkeypatch.setenv("ARBOT_MASTER_KEY", "wrong master key")
+    with pytest.raises(KeyStoreError) as err:
+        Bot(_config(tmp_path, "http://127.0.0.1:9/bot"), plugins=[Plugin()], mode="backtest")
+    assert TOKEN not in str(err.value)
+    out = capsys.readouterr()
+    assert TOKEN not in out.out + out.err

@@ -140,22 +140,22 @@ def snapshot_record(venue_symbol: str, snap: DepthSnapshot) -> BookRecord:
                       snap.lastUpdateId, snap.lastUpdateId)
 
 
-def _is_trade(stream: str) -> bool:
-    return stream.endswith("@trade") or stream.endswith("@aggTrade")
+_TRADE_SUFFIXES = ("@trade", "@aggTrade")
+_convert = msgspec.convert
 
 
 def parse(msg: object) -> list[Record] | None:
     """Records of one JSON-decoded combined-stream message (None: no market data)."""
-    if not isinstance(msg, dict):
+    if type(msg) is not dict:
         return None
-    data = msg.get("data")
     stream = msg.get("stream")
-    if not isinstance(data, dict) or not isinstance(stream, str):
+    data = msg.get("data")
+    if type(stream) is not str or type(data) is not dict:
         return None
-    if "@depth" in stream and "U" in data:
-        return [_depth(msgspec.convert(data, DepthUpdate, strict=False))]
-    if _is_trade(stream):
-        return [_trade(msgspec.convert(data, Trade, strict=False))]
+    if "@depth" in stream:
+        return [_depth(_convert(data, DepthUpdate, strict=False))] if "U" in data else None
+    if stream.endswith(_TRADE_SUFFIXES):
+        return [_trade(_convert(data, Trade, strict=False))]
     return None
 
 
@@ -218,7 +218,7 @@ class BinanceProtocol:
             raise GarbageFrame("not a Binance message")
         if "@depth" in stream:
             return [_depth(depth_decoder.decode(data))]
-        if _is_trade(stream):
+        if stream.endswith(_TRADE_SUFFIXES):
             return [_trade(trade_decoder.decode(data))]
         if event_decoder.decode(data).e == "serverShutdown":
             return Control.RECONNECT

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
@@ -27,6 +27,7 @@ from arbot.testing.emulator import (
     ScriptedBook,
     fast_settings,
 )
+from arbot.testing.emulator.rest_snapshot import ScriptOptions
 
 from arbot_binance.private_api import BinancePrivateApi
 
@@ -42,18 +43,11 @@ class BinanceEmulator(RestSnapshotEmulator):
     supports_checksum = False
     price_decimals = 8
 
-    def __init__(
-        self,
-        symbols: Sequence[str] = ("BTC/USDT", "ETH/USDT"),
-        *,
-        seed: int = 0,
-        tick_interval: float | None = 0.02,
-        levels: int = 30,
-        trade_probability: float = 0.3,
-        recording: Recording | None = None,
-    ) -> None:
-        super().__init__(symbols, seed=seed, levels=levels, trade_probability=trade_probability,
-                         tick_interval=None if recording is not None else tick_interval)
+    def __init__(self, symbols: Sequence[str] = ("BTC/USDT", "ETH/USDT"), *,
+                 recording: Recording | None = None, **options: Unpack[ScriptOptions]) -> None:
+        if recording is not None:
+            options["tick_interval"] = None  # the recording sets the pace
+        super().__init__(symbols, **options)
         self.recording = recording
         self._snapshots: dict[str, Any] = {}
         #: The private API (accounts, orders, user data stream) over the scripted books.

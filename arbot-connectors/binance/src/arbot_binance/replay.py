@@ -5,6 +5,7 @@ protocol's parser and the live bootstrap: spot (``BinanceSpotRule``) or USDⓈ-M
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
@@ -40,6 +41,8 @@ class BinanceReplayDecoder(RecordReplayDecoder):
     decisive one wait. ``futures=True``/``False`` is the same as ``market_type`` linear/spot;
     ``unified`` preloads venue id -> unified symbol (e.g. from exchangeInfo)."""
 
+    venue: ClassVar[str] = "binance"
+
     def __init__(self, futures: bool | None = None, unified: dict[str, str] | None = None,
                  market_type: MarketType | None = None) -> None:
         if market_type is None and futures is not None:
@@ -63,18 +66,19 @@ class BinanceReplayDecoder(RecordReplayDecoder):
 
     def feed(self, msg: object, ts: float) -> list[MarketEvent]:
         """Events of one recorded message (combined-stream form)."""
-        if self.market_type is not None:
-            return super().feed(msg, ts)
         self.messages += 1
         records = parse(msg)
         if records is None:
             self.ignored += 1
             return []
-        self._waiting.append((records, ts))
-        book = next((r for r in records if type(r) is BookRecord), None)
-        if book is None:
-            return []
-        return self._decide(MarketType.LINEAR if book.prev is not None else MarketType.SPOT)
+        if self.market_type is None:
+            self._waiting.append((records, ts))
+            book = next((r for r in records if type(r) is BookRecord), None)
+            if book is None:
+                return []
+            return self._decide(MarketType.LINEAR if book.prev is not None else MarketType.SPOT)
+        self.bootstrap.records(records, ts)
+        return self.drain()
 
     def snapshot(self, url: str, body: object, ts: float) -> list[MarketEvent]:
         """Events of one recorded REST depth snapshot (symbol from the URL's query)."""

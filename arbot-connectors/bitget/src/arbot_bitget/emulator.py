@@ -29,6 +29,7 @@ class BitgetEmulator(OpArgsEmulator):
     """Bitget spot public-data emulator (see the module docstring)."""
 
     venue = "bitget"
+    passphrase_required = True
     trade_channel = "trade"
 
     #: No empty heartbeats; the real CRC32 on every update (the bad-checksum fault applies).

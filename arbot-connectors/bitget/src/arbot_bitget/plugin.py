@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from arbot import hookimpl
-from arbot.components import Connector
+from arbot.components import Connector, ReplayDecoder
 
 from arbot_bitget.connector import BitgetConnector
 
@@ -14,3 +14,11 @@ from arbot_bitget.connector import BitgetConnector
 def arbot_register_connectors() -> Sequence[type[Connector]]:
     """The ``bitget`` connector."""
     return [BitgetConnector]
+
+
+@hookimpl
+def arbot_register_decoders() -> Sequence[type[ReplayDecoder]]:
+    """The bitget capture decoder: replays recordings with the connector's own sync rules."""
+    from arbot_bitget.replay import BitgetReplayDecoder
+
+    return [BitgetReplayDecoder]

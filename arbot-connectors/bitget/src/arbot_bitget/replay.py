@@ -4,6 +4,7 @@ recorded messages (core :class:`~arbot.connectors.replay.RecordReplayDecoder`)."
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import ClassVar
 
 from arbot.components import MarketEvent
 from arbot.connectors.bootstrap import StreamSnapshot
@@ -31,6 +32,8 @@ def bitget_bootstrap(market: MarketState, emit: Callable[[MarketEvent], None] | 
 class BitgetReplayDecoder(RecordReplayDecoder):
     """Turns Bitget spot (v1/v2) pushes into events with the live bootstrap. A checksum
     mismatch drops the book to "resyncing" until the next snapshot."""
+
+    venue: ClassVar[str] = "bitget"
 
     def __init__(self, verify_checksum: bool = True) -> None:
         super().__init__(messages.parse,

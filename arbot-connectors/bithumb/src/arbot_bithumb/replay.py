@@ -5,6 +5,7 @@ the live connector's full-book bootstrap (the legacy deltas through its time-ord
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import ClassVar
 
 from arbot.connectors.booksync import BookSync
 from arbot.connectors.bootstrap import FullBook
@@ -37,6 +38,8 @@ class BithumbReplayDecoder(RecordReplayDecoder):
     ``orderbookdepth`` deltas carry their message time as sequence id: they are buffered until
     a REST snapshot completes the book -- no event comes from a partial book.
     """
+
+    venue: ClassVar[str] = "bithumb"
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
         super().__init__(parse, lambda m, e: FullBook(

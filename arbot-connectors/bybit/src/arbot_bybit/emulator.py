@@ -19,7 +19,6 @@ from typing import Any
 
 import msgspec
 from aiohttp import web
-from arbot.book import OrderBook
 from arbot.testing.emulator import (
     EmulatorClient,
     EmulatorServer,
@@ -51,17 +50,14 @@ class BybitEmulator(StreamSnapshotEmulator):
         trade_probability: float = 0.3,
     ) -> None:
         super().__init__(tick_interval=tick_interval, trade_probability=trade_probability)
-        self.unified = list(symbols)
-        self.books: dict[str, ScriptedBook] = {}
         self.u: dict[str, int] = {}
         self.cross_seq = 7_000_000
-        self._ids: dict[str, str] = {}
         self._restarts: set[str] = set()
         self.pings = 0
         mids = [60000.0, 3000.0, 500.0, 150.0, 1.0]
         for i, sym in enumerate(symbols):
             vs = sym.replace("/", "")
-            self._ids[sym] = vs
+            self.venue_ids[sym] = vs
             self.books[vs] = ScriptedBook(self.venue, sym, seed=seed * 1000 + i, mid=mids[i % 5],
                                           tick=0.01, levels=levels, price_decimals=2,
                                           qty_decimals=6)
@@ -69,21 +65,9 @@ class BybitEmulator(StreamSnapshotEmulator):
         #: The private API (accounts, orders, private stream) over the scripted books.
         self.private = BybitPrivateApi({vs: (b.symbol, b) for vs, b in self.books.items()}, self.spawn)
 
-    def symbols(self) -> list[str]:
-        """Unified symbols."""
-        return list(self.unified)
-
-    def true_book(self, symbol: str) -> OrderBook:
-        """The scripted book of ``symbol``."""
-        return self.books[self._ids[symbol]].book
-
-    def scripted_books(self) -> list[ScriptedBook]:
-        """The scripted book of every symbol."""
-        return list(self.books.values())
-
     def restart(self, symbol: str) -> None:
         """At the next tick ``symbol`` restarts its stream: a snapshot with ``u == 1``."""
-        self._restarts.add(self._ids[symbol])
+        self._restarts.add(self.venue_ids[symbol])
 
     # -- REST --------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ over recorded pushes (core :class:`~arbot.connectors.replay.RecordReplayDecoder`
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from arbot.components import MarketEvent
 from arbot.connectors.bootstrap import StreamSnapshot
@@ -29,6 +30,8 @@ class BybitReplayDecoder(RecordReplayDecoder):
     """Turns Bybit v5 pushes of one ``category`` into events with the live bootstrap
     (``depth`` picks the ``u`` rule: 500 and deeper strict). A linear capture's books are
     ``BASE/QUOTE:SETTLE``, never the spot symbol."""
+
+    venue: ClassVar[str] = "bybit"
 
     def __init__(self, depth: str | int = 500, category: str = "spot") -> None:
         super().__init__(messages.parse,

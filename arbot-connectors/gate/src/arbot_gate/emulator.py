@@ -17,6 +17,8 @@ import msgspec
 from aiohttp import web
 from arbot.testing.emulator import EmulatorClient, EmulatorServer, RestSnapshotEmulator, fast_settings
 
+from arbot_gate.private_api import GatePrivateApi
+
 __all__ = ["GateEmulator", "emulator_settings"]
 
 
@@ -31,6 +33,7 @@ class GateEmulator(RestSnapshotEmulator):
     """Gate.io spot emulator (see the module docstring)."""
 
     venue = "gate"
+    private: GatePrivateApi
     supports_checksum = False
     mids = (40000.0, 2500.0, 90.0)
     price_decimals = 2
@@ -38,6 +41,11 @@ class GateEmulator(RestSnapshotEmulator):
     first_id = 140_595_902
     id_stride = 10_000_000
     seed_stride = 7919
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: the private API (accounts, orders, private channels) on the emulated exchange
+        self.private = GatePrivateApi(self.books, self.spawn)
 
     @staticmethod
     def venue_id(symbol: str) -> str:
@@ -49,7 +57,7 @@ class GateEmulator(RestSnapshotEmulator):
     def routes(self) -> list[web.RouteDef]:
         """``/api/v4/spot/currency_pairs`` and ``/api/v4/spot/order_book``."""
         return [web.get("/api/v4/spot/currency_pairs", self._currency_pairs),
-                web.get("/api/v4/spot/order_book", self._order_book)]
+                web.get("/api/v4/spot/order_book", self._order_book), *self.private.routes()]
 
     async def _currency_pairs(self, request: web.Request) -> web.Response:
         body = []
@@ -87,6 +95,11 @@ class GateEmulator(RestSnapshotEmulator):
         if channel == "spot.ping":
             await client.send(_frame("spot.pong", "", None))
             return
+        answer = await self.private.on_ws_request(client, req)
+        if answer is not None:
+            await client.send(_frame(channel, event, answer.get("result"), id=req.get("id"),
+                                     **{k: v for k, v in answer.items() if k != "result"}))
+            return
         payload = req.get("payload") or []
         if channel == "spot.order_book_update" and payload and payload[0] in self.books:
             topics = {f"book:{payload[0]}"}
@@ -103,6 +116,11 @@ class GateEmulator(RestSnapshotEmulator):
         await client.send(_frame(channel, event, {"status": "success"}, id=req.get("id")))
 
     async def tick(self) -> None:
+        """One change (and maybe a trade) per pair; resting orders the book crosses fill."""
+        await self._tick_books()
+        self.private.exchange.match()
+
+    async def _tick_books(self) -> None:
         """One change (and maybe a trade) per pair; the ids advance by one per change."""
         now = time.time()
         for pair in self.books:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from arbot import hookimpl
-from arbot.components import Connector
+from arbot.components import Connector, ReplayDecoder
 
 from arbot_gate.connector import GateConnector
 
@@ -14,3 +14,11 @@ from arbot_gate.connector import GateConnector
 def arbot_register_connectors() -> Sequence[type[Connector]]:
     """The ``gate`` connector."""
     return [GateConnector]
+
+
+@hookimpl
+def arbot_register_decoders() -> Sequence[type[ReplayDecoder]]:
+    """The gate capture decoder: replays recordings with the connector's own sync rules."""
+    from arbot_gate.replay import GateReplayDecoder
+
+    return [GateReplayDecoder]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from arbot.components import MarketEvent
 from arbot.connectors.booksync import RangeRule
@@ -41,6 +42,8 @@ def read_rest(url: str, body: object) -> BookRecord | SymbolMap | None:
 class GateReplayDecoder(RecordReplayDecoder):
     """Gate.io pushes and REST ``order_book`` snapshots -> events (books in :attr:`market`).
     A ``/spot/currency_pairs`` body extends the symbol map."""
+
+    venue: ClassVar[str] = "gate"
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
         super().__init__(parse, lambda m, e: gate_bootstrap(m, e, symbols=symbols), read_rest)

@@ -15,12 +15,15 @@ import asyncio
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 from aiohttp import web
 from arbot.testing.emulator import EmulatorClient, EmulatorServer, RestSnapshotEmulator, fast_settings
+from arbot.testing.emulator.rest_snapshot import ScriptOptions
+
+from arbot_kucoin.private_api import KucoinPrivateApi
 
 __all__ = ["KucoinEmulator", "emulator_settings"]
 
@@ -36,29 +39,24 @@ class KucoinEmulator(RestSnapshotEmulator):
     """KuCoin spot emulator (see the module docstring)."""
 
     venue = "kucoin"
+    private: KucoinPrivateApi
     supports_checksum = False
+    passphrase_required = True
     price_tick = 0.1
     price_decimals = 1
     first_id = 14_701_689_780
 
-    def __init__(
-        self,
-        symbols: Sequence[str] = ("BTC/USDT", "ETH/USDT"),
-        *,
-        seed: int = 0,
-        tick_interval: float | None = 0.02,
-        levels: int = 30,
-        trade_probability: float = 0.3,
-        ping_interval_ms: int = 18000,
-        welcome_delay: float = 0.02,
-    ) -> None:
-        super().__init__(symbols, seed=seed, tick_interval=tick_interval, levels=levels,
-                         trade_probability=trade_probability)
+    def __init__(self, symbols: Sequence[str] = ("BTC/USDT", "ETH/USDT"), *,
+                 ping_interval_ms: int = 18000, welcome_delay: float = 0.02,
+                 **options: Unpack[ScriptOptions]) -> None:
+        super().__init__(symbols, **options)
         self.ping_interval_ms = ping_interval_ms
         self.welcome_delay = welcome_delay
         #: messages clients sent before their ``welcome`` (a protocol violation)
         self.early_messages = 0
         self.tokens: set[str] = set()
+        #: the private API (accounts, orders, private stream) on the emulated exchange
+        self.private = KucoinPrivateApi(self.books, lambda: self.ws_url, self.spawn)
 
     @staticmethod
     def venue_id(symbol: str) -> str:
@@ -77,6 +75,8 @@ class KucoinEmulator(RestSnapshotEmulator):
             web.get("/api/v1/market/orderbook/level2_100", self._depth_100),
             web.get("/api/v3/market/orderbook/level2", self._depth_full),
             web.get("/api/v1/timestamp", self._timestamp),
+            web.get("/api/v1/market/allTickers", self._all_tickers),
+            *self.private.routes(),
         ]
 
     async def _bullet(self, request: web.Request) -> web.Response:
@@ -86,8 +86,18 @@ class KucoinEmulator(RestSnapshotEmulator):
             "endpoint": self.ws_url + "/", "encrypt": False, "protocol": "websocket",
             "pingInterval": self.ping_interval_ms, "pingTimeout": 10000}]})
 
+    async def _all_tickers(self, request: web.Request) -> web.Response:
+        tickers = []
+        for vs, book in self.books.items():
+            bids, asks = book.levels_text(1)
+            bid, ask = (bids[0][0] if bids else "0"), (asks[0][0] if asks else "0")
+            tickers.append({"symbol": vs, "symbolName": vs, "buy": bid, "sell": ask, "last": bid,
+                            "vol": "0", "volValue": "0", "takerFeeRate": "0.001", "makerFeeRate": "0.001",
+                            "takerCoefficient": "1", "makerCoefficient": "1"})
+        return _ok({"time": int(time.time() * 1000), "ticker": tickers})
+
     async def _timestamp(self, request: web.Request) -> web.Response:
-        return _ok(int(time.time() * 1000))
+        return _ok(int(self.private.exchange.server_time() * 1000))
 
     async def _symbols(self, request: web.Request) -> web.Response:
         return _ok([{
@@ -122,7 +132,8 @@ class KucoinEmulator(RestSnapshotEmulator):
         query = parse_qs(urlsplit(client.path).query)
         token = query.get("token", [""])[0]
         connect_id = query.get("connectId", [""])[0]
-        if token not in self.tokens:
+        client.state["token"] = token
+        if token not in self.tokens and not self.private.owns(token):
             await client.send(_enc({"id": connect_id, "type": "error", "code": 401,
                                     "data": "token is expired"}).decode())
             await client.conn.close(1008, "invalid token")
@@ -153,6 +164,10 @@ class KucoinEmulator(RestSnapshotEmulator):
             await client.send(_enc({"id": mid, "type": "pong",
                                     "timestamp": time.time_ns() // 1000}).decode())
             return
+        if kind == "subscribe" and msg.get("privateChannel"):
+            ok = await self.private.subscribe(client, client.state.get("token", ""), str(msg.get("topic")))
+            await client.send(_enc({"id": mid, "type": "ack" if ok else "error", "code": 404}).decode())
+            return
         if kind in ("subscribe", "unsubscribe"):
             prefix, _, syms = str(msg.get("topic", "")).partition(":")
             topics = {f"{prefix}:{s}" for s in syms.split(",") if s}
@@ -171,6 +186,11 @@ class KucoinEmulator(RestSnapshotEmulator):
                                 "data": "unknown message type"}).decode())
 
     async def tick(self) -> None:
+        """One book change (and maybe a trade) per symbol; resting orders the book crosses fill."""
+        await self._tick_books()
+        self.private.exchange.match()
+
+    async def _tick_books(self) -> None:
         """One book change (and maybe a trade) per symbol; every change has its own sequence."""
         now = int(time.time() * 1000)
         for vs in self.books:

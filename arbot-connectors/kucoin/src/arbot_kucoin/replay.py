@@ -4,6 +4,7 @@ connector's own bootstrap."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from arbot.components import MarketEvent
 from arbot.connectors.booksync import RangeRule
@@ -42,6 +43,8 @@ def read_rest(url: str, body: object) -> BookRecord | SymbolMap | None:
 class KucoinReplayDecoder(RecordReplayDecoder):
     """KuCoin pushes and REST level-2 snapshots -> events (books in :attr:`market`).
     Updates received before a snapshot are buffered; a ``/symbols`` body extends the map."""
+
+    venue: ClassVar[str] = "kucoin"
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
         super().__init__(parse, lambda m, e: kucoin_bootstrap(m, e, symbols=symbols), read_rest)

@@ -25,6 +25,7 @@ from arbot.testing.emulator import EmulatorClient, EmulatorServer, OpArgsEmulato
 from arbot.testing.emulator.stream_snapshot import Levels
 
 from arbot_okx.private_api import OkxPrivateApi
+from arbot_okx.symbols import okx_format
 
 __all__ = ["OkxEmulator", "emulator_settings"]
 
@@ -39,6 +40,7 @@ class OkxEmulator(OpArgsEmulator):
     """OKX v5 public-data emulator (see the module docstring)."""
 
     venue = "okx"
+    passphrase_required = True
 
     #: Empty heartbeat updates are sent, as OKX does; checksum 0 unless ``checksum=True``.
     default_heartbeat_probability = 0.05
@@ -65,8 +67,8 @@ class OkxEmulator(OpArgsEmulator):
 
     @staticmethod
     def inst_id(symbol: str) -> str:
-        """The venue id of a unified symbol (``BTC-USDT``)."""
-        return symbol.replace("/", "-")
+        """The venue id of a unified symbol (``BTC-USDT``, ``BTC-USDT-SWAP``)."""
+        return okx_format(symbol)
 
     def ack(self, op: str, arg: dict[str, Any], req: dict[str, Any]) -> dict[str, Any]:
         """The reply to one accepted ``args`` entry."""
@@ -112,15 +114,22 @@ class OkxEmulator(OpArgsEmulator):
         return self._ok([{"ts": str(self.private.server_time_ms())}])
 
     async def _instruments(self, request: web.Request) -> web.Response:
-        if request.query.get("instType") != "SPOT":
+        kind = request.query.get("instType")
+        if kind not in ("SPOT", "SWAP"):
             return web.json_response({"code": "51000", "msg": "Parameter instType error",
                                       "data": []}, status=400)
         data = []
-        for inst in self.books:
-            base, quote = inst.split("-")
-            data.append({"instType": "SPOT", "instId": inst, "baseCcy": base, "quoteCcy": quote,
-                         "tickSz": "0.1", "lotSz": "0.00001", "minSz": "0.00001",
-                         "state": "live", "uly": "", "settleCcy": ""})
+        for inst, book in self.books.items():
+            pair, _, settle = book.symbol.partition(":")
+            base, quote = pair.split("/")
+            if kind == "SPOT" and not settle:
+                data.append({"instType": "SPOT", "instId": inst, "baseCcy": base,
+                             "quoteCcy": quote, "tickSz": "0.1", "lotSz": "0.00001",
+                             "minSz": "0.00001", "state": "live", "uly": "", "settleCcy": ""})
+            elif kind == "SWAP" and settle:
+                data.append({"instType": "SWAP", "instId": inst, "baseCcy": "", "quoteCcy": "",
+                             "uly": f"{base}-{quote}", "settleCcy": settle, "ctVal": "0.01",
+                             "tickSz": "0.1", "lotSz": "1", "minSz": "1", "state": "live"})
         return self._ok(data)
 
     async def _books(self, request: web.Request) -> web.Response:

@@ -4,6 +4,7 @@ recorded messages (core :class:`~arbot.connectors.replay.RecordReplayDecoder`)."
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import ClassVar
 
 from arbot.components import MarketEvent
 from arbot.connectors.bootstrap import StreamSnapshot
@@ -28,6 +29,8 @@ def okx_bootstrap(market: MarketState, emit: Callable[[MarketEvent], None] | Non
 class OkxReplayDecoder(RecordReplayDecoder):
     """Turns OKX v5 pushes into events with the live bootstrap. A gap or a checksum mismatch
     drops the book to "resyncing": its updates are discarded until the next snapshot."""
+
+    venue: ClassVar[str] = "okx"
 
     def __init__(self, verify_checksum: bool = True) -> None:
         super().__init__(messages.parse,

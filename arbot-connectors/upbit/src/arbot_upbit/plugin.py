@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from arbot import hookimpl
-from arbot.components import Connector
+from arbot.components import Connector, ReplayDecoder
 
 from arbot_upbit.connector import UpbitConnector
 
@@ -14,3 +14,11 @@ from arbot_upbit.connector import UpbitConnector
 def arbot_register_connectors() -> Sequence[type[Connector]]:
     """The ``upbit`` connector."""
     return [UpbitConnector]
+
+
+@hookimpl
+def arbot_register_decoders() -> Sequence[type[ReplayDecoder]]:
+    """The upbit capture decoder: replays recordings with the connector's own sync rules."""
+    from arbot_upbit.replay import UpbitReplayDecoder
+
+    return [UpbitReplayDecoder]

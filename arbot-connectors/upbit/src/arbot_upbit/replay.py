@@ -3,6 +3,8 @@ full-book bootstrap."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from arbot.connectors.bootstrap import FullBook
 from arbot.connectors.replay import RecordReplayDecoder
 from arbot.connectors.symbols import SymbolMap
@@ -24,6 +26,8 @@ class UpbitReplayDecoder(RecordReplayDecoder):
     """Upbit messages -> events; books in :attr:`market`. The first orderbook message of a
     market is its snapshot event; each later one a delta event (what changed in the top N);
     one older than the last applied one is dropped (``stale_books``)."""
+
+    venue: ClassVar[str] = "upbit"
 
     def __init__(self, symbols: SymbolMap | None = None) -> None:
         super().__init__(parse, lambda m, e: FullBook(

@@ -1,1 +1,2 @@
-"""Sub-commands of ``arbot`` that live in their own modules (``arbot config``...)."""
+"""Sub-commands of ``arbot`` that live in their own modules (``arbot config``, ``arbot keys``,
+``arbot emulate``...)."""

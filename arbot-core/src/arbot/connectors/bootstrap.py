@@ -147,25 +147,26 @@ class Bootstrap(ABC):
 
     def records(self, records: Iterable[Record], ts: float) -> None:
         """Apply decoded records (books with the sequence rule; trades as ticks)."""
+        to_unified = self.symbols.to_unified
         for rec in records:
             if type(rec) is TradeMsg:
                 self.trades += 1
-                if self.emit is not None:
-                    self.emit(TradeTick(ts, self.venue, self.symbols.to_unified(rec.symbol),
-                                        rec.price, rec.size, rec.side, rec.ts))
+                emit = self.emit
+                if emit is not None:
+                    emit(TradeTick(ts, self.venue, to_unified(rec.symbol), rec.price, rec.size,
+                                   rec.side, rec.ts))
                 continue
-            assert type(rec) is BookRecord
-            symbol = self.symbols.to_unified(rec.symbol)
+            if type(rec) is not BookRecord:
+                raise TypeError(f"{self.venue}: not a record: {rec!r:.80}")
+            symbol = to_unified(rec.symbol)
             kind = rec.kind
             if kind is BookKind.DELTA:
                 self.book_updates += 1
                 applied = self.delta(symbol, rec, ts)
-            elif kind is BookKind.SNAPSHOT:
-                self.book_snapshots += 1
-                applied = self.snapshot(symbol, rec, ts)
             else:
                 self.book_snapshots += 1
-                applied = self.full_book(symbol, rec, ts)
+                applied = (self.snapshot(symbol, rec, ts) if kind is BookKind.SNAPSHOT
+                           else self.full_book(symbol, rec, ts))
             if applied and self.sync.book(symbol).is_crossed:
                 self.crossed += 1
 

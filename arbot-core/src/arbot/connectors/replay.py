@@ -72,9 +72,12 @@ class RecordReplayDecoder(ReplayDecoder):
 
     def drain(self) -> list[MarketEvent]:
         """The events produced since the last call."""
-        out = list(self._out)
-        self._out.clear()
-        return out
+        out = self._out
+        if not out:
+            return []
+        events = out[:]
+        out.clear()
+        return events
 
     def apply(self, records: Iterable[Record], ts: float) -> list[MarketEvent]:
         """Events of decoded records (e.g. a REST snapshot read by :meth:`snapshot`)."""

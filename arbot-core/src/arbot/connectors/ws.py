@@ -22,7 +22,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import attrs
@@ -107,7 +107,8 @@ class WsSession:
     ``url`` may be a callable (evaluated at each connect). ``on_message(frame, recv_time)`` is
     called synchronously for each frame; raise :class:`GarbageFrame` (or a msgspec/JSON decode
     error) for an invalid frame. ``on_open`` runs after each connect, before resubscription;
-    ``on_close`` after each disconnect (drop the books there).
+    ``on_close`` after each disconnect (drop the books there). ``headers()`` gives extra HTTP
+    headers for each connect's upgrade request (a fresh signed token, e.g. Upbit's JWT).
     """
 
     def __init__(
@@ -126,8 +127,10 @@ class WsSession:
         name: str = "ws",
         seed: int | None = None,
         clock: Callable[[], float] = time.time,
+        headers: Callable[[], Mapping[str, str]] | None = None,
     ) -> None:
         self._url = url
+        self.headers = headers
         self.on_message = on_message
         self.on_open = on_open
         self.on_close = on_close
@@ -248,6 +251,7 @@ class WsSession:
                     max_size=self.max_size,
                     close_timeout=2.0,
                     compression=None,
+                    additional_headers=dict(self.headers()) if self.headers is not None else None,
                 )
             except asyncio.CancelledError:
                 raise

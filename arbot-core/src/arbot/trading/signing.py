@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import time
 from collections.abc import Mapping
 from urllib.parse import quote
@@ -71,6 +72,34 @@ class ApiCredentials:
     def hmac_sha256_b64(self, message: str) -> str:
         """Base64 HMAC-SHA256 of ``message``."""
         return base64.b64encode(self.hmac_sha256(message.encode())).decode()
+
+    def hmac_sha512_hex(self, message: str) -> str:
+        """Lower-case hex HMAC-SHA512 of ``message`` (Gate)."""
+        return hmac.new(self._secret.encode(), message.encode(), hashlib.sha512).hexdigest()
+
+    def jwt_hs256(self, claims: Mapping[str, object]) -> str:
+        """A compact JWT of ``claims`` signed HS256 with the secret (Upbit, Bithumb): header
+        ``{"alg":"HS256","typ":"JWT"}``, claims as compact JSON in their given order."""
+        signing_input = _JWT_HS256_HEADER + "." + _b64url(msgspec.json.encode(dict(claims)))
+        return signing_input + "." + _b64url(self.hmac_sha256(signing_input.encode()))
+
+    @classmethod
+    def from_env(cls, venue: str, environ: Mapping[str, str] | None = None) -> ApiCredentials | None:
+        """``<VENUE>_API_KEY`` + ``<VENUE>_API_SECRET`` (+ ``<VENUE>_PASSPHRASE``), as in TRD §7;
+        None when the key or the secret is not set."""
+        env = os.environ if environ is None else environ
+        prefix = venue.upper().replace("-", "_")
+        key, secret = env.get(f"{prefix}_API_KEY", ""), env.get(f"{prefix}_API_SECRET", "")
+        if not key or not secret:
+            return None
+        return cls(key, secret=secret, passphrase=env.get(f"{prefix}_PASSPHRASE") or None)
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+_JWT_HS256_HEADER = _b64url(b'{"alg":"HS256","typ":"JWT"}')
 
 
 @attrs.frozen(slots=True)

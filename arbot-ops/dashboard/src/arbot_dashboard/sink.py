@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 import threading
 import time
 from typing import Any, ClassVar
@@ -87,7 +88,17 @@ class DashboardSink(BatchingSink[DashboardSettings]):
     def state(self) -> dict[str, Any]:
         """What one push to the page carries."""
         bot = self._bot
-        base: dict[str, Any] = {"ts": time.time(), "mode": self.ctx.mode, "run_id": self.ctx.run_id}
+        base: dict[str, Any] = {
+            "ts": time.time(),
+            "mode": self.ctx.mode,
+            "run_id": self.ctx.run_id,
+            "books": [],
+            "spreads": [],
+            "connectors": [],
+            "portfolio": {},
+            "performance": {},
+            "risk": {},
+        }  # the same shape before the bot is attached (the server starts first)
         if bot is not None:
             base = bot_state(bot)
         base["feed"] = self.feed.snapshot()
@@ -110,19 +121,32 @@ class DashboardSink(BatchingSink[DashboardSettings]):
             ws="websockets-sansio",
             ws_ping_interval=None,
         )
+        host, port = self.settings.host, self.settings.port
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart within TIME_WAIT binds again
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            raise ConfigError(
+                f"the dashboard could not listen on {host}:{port} ({exc.strerror or exc}; "
+                "port in use? choose another with --port)"
+            ) from None
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="arbot-dashboard", daemon=True)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="arbot-dashboard", daemon=True
+        )
         thread.start()
         deadline = time.monotonic() + 10.0
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
-                raise ConfigError(
-                    f"the dashboard could not listen on {self.settings.host}:{self.settings.port} "
-                    "(port in use? choose another with --port)"
-                )
+                server.should_exit = True
+                sock.close()
+                raise ConfigError(f"the dashboard's web server did not start on {host}:{port}")
             time.sleep(0.02)
         self._server, self._server_thread = server, thread
-        self.port = int(server.servers[0].sockets[0].getsockname()[1])
+        self.port = int(sock.getsockname()[1])
         print(f"dashboard: {self.url}", flush=True)
         super().start()
 

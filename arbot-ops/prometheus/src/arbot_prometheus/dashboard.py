@@ -145,6 +145,14 @@ PANELS: tuple[tuple[str, tuple[Panel, ...]], ...] = (
                 "s",
             ),
             Panel(
+                "Episodes by final state (5m)",
+                (("sum by (state) (increase(arbot_episodes_total[5m]))", "{{state}}"),),
+            ),
+            Panel(
+                "Execution alerts (5m) by level",
+                (("sum by (level) (increase(arbot_execution_alerts_total[5m]))", "{{level}}"),),
+            ),
+            Panel(
                 "Executed vs missed (5m)",
                 (("sum by (outcome) (increase(arbot_executions_total[5m]))", "{{outcome}}"),),
             ),
@@ -186,6 +194,7 @@ PANELS: tuple[tuple[str, tuple[Panel, ...]], ...] = (
         "Safety",
         (
             Panel("Circuit breaker", (("max(arbot_circuit_breaker_open)", "open"),), "short", "stat"),
+            Panel("Kill switch", (("max(arbot_kill_switch_engaged)", "engaged"),), "short", "stat"),
             Panel("Consecutive losses", (("max(arbot_consecutive_losses)", "losses"),), "short", "stat"),
             Panel("Sinks up", (("min by (sink) (arbot_sink_up)", "{{sink}}"),), "short", "stat"),
             Panel(

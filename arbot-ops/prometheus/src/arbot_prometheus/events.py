@@ -19,6 +19,13 @@ from arbot.events import (
     SignalStatus,
     TradeTick,
 )
+from arbot.execution.events import (
+    Alert,
+    EpisodeTransition,
+    KillSwitchChanged,
+    OrderTransition,
+    ResidualExposure,
+)
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = ["EventMetrics", "rejecting_rule"]
@@ -128,6 +135,35 @@ class EventMetrics:
             ["strategy", "outcome"],
             registry=r,
         )
+        self.order_transitions = Counter(
+            "arbot_order_transitions",
+            "Order manager transitions by venue and the state entered",
+            ["venue", "status"],
+            registry=r,
+        )
+        self.episode_transitions = Counter(
+            "arbot_episode_transitions",
+            "Leg-risk machine transitions by the state entered",
+            ["state"],
+            registry=r,
+        )
+        self.residuals = Counter(
+            "arbot_residual_exposures",
+            "Exposures episodes left that no policy closed, by venue and asset",
+            ["venue", "asset"],
+            registry=r,
+        )
+        self.execution_alerts = Counter(
+            "arbot_execution_alerts",
+            "Alerts of the execution layer by level",
+            ["level"],
+            registry=r,
+        )
+        self.kill_switch = Gauge(
+            "arbot_kill_switch_engaged",
+            "1 while the execution layer's kill switch blocks new orders",
+            registry=r,
+        )
         self.snapshot_balance = Gauge(
             "arbot_snapshot_balance_usd",
             "USD value of a balance at the last portfolio snapshot",
@@ -154,6 +190,8 @@ class EventMetrics:
                 self.executions.labels(strategy, outcome)
             self.pnl.labels(strategy)
             self.fees.labels(strategy)
+        for level in ("warning", "critical"):
+            self.execution_alerts.labels(level)
 
     def observe_batch(self, batch: Iterable[object]) -> None:
         """Update the metrics for a batch: market events are tallied first and counted once per label
@@ -185,6 +223,16 @@ class EventMetrics:
         elif t is BalanceSnapshot:
             assert isinstance(event, BalanceSnapshot)
             self.snapshot_balance.labels(event.venue, event.asset).set(event.usd_value)
+        elif isinstance(event, OrderTransition):
+            self.order_transitions.labels(event.venue, event.new.value).inc()
+        elif isinstance(event, EpisodeTransition):
+            self.episode_transitions.labels(event.new).inc()
+        elif isinstance(event, ResidualExposure):
+            self.residuals.labels(event.venue, event.asset).inc()
+        elif isinstance(event, Alert):
+            self.execution_alerts.labels(event.level).inc()
+        elif isinstance(event, KillSwitchChanged):
+            self.kill_switch.set(1.0 if event.engaged else 0.0)
 
     def _signal(self, rec: SignalRecord) -> None:
         opp = rec.opportunity

@@ -142,7 +142,7 @@ class BotStateCollector(Collector):
         events = CounterMetricFamily("arbot_engine_events", "Market events the engine processed")
         events.add_metric([], float(engine.events_processed))
         counters = CounterMetricFamily(
-            "arbot_engine_counter",
+            "arbot_engine_named_events",
             "Engine counters by name (crossed books, suppressed, resized...)",
             labels=["counter"],
         )
@@ -160,7 +160,28 @@ class BotStateCollector(Collector):
             ("rejected", perf.rejected),
         ):
             decided.add_metric([outcome], float(n))
-        yield from (events, counters, decided)
+        episodes = CounterMetricFamily(
+            "arbot_episodes",
+            "Execution episodes by final state (DONE, HEDGED, UNWOUND, HELD...)",
+            labels=["state"],
+        )
+        executor_orders = CounterMetricFamily(
+            "arbot_executor_orders", "Orders the executor finished, by final fill status", labels=["status"]
+        )
+        residual = CounterMetricFamily(
+            "arbot_episodes_with_residual", "Episodes that left a residual exposure"
+        )
+        tallies = _stable(self.bot.ctx.counters.as_dict)
+        residual.add_metric([], float(tallies.get("episodes_with_residual", 0) or 0))  # type: ignore[arg-type]
+        for key, value in sorted(tallies.items()):
+            if not isinstance(value, int | float):
+                continue
+            kind, _, label = key.partition(":")
+            if kind == "episodes" and label:
+                episodes.add_metric([label], float(value))
+            elif kind == "orders" and label:
+                executor_orders.add_metric([label], float(value))
+        yield from (events, counters, decided, episodes, executor_orders, residual)
 
     def _portfolio(self) -> Iterable[GaugeMetricFamily]:
         pf = self.bot.ctx.portfolio

@@ -38,7 +38,11 @@ class Journal:
         self.path = path
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         self.db.row_factory = sqlite3.Row
-        tables = {r[0] for r in self.db.execute("select name from sqlite_master where type = 'table'")}
+        try:
+            tables = {r[0] for r in self.db.execute("select name from sqlite_master where type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise ArbotError(f"{path} is not a readable SQLite journal: {exc}") from None
         missing = {"runs", "arbitrage_signals", "trades", "portfolio_snapshots", "daily_performance"} - tables
         if missing:
             raise ArbotError(f"{path} is not an ArBot journal: table(s) {', '.join(sorted(missing))} missing")

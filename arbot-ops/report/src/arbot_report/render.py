@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import plotly.io as pio
+from arbot.errors import ArbotError
 from plotly.offline import get_plotlyjs
 
 from arbot_report.charts import build_charts
@@ -78,8 +79,12 @@ def write_report(run_dir: Path, run_id: str | None = None, output: Path | None =
     """Write the report of a run in ``run_dir`` (default ``run_dir/report.html``); returns its path."""
     run = load_run(run_dir, run_id)
     path = output or run_dir / "report.html"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    html = render_report(run)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render_report(run), encoding="utf-8")
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise ArbotError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
     return path

@@ -45,7 +45,9 @@ def _ok(result: Any) -> web.Response:
 class BotApiEmulator:
     """The emulator; :meth:`start` it, then point a client at :attr:`base_url`."""
 
-    def __init__(self, token: str, chats: set[int] | None = None, min_interval_s: float = 0.0) -> None:
+    def __init__(
+        self, token: str, chats: set[int] | None = None, min_interval_s: float = 0.0, port: int = 0
+    ) -> None:
         self.token = token
         self.chats = chats
         self.min_interval_s = min_interval_s
@@ -63,7 +65,7 @@ class BotApiEmulator:
         self._new_update: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
-        self.port = 0
+        self.port = port
 
     @property
     def base_url(self) -> str:
@@ -223,7 +225,7 @@ class BotApiEmulator:
             runner = web.AppRunner(app, access_log=None)  # Telegram's side: its logs are not ArBot's
             try:
                 loop.run_until_complete(runner.setup())
-                site = web.TCPSite(runner, "127.0.0.1", 0)
+                site = web.TCPSite(runner, "127.0.0.1", self.port)
                 loop.run_until_complete(site.start())
                 self.port = int(runner.addresses[0][1])
             except BaseException as exc:  # report to start()

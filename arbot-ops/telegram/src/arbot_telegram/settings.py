@@ -22,6 +22,10 @@ class TelegramSettings(BatchingSettings):
 
     enabled: bool = Field(False, description="send alerts and answer commands")
     token: SecretStr = Field(default_factory=_token_from_env, description=f"bot token; default ${TOKEN_ENV}")
+    keystore_name: str = Field(
+        "bot",
+        description="without a token: key store record telegram/<keystore_name> holds it (as its API key)",
+    )
     chat_ids: list[int] = Field(
         default_factory=list,
         description="chats that receive alerts; the only chats whose commands are obeyed",
@@ -40,6 +44,12 @@ class TelegramSettings(BatchingSettings):
     poll_timeout_s: int = Field(2, ge=0, le=50, description="getUpdates long-poll timeout")
     watch_interval_s: float = Field(1.0, gt=0, le=60, description="how often component health is checked")
     max_retries: int = Field(5, ge=0, le=20, description="attempts per message on 429s and network errors")
+    residual_exposure_usd: float | None = Field(
+        1_000.0, gt=0, description="alert when holdings netted across venues drift past this (None: never)"
+    )
+    leg_tolerance: float = Field(
+        0.01, ge=0, le=1, description="relative fill mismatch of legs alerted as diverged"
+    )
     flush_interval_s: float = Field(0.2, gt=0)
 
     @field_validator("base_url")

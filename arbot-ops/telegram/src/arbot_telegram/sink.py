@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
 import threading
 import time
 import warnings
@@ -32,6 +33,8 @@ from arbot.components import BotContext
 from arbot.config import ComponentSettings
 from arbot.errors import ConfigError
 from arbot.events import DailyPerformance, ExecutionReport, FillStatus, SignalRecord, SignalStatus
+from arbot.execution.events import Alert as ExecAlert
+from arbot.execution.events import KillSwitchChanged, ResidualExposure
 from arbot.redaction import MASK
 from arbot.sinks.base import BatchingSink, RunInfo
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -70,6 +73,35 @@ class _MaskToken(logging.Filter):
         return True
 
 
+def token_from_keystore(name: str) -> str:
+    """The bot token kept in ArBot's encrypted key store as the API key of ``telegram/<name>``
+    ("" when no store or master key is configured, or the store has no such record)."""
+    from arbot.keystore import KeyStore, KeyStoreError, default_store_path, master_key_from_env
+
+    path = default_store_path()
+    if not path.exists() or not (
+        os.environ.get("ARBOT_MASTER_KEY") or os.environ.get("ARBOT_MASTER_KEY_FILE")
+    ):
+        return ""
+    store = KeyStore.open(path, master_key_from_env())  # a wrong master key is an error, named
+    try:
+        return store.get("telegram", name).api_key
+    except KeyStoreError:
+        return ""
+
+
+def diverged_legs(report: ExecutionReport, tolerance: float) -> str | None:
+    """A description of the legs of ``report`` that filled unequal fractions of what they asked
+    (one leg filled, its hedge did not), None when they agree within ``tolerance``."""
+    fractions = [f.filled_qty / f.requested_qty if f.requested_qty > 0 else 0.0 for f in report.fills]
+    if len(fractions) < 2 or max(fractions) - min(fractions) <= tolerance:
+        return None
+    return ", ".join(
+        f"{f.venue} {f.side.value} {f.symbol} {frac * 100:.0f} % filled"
+        for f, frac in zip(report.fills, fractions, strict=True)
+    )
+
+
 def _seconds(exc: RetryAfter) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -89,10 +121,11 @@ class TelegramSink(BatchingSink[TelegramSettings]):
 
     def __init__(self, settings: Any, ctx: BotContext) -> None:
         super().__init__(settings, ctx)
-        token = settings.token.get_secret_value()
+        token = settings.token.get_secret_value() or token_from_keystore(settings.keystore_name)
         if not token:
             raise ConfigError(
-                f"[alerts.telegram] needs a bot token: set ${TOKEN_ENV} (or token in the table)"
+                f"[alerts.telegram] needs a bot token: set ${TOKEN_ENV}, or store it in the key store as "
+                f"telegram/{settings.keystore_name} (its API key)"
             )
         if not settings.chat_ids:
             raise ConfigError("[alerts.telegram] chat_ids is empty: list the chats that receive alerts")
@@ -100,6 +133,7 @@ class TelegramSink(BatchingSink[TelegramSettings]):
         self.thresholds = ctx.config.alerts.thresholds
         self.alerts = AlertBatch(settings.max_lines)
         self._bot: Bot | None = None
+        self._health: HealthWatch | None = None
         self._client_thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._done: asyncio.Event | None = None
@@ -140,6 +174,29 @@ class TelegramSink(BatchingSink[TelegramSettings]):
                     self.alerts.add(
                         "warning", f"order failed: {legs} ({ev.reason or 'no reason'})", key=f"failed:{legs}"
                     )
+                diverged = diverged_legs(ev, self.settings.leg_tolerance)
+                if diverged:
+                    self.alerts.add(
+                        "error",
+                        f"legs diverged on {ev.opportunity.id}: {diverged}",
+                        key=f"diverged:{ev.opportunity.strategy}",
+                    )
+            elif isinstance(ev, ExecAlert) and th.error_alert:
+                level = "error" if ev.level in ("critical", "error") else "warning"
+                self.alerts.add(level, f"execution: {ev.message}", key=f"exec:{ev.message}")
+            elif isinstance(ev, ResidualExposure) and th.error_alert:
+                self.alerts.add(
+                    "error",
+                    f"residual exposure: {ev.amount:g} {ev.asset} on {ev.venue} left by episode "
+                    f"{ev.episode_id} ({ev.reason})",
+                    key=f"residual:{ev.venue}:{ev.asset}",
+                )
+            elif isinstance(ev, KillSwitchChanged):
+                self.alerts.add(
+                    "error" if ev.engaged else "info",
+                    f"kill switch {'ENGAGED' if ev.engaged else 'cleared'}: {ev.reason}",
+                    key="kill_switch",
+                )
             elif isinstance(ev, DailyPerformance) and th.daily_pnl_alert:
                 self.alerts.add(
                     "info",
@@ -195,32 +252,65 @@ class TelegramSink(BatchingSink[TelegramSettings]):
         self.counters["client_errors"] += 1
         log.error("telegram: %s; no alerts will be sent", why)
 
+    def _watch(self) -> HealthWatch | None:
+        """The one health watch of this sink (None until the bot is attached)."""
+        if self._health is None and self._bot is not None:
+            self._health = HealthWatch(
+                self._bot, self.alerts, self.thresholds.error_alert, self.settings.residual_exposure_usd
+            )
+        return self._health
+
     async def _client(self) -> None:
+        """Connect (getMe), retrying while the Bot API is unreachable; then send and poll until closed."""
         assert self._done is not None
-        request = HTTPXRequest(connection_pool_size=4, read_timeout=10.0)
-        updates = HTTPXRequest(connection_pool_size=1, read_timeout=self.settings.poll_timeout_s + 10.0)
-        async with telegram.Bot(
-            self._token, base_url=self.settings.base_url, request=request, get_updates_request=updates
-        ) as tg:
-            tasks = [asyncio.create_task(self._sender(tg))]
-            if self.settings.commands:
-                tasks.append(asyncio.create_task(self._poller(tg)))
-            await self._done.wait()
-            if self._bot is not None:
-                HealthWatch(self._bot, self.alerts, self.thresholds.error_alert).check()
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await self._flush(tg)
+        delay = 0.5
+        while True:
+            request = HTTPXRequest(connection_pool_size=4, read_timeout=10.0)
+            updates = HTTPXRequest(connection_pool_size=1, read_timeout=self.settings.poll_timeout_s + 10.0)
+            tg = telegram.Bot(
+                self._token, base_url=self.settings.base_url, request=request, get_updates_request=updates
+            )
+            try:
+                await tg.initialize()
+            except (NetworkError, TimedOut) as exc:  # InvalidToken is neither: it ends the client
+                await request.shutdown()
+                await updates.shutdown()
+                self.counters["connect_retries"] += 1
+                log.warning(
+                    "telegram: Bot API unreachable (%s), retrying in %.1f s", type(exc).__name__, delay
+                )
+                try:
+                    await asyncio.wait_for(self._done.wait(), delay)
+                except TimeoutError:
+                    delay = min(delay * 2, 30.0)
+                    continue
+                self.counters["undelivered_alerts"] += len(self.alerts)
+                return  # closed before the Bot API came back
+            try:
+                await self._serve(tg)
+            finally:
+                await tg.shutdown()
+            return
+
+    async def _serve(self, tg: telegram.Bot) -> None:
+        assert self._done is not None
+        tasks = [asyncio.create_task(self._sender(tg))]
+        if self.settings.commands:
+            tasks.append(asyncio.create_task(self._poller(tg)))
+        await self._done.wait()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        watch = self._watch()
+        if watch is not None:
+            watch.check()
+        await self._flush(tg)
 
     async def _sender(self, tg: telegram.Bot) -> None:
-        assert self._done is not None
-        watch = HealthWatch(self._bot, self.alerts, self.thresholds.error_alert) if self._bot else None
         next_send = time.monotonic() + self.settings.batch_window_s
         while True:
             await asyncio.sleep(min(self.settings.watch_interval_s, self.settings.batch_window_s))
-            if watch is None and self._bot is not None:
-                watch = HealthWatch(self._bot, self.alerts, self.thresholds.error_alert)
+            watch = self._watch()
             if watch is not None:
                 watch.check()
             if time.monotonic() >= next_send:

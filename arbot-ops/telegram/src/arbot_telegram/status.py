@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 from arbot.bot import Bot
+from arbot.execution.journal import JournalError, SqliteJournal
+from arbot.execution.killswitch import KILL_FLAG
 from arbot.market import BookHealth
 from arbot.risk.rules import CircuitBreakerRule
 from arbot.sinks.base import BatchingSink
+
+#: File name of the execution journal in the output folder (the executors' ``journal = "sqlite"``).
+EXECUTION_JOURNAL = "execution.sqlite"
 
 __all__ = ["balance_text", "breakers", "halt", "pnl_text", "resume", "status_text"]
 
@@ -37,25 +43,53 @@ def breaker_open(bot: Bot) -> bool:
     return any(now < b.halted_until for b in breakers(bot))
 
 
+def _execution_journal(bot: Bot) -> Path | None:
+    """The execution journal of the run, when the executor keeps one on disk."""
+    path = bot.ctx.output_path / EXECUTION_JOURNAL
+    return path if path.is_file() else None
+
+
+def _kill_flag(bot: Bot, reason: str | None) -> str:
+    """Set (or clear) the kill switch flag in the execution journal, the way another process
+    would: the live executor re-reads it before each episode and cancels nothing by itself."""
+    path = _execution_journal(bot)
+    if path is None:
+        return ""
+    try:
+        journal = SqliteJournal(path)
+        try:
+            journal.set_flag(KILL_FLAG, reason)
+        finally:
+            journal.close()
+    except JournalError as exc:
+        return f"\n⚠️ the kill switch flag could not be written: {exc}"
+    return "\nkill switch " + ("engaged" if reason else "cleared") + f" in {path.name}"
+
+
 def halt(bot: Bot) -> str:
-    """The kill switch: open every circuit breaker until /start."""
+    """The kill switch: open every circuit breaker until /start, and engage the execution
+    journal's kill switch flag when the run keeps one (live trading)."""
     found = breakers(bot)
-    if not found:
-        return "no circuit_breaker rule in [risk] rules: cannot halt trading from here"
     for b in found:
         b.halted_until = math.inf
-    return "🛑 trading halted: the circuit breaker is open until /start"
+    flag = _kill_flag(bot, "/stop from Telegram")
+    if not found and not flag:
+        return (
+            "no circuit_breaker rule in [risk] rules and no execution journal: cannot halt trading from here"
+        )
+    return "🛑 trading halted until /start" + (": the circuit breaker is open" if found else "") + flag
 
 
 def resume(bot: Bot) -> str:
-    """Close every circuit breaker (after /stop or a loss streak)."""
+    """Close every circuit breaker (after /stop or a loss streak) and clear the kill switch flag."""
     found = breakers(bot)
-    if not found:
-        return "no circuit_breaker rule in [risk] rules: nothing to resume"
     for b in found:
         b.halted_until = -math.inf
         b.consecutive_losses = 0
-    return "▶️ trading resumed: the circuit breaker is closed"
+    flag = _kill_flag(bot, None)
+    if not found and not flag:
+        return "no circuit_breaker rule in [risk] rules and no execution journal: nothing to resume"
+    return "▶️ trading resumed" + (": the circuit breaker is closed" if found else "") + flag
 
 
 def status_text(bot: Bot) -> str:

@@ -1,5 +1,6 @@
 """Health transitions worth an alert: new component faults, a sink going down or back up, the
-circuit breaker opening or closing. Each is reported once, when it happens."""
+circuit breaker opening or closing, the residual exposure (holdings netted across venues)
+crossing its limit. Each is reported once, when it happens."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ __all__ = ["HealthWatch"]
 class HealthWatch:
     """Compares the bot's health with the last check and queues alerts for the changes."""
 
-    def __init__(self, bot: Bot, alerts: AlertBatch, errors: bool) -> None:
+    def __init__(self, bot: Bot, alerts: AlertBatch, errors: bool, residual_usd: float | None = None) -> None:
         self.bot = bot
         self.alerts = alerts
         self.errors = errors
+        self.residual_usd = residual_usd
+        self._residual_high = False
         self._faults_seen = 0
         self._down: set[str] = set()
         self._breaker = False
@@ -49,3 +52,27 @@ class HealthWatch:
         elif self._breaker and not is_open:
             self.alerts.add("info", "circuit breaker closed: trading resumed", key="breaker")
         self._breaker = is_open
+        if self.residual_usd is not None:
+            self._residual()
+
+    def _residual(self) -> None:
+        assert self.residual_usd is not None
+        for _ in range(5):  # the engine may change the balances while they are summed
+            try:
+                residual = self.bot.ctx.portfolio.net_position_usd()
+                break
+            except RuntimeError:
+                continue
+        else:
+            return
+        high = residual > self.residual_usd
+        if high and not self._residual_high:
+            self.alerts.add(
+                "error",
+                f"residual exposure {residual:,.0f} USD (holdings netted across venues) is above "
+                f"{self.residual_usd:,.0f} USD",
+                key="residual",
+            )
+        elif self._residual_high and not high:
+            self.alerts.add("info", f"residual exposure back to {residual:,.0f} USD", key="residual")
+        self._residual_high = high

@@ -23,8 +23,7 @@ __all__ = ["db", "settings_of"]
 def settings_of(config: Path) -> PostgresSettings:
     """The ``[sinks.postgres]`` settings of a configuration file (defaults when absent)."""
     cfg = load_config(config)
-    sinks: dict[str, Any] = cfg.model_dump().get("sinks", {})
-    table: dict[str, Any] = sinks.get("postgres") or {}
+    table: dict[str, Any] = cfg.sinks.table("postgres")
     return validate_settings(PostgresSettings, table, "sinks.postgres", cfg.source_file)
 
 

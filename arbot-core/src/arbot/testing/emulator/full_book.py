@@ -21,7 +21,6 @@ from typing import Any, ClassVar
 import msgspec
 from aiohttp import web
 
-from arbot.book import OrderBook
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient, EmulatorServer
 
@@ -47,30 +46,18 @@ class FullBookEmulator(EmulatorServer):
         trade_probability: float = 0.3,
     ) -> None:
         super().__init__(tick_interval=tick_interval)
-        self.codes: dict[str, str] = {}  # unified -> QUOTE-BASE
-        self.books: dict[str, ScriptedBook] = {}  # by code
         self.trade_probability = trade_probability
         self._seq_id = 1_617_000_000_000_000
         self._owed: list[EmulatorClient] = []
         for i, sym in enumerate(symbols):
             base, _, quote = sym.partition("/")
             code = f"{quote}-{base}"
-            self.codes[sym] = code
+            self.venue_ids[sym] = code
             self.books[code] = ScriptedBook(
                 self.venue, sym, seed=seed * 31 + i, mid=(80_000_000.0, 4_000_000.0, 900.0)[i % 3],
                 tick=1000.0 if i % 3 < 2 else 1.0, levels=levels, price_decimals=1, qty_decimals=8)
 
-    def symbols(self) -> list[str]:
-        """Unified symbols."""
-        return list(self.codes)
 
-    def true_book(self, symbol: str) -> OrderBook:
-        """The scripted book of ``symbol``."""
-        return self.books[self.codes[symbol]].book
-
-    def scripted_books(self) -> list[ScriptedBook]:
-        """The scripted book of every market."""
-        return list(self.books.values())
 
     def stamp(self) -> int | str:
         """The venue ``timestamp`` of a message (ms)."""

@@ -13,14 +13,24 @@ REST routes and :meth:`~arbot.testing.emulator.EmulatorServer.tick`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypedDict
 
 import attrs
 
-from arbot.book import OrderBook
 from arbot.testing.emulator.scripted import Change, ScriptedBook
 from arbot.testing.emulator.server import EmulatorServer
 
-__all__ = ["Delta", "RestSnapshotEmulator"]
+__all__ = ["Delta", "RestSnapshotEmulator", "ScriptOptions"]
+
+
+class ScriptOptions(TypedDict, total=False):
+    """The scripted-book options of :class:`RestSnapshotEmulator` (a venue subclass that adds
+    its own keyword arguments passes these on as ``**options``)."""
+
+    seed: int
+    tick_interval: float | None
+    levels: int
+    trade_probability: float
 
 
 @attrs.frozen
@@ -59,12 +69,9 @@ class RestSnapshotEmulator(EmulatorServer):
         trade_probability: float = 0.3,
     ) -> None:
         super().__init__(tick_interval=tick_interval)
-        self.unified = list(symbols)
         self.trade_probability = trade_probability
         self.trade_id = 0
-        #: unified symbol -> venue id; the books and their last update ids by venue id
-        self.venue_ids: dict[str, str] = {}
-        self.books: dict[str, ScriptedBook] = {}
+        #: the last update id of each book (by venue id)
         self.ids: dict[str, int] = {}
         for i, sym in enumerate(symbols):
             vid = self.venue_id(sym)
@@ -85,17 +92,7 @@ class RestSnapshotEmulator(EmulatorServer):
         base, _, quote = self.books[vid].symbol.partition("/")
         return base, quote
 
-    def symbols(self) -> list[str]:
-        """Unified symbols."""
-        return list(self.unified)
 
-    def true_book(self, symbol: str) -> OrderBook:
-        """The scripted book of ``symbol``."""
-        return self.books[self.venue_ids[symbol]].book
-
-    def scripted_books(self) -> list[ScriptedBook]:
-        """The scripted book of every market."""
-        return list(self.books.values())
 
     def step(self, vid: str, ids: int | None = None) -> Delta | None:
         """Move one book; its id advances by ``ids`` (default: one per change). None when the

@@ -25,7 +25,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 from aiohttp import web
@@ -35,12 +35,23 @@ from arbot.book import OrderBook
 from arbot.errors import ArbotError
 from arbot.sources.replay import iter_capture
 
-__all__ = ["EmulatorClient", "EmulatorServer", "EmulatorStats", "Recording", "WsRoute"]
+__all__ = ["EmulatorClient", "EmulatorServer", "EmulatorStats", "PrivateApi", "Recording", "WsRoute"]
 
 if TYPE_CHECKING:
+    from arbot.testing.emulator.exchange import EmulatedExchange
     from arbot.testing.emulator.scripted import ScriptedBook
 
 log = logging.getLogger("arbot.testing.emulator")
+
+
+class PrivateApi(Protocol):
+    """What an emulator's private API offers the tooling (``arbot emulate``, test suites): the
+    emulated exchange its accounts, orders and faults live in."""
+
+    @property
+    def exchange(self) -> EmulatedExchange:
+        """The exchange core under the venue's private API."""
+        ...
 
 
 @attrs.frozen
@@ -118,6 +129,11 @@ class EmulatorServer:
     venue: str = "emulator"
     #: True when the venue's protocol carries checksums (the bad-checksum fault applies).
     supports_checksum: bool = False
+    #: True when the venue's API keys come with a passphrase (OKX, KuCoin, Bitget).
+    passphrase_required: bool = False
+    #: The venue's private API (accounts, orders, private stream) on an emulated exchange, for
+    #: emulators that trade; None for market data only.
+    private: PrivateApi | None = None
 
     def __init__(self, *, tick_interval: float | None = 0.02, host: str = "127.0.0.1") -> None:
         self.host = host
@@ -128,6 +144,8 @@ class EmulatorServer:
         self._runner: web.AppRunner | None = None
         self._ws_port = 0
         self._http_port = 0
+        #: (HTTP, WebSocket) ports to listen on; 0 picks a free port
+        self.ports_wanted = (0, 0)
         self._ticker: asyncio.Task[None] | None = None
         self._paused = False
         self._stalled_until = 0.0
@@ -135,6 +153,10 @@ class EmulatorServer:
         self._bad_checksums: dict[str, int] = {}
         self._http_faults: list[tuple[int, float | None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: Scripted emulators: unified symbol -> venue id, and the scripted book of each venue
+        #: id (what :meth:`symbols`, :meth:`true_book` and :meth:`scripted_books` read).
+        self.venue_ids: dict[str, str] = {}
+        self.books: dict[str, ScriptedBook] = {}
 
     # -- to implement ------------------------------------------------------------------------
 
@@ -148,8 +170,8 @@ class EmulatorServer:
         return []
 
     def scripted_books(self) -> list[ScriptedBook]:
-        """The scripted books driving this emulator (none for a recording-driven one)."""
-        return []
+        """The scripted books driving this emulator."""
+        return list(self.books.values())
 
     async def on_ws_connect(self, client: EmulatorClient) -> None:
         """A client connected (its path may carry subscriptions)."""
@@ -161,12 +183,15 @@ class EmulatorServer:
         """One round of market changes."""
 
     def true_book(self, symbol: str) -> OrderBook:
-        """The emulator's book of a unified symbol (emulators driven by a script override this)."""
-        raise ArbotError(f"{type(self).__name__} keeps no book of its own to compare against")
+        """The emulator's book of a unified symbol (the scripted one)."""
+        vid = self.venue_ids.get(symbol)
+        if vid is None:
+            raise ArbotError(f"{type(self).__name__} keeps no book of {symbol!r} to compare against")
+        return self.books[vid].book
 
     def symbols(self) -> list[str]:
         """Unified symbols the emulator trades."""
-        return []
+        return list(self.venue_ids)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -186,13 +211,14 @@ class EmulatorServer:
         app.add_routes(self.routes())
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
+        site = web.TCPSite(self._runner, self.host, self.ports_wanted[0])
         await site.start()
         sockets: Any = getattr(site._server, "sockets", None)
         assert sockets, "the HTTP server did not start"
         self._http_port = int(sockets[0].getsockname()[1])
         self._ws_server = await serve(
-            self._handle, self.host, 0, compression=None, ping_interval=None, max_size=2**22
+            self._handle, self.host, self.ports_wanted[1], compression=None, ping_interval=None,
+            max_size=2**22,
         )
         self._ws_port = next(iter(self._ws_server.sockets)).getsockname()[1]
         if self.tick_interval is not None:

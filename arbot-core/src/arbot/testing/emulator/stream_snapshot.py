@@ -20,7 +20,6 @@ from typing import Any
 
 import msgspec
 
-from arbot.book import OrderBook
 from arbot.connectors.checksum import CHECKSUM_DEPTH, checksum_string, crc32_signed
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient, EmulatorServer
@@ -115,16 +114,13 @@ class OpArgsEmulator(StreamSnapshotEmulator):
     ) -> None:
         super().__init__(tick_interval=tick_interval, trade_probability=trade_probability)
         self.supports_checksum = self.default_checksum if checksum is None else checksum
-        self.unified = list(symbols)
         self.heartbeat_probability = (self.default_heartbeat_probability
                                       if heartbeat_probability is None else heartbeat_probability)
         self._resets: set[str] = set()
-        self.books: dict[str, ScriptedBook] = {}
         self.seq: dict[str, int] = {}
-        self._inst: dict[str, str] = {}
         self.pings = 0
         for i, sym in enumerate(symbols):
-            inst = self._inst[sym] = self.inst_id(sym)
+            inst = self.venue_ids[sym] = self.inst_id(sym)
             self.books[inst] = ScriptedBook(self.venue, sym, seed=seed * 1000 + i,
                                             mid=self.mids[i % len(self.mids)],
                                             tick=self.price_tick, levels=levels,
@@ -134,22 +130,10 @@ class OpArgsEmulator(StreamSnapshotEmulator):
 
     # -- state -------------------------------------------------------------------------------
 
-    def symbols(self) -> list[str]:
-        """Unified symbols."""
-        return list(self.unified)
-
-    def true_book(self, symbol: str) -> OrderBook:
-        """The scripted book of ``symbol``."""
-        return self.books[self._inst[symbol]].book
-
-    def scripted_books(self) -> list[ScriptedBook]:
-        """The scripted book of every instrument."""
-        return list(self.books.values())
-
     def reset_sequence(self, symbol: str) -> None:
         """The next update of ``symbol`` restarts its sequence at 1 (``seq < prev``), as OKX
         does after maintenance."""
-        self._resets.add(self._inst[symbol])
+        self._resets.add(self.venue_ids[symbol])
 
     # -- message hooks -----------------------------------------------------------------------
 
