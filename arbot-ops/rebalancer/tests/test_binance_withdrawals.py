@@ -108,7 +108,7 @@ def test_execute_mode_withdraws_and_the_deposit_confirms_after_its_delay(tmp_pat
     _, sink = _bot(tmp_path, _settings())
 
     async def main(v: Venues) -> None:
-        sink.network_sources.update({"binance": v.gw_a, "binance_b": v.gw_b})
+        sink.network_sources = {"binance": v.gw_a, "binance_b": v.gw_b}
         executor = TransferExecutor(
             sink.settings,
             {"binance": v.withdraw_a},

@@ -27,7 +27,7 @@ def arbot_started(bot: Bot) -> None:
     if isinstance(executor, LiveExecutor):
         for sink in bot.sinks:
             if isinstance(sink, RebalancerSink):
-                sink.network_sources.update(executor.gateways)
+                sink.network_sources = executor.gateways  # a live view: gateways attach later
         return
     if not isinstance(executor, SimulatedExecutor):
         return

@@ -67,7 +67,7 @@ class RebalancerSink(Sink[RebalancerSettings]):
         self._checks: list[asyncio.Task[RebalancePlan]] = []
         #: live venues' gateways to read networks from before each live check (the plugin sets
         #: the live executor's trading gateways)
-        self.network_sources: dict[str, NetworkSource] = {}
+        self.network_sources: Mapping[str, NetworkSource] = {}
         self.checks = 0
         self.plans = 0
         self.unroutable = 0
