@@ -131,3 +131,41 @@ def test_bad_settings_are_reported_at_their_key(tmp_path):
         _bot(tmp_path, execute=True)
     with pytest.raises(ConfigError, match=r"nope\.csv"):
         _bot(tmp_path, fee_table=str(tmp_path / "nope.csv"))
+
+
+def test_the_spatial_detector_charges_what_the_rebalancer_publishes(tmp_path):
+    cfg = _config(tmp_path)
+    cfg["exchanges"]["fees"] = {"binance": {"taker_pct": 0.1}, "okx": {"taker_pct": 0.1}}
+    cfg["detector"] = {
+        "spatial": {
+            "enabled": True,
+            "min_spread_pct": 0.1,
+            "min_depth_usd": 100,
+            "rebalance_cost_aware": True,
+        }
+    }
+    cfg["risk"] = {"max_position_per_coin_usd": 1e6, "max_position_per_exchange_usd": 1e6}
+    bot = Bot(config_from_dict(cfg), mode="backtest")
+    seen: list = []
+    bot.engine._record = seen.append  # type: ignore[method-assign]
+
+    def edge(ts):
+        # OKX bids 0.4 % over Binance's ask: 0.2 % net of both taker fees
+        bot.engine.process(
+            BookUpdate(ts, "binance", "BTC/USDT", [(59_990.0, 0.5)], [(60_000.0, 0.5)], True, ts)
+        )
+        bid = 60_000.0 * 1.004
+        bot.engine.process(
+            BookUpdate(ts + 0.1, "okx", "BTC/USDT", [(bid, 0.5)], [(bid + 10, 0.5)], True, ts + 0.1)
+        )
+
+    edge(0.0)  # before the first check nothing is published: the edge is taken
+    assert len(seen) == 1 and seen[0].opportunity.metadata["rebalance_cost_pct"] == 0.0
+    edge(2.0)  # the first priced snapshot checks and publishes: BTC ~0.125 %, USDT 0.0105 %
+    costs = transfer_costs(bot.ctx)
+    btc = bot.ctx.usd_price("BTC")  # the median mid of both books
+    assert costs.cost("BTC") == pytest.approx((0.0002 * btc + 10_000 * 0.0001 * 0.5) / 10_000)
+    assert costs.cost("USDT") == pytest.approx((1.0 + 10_000 * 0.0001 * 3 / 60) / 10_000)
+    seen.clear()
+    edge(4.0)  # 0.2 % - 0.1355 % < 0.1 %: not taken any more
+    assert seen == []
