@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable
 from pathlib import Path
@@ -36,10 +37,14 @@ log = logging.getLogger("arbot.bot")
 C = TypeVar("C", bound=Component)
 
 
-def _run_id(config: BotConfig) -> str:
-    """A run id that is the same for the same configuration and seed."""
+def _run_id(config: BotConfig, mode: str) -> str:
+    """A backtest's id is the same for the same configuration and seed (reproducible runs);
+    a paper or live run gets a new id at every start, so two runs never share journal rows."""
     text = config.model_dump_json() + str(config.source_file or "")
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    if mode == "backtest":
+        return digest
+    return f"{digest}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{os.getpid()}"
 
 
 class Bot:
@@ -75,7 +80,7 @@ class Bot:
             clock=clock,
             counters=Counters(),
             mode=self.mode.upper(),
-            run_id=_run_id(config),
+            run_id=_run_id(config, self.mode),
             host=self.host,
         )
         self.source: Source = self._make(

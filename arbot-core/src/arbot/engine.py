@@ -323,9 +323,9 @@ class Engine:
             self.process(ev)
             if stop is not None and stop.is_set():
                 break
+        self.finish()  # settle pending executions while the executor's journal is still open
         if self.executor is not None:
             await self.executor.aclose()
-        self.finish()
 
     def finish(self) -> None:
         """Complete pending executions at their due time and take a final snapshot."""
