@@ -1,6 +1,7 @@
 """examples/paper_ops.toml from the command line with every operations plugin at once (and
-the rebalancer in dry run): the paper bot against three venue emulators, Prometheus metrics, the live dashboard, Telegram alerts
-(against the local Bot API emulator) and the HTML report afterwards."""
+the rebalancer in dry run): the paper bot against three venue emulators, Prometheus metrics,
+the live dashboard, Telegram alerts (against the local Bot API emulator) and the HTML report
+afterwards."""
 
 from __future__ import annotations
 
