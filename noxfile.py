@@ -130,9 +130,9 @@ def _fresh_venv(session: nox.Session, where: Path) -> Path:
 def wheels(session: nox.Session) -> None:
     """Install the built wheels into fresh virtualenvs outside the repository and use them.
 
-    1. ``arbot`` (the meta-package: everything): metadata of every distribution (license,
-       classifiers, URLs, requirements, py.typed), every plugin loads, ``arbot plugins`` and the
-       reference backtest run from a folder outside the clone.
+    1. ``arbot`` (the meta-package: everything) and the example templates: metadata of every
+       distribution (license, classifiers, URLs, requirements, py.typed), every plugin loads,
+       ``arbot plugins`` and the reference backtest run from a folder outside the clone.
     2. ``arbot-core`` + ``arbot-spatial`` only (the README's install): polars is absent, the
        reference backtest still runs, and a Parquet sink fails with exit 2 naming the extra.
     """
@@ -149,7 +149,7 @@ def wheels(session: nox.Session) -> None:
 
         full = _fresh_venv(session, work / "venv-full")
         pip = [str(full), "-m", "pip", "install", "--quiet", "--find-links", str(wheelhouse)]
-        session.run(*pip, "arbot", "arbot-example-plugin", external=True)
+        session.run(*pip, *names, external=True)  # "arbot" (everything) plus the templates
         arbot = str(full.parent / "arbot")
         with session.chdir(run_dir):
             session.run(str(full), "-I", check, "full", *names, external=True)

@@ -5,6 +5,8 @@
   component, found through :class:`arbot.plugins.PluginHost`. A core key without a
   ``description`` fails the build.
 * ``reference/cli.md``: the ``--help`` of every ``arbot`` command, plugins' commands included.
+* ``reference/api.md``: every name of :mod:`arbot.api` (the one module plugin authors import
+  from), where it is defined and what it is, linked to its API page when it has one.
 
 Defaults are computed with an empty environment, and secret values are never rendered: the page
 is the same on every machine and cannot leak a credential.
@@ -12,8 +14,12 @@ is the same on every machine and cannot leak a credential.
 
 from __future__ import annotations
 
+import ast
 import enum
+import html
+import inspect
 import os
+import sys
 import types
 import typing
 from collections.abc import Iterator
@@ -219,8 +225,13 @@ def _table(section: Section) -> list[str]:
         desc = k.description or "*(no description)*"
         if k.constraints:
             desc += f" ({k.constraints})"
-        lines.append(f"| `{k.key}` | `{_cell(k.type)}` | `{_cell(k.default)}` | {_cell(desc)} |")
+        lines.append(f"| {_code(k.key)} | {_code(k.type)} | {_code(k.default)} | {_cell(desc)} |")
     return [*lines, ""]
+
+
+def _code(text: str) -> str:
+    """``text`` as inline code in a table cell (HTML, so a ``|`` in a type does not split the cell)."""
+    return "<code>" + html.escape(text, quote=False).replace("|", "&#124;").replace("\n", " ") + "</code>"
 
 
 def _cell(text: str) -> str:
@@ -257,7 +268,8 @@ def render_config_reference(host: PluginHost | None = None) -> str:
     ]
     undocumented = 0
     for info in host.components():
-        table = f"{COMPONENT_TABLES.get(info.kind, info.kind)}.{info.name}"
+        # a component that owns a top-level section (alerts.telegram) is configured there
+        table = info.cls.config_section or f"{COMPONENT_TABLES.get(info.kind, info.kind)}.{info.name}"
         model = info.cls.Settings
         found = list(sections(model, table, info.description))
         undocumented += len(missing_descriptions(found))
@@ -300,6 +312,56 @@ def render_cli_reference(host: PluginHost | None = None) -> str:
     return "\n".join(out)
 
 
+# -- arbot.api ----------------------------------------------------------------------------------
+
+
+def _defining_module(name: str, obj: object) -> str:
+    """The arbot module that defines ``name`` at its top level (not one that imports it)."""
+    own = getattr(obj, "__module__", None)
+    defined_by_itself = inspect.isclass(obj) or inspect.isfunction(obj)
+    if isinstance(own, str) and own.startswith("arbot.") and defined_by_itself:
+        return own
+    for module in sorted((m for m in list(sys.modules.values()) if m is not None), key=lambda m: m.__name__):
+        if module.__name__.startswith("arbot.") and getattr(module, name, None) is obj:
+            tree = ast.parse(inspect.getsource(module))
+            for node in tree.body:
+                targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+                if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                    return module.__name__
+    return "arbot.api"
+
+
+def render_api_index() -> str:
+    """A table of every name :mod:`arbot.api` exports."""
+    import arbot.api
+
+    out = [
+        "# `arbot.api`",
+        "",
+        "Everything a plugin author or a library user needs imports from one module:",
+        "",
+        "```python",
+        "from arbot.api import Detector, ComponentSettings, Opportunity, Leg, Side, hookimpl",
+        "```",
+        "",
+        "| name | defined in | what it is |",
+        "| --- | --- | --- |",
+    ]
+    for name in sorted(arbot.api.__all__, key=str.lower):
+        obj = getattr(arbot.api, name)
+        module = _defining_module(name, obj)
+        target = f"{module}.{name}"
+        link = f'<autoref identifier="{target}" optional><code>{name}</code></autoref>'
+        if isinstance(obj, type) or inspect.isfunction(obj):
+            summary = " ".join((obj.__doc__ or "").strip().split("\n\n")[0].split())
+        elif isinstance(obj, types.UnionType):
+            summary = f"type alias: {_code(' | '.join(a.__name__ for a in typing.get_args(obj)))}"
+        else:
+            summary = " ".join((type(obj).__doc__ or "").strip().split("\n\n")[0].split())
+        out.append(f"| {link} | `{module}` | {_cell(summary)} |")
+    return "\n".join([*out, ""])
+
+
 def main() -> None:
     """Write the generated pages into the mkdocs build."""
     import mkdocs_gen_files
@@ -309,6 +371,8 @@ def main() -> None:
         fh.write(render_config_reference(host))
     with mkdocs_gen_files.open("reference/cli.md", "w") as fh:
         fh.write(render_cli_reference(host))
+    with mkdocs_gen_files.open("reference/api.md", "w") as fh:
+        fh.write(render_api_index())
 
 
 if __name__ in {"__main__", "<run_path>"}:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -49,10 +50,11 @@ def _all_keys(model: type[BaseModel]) -> int:
 def test_every_core_key_is_documented_with_type_and_default() -> None:
     found = list(gen.sections(BotConfig))
     keys = [k for s in found for k in s.keys]
-    assert len(keys) == _all_keys(BotConfig) > 30
+    assert len(keys) == _all_keys(BotConfig) > 40
     assert all(k.type and k.default for k in keys)
     tables = {s.table for s in found}
-    assert {"", "system", "exchanges", "risk", "portfolio", "alerts.thresholds"} <= tables
+    expected = {"", "system", "exchanges", "exchanges.fees.<name>", "risk", "portfolio", "alerts.thresholds"}
+    assert expected <= tables
 
 
 def test_defaults_are_rendered_as_toml() -> None:
@@ -79,8 +81,21 @@ def test_defaults_are_rendered_as_toml() -> None:
 def test_secrets_and_environment_are_not_rendered(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in SECRET_ENV:
         monkeypatch.setenv(var, SENTINEL)
-    text = "\n".join("\n".join(gen._table(s)) for s in gen.sections(BotConfig))
-    assert SENTINEL not in text
+
+    class Model(BaseModel):
+        token: SecretStr = Field(
+            default_factory=lambda: SecretStr(os.environ["TELEGRAM_BOT_TOKEN"]), description="a token"
+        )
+        chat_id: str = Field(default_factory=lambda: os.environ.get("TELEGRAM_CHAT_ID", ""), description="id")
+        key: SecretStr = Field(SecretStr(SENTINEL), description="a secret with a literal default")
+
+    own = "\n".join(gen._table(next(gen.sections(Model))))
+    assert SENTINEL not in own
+    assert own.count("secret, never shown") == 2
+    assert '| <code>chat_id</code> | <code>str</code> | <code>""</code> |' in own
+    core = "\n".join("\n".join(gen._table(s)) for s in gen.sections(BotConfig))
+    components = _render_components_only(PluginHost())
+    assert SENTINEL not in core + components
     assert gen.toml_value(SecretStr(SENTINEL)) == '"**********"'
 
 
@@ -101,10 +116,10 @@ def test_component_settings_are_listed_under_their_tables() -> None:
     host = PluginHost()
     text = _render_components_only(host)
     for info in host.components():
-        table = f"{gen.COMPONENT_TABLES[info.kind]}.{info.name}"
+        table = info.cls.config_section or f"{gen.COMPONENT_TABLES[info.kind]}.{info.name}"
         assert f"### `[{table}]`" in text
         for key in info.cls.Settings.model_fields:
-            assert f"| `{key}` |" in text, f"{table}.{key}"
+            assert f"| <code>{key}</code> |" in text, f"{table}.{key}"
 
 
 def _render_components_only(host: PluginHost) -> Any:
@@ -126,3 +141,15 @@ def test_cli_reference_has_every_command() -> None:
     for command in ("arbot", "arbot backtest", "arbot plugins", "arbot run", "arbot record"):
         assert f"## `{command}`" in text
     assert "Usage: arbot backtest [OPTIONS] CONFIG" in text
+
+
+def test_api_index_lists_every_exported_name_where_it_is_defined() -> None:
+    import arbot.api
+
+    text = gen.render_api_index()
+    rows = [line for line in text.splitlines() if line.startswith("| <autoref")]
+    assert len(rows) == len(arbot.api.__all__)
+    assert '<autoref identifier="arbot.components.Detector" optional><code>Detector</code></autoref>' in text
+    assert '<autoref identifier="arbot.hookspecs.hookimpl" optional>' in text
+    alias = "type alias: <code>BookUpdate &#124; TradeTick &#124; FxRate</code>"
+    assert f"| `arbot.components` | {alias} |" in text

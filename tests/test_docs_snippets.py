@@ -5,7 +5,7 @@ repository's example configurations (``examples/*.toml``) so the relative paths 
 work, and writes nothing into the checkout. A block is skipped only when the line above it is
 ``<!-- no-test: <reason> -->`` with a reason; a block under ``<!-- continues -->`` runs after the
 python block before it in the same file (a guide that builds on its previous step). ```toml
-blocks must at least parse.
+and ```yaml blocks must at least parse.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC_FILES = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
@@ -68,6 +69,7 @@ def extract(path: Path) -> list[Snippet]:
 SNIPPETS = [s for f in DOC_FILES for s in extract(f)]
 PYTHON = [s for s in SNIPPETS if s.lang in {"python", "py"}]
 TOML = [s for s in SNIPPETS if s.lang == "toml"]
+YAML = [s for s in SNIPPETS if s.lang in {"yaml", "yml"}]
 
 
 def test_the_guides_have_python_snippets() -> None:
@@ -119,3 +121,8 @@ def test_python_snippet_runs(snippet: Snippet, workdir: Path) -> None:
 @pytest.mark.parametrize("snippet", TOML, ids=[s.id for s in TOML])
 def test_toml_snippet_parses(snippet: Snippet) -> None:
     tomllib.loads(snippet.code)
+
+
+@pytest.mark.parametrize("snippet", YAML, ids=[s.id for s in YAML])
+def test_yaml_snippet_parses(snippet: Snippet) -> None:
+    assert yaml.safe_load(snippet.code) is not None

@@ -29,7 +29,7 @@ URL_LABELS = {"Homepage", "Documentation", "Source", "Issues"}
 UNDECLARED_OK = {
     # the pytest plugin is loaded only by pytest (entry point group pytest11)
     ("arbot-core", "pytest", "src/arbot/testing/pytest_plugin.py"),
-    # a pytest suite shipped for connector authors, imported only from their tests
+    # a test suite for connector authors, imported only by their test modules (see the test below)
     ("arbot-core", "pytest", "src/arbot/testing/emulator/gateway_lifecycle.py"),
 }
 
@@ -119,8 +119,8 @@ def test_metadata(pkg: Path) -> None:
 
 @pytest.mark.parametrize("pkg", [p for p in PACKAGES if p.name != "arbot-core"], ids=IDS[1:])
 def test_plugins_require_a_compatible_core(pkg: Path) -> None:
-    deps = project_deps = _project(pkg)["dependencies"]
-    assert isinstance(project_deps, list)
+    deps = _project(pkg)["dependencies"]
+    assert isinstance(deps, list)
     core = [d for d in deps if _req_name(d) == "arbot-core"]
     assert len(core) == 1, f"{pkg.name}: one arbot-core requirement expected, got {core}"
     assert re.sub(r"\[[^\]]*\]", "", core[0]) == CORE_RANGE
@@ -176,6 +176,35 @@ def test_import_scan_sees_module_level_imports_only(tmp_path: Path) -> None:
         )
     )
     assert _runtime_imports(src) == {"numpy", "orjson"}
+
+
+def test_the_meta_package_installs_every_package() -> None:
+    meta = _project(ROOT / "packages" / "arbot")["dependencies"]
+    assert isinstance(meta, list)
+    required = {_req_name(d): d for d in meta}
+    templates = {"arbot-example-plugin", "arbot-example-connector"}  # templates to copy, not parts of ArBot
+    names = {str(_project(p)["name"]) for p in PACKAGES} - {"arbot"} - templates
+    assert set(required) == names
+    assert all(re.sub(r"\[[^\]]*\]", "", d).endswith(">=0.2,<0.3") for d in meta)
+    assert required["arbot-core"].startswith("arbot-core[parquet]")
+
+
+def test_core_reports_its_package_version() -> None:
+    import arbot
+
+    assert arbot.__version__ == _project(ROOT / "arbot-core")["version"] == md.version("arbot-core")
+
+
+def test_runtime_modules_import_without_pytest() -> None:
+    """The emulators serve paper runs (`emulate = true`) and `arbot emulate`: pytest is not needed."""
+    code = (
+        "import sys; sys.modules['pytest'] = None\n"
+        "import arbot.api, arbot.cli, arbot.testing.emulator, arbot.testing.emulator.conformance\n"
+        "print('ok')"
+    )
+    run = [sys.executable, "-c", code]
+    done = subprocess.run(run, capture_output=True, text=True, timeout=60, check=False)
+    assert done.stdout.strip() == "ok", done.stderr
 
 
 def test_polars_is_an_extra_of_core() -> None:

@@ -18,6 +18,7 @@ import importlib.metadata as md
 import importlib.util
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 VERSION = "0.2.0"
@@ -45,8 +46,9 @@ def check_distribution(name: str) -> list[str]:
     meta = dist.metadata
     if dist.version != VERSION:
         problems.append(f"{name}: version {dist.version}, expected {VERSION}")
-    if meta.get("License-Expression") != "MIT":
-        problems.append(f"{name}: License-Expression is {meta.get('License-Expression')!r}, not 'MIT'")
+    expression = meta.get_all("License-Expression") or []
+    if expression != ["MIT"]:
+        problems.append(f"{name}: License-Expression is {expression!r}, not ['MIT']")
     files = {str(f) for f in dist.files or ()}
     license_file = next((f for f in dist.files or () if f.name == "LICENSE"), None)
     if "LICENSE" not in (meta.get_all("License-File") or []) or license_file is None:
@@ -116,11 +118,18 @@ def check_minimal() -> list[str]:
     return problems
 
 
+def site_packages_mb() -> float:
+    """Size of this virtualenv's site-packages, in MB (what the install costs on disk)."""
+    root = Path(sysconfig.get_paths()["purelib"])
+    return sum(f.stat().st_size for f in root.rglob("*") if f.is_file()) / 1e6
+
+
 def main(argv: list[str]) -> int:
     """Run the checks; print every problem; 1 if any."""
     mode, names = argv[0], argv[1:]
     problems = [p for n in names for p in check_distribution(n)]
     problems += check_full() if mode == "full" else check_minimal()
+    print(f"site-packages of this {mode} install: {site_packages_mb():.0f} MB")
     for p in problems:
         print(f"PROBLEM: {p}", file=sys.stderr)
     print(f"{len(names)} distributions checked, {len(problems)} problems")

@@ -6,5 +6,5 @@ The plugin contract is in :mod:`arbot.hookspecs`; component base classes in
 
 from arbot.hookspecs import hookimpl
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["__version__", "hookimpl"]

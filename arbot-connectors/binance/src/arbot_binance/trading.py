@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import msgspec
@@ -72,6 +73,12 @@ _STATUS = {
 _AUTH_CODES = {"-1022", "-2014", "-2015", "-1002"}
 _RATE_CODES = {"-1003", "-1015"}
 _NOT_FOUND_CODES = {"-2011", "-2013"}
+
+
+def _amount_str(amount: float) -> str:
+    """A withdrawal amount to 8 decimals, rounded down (never more than the balance)."""
+    text = format(Decimal(repr(amount)).quantize(Decimal("1e-8"), rounding=ROUND_DOWN), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def order_state_from_binance(raw: Mapping[str, Any], symbol: str) -> OrderState:
@@ -303,6 +310,25 @@ class BinanceTradingGateway(RestTradingGateway):
                     for n in coin.get("networkList", [])
                 ]
         return []
+
+    async def withdraw(self, asset: str, network: str, amount: float, address: str) -> str:
+        """``POST /sapi/v1/capital/withdraw/apply``; the withdrawal id. Needs a key with
+        withdrawal rights (never the trading key: see ``arbot-rebalancer``)."""
+        body = await self.signed(
+            "POST",
+            "/sapi/v1/capital/withdraw/apply",
+            {"coin": asset, "network": network, "address": address, "amount": _amount_str(amount)},
+            weight=600,
+        )
+        return str(body["id"])
+
+    async def withdrawal_completed(self, withdrawal_id: str) -> bool:
+        """``GET /sapi/v1/capital/withdraw/history``: True once the withdrawal is completed (6)."""
+        history = await self.signed("GET", "/sapi/v1/capital/withdraw/history", {}, weight=1)
+        for row in history:
+            if str(row.get("id")) == withdrawal_id:
+                return int(row.get("status", -1)) == 6
+        raise TradingError(VENUE, f"withdrawal {withdrawal_id} is not in the withdrawal history")
 
     # -- user data stream --------------------------------------------------------------------
 

@@ -17,6 +17,8 @@ from arbot.config import ComponentSettings
 from arbot.events import Leg, Opportunity, Side
 from pydantic import Field
 
+from arbot_spatial.transfer_costs import TransferCostTable, transfer_costs
+
 __all__ = ["PairFill", "SpatialDetector", "SpatialSettings", "detect_spatial_opportunity", "walk_pair"]
 
 
@@ -205,6 +207,16 @@ class SpatialSettings(ComponentSettings):
         description="compare one base across these quote currencies (e.g. ['USDT', 'KRW']); "
         "default: only books of the same symbol",
     )
+    rebalance_cost_aware: bool = Field(
+        False,
+        description="charge the expected cost of moving the inventory back (base and quote) on every "
+        "opportunity, from the bot's transfer-cost table (a rebalancer publishes it)",
+    )
+    rebalance_cost_pct: dict[str, float] = Field(
+        default_factory=dict,
+        description="configured rebalancing cost per asset, percent of the value moved, used until a "
+        "rebalancer publishes a live estimate",
+    )
 
 
 class SpatialDetector(Detector):
@@ -227,6 +239,10 @@ class SpatialDetector(Detector):
         self._min_net = settings.min_spread_pct / 100.0
         self._max_age = settings.max_latency_ms / 1000.0
         self._fee_cache: dict[tuple[str, str], float] = {}
+        self._costs: TransferCostTable | None = None
+        if settings.rebalance_cost_aware:
+            self._costs = transfer_costs(ctx)
+            self._costs.set_defaults({a: pct / 100.0 for a, pct in settings.rebalance_cost_pct.items()})
 
     def symbols(self) -> Iterable[str]:
         """The symbols this detector compares across venues."""
@@ -319,7 +335,16 @@ class SpatialDetector(Detector):
         max_qty = float("inf")
         if self.settings.max_notional_usd is not None:
             max_qty = self.settings.max_notional_usd / (buy.best_ask * buy_usd)
-        return _evaluate(
-            buy, sell, fb, fs, self._min_net, self.settings.min_depth_usd, buy_usd, sell_usd,
+        rebalance = 0.0
+        if self._costs is not None:
+            # the base bought here goes to the sell venue, the quote earned there comes back:
+            # both transfers are paid per unit of notional, charged like an extra buy-leg fee
+            base, _, buy_quote = buy.symbol.partition("/")
+            rebalance = self._costs.cost(base) + self._costs.cost(buy_quote)
+        opp = _evaluate(
+            buy, sell, fb + rebalance, fs, self._min_net, self.settings.min_depth_usd, buy_usd, sell_usd,
             now, self.ctx.new_id, confidence, max_qty,
         )  # fmt: skip
+        if opp is not None and self._costs is not None:
+            opp.metadata["rebalance_cost_pct"] = rebalance * 100.0
+        return opp
