@@ -32,6 +32,7 @@ from typing import Any
 
 SECONDS = 30.0
 MID = 60_000.0
+TICK = 0.005  # emulator step (s): a jump every ~25 steps, so a few hundred jumps a run
 FUNDS = {"USDT": 10_000_000.0, "BTC": 200.0}
 
 
@@ -48,13 +49,16 @@ def venues(lifetime: float) -> None:
     armed = {"on": False}
 
     async def go() -> None:
-        binance = BinanceConnector.emulator(["BTC/USDT"], seed=3)
-        okx = OkxConnector.emulator(["BTC/USDT"], seed=4)
+        from arbot_binance.emulator import BinanceEmulator
+        from arbot_okx.emulator import OkxEmulator
+
+        binance = BinanceEmulator(["BTC/USDT"], seed=3, tick_interval=TICK)
+        okx = OkxEmulator(["BTC/USDT"], seed=4, tick_interval=TICK)
         for emu in (binance, okx):
             for book in emu.scripted_books():
                 book.recenter(MID)
         for book in binance.scripted_books():
-            book.configure_dislocations(0.05, (0.4, 0.8), (15, 30))
+            book.configure_dislocations(0.08, (0.4, 0.8), (8, 16))
             step = book._dislocation_step
 
             def watched(step: Any = step, book: Any = book) -> Any:
@@ -147,11 +151,14 @@ async def run_arbot(info: dict[str, Any], out_dir: str) -> dict[str, Any]:
         "source": {"name": "live", "live": {"emulate": False}},
         "connectors": conn,
         "detector": {"spatial": {"enabled": True, "min_spread_pct": 0.1, "min_depth_usd": 100,
-                                 "max_latency_ms": 1000}},
+                                 "max_latency_ms": 1000, "max_notional_usd": 600}},
         "risk": {"max_spread_pct": 5.0, "max_book_age_ms": 2000, "max_position_per_coin_usd": 1e9,
+                 "max_position_per_exchange_usd": 1e10, "max_total_exposure_usd": 1e10,
                  "consecutive_loss_limit": 1_000_000, "max_daily_loss_pct": 100.0,
                  "max_drawdown_pct": 100.0},
-        "executor": {"live_trading_opt_in": True},
+        # a leg that diverges is held and alerted (not unwound then halted: a halt engages the kill
+        # switch and would end the sampling); the first order of each episode is unaffected
+        "executor": {"live_trading_opt_in": True, "live": {"on_divergence": ["hold"]}},
         "portfolio": {"initial": FUNDS},
         "sinks": {"enabled": []},
     })
