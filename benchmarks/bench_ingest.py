@@ -109,8 +109,8 @@ def in_memory_stages(capture: Path) -> tuple[float, float]:
         records(out, 0.0)  # type: ignore[arg-type]
     apply_rate = len(decoded) / (time.perf_counter() - t0)
     book = boot.sync.book("BTC/USDT")
-    if book is None or book.best_bid is None or boot.sync.deltas < len(decoded) - 1:
-        raise RuntimeError(f"the book was not built: {boot.sync.deltas} deltas of {len(decoded)}")
+    if book is None or book.best_bid is None or boot.sync.stats.deltas < len(decoded) - 1:
+        raise RuntimeError(f"the book was not built: {boot.sync.stats.deltas} deltas of {len(decoded)}")
     return decode_rate, apply_rate
 
 
