@@ -50,7 +50,8 @@ class TransferRefused(Exception):
 
 @attrs.frozen(slots=True)
 class TransferOutcome:
-    """What happened to one planned transfer: ``dry_run``, ``refused``, ``sent`` or ``completed``."""
+    """What happened to one planned transfer: ``dry_run``, ``refused``, ``failed``, ``sent`` or
+    ``completed``."""
 
     transfer: PlannedTransfer
     status: str
@@ -124,7 +125,12 @@ class TransferExecutor:
                 log.error("rebalancer refused %s: %s", t.describe(), exc)
                 out.append(TransferOutcome(t, "refused", str(exc)))
                 continue
-            withdrawal_id = await gateway.withdraw(t.asset, t.network, t.amount, address)
+            try:
+                withdrawal_id = await gateway.withdraw(t.asset, t.network, t.amount, address)
+            except Exception as exc:  # the venue refused or did not answer: reported, never retried
+                log.error("rebalancer withdrawal of %s failed: %s", t.describe(), exc)
+                out.append(TransferOutcome(t, "failed", f"{type(exc).__name__}: {exc}"))
+                continue
             log.warning("rebalancer sent %s (withdrawal %s)", t.describe(), withdrawal_id)
             out.append(TransferOutcome(t, "sent", address, withdrawal_id))
         self.outcomes.extend(out)
