@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -90,7 +91,7 @@ def test_arbot_run_withdraws_and_the_destination_is_credited_after_confirmation(
             a.private.withdraw_keys.add(WITHDRAW_KEY)
             cfg = tmp_path / "live_rebalance.toml"
             cfg.write_text(config(tmp_path / "run", a, b))
-            env = {k: v for k, v in __import__("os").environ.items()
+            env = {k: v for k, v in os.environ.items()
                    if not k.endswith(("_API_KEY", "_API_SECRET", "_PASSPHRASE"))}
             env.update({
                 "BINANCE_API_KEY": acct_a.api_key, "BINANCE_API_SECRET": acct_a.secret,
@@ -130,6 +131,7 @@ def test_arbot_run_withdraws_and_the_destination_is_credited_after_confirmation(
             text = out.decode()
             assert proc.returncode == 0, text
             assert "rebalancer sent 4000 USDT binance -> binance_b via TRX" in text, text
+            assert "mode=execute" in text and "live_sent=1" in text, text
             assert WITHDRAW_SECRET not in text
             for f in (tmp_path / "run").rglob("*"):
                 if f.is_file():

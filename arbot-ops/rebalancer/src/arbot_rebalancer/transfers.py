@@ -43,6 +43,10 @@ class WithdrawalGateway(Protocol):
         """True once the venue reports the withdrawal as sent and confirmed."""
         ...
 
+    async def close(self) -> None:
+        """Release the connection (a gateway the rebalancer built itself is closed after its check)."""
+        ...
+
 
 class TransferRefused(Exception):
     """A transfer a safeguard stopped before any request was sent."""

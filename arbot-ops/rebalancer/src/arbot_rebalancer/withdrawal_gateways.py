@@ -27,7 +27,10 @@ __all__ = ["check_withdraw_venues", "open_withdrawal_gateways", "trading_keys"]
 
 
 def _credentials(key: WithdrawKey) -> ApiCredentials:
-    return ApiCredentials(key.api_key.get_secret_value(), secret=key.secret.get_secret_value())
+    passphrase = key.passphrase.get_secret_value() if key.passphrase is not None else None
+    return ApiCredentials(
+        key.api_key.get_secret_value(), secret=key.secret.get_secret_value(), passphrase=passphrase
+    )
 
 
 def _connector_class(ctx: BotContext, venue: str) -> type[Connector]:
