@@ -76,3 +76,14 @@ def test_the_gateway_is_the_connectors_signed_in_with_the_withdrawal_key(tmp_pat
     gw = _withdrawal_gateway(cls, "binance", cls.Settings.model_validate({}), key)
     assert isinstance(gw, BinanceTradingGateway) and isinstance(gw, WithdrawalGateway)
     assert gw.credentials.api_key == "w-binance" and SECRET not in repr(gw)
+
+
+def test_the_trading_keys_come_from_the_configured_credentials(tmp_path, monkeypatch):
+    """Key separation needs the bot's trading key: from the environment (or [connectors.<venue>])
+    when no live executor's gateway carries it."""
+    from arbot_rebalancer.withdrawal_gateways import trading_keys
+
+    monkeypatch.setenv("BINANCE_API_KEY", "trade-key")
+    monkeypatch.setenv("BINANCE_API_SECRET", "trade-secret")
+    bot, _ = _bot(tmp_path, ["binance"], ["binance"])
+    assert trading_keys(bot.ctx, ["binance"], {}) == {"binance": "trade-key"}
