@@ -33,7 +33,8 @@ def _toml(value: object) -> str:
     return json.dumps(value)  # strings, numbers and lists of them are the same in TOML
 
 
-def config(out: Path, a: BinanceEmulator, b: BinanceEmulator) -> str:
+def config(out: Path, a: BinanceEmulator | None, b: BinanceEmulator | None) -> str:
+    """A live config trading on ``a`` and ``b`` (``emulate = false``); None: the built-in emulators."""
     lines = [
         f"output_dir = {_toml(str(out))}",
         'symbols = ["BTC/USDT"]',
@@ -73,7 +74,8 @@ def config(out: Path, a: BinanceEmulator, b: BinanceEmulator) -> str:
         lines.append(f"[connectors.{venue}]")
         if venue != "binance":
             lines.append('connector = "binance"')  # a second Binance-like venue
-        lines += [f"{k} = {_toml(v)}" for k, v in BinanceConnector.emulated_settings(emu).items()]
+        if emu is not None:
+            lines += [f"{k} = {_toml(v)}" for k, v in BinanceConnector.emulated_settings(emu).items()]
     return "\n".join(lines) + "\n"
 
 
@@ -139,3 +141,33 @@ def test_arbot_run_withdraws_and_the_destination_is_credited_after_confirmation(
             assert len(ex_a.transfer_history(WITHDRAW_KEY, "withdrawal")) == 1  # one plan, one send
 
     asyncio.run(asyncio.wait_for(go(), 150))
+
+
+def test_arbot_run_withdraws_on_the_builtin_emulator(tmp_path: Path) -> None:
+    """``[source.live] emulate = true``: the withdrawal gateway points at the bot's own Binance
+    emulator, where the withdrawal key is granted to the venue's account; the withdrawal is
+    accepted there (the emulators have no chain between them, so nothing is credited)."""
+    text = config(tmp_path / "run", None, None)
+    text = text.replace("emulate = false", "emulate = true")
+    cfg = tmp_path / "live_rebalance_emulated.toml"
+    cfg.write_text(text)
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_API_SECRET", "_PASSPHRASE"))}
+
+    async def go(extra: dict[str, str]) -> tuple[int, str]:
+        proc = await asyncio.create_subprocess_exec(
+            *ARBOT, "-v", "run", str(cfg), "--duration", "4",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env={**env, **extra},
+            cwd=tmp_path,
+        )
+        out, _ = await asyncio.wait_for(proc.communicate(), 60)
+        return proc.returncode or 0, out.decode()
+
+    code, out = asyncio.run(go({"ARBOT_REBALANCER_EXECUTE": "1"}))
+    assert code == 0, out
+    assert "rebalancer sent 4000 USDT binance -> binance_b via TRX" in out and "(withdrawal 1)" in out, out
+    assert "mode=execute" in out and "live_sent=1" in out and "live_failed=0" in out, out
+    assert WITHDRAW_SECRET not in out
+    code, out = asyncio.run(go({}))  # without the environment opt-in: printed, not sent
+    assert code == 0, out
+    assert "rebalancer dry run: 4000 USDT binance -> binance_b via TRX" in out, out
+    assert "live_sent=0" in out and "live_dry_run=1" in out, out

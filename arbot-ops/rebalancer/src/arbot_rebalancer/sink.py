@@ -29,7 +29,11 @@ from arbot_rebalancer.planner import RebalancePlan, plan_rebalance
 from arbot_rebalancer.settings import RebalancerSettings
 from arbot_rebalancer.transfers import TransferExecutor, TransferOutcome, WithdrawalGateway
 from arbot_rebalancer.transit import IN_TRANSIT, SimulatedTransfers
-from arbot_rebalancer.withdrawal_gateways import open_withdrawal_gateways, trading_keys
+from arbot_rebalancer.withdrawal_gateways import (
+    open_withdrawal_gateways,
+    provision_emulated_keys,
+    trading_keys,
+)
 
 __all__ = ["RebalancerSink"]
 
@@ -166,6 +170,7 @@ class RebalancerSink(Sink[RebalancerSettings]):
         s = self.settings
         if self.live_source is None or not s.execute or not s.withdraw_keys or self._manual_executor:
             return {}
+        provision_emulated_keys(s, self.live_source, self.trading_gateways, self.ctx.portfolio.balances)
         gateways = open_withdrawal_gateways(s, self.ctx, self.live_source)
         keys = trading_keys(self.ctx, list(gateways), self.trading_gateways)
         outcomes = self.executor.outcomes if self.executor is not None else []

@@ -10,7 +10,9 @@ with the withdrawal key, on the hosts of the live source's connector for that ve
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+import attrs
 from arbot.components import BotContext, Connector
 from arbot.config import ComponentSettings
 from arbot.errors import ArbotError, ConfigError
@@ -23,7 +25,22 @@ from arbot.trading.signing import ApiCredentials
 from arbot_rebalancer.settings import RebalancerSettings, WithdrawKey
 from arbot_rebalancer.transfers import WithdrawalGateway
 
-__all__ = ["check_withdraw_venues", "open_withdrawal_gateways", "trading_keys"]
+if TYPE_CHECKING:
+    from arbot.testing.emulator.exchange import EmulatedExchange
+
+__all__ = ["check_withdraw_venues", "open_withdrawal_gateways", "provision_emulated_keys", "trading_keys"]
+
+
+@runtime_checkable
+class EmulatedWithdrawals(Protocol):
+    """An emulator's private API whose keys can be granted withdrawal rights (Binance's)."""
+
+    withdraw_keys: set[str]
+
+    @property
+    def exchange(self) -> EmulatedExchange:
+        """The emulated exchange holding the accounts."""
+        ...
 
 
 def _credentials(key: WithdrawKey) -> ApiCredentials:
@@ -112,3 +129,43 @@ def trading_keys(
         if found is not None:
             out[venue] = found.api_key
     return out
+
+
+def provision_emulated_keys(
+    settings: RebalancerSettings,
+    source: LiveSource,
+    gateways: Mapping[str, TradingGateway],
+    balances: Mapping[tuple[str, str], float],
+) -> None:
+    """``[source.live] emulate = true``: give each emulated venue's account the configured
+    withdrawal key, with withdrawal rights, as a second key of the account the bot trades with
+    (the live executor's), else of a new account funded with the portfolio's balances there.
+    Real venues are left alone: their keys are made on the venue."""
+    for venue, key in settings.withdraw_keys.items():
+        emulator = source.emulators.get(venue)
+        if emulator is None:
+            continue
+        private = emulator.private
+        if not isinstance(private, EmulatedWithdrawals):
+            raise ConfigError(f"[rebalancer.withdraw_keys.{venue}]: the {venue} emulator cannot withdraw")
+        exchange = private.exchange
+        creds = _credentials(key)
+        if creds.api_key not in exchange.accounts:
+            trading = gateways.get(venue)
+            account = (
+                exchange.accounts.get(trading.credentials.api_key)
+                if isinstance(trading, RestTradingGateway)
+                else None
+            )
+            if account is not None:  # shares the trading account's balances
+                exchange.accounts[creds.api_key] = attrs.evolve(
+                    account, api_key=creds.api_key, secret=key.secret.get_secret_value(),
+                    passphrase=creds.passphrase_value() or None,
+                )
+            else:
+                funds = {a: repr(q) for (v, a), q in balances.items() if v == venue}
+                exchange.create_account(
+                    funds, api_key=creds.api_key, secret=key.secret.get_secret_value(),
+                    passphrase=creds.passphrase_value() or None,
+                )
+        private.withdraw_keys.add(creds.api_key)
