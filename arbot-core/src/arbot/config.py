@@ -9,6 +9,7 @@ same error format. Secrets come from the environment and are kept as ``SecretStr
 from __future__ import annotations
 
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Self, TypeVar
 
@@ -356,20 +357,41 @@ class BacktestConfig(_Strict):
         ),
     )
     duration_s: float | None = Field(None, gt=0, description="stop after this much market time")
-    start: str | None = Field(
+    start: datetime | None = Field(
         None,
         description=(
-            "TRD §6.1 key, accepted but not used yet: the simulator starts at its own start_ts and a"
-            " replay plays its whole recording"
+            "first instant of market data a backtest uses (ISO 8601 or a TOML datetime; no zone = "
+            "UTC): earlier events are skipped, and the simulator starts its market here"
         ),
     )
-    end: str | None = Field(
+    end: datetime | None = Field(
         None,
-        description=(
-            "TRD §6.1 key, accepted but not used yet: the run ends at duration_s or at the end of "
-            "the recording"
-        ),
+        description="the backtest stops at the first event at or after this instant (no zone = UTC)",
     )
+
+    @staticmethod
+    def _epoch(value: datetime | None) -> float | None:
+        if value is None:
+            return None
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return aware.timestamp()
+
+    @property
+    def start_ts(self) -> float | None:
+        """``start`` as epoch seconds (None when unset)."""
+        return self._epoch(self.start)
+
+    @property
+    def end_ts(self) -> float | None:
+        """``end`` as epoch seconds (None when unset)."""
+        return self._epoch(self.end)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        start, end = self.start_ts, self.end_ts
+        if start is not None and end is not None and end <= start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
 
 
 class AlertThresholds(_Strict):
