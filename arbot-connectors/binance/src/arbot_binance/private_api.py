@@ -48,7 +48,14 @@ from arbot.testing.emulator.exchange_models import (
     RejectReason,
     TransferStatus,
 )
-from arbot.testing.emulator.private import decimal_str, drop_response, hmac_sha256, pump_events, verify_window
+from arbot.testing.emulator.private import (
+    AccountBook,
+    decimal_str,
+    drop_response,
+    hmac_sha256,
+    pump_events,
+    verify_window,
+)
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient
 from arbot.trading.types import OrderStatus, OrderType, TimeInForce
@@ -92,7 +99,7 @@ def _err(code: int, msg: str, status: int = 400) -> _Refused:
     return _Refused(status, code, msg)
 
 
-class BinancePrivateApi:
+class BinancePrivateApi(AccountBook):
     """Binance's private REST API and user data stream over one emulated exchange.
 
     ``books`` maps Binance symbols (``BTCUSDT``) to (unified symbol, scripted book); each becomes
@@ -137,12 +144,6 @@ class BinancePrivateApi:
         self.withdraw_keys: set[str] = set()
         self.ip_restricted_keys: set[str] = set()
 
-    # -- accounts ----------------------------------------------------------------------------
-
-    def create_account(self, balances: Mapping[str, object], **kwargs: Any) -> Account:
-        """A funded account (see :meth:`EmulatedExchange.create_account`)."""
-        return self.exchange.create_account(balances, **kwargs)
-
     # -- wiring ------------------------------------------------------------------------------
 
     def routes(self) -> list[web.RouteDef]:
@@ -171,11 +172,6 @@ class BinancePrivateApi:
     def server_time_ms(self) -> int:
         """The exchange clock in ms (with any injected skew): what ``/api/v3/time`` answers."""
         return int(self.exchange.server_time() * 1000)
-
-    def on_tick(self) -> None:
-        """After each book step: fill resting orders the book crossed; apply a stream drop."""
-        self.exchange.match()
-        self.exchange.take_stream_drop()
 
     async def on_ws_connect(self, client: EmulatorClient) -> bool:
         """Serve ``/ws/<listenKey>``; False when the path is not a listen key of this API."""

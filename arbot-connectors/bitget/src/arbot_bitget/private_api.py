@@ -40,7 +40,7 @@ from arbot.testing.emulator.exchange_models import (
     OrderSnapshot,
     RejectReason,
 )
-from arbot.testing.emulator.private import decimal_str, drop_response, hmac_sha256, pump_events
+from arbot.testing.emulator.private import AccountBook, decimal_str, drop_response, hmac_sha256, pump_events
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient
 from arbot.trading.types import OrderStatus, OrderType, TimeInForce
@@ -84,7 +84,7 @@ class _Refused(Exception):
         self.response = web.json_response(body, status=status, headers=headers)
 
 
-class BitgetPrivateApi:
+class BitgetPrivateApi(AccountBook):
     """Bitget's private REST API and private WebSocket over one emulated exchange.
 
     ``books`` maps Bitget symbols (``BTCUSDT``) to (unified symbol, scripted book); markets get
@@ -92,6 +92,8 @@ class BitgetPrivateApi:
     ``clientOid`` is unique per account among all orders; a post-only order that would take is
     accepted and cancelled.
     """
+
+    needs_passphrase = True
 
     def __init__(
         self,
@@ -127,19 +129,9 @@ class BitgetPrivateApi:
                 NetworkSpec(asset, net, Decimal(fee), Decimal(minimum), confirm_seconds=1.0)
             )
 
-    def create_account(self, balances: Mapping[str, object], **kwargs: Any) -> Account:
-        """A funded account; Bitget keys need a passphrase (a random one unless given)."""
-        kwargs.setdefault("passphrase", "pp" + secrets.token_hex(6))
-        return self.exchange.create_account(balances, **kwargs)
-
     def server_time_ms(self) -> int:
         """The exchange clock in ms (with any injected skew)."""
         return int(self.exchange.server_time() * 1000)
-
-    def on_tick(self) -> None:
-        """After each book step: fill resting orders the book crossed; apply a stream drop."""
-        self.exchange.match()
-        self.exchange.take_stream_drop()
 
     # -- REST --------------------------------------------------------------------------------
 

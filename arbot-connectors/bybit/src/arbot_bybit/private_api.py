@@ -39,7 +39,14 @@ from arbot.testing.emulator.exchange_models import (
     OrderSnapshot,
     RejectReason,
 )
-from arbot.testing.emulator.private import decimal_str, drop_response, hmac_sha256, pump_events, verify_window
+from arbot.testing.emulator.private import (
+    AccountBook,
+    decimal_str,
+    drop_response,
+    hmac_sha256,
+    pump_events,
+    verify_window,
+)
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient
 from arbot.trading.types import OrderStatus, OrderType, TimeInForce
@@ -93,7 +100,7 @@ class _Refused(Exception):
         self.response = web.json_response(body, status=status, headers=headers)
 
 
-class BybitPrivateApi:
+class BybitPrivateApi(AccountBook):
     """Bybit's private REST API and private WebSocket over one emulated exchange.
 
     ``books`` maps Bybit symbols (``BTCUSDT``) to (unified symbol, scripted book); markets get
@@ -137,18 +144,9 @@ class BybitPrivateApi:
                 NetworkSpec(asset, net, Decimal(fee), Decimal(minimum), confirm_seconds=1.0)
             )
 
-    def create_account(self, balances: Mapping[str, object], **kwargs: Any) -> Account:
-        """A funded account."""
-        return self.exchange.create_account(balances, **kwargs)
-
     def server_time_ms(self) -> int:
         """The exchange clock in ms (with any injected skew)."""
         return int(self.exchange.server_time() * 1000)
-
-    def on_tick(self) -> None:
-        """After each book step: fill resting orders the book crossed; apply a stream drop."""
-        self.exchange.match()
-        self.exchange.take_stream_drop()
 
     # -- REST --------------------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ from arbot.testing.emulator.exchange_models import (
     OrderSnapshot,
     RejectReason,
 )
-from arbot.testing.emulator.private import decimal_str, drop_response, hmac_sha256, pump_events
+from arbot.testing.emulator.private import AccountBook, decimal_str, drop_response, hmac_sha256, pump_events
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient
 from arbot.trading.types import OrderStatus, OrderType, TimeInForce
@@ -96,7 +96,7 @@ def _iso_ms(text: str) -> int | None:
         return None
 
 
-class OkxPrivateApi:
+class OkxPrivateApi(AccountBook):
     """OKX's private REST API and private WebSocket over one emulated exchange.
 
     ``books`` maps instrument ids (``BTC-USDT``) to (unified symbol, scripted book); ``spawn`` runs
@@ -105,6 +105,8 @@ class OkxPrivateApi:
     among all orders (``clOrdId`` duplicate -> 51016); a post-only order that would take, and an
     unfillable FOK, are accepted and then canceled, as OKX does.
     """
+
+    needs_passphrase = True
 
     def __init__(
         self,
@@ -140,19 +142,9 @@ class OkxPrivateApi:
                 NetworkSpec(asset, net, Decimal(fee), Decimal(minimum), confirm_seconds=1.0)
             )
 
-    def create_account(self, balances: Mapping[str, object], **kwargs: Any) -> Account:
-        """A funded account; OKX keys need a passphrase (a random one unless given)."""
-        kwargs.setdefault("passphrase", "Pp" + secrets.token_hex(6))
-        return self.exchange.create_account(balances, **kwargs)
-
     def server_time_ms(self) -> int:
         """The exchange clock in ms (with any injected skew)."""
         return int(self.exchange.server_time() * 1000)
-
-    def on_tick(self) -> None:
-        """After each book step: fill resting orders the book crossed; apply a stream drop."""
-        self.exchange.match()
-        self.exchange.take_stream_drop()
 
     # -- REST --------------------------------------------------------------------------------
 
