@@ -33,7 +33,7 @@ from urllib.parse import parse_qsl
 import msgspec
 from aiohttp import web
 from arbot.events import Side
-from arbot.testing.emulator.exchange import EmulatedExchange, ScriptedBookSource
+from arbot.testing.emulator.exchange import EmulatedExchange
 from arbot.testing.emulator.exchange_models import (
     Account,
     AckLost,
@@ -42,8 +42,6 @@ from arbot.testing.emulator.exchange_models import (
     ExchangeRateLimited,
     ExchangeReject,
     ExchangeServerError,
-    MarketRules,
-    NetworkSpec,
     OrderSnapshot,
     RejectReason,
     TransferStatus,
@@ -111,33 +109,23 @@ class BinancePrivateApi(AccountBook):
         self, books: Mapping[str, tuple[str, ScriptedBook]], exchange: EmulatedExchange | None = None
     ) -> None:
         self.exchange = exchange or EmulatedExchange("binance", client_id_scope="open")
-        self._by_venue: dict[str, str] = {}
-        self._by_unified: dict[str, str] = {}
-        for vs, (unified, book) in books.items():
-            base, _, quote = unified.partition("/")
-            self.exchange.add_market(
-                MarketRules(
-                    unified,
-                    base,
-                    quote,
-                    tick=Decimal("0.01"),
-                    step=Decimal("0.00001"),
-                    min_qty=Decimal("0.00001"),
-                    min_notional=Decimal("5"),
-                ),
-                ScriptedBookSource(book),
+        self._by_venue, self._by_unified = self.add_books(
+            books,
+            {
+                "tick": Decimal("0.01"),
+                "step": Decimal("0.00001"),
+                "min_qty": Decimal("0.00001"),
+                "min_notional": Decimal("5"),
+            },
+        )
+        self.add_networks(
+            (
+                ("USDT", "TRX", "1", "10"),
+                ("USDT", "ETH", "3.2", "20"),
+                ("BTC", "BTC", "0.0002", "0.001"),
+                ("ETH", "ETH", "0.0012", "0.01"),
             )
-            self._by_venue[vs] = unified
-            self._by_unified[unified] = vs
-        for asset, net, fee, minimum in (
-            ("USDT", "TRX", "1", "10"),
-            ("USDT", "ETH", "3.2", "20"),
-            ("BTC", "BTC", "0.0002", "0.001"),
-            ("ETH", "ETH", "0.0012", "0.01"),
-        ):
-            self.exchange.add_network(
-                NetworkSpec(asset, net, Decimal(fee), Decimal(minimum), confirm_seconds=1.0)
-            )
+        )
         self._listen_keys: dict[str, str] = {}  # listen key -> api key
         #: API keys allowed to withdraw, and keys bound to an IP whitelist
         #: (``/sapi/v1/account/apiRestrictions``); by default a key only trades.
@@ -168,10 +156,6 @@ class BinancePrivateApi(AccountBook):
             web.put("/api/v3/userDataStream", self._listen_key_keepalive),
             web.delete("/api/v3/userDataStream", self._listen_key_keepalive),
         ]
-
-    def server_time_ms(self) -> int:
-        """The exchange clock in ms (with any injected skew): what ``/api/v3/time`` answers."""
-        return int(self.exchange.server_time() * 1000)
 
     async def on_ws_connect(self, client: EmulatorClient) -> bool:
         """Serve ``/ws/<listenKey>``; False when the path is not a listen key of this API."""

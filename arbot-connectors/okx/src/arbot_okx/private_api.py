@@ -28,7 +28,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 from arbot.events import Side
-from arbot.testing.emulator.exchange import EmulatedExchange, ScriptedBookSource
+from arbot.testing.emulator.exchange import EmulatedExchange
 from arbot.testing.emulator.exchange_models import (
     Account,
     AckLost,
@@ -36,8 +36,6 @@ from arbot.testing.emulator.exchange_models import (
     ExchangeRateLimited,
     ExchangeReject,
     ExchangeServerError,
-    MarketRules,
-    NetworkSpec,
     OrderSnapshot,
     RejectReason,
 )
@@ -116,35 +114,16 @@ class OkxPrivateApi(AccountBook):
     ) -> None:
         self.exchange = exchange or EmulatedExchange("okx", client_id_scope="all", post_only_expires=True)
         self.spawn = spawn
-        self._by_inst: dict[str, str] = {}
-        self._by_unified: dict[str, str] = {}
-        for inst, (unified, book) in books.items():
-            base, _, quote = unified.partition("/")
-            self.exchange.add_market(
-                MarketRules(
-                    unified,
-                    base,
-                    quote,
-                    tick=Decimal("0.1"),
-                    step=Decimal("0.00001"),
-                    min_qty=Decimal("0.00001"),
-                ),
-                ScriptedBookSource(book),
+        self._by_inst, self._by_unified = self.add_books(
+            books, {"tick": Decimal("0.1"), "step": Decimal("0.00001"), "min_qty": Decimal("0.00001")}
+        )
+        self.add_networks(
+            (
+                ("USDT", "TRC20", "1", "10"),
+                ("USDT", "ERC20", "3.5", "20"),
+                ("BTC", "Bitcoin", "0.0002", "0.001"),
             )
-            self._by_inst[inst] = unified
-            self._by_unified[unified] = inst
-        for asset, net, fee, minimum in (
-            ("USDT", "TRC20", "1", "10"),
-            ("USDT", "ERC20", "3.5", "20"),
-            ("BTC", "Bitcoin", "0.0002", "0.001"),
-        ):
-            self.exchange.add_network(
-                NetworkSpec(asset, net, Decimal(fee), Decimal(minimum), confirm_seconds=1.0)
-            )
-
-    def server_time_ms(self) -> int:
-        """The exchange clock in ms (with any injected skew)."""
-        return int(self.exchange.server_time() * 1000)
+        )
 
     # -- REST --------------------------------------------------------------------------------
 

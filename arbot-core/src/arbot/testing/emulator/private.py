@@ -22,14 +22,14 @@ import contextlib
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
 from aiohttp import web
 
 from arbot.testing.emulator.exchange import EmulatedExchange, EventFeed, FeedDropped, ScriptedBookSource
-from arbot.testing.emulator.exchange_models import Account, ExchangeEvent, FeeAsset, MarketRules
+from arbot.testing.emulator.exchange_models import Account, ExchangeEvent, FeeAsset, MarketRules, NetworkSpec
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient
 
@@ -183,6 +183,32 @@ class AccountBook:
     #: :func:`pump_events`, waits for the exchange to drop the feed); False where
     #: :func:`pump_feed` polls for the drop itself.
     drops_stream_on_tick: bool = True
+
+    def add_books(
+        self, books: Mapping[str, tuple[str, ScriptedBook]], rules: Mapping[str, Decimal]
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """Each scripted book of ``books`` (venue symbol -> (unified symbol, book)) as a market of
+        :attr:`exchange` with the venue's ``rules`` (``tick``, ``step``, ``min_qty``,
+        ``min_notional``); returns (venue symbol -> unified, unified -> venue symbol)."""
+        by_venue: dict[str, str] = {}
+        by_unified: dict[str, str] = {}
+        for vs, (unified, book) in books.items():
+            base, _, quote = unified.partition("/")
+            self.exchange.add_market(MarketRules(unified, base, quote, **rules), ScriptedBookSource(book))
+            by_venue[vs] = unified
+            by_unified[unified] = vs
+        return by_venue, by_unified
+
+    def add_networks(self, rows: Iterable[tuple[str, str, str, str]], confirm_seconds: float = 1.0) -> None:
+        """Deposit/withdrawal networks of :attr:`exchange`: (asset, network, fee, minimum) rows."""
+        for asset, net, fee, minimum in rows:
+            self.exchange.add_network(
+                NetworkSpec(asset, net, Decimal(fee), Decimal(minimum), confirm_seconds=confirm_seconds)
+            )
+
+    def server_time_ms(self) -> int:
+        """The exchange clock in ms (with any injected skew)."""
+        return int(self.exchange.server_time() * 1000)
 
     def create_account(self, balances: Mapping[str, object], **kwargs: Any) -> Account:
         """A funded account (``kwargs`` as :meth:`EmulatedExchange.create_account` takes them)."""
