@@ -1,6 +1,7 @@
-"""examples/paper_ops.toml from the command line with every operations plugin at once: the
-paper bot against three venue emulators, Prometheus metrics, the live dashboard, Telegram alerts
-(against the local Bot API emulator) and the HTML report afterwards."""
+"""examples/paper_ops.toml from the command line with every operations plugin at once (and
+the rebalancer in dry run): the paper bot against three venue emulators, Prometheus metrics,
+the live dashboard, Telegram alerts (against the local Bot API emulator) and the HTML report
+afterwards."""
 
 from __future__ import annotations
 
@@ -100,6 +101,7 @@ def test_paper_ops_example_with_metrics_dashboard_alerts_and_report(tmp_path):
         emu.stop()
     assert proc.returncode == 0, out[-3000:]
     assert "paper summary" in out and "sink telegram:" in out and "sink prometheus:" in out
+    assert "sink rebalancer:" in out and "mode=simulated" in out  # the dry-run rebalancer ran
     assert emu.texts(CHAT), "no Telegram alert arrived"
     assert TOKEN not in out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -26,6 +27,8 @@ from arbot.components import (
 from arbot.config import FEATURE_PACKAGES, BotConfig, load_config, validate_settings
 from arbot.engine import Engine
 from arbot.errors import ConfigError, UnknownComponentError
+from arbot.execution.executors import LiveExecutor
+from arbot.execution.live_gateways import open_gateways
 from arbot.market import MarketState
 from arbot.plugins import ComponentInfo, PluginHost
 from arbot.portfolio import Portfolio
@@ -99,6 +102,8 @@ class Bot:
             for name in config.risk.rules
         ]
         self.executor: Executor | None = self._make_executor()
+        if isinstance(self.executor, LiveExecutor):  # trades on the live source's venues
+            self.executor.gateway_factory = functools.partial(open_gateways, self.ctx, self.source)
         self.sinks: list[Sink] = [
             self._make(Sink, name, config.sinks.table(name), key="sinks.enabled", where=f"sinks.{name}")
             for name in self._sink_names()
@@ -147,6 +152,8 @@ class Bot:
         data = ex.settings_for(name)
         if "seed" in cls.Settings.model_fields:
             data.setdefault("seed", self.config.backtest.seed)
+        if "live_trading_opt_in" in cls.Settings.model_fields:  # [executor] live_trading_opt_in
+            data.setdefault("live_trading_opt_in", ex.live_trading_opt_in)
         validated = validate_settings(cls.Settings, data, "executor", self.config.source_file)
         return cls(validated, self.ctx)
 
@@ -274,10 +281,16 @@ class Bot:
                     with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
                         await nxt
                     break
+                if stopper in done:  # the stop came with this event: end here (settling below)
+                    with contextlib.suppress(StopAsyncIteration):
+                        nxt.result()
+                    break
                 try:
                     yield nxt.result()
                 except StopAsyncIteration:
                     break
+            if isinstance(self.executor, LiveExecutor):
+                await self.executor.settle()  # episodes in flight report before the engine finishes
         finally:
             stopper.cancel()
             if isinstance(agen, AsyncGenerator):

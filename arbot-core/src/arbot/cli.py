@@ -23,6 +23,7 @@ from arbot import __version__
 from arbot.bot import Bot
 from arbot.cli_support import EXIT_FAILED, EXIT_USAGE, CliOptions, console, err_console, fail, load_for_cli
 from arbot.commands.config import config_group
+from arbot.commands.stop import engage_kill_switch, stop_command
 from arbot.config import BotConfig
 from arbot.errors import ArbotError
 from arbot.plugins import PluginHost
@@ -280,14 +281,21 @@ def backtest(
         click.get_current_context().invoke(report, run_dir=bot.ctx.output_path, run_id=bot.ctx.run_id)
 
 
-def _run_until_stopped(bot: Bot, duration: float | None) -> dict[str, Any]:
-    """Run the bot on the wall clock until Ctrl-C / SIGTERM or ``duration``; exit 1 on a failure."""
+def _run_until_stopped(bot: Bot, duration: float | None, kill_on_sigterm: bool = False) -> dict[str, Any]:
+    """Run the bot on the wall clock until Ctrl-C / SIGTERM or ``duration``; exit 1 on a failure.
+    With ``kill_on_sigterm`` a SIGTERM engages the live kill switch before stopping."""
 
     async def go() -> dict[str, Any]:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+
+        def on_term() -> None:
+            if kill_on_sigterm:
+                engage_kill_switch(bot, "SIGTERM")
+            stop.set()
+
+        loop.add_signal_handler(signal.SIGTERM, on_term)
         return await bot.arun(stop, duration)
 
     try:
@@ -318,6 +326,9 @@ BUS = "redis_bus"
 )
 @click.option("--dashboard", is_flag=True, help="serve the live web dashboard (arbot-dashboard)")
 @click.option("--port", type=int, default=None, help="port of the dashboard (with --dashboard)")
+@click.option(
+    "--kill-on-sigterm", is_flag=True, help="live: SIGTERM engages the kill switch (cancel every open order)"
+)
 def run(
     config: Path,
     duration: float | None,
@@ -326,6 +337,7 @@ def run(
     role: str,
     dashboard: bool,
     port: int | None,
+    kill_on_sigterm: bool,
 ) -> None:
     """Run CONFIG on the wall clock (paper mode unless the config says live) until Ctrl-C."""
     if port is not None and not dashboard:
@@ -344,7 +356,7 @@ def run(
         cfg.sinks.enabled.append("dashboard")
     mode = cfg.system.execution_mode
     bot = _build(cfg, "paper" if mode == "backtest" else mode)
-    summary = _run_until_stopped(bot, duration)
+    summary = _run_until_stopped(bot, duration, kill_on_sigterm)
     _print_summary(summary)
     _journal_line(bot, console)
     _report_failures(summary)
@@ -388,6 +400,7 @@ def record(config: Path, duration: float | None, overrides: tuple[str, ...], out
 
 
 cli.add_command(config_group)
+cli.add_command(stop_command)
 
 
 if __name__ == "__main__":

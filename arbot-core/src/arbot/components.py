@@ -13,6 +13,7 @@ async connectors.
 from __future__ import annotations
 
 import math
+import secrets
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
     from arbot.portfolio import Portfolio
     from arbot.stats import Counters
     from arbot.testing.emulator import EmulatorServer
+    from arbot.trading.gateway import TradingGateway
+    from arbot.trading.signing import ApiCredentials
 
 __all__ = [
     "BookObserver",
@@ -74,6 +77,9 @@ class BotContext:
     mode: str
     run_id: str = "run"
     host: PluginHost | None = None
+    #: stops all trading now (set by the live executor: engages its kill switch); a risk rule
+    #: such as the circuit breaker calls it with the reason. None: nothing to stop.
+    halt_trading: Callable[[str], None] | None = None
     _next_id: int = 0
 
     def new_id(self) -> str:
@@ -383,6 +389,29 @@ class Connector(Component[S]):
     def replay_decoder(cls) -> ReplayDecoder:
         """A decoder for this venue's recorded messages."""
         raise ArbotError(f"connector {cls.name!r} cannot replay recorded messages")
+
+    @classmethod
+    def trading_gateway(cls, settings: ComponentSettings, credentials: ApiCredentials) -> TradingGateway:
+        """This venue's trading gateway (not started) for the connector's validated ``settings``
+        (the same URLs, so an emulated connector trades on its emulator) and ``credentials``.
+
+        A connector with a trading part overrides this; live execution calls it once per venue.
+        """
+        raise ArbotError(f"connector {cls.name!r} has no trading gateway: it cannot trade live")
+
+    @classmethod
+    def emulated_account(cls, emulator: EmulatorServer, balances: Mapping[str, float]) -> ApiCredentials:
+        """Credentials of a new account funded with ``balances`` on ``emulator``'s private API
+        (with a random passphrase where the venue's keys have one)."""
+        from arbot.trading.signing import ApiCredentials
+
+        private = emulator.private
+        if private is None:
+            raise ArbotError(f"connector {cls.name!r}: its emulator has no private (trading) API")
+        passphrase = "pp" + secrets.token_hex(6) if emulator.passphrase_required else None
+        funds = {a: repr(q) for a, q in balances.items()}
+        acct = private.exchange.create_account(funds, passphrase=passphrase)
+        return ApiCredentials(acct.api_key, secret=acct.secret, passphrase=acct.passphrase)
 
     async def place_order(
         self, symbol: str, side: Side, order_type: str, quantity: float, price: float | None = None

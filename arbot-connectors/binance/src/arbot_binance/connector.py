@@ -21,6 +21,9 @@ from arbot.connectors.records import BookRecord
 from arbot.connectors.rest import RestClient
 from arbot.connectors.symbols import MarketType
 from arbot.market import MarketInfo
+from arbot.trading.gateway import TradingGateway
+from arbot.trading.signing import ApiCredentials
+from arbot.trading.urls import origin
 from pydantic import Field
 
 from arbot_binance.decode import BinanceProtocol, DepthSnapshot, snapshot_record
@@ -75,6 +78,16 @@ class BinanceConnector(StreamingConnector):
     Settings: ClassVar[type[ComponentSettings]] = BinanceSettings
     description: ClassVar[str] = "Binance spot and USDⓈ-M: diff-depth books, trades, market metadata"
     emulator_class: ClassVar[str] = "arbot_binance.emulator:BinanceEmulator"
+
+    @classmethod
+    def trading_gateway(cls, settings: ComponentSettings, credentials: ApiCredentials) -> TradingGateway:
+        """The binance trading gateway on the same REST host and stream host as ``settings``."""
+        from arbot_binance.trading import BinanceTradingGateway
+
+        if not isinstance(settings, BinanceSettings):
+            raise TypeError(f"binance trading gateway needs BinanceSettings, got {type(settings).__name__}")
+        return BinanceTradingGateway(credentials, rest_url=settings.rest_url, ws_url=origin(settings.ws_url))
+
     emulator_paths: ClassVar[dict[str, str]] = {"ws_url": "", "futures_ws_url": "/fapi"}
     emulator_rest_paths: ClassVar[dict[str, str]] = {"rest_url": "", "futures_rest_url": ""}
     replay_class = BinanceReplayDecoder

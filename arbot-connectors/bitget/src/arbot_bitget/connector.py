@@ -18,6 +18,9 @@ from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
 from arbot.connectors.symbols import MarketType
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo
+from arbot.trading.gateway import TradingGateway
+from arbot.trading.signing import ApiCredentials
+from arbot.trading.urls import origin
 from pydantic import Field
 
 from arbot_bitget import messages
@@ -62,6 +65,15 @@ class BitgetConnector(StreamingConnector):
     Settings: ClassVar[type[ComponentSettings]] = BitgetSettings
     description: ClassVar[str] = "Bitget v2 spot and USDT perpetuals: WS books with CRC32, trades"
     emulator_class: ClassVar[str] = "arbot_bitget.emulator:BitgetEmulator"
+
+    @classmethod
+    def trading_gateway(cls, settings: ComponentSettings, credentials: ApiCredentials) -> TradingGateway:
+        """The bitget trading gateway on the same hosts as ``settings``."""
+        from arbot_bitget.trading import BitgetTradingGateway
+
+        if not isinstance(settings, BitgetSettings):
+            raise TypeError(f"bitget trading gateway needs BitgetSettings, got {type(settings).__name__}")
+        return BitgetTradingGateway(credentials, rest_url=settings.rest_url, ws_url=origin(settings.ws_url))
     emulator_paths: ClassVar[dict[str, str]] = {"ws_url": "/v2/ws/public"}
     replay_class = BitgetReplayDecoder
 

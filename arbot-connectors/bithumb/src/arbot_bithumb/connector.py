@@ -20,6 +20,8 @@ from arbot.connectors.protocol import TicketProtocol
 from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
 from arbot.connectors.symbols import MarketType
 from arbot.market import MarketInfo
+from arbot.trading.gateway import TradingGateway
+from arbot.trading.signing import ApiCredentials
 from pydantic import Field
 
 from arbot_bithumb import messages
@@ -48,6 +50,16 @@ class BithumbConnector(StreamingConnector):
     Settings: ClassVar[type[ComponentSettings]] = BithumbSettings
     description: ClassVar[str] = "Bithumb: top-N books, trades, market list (KRW/BTC/USDT)"
     emulator_class: ClassVar[str] = "arbot_bithumb.emulator:BithumbEmulator"
+
+    @classmethod
+    def trading_gateway(cls, settings: ComponentSettings, credentials: ApiCredentials) -> TradingGateway:
+        """The bithumb trading gateway on the same hosts as ``settings``."""
+        from arbot_bithumb.trading import BithumbTradingGateway
+
+        if not isinstance(settings, BithumbSettings):
+            raise TypeError(f"bithumb trading gateway needs BithumbSettings, got {type(settings).__name__}")
+        private_ws = settings.ws_url.rstrip("/") + "/private"  # the private stream beside the public one
+        return BithumbTradingGateway(credentials, rest_url=settings.rest_url, ws_url=private_ws)
     emulator_paths: ClassVar[dict[str, str]] = {"ws_url": "/websocket/v1"}
     replay_class = BithumbReplayDecoder
 

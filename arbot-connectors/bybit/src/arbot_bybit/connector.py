@@ -12,6 +12,9 @@ from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
 from arbot.connectors.symbols import MarketType
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo
+from arbot.trading.gateway import TradingGateway
+from arbot.trading.signing import ApiCredentials
+from arbot.trading.urls import origin
 from pydantic import Field
 
 from arbot_bybit.markets import parse_instruments
@@ -50,6 +53,16 @@ class BybitConnector(StreamingConnector):
     Settings: ClassVar[type[ComponentSettings]] = BybitSettings
     description: ClassVar[str] = "Bybit v5 spot and linear: WS orderbook snapshot+delta, trades"
     emulator_class: ClassVar[str] = "arbot_bybit.emulator:BybitEmulator"
+
+    @classmethod
+    def trading_gateway(cls, settings: ComponentSettings, credentials: ApiCredentials) -> TradingGateway:
+        """The bybit trading gateway on the same REST host and stream host as ``settings``."""
+        from arbot_bybit.trading import BybitTradingGateway
+
+        if not isinstance(settings, BybitSettings):
+            raise TypeError(f"bybit trading gateway needs BybitSettings, got {type(settings).__name__}")
+        return BybitTradingGateway(credentials, rest_url=settings.rest_url, ws_url=origin(settings.ws_url))
+
     emulator_paths: ClassVar[dict[str, str]] = {"ws_url": "/v5/public/spot",
                                                 "linear_ws_url": "/v5/public/linear"}
     replay_class = BybitReplayDecoder

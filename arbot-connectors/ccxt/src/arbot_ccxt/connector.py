@@ -32,6 +32,8 @@ from arbot.config import ComponentSettings
 from arbot.errors import ArbotError, ConfigError
 from arbot.events import BookUpdate, Side, TradeTick
 from arbot.market import BookHealth, MarketInfo
+from arbot.trading.gateway import TradingGateway
+from arbot.trading.signing import ApiCredentials
 from pydantic import Field, SecretStr, model_validator
 
 from arbot_ccxt.markets import market_info
@@ -412,6 +414,23 @@ class CcxtConnector(Connector):
                                      exts / 1000.0 if exts is not None else None))
 
     # -- trading -------------------------------------------------------------------------------
+
+    @classmethod
+    def trading_gateway(cls, settings: ComponentSettings, credentials: ApiCredentials) -> TradingGateway:
+        """A :class:`~arbot_ccxt.trading.CcxtTradingGateway` for the settings' exchange, with the
+        same ``options``, ``urls`` and ``config`` as the market data."""
+        from arbot_ccxt.trading import CcxtTradingGateway
+
+        if not isinstance(settings, CcxtSettings):
+            raise TypeError(f"ccxt trading gateway needs CcxtSettings, got {type(settings).__name__}")
+        return CcxtTradingGateway.create(
+            settings.venue or settings.exchange_id,
+            settings.exchange_id,
+            credentials,
+            options=settings.options,
+            urls=settings.urls,
+            config=settings.config,
+        )
 
     def _require_keys(self) -> bool:
         s: CcxtSettings = self.settings

@@ -13,6 +13,8 @@ from arbot.connectors.records import BookRecord
 from arbot.connectors.rest import RestClient
 from arbot.connectors.symbols import MarketType
 from arbot.market import MarketInfo
+from arbot.trading.gateway import TradingGateway
+from arbot.trading.signing import ApiCredentials
 from pydantic import Field
 
 from arbot_gate.markets import parse_currency_pairs
@@ -44,6 +46,16 @@ class GateConnector(StreamingConnector):
     Settings: ClassVar[type[ComponentSettings]] = GateSettings
     description: ClassVar[str] = "Gate.io spot: order-book deltas, trades, pair metadata"
     emulator_class: ClassVar[str] = "arbot_gate.emulator:GateEmulator"
+
+    @classmethod
+    def trading_gateway(cls, settings: ComponentSettings, credentials: ApiCredentials) -> TradingGateway:
+        """The gate trading gateway on the same hosts as ``settings``."""
+        from arbot_gate.trading import GateTradingGateway
+
+        if not isinstance(settings, GateSettings):
+            raise TypeError(f"gate trading gateway needs GateSettings, got {type(settings).__name__}")
+        host = settings.rest_url.removesuffix("/api/v4")  # the gateway adds the version itself
+        return GateTradingGateway(credentials, rest_url=host, ws_url=settings.ws_url)
     emulator_paths: ClassVar[dict[str, str]] = {"ws_url": "/ws/v4/"}
     emulator_rest_paths: ClassVar[dict[str, str]] = {"rest_url": "/api/v4"}
     replay_class = GateReplayDecoder

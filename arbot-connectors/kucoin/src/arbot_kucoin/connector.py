@@ -17,6 +17,8 @@ from arbot.connectors.records import BookRecord
 from arbot.connectors.rest import RestClient, RestError
 from arbot.connectors.symbols import MarketType
 from arbot.market import MarketInfo
+from arbot.trading.gateway import TradingGateway
+from arbot.trading.signing import ApiCredentials
 from pydantic import Field
 
 from arbot_kucoin.markets import parse_symbols
@@ -65,6 +67,15 @@ class KucoinConnector(StreamingConnector):
     Settings: ClassVar[type[ComponentSettings]] = KucoinSettings
     description: ClassVar[str] = "KuCoin spot: level2 books, trades, market metadata"
     emulator_class: ClassVar[str] = "arbot_kucoin.emulator:KucoinEmulator"
+
+    @classmethod
+    def trading_gateway(cls, settings: ComponentSettings, credentials: ApiCredentials) -> TradingGateway:
+        """The kucoin trading gateway on the same hosts as ``settings``."""
+        from arbot_kucoin.trading import KucoinTradingGateway
+
+        if not isinstance(settings, KucoinSettings):
+            raise TypeError(f"kucoin trading gateway needs KucoinSettings, got {type(settings).__name__}")
+        return KucoinTradingGateway(credentials, rest_url=settings.rest_url)
     emulator_paths: ClassVar[dict[str, str]] = {}
     replay_class = KucoinReplayDecoder
 

@@ -19,6 +19,9 @@ from arbot.connectors.ratelimit import PerEndpointLimiter, RateLimitPolicy
 from arbot.connectors.symbols import MarketType, market_type_of
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo, MarketState
+from arbot.trading.gateway import TradingGateway
+from arbot.trading.signing import ApiCredentials
+from arbot.trading.urls import origin
 from pydantic import Field
 
 from arbot_okx import messages
@@ -69,6 +72,16 @@ class OkxConnector(StreamingConnector):
     Settings: ClassVar[type[ComponentSettings]] = OkxSettings
     description: ClassVar[str] = "OKX v5 spot and swaps: WS books with seqId/checksum, trades, instruments"
     emulator_class: ClassVar[str] = "arbot_okx.emulator:OkxEmulator"
+
+    @classmethod
+    def trading_gateway(cls, settings: ComponentSettings, credentials: ApiCredentials) -> TradingGateway:
+        """The okx trading gateway on the same REST host and stream host as ``settings``."""
+        from arbot_okx.trading import OkxTradingGateway
+
+        if not isinstance(settings, OkxSettings):
+            raise TypeError(f"okx trading gateway needs OkxSettings, got {type(settings).__name__}")
+        return OkxTradingGateway(credentials, rest_url=settings.rest_url, ws_url=origin(settings.ws_url))
+
     emulator_paths: ClassVar[dict[str, str]] = {"ws_url": "/ws/v5/public"}
     replay_class = OkxReplayDecoder
 

@@ -17,6 +17,8 @@ from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
 from arbot.connectors.rest import RestError
 from arbot.connectors.symbols import MarketType
 from arbot.market import MarketInfo
+from arbot.trading.gateway import TradingGateway
+from arbot.trading.signing import ApiCredentials
 from pydantic import Field
 
 from arbot_upbit import messages
@@ -51,6 +53,16 @@ class UpbitConnector(StreamingConnector):
     Settings: ClassVar[type[ComponentSettings]] = UpbitSettings
     description: ClassVar[str] = "Upbit: top-N books, trades, market metadata (KRW/BTC/USDT)"
     emulator_class: ClassVar[str] = "arbot_upbit.emulator:UpbitEmulator"
+
+    @classmethod
+    def trading_gateway(cls, settings: ComponentSettings, credentials: ApiCredentials) -> TradingGateway:
+        """The upbit trading gateway on the same hosts as ``settings``."""
+        from arbot_upbit.trading import UpbitTradingGateway
+
+        if not isinstance(settings, UpbitSettings):
+            raise TypeError(f"upbit trading gateway needs UpbitSettings, got {type(settings).__name__}")
+        private_ws = settings.ws_url.rstrip("/") + "/private"  # the private stream beside the public one
+        return UpbitTradingGateway(credentials, rest_url=settings.rest_url, ws_url=private_ws)
     emulator_paths: ClassVar[dict[str, str]] = {"ws_url": "/websocket/v1"}
     replay_class = UpbitReplayDecoder
 

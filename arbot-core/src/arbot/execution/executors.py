@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import math
 import os
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from typing import ClassVar, Literal
 
 from pydantic import Field
@@ -17,15 +19,16 @@ from arbot.components import BookObserver, BotContext, Executor
 from arbot.config import ComponentSettings
 from arbot.errors import LiveTradingNotEnabledError
 from arbot.events import ExecutionReport, Fill, FillStatus, Opportunity, Side
-from arbot.execution.events import ExecutionEvent
+from arbot.execution.events import Alert, ExecutionEvent
 from arbot.execution.journal import JournalStore, MemoryJournal, SqliteJournal
-from arbot.execution.killswitch import KillSwitch
+from arbot.execution.killswitch import KILL_FLAG, KillSwitch
 from arbot.execution.legs import EpisodeResult, LegPolicy, LegRiskMachine
 from arbot.execution.orders import OrderManager
 from arbot.execution.reconcile import Reconciler, ReconcileReport
 from arbot.execution.runtime import AsyncioRuntime, VirtualRuntime
 from arbot.execution.simulated import CompetitionModel, SimulatedGateway
 from arbot.market import split_symbol
+from arbot.trading.errors import TradingError
 from arbot.trading.gateway import TradingGateway
 from arbot.trading.types import OrderStatus
 
@@ -375,16 +378,26 @@ class LiveSettings(SimulatedSettings):
     journal: Literal["memory", "sqlite"] = Field(
         "sqlite", description="live trading always journals to execution.sqlite in the output folder"
     )
+    kill_check_interval_s: float = Field(
+        1.0, gt=0, description="how often the kill flag is re-read from execution.sqlite (arbot stop)"
+    )
 
 
 class LiveExecutor(Executor[LiveSettings]):
     """Real orders through the venues' trading gateways, with the same machinery as paper.
 
     Needs both ``live_trading_opt_in = true`` and ``ARBOT_LIVE_TRADING=1`` in the environment;
-    otherwise construction fails. The bot attaches one :class:`~arbot.trading.gateway.TradingGateway`
-    per venue to :attr:`gateways`. Before the first episode the :class:`Reconciler` settles what the
-    write-ahead journal (``execution.sqlite``) says may be live; episodes wait for it, and are
-    BLOCKED while it has not finished, the kill switch is engaged or the symbol is blocked.
+    otherwise construction fails. The bot sets :attr:`gateway_factory` (see
+    :func:`arbot.execution.live_gateways.open_gateways`); on the first market event (the source is
+    open then) the executor builds and starts one :class:`~arbot.trading.gateway.TradingGateway`
+    per venue, follows their private streams, and runs the :class:`Reconciler` over what the
+    write-ahead journal (``execution.sqlite``) says may be live. Episodes wait for that start-up,
+    and are BLOCKED while it has not finished, the kill switch is engaged or the symbol is blocked.
+
+    Kill switch: the flag in ``execution.sqlite`` is re-read every ``kill_check_interval_s``
+    (``arbot stop`` sets it from another process); when it is found engaged (also at start-up,
+    after a restart) :meth:`KillSwitch.engage` cancels every open order of the bot on every venue.
+    :meth:`aclose` applies it one last time, so a stop right after the flag was set still cancels.
     """
 
     name: ClassVar[str] = "live"
@@ -398,8 +411,11 @@ class LiveExecutor(Executor[LiveSettings]):
                 "live trading needs [executor] live_trading_opt_in = true and "
                 f"{LIVE_ENV}=1 in the environment; use execution_mode = 'paper' to trade on paper"
             )
-        #: one trading gateway per venue, attached by the bot before the first opportunity
+        #: one trading gateway per venue (filled at start-up from :attr:`gateway_factory`, or
+        #: attached directly by a caller that opened them itself)
         self.gateways: dict[str, TradingGateway] = {}
+        #: builds the (not started) gateways once the source is open; set by the bot
+        self.gateway_factory: Callable[[], Awaitable[Mapping[str, TradingGateway]]] | None = None
         self.runtime = AsyncioRuntime(time.time)
         self.journal: JournalStore = SqliteJournal(ctx.output_path / "execution.sqlite")
         self.events: deque[ExecutionEvent] = deque(maxlen=10_000)
@@ -418,6 +434,65 @@ class LiveExecutor(Executor[LiveSettings]):
         self.reconciled: asyncio.Task[ReconcileReport] | None = None
         self._tasks: list[asyncio.Task[ExecutionReport]] = []
         self._followers: list[asyncio.Task[None]] = []
+        self._watcher: asyncio.Task[None] | None = None
+        #: the kill-switch reason whose cancellations already ran (None: not applied)
+        self.kill_applied: str | None = None
+        self._ready = False  # gateways started and the journal reconciled
+        self._halts: list[asyncio.Task[None]] = []
+        ctx.halt_trading = self.halt
+
+    def halt(self, reason: str) -> None:
+        """Engage the kill switch now (the risk manager's circuit breaker calls this): the flag is
+        persisted at once; the cancellations run on the event loop (at start-up, if not yet ready)."""
+        self.kill.set_flag(KILL_FLAG, reason)
+        self.ctx.counters["kill_switch_halts"] += 1
+        if self._ready:
+            self._halts.append(asyncio.get_running_loop().create_task(self.apply_kill_switch()))
+
+    def _ensure_started(self) -> asyncio.Task[ReconcileReport]:
+        if self.reconciled is None:
+            self.reconciled = asyncio.get_running_loop().create_task(self._start_up())
+        return self.reconciled
+
+    async def _start_up(self) -> ReconcileReport:
+        if self.gateway_factory is not None and not self.gateways:
+            built = dict(await self.gateway_factory())
+            for gw in built.values():
+                await gw.start()
+            self.gateways.update(built)
+            self.ctx.counters["live_gateways"] = len(self.gateways)
+        loop = asyncio.get_running_loop()
+        self._followers = [loop.create_task(self.manager.follow(v)) for v in self.gateways]
+        report = await self.reconcile()
+        self._ready = True
+        await self.apply_kill_switch()
+        self._watcher = loop.create_task(self._watch_kill_flag())
+        return report
+
+    async def apply_kill_switch(self) -> None:
+        """Re-read the flags; if the kill switch is engaged and its cancellations have not run for
+        this engagement, run :meth:`KillSwitch.engage` (cancel every open order on every venue)."""
+        self.kill.refresh()
+        if not self.kill.engaged:
+            self.kill_applied = None
+            return
+        reason = self.journal.flags().get(KILL_FLAG, "kill switch engaged")
+        if self.kill_applied == reason:
+            return
+        self.kill_applied = reason
+        external = await self.kill.engage(reason, self.manager, self.gateways)
+        self.ctx.counters["kill_switch_applied"] += 1
+        if external:
+            self.ctx.counters["kill_switch_external_orders"] += len(external)
+
+    async def _watch_kill_flag(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.kill_check_interval_s)
+            try:
+                await self.apply_kill_switch()
+            except TradingError as exc:
+                self.events.append(Alert(self.runtime.now(), "critical", f"kill switch: {exc}"))
+                self.kill_applied = None  # try again at the next check
 
     async def reconcile(self) -> ReconcileReport:
         """Settle the journal with the venues (start-up); trading waits for it."""
@@ -426,17 +501,14 @@ class LiveExecutor(Executor[LiveSettings]):
         ).run()
 
     def submit(self, opportunity: Opportunity, now: float) -> None:
-        """Start the episode (needs a running event loop); the first one starts reconciliation."""
-        loop = asyncio.get_running_loop()
-        if self.reconciled is None:
-            self.reconciled = loop.create_task(self.reconcile())
-            self._followers = [loop.create_task(self.manager.follow(v)) for v in self.gateways]
+        """Start the episode (needs a running event loop); it waits for the start-up."""
+        self._ensure_started()
         self.kill.refresh()  # a kill switch engaged from outside applies to the next episode
-        self._tasks.append(loop.create_task(self._episode(opportunity)))
+        self._tasks.append(asyncio.get_running_loop().create_task(self._episode(opportunity)))
 
     async def _episode(self, opp: Opportunity) -> ExecutionReport:
-        assert self.reconciled is not None
-        await asyncio.shield(self.reconciled)
+        await asyncio.shield(self._ensure_started())
+        self.kill.refresh()
         result = await self.machine.run(opp.id, opp)
         report = episode_report(self.ctx, result, self.runtime.now(), 0.0, self.mode)
         for f in report.fills:
@@ -456,7 +528,12 @@ class LiveExecutor(Executor[LiveSettings]):
         return len(self._tasks)
 
     def next_due(self) -> float:
-        """Now (0.0) when an episode has settled, else never: the engine then drains it."""
+        """Now (0.0) when an episode has settled, else never: the engine then drains it.
+
+        The engine asks on every market event, so the first one starts the executor (gateways,
+        reconciliation, kill-switch watch) even before any opportunity."""
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing to start yet
+            self._ensure_started()
         return 0.0 if any(t.done() for t in self._tasks) else math.inf
 
     def due(self, now: float) -> list[ExecutionReport]:
@@ -465,13 +542,34 @@ class LiveExecutor(Executor[LiveSettings]):
         self._tasks = [t for t in self._tasks if not t.done()]
         return [t.result() for t in done]
 
-    async def aclose(self) -> None:
-        """Wait for the episodes in flight, then close the journal."""
+    async def settle(self) -> None:
+        """Wait until every episode in flight has settled (the bot calls this when it stops, so
+        the engine still reports them); each episode's waits are bounded by its policy."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Wait for the episodes in flight, apply a kill switch set meanwhile (``arbot stop``,
+        SIGTERM with ``--kill-on-sigterm``), then close the gateways and the journal."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._halts:
+            await asyncio.gather(*self._halts, return_exceptions=True)
         if self.reconciled is not None:
             await asyncio.gather(self.reconciled, return_exceptions=True)
-        for task in self._followers:
+            if self.reconciled.exception() is None:
+                try:
+                    await self.apply_kill_switch()
+                except TradingError as exc:
+                    self.events.append(Alert(self.runtime.now(), "critical", f"kill switch at stop: {exc}"))
+        for task in [*self._followers, *([self._watcher] if self._watcher is not None else [])]:
             task.cancel()
         await asyncio.gather(*self._followers, return_exceptions=True)
+        if self._watcher is not None:
+            await asyncio.gather(self._watcher, return_exceptions=True)
+        for gw in self.gateways.values():
+            try:
+                await gw.close()
+            except TradingError as exc:
+                self.events.append(Alert(self.runtime.now(), "warning", f"closing {gw.venue}: {exc}"))
         self.journal.close()

@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import math
+import types
 from collections.abc import Callable, Iterable, Mapping
 
 import attrs
@@ -509,13 +510,19 @@ class OrderManager:
         Stream and REST answers are merged by :meth:`apply` (venue order, trade-id dedup); a
         dropped stream only loses speed: every decision is settled through REST as well.
         """
+        stream = self.gateways[venue].updates()
         try:
-            async for update in self.gateways[venue].updates():
+            async for update in stream:
                 self.apply(update)
         except TradingError as exc:
             self.journal.log(
                 Transition(self.runtime.now(), "stream", venue, "ENDED", f"private stream: {exc}")
             )
+        finally:
+            # the stream's own clean-up runs now, before the gateway closes (unless it is still
+            # inside a step, as when the whole loop is being torn down)
+            if isinstance(stream, types.AsyncGeneratorType) and not stream.ag_running:
+                await stream.aclose()
 
     def open_orders(self) -> Iterable[ManagedOrder]:
         """Orders not in a terminal state."""

@@ -10,7 +10,10 @@ import datetime as dt
 import math
 from typing import Any, ClassVar
 
+from pydantic import Field
+
 from arbot.components import BotContext, RiskRule
+from arbot.config import ComponentSettings
 from arbot.events import ExecutionReport, Opportunity, RiskDecision, Side
 from arbot.market import split_symbol
 
@@ -116,13 +119,26 @@ class PriceDeviationRule(_ConfiguredRule):
         return RiskDecision.approve(self.name)
 
 
+class CircuitBreakerSettings(ComponentSettings):
+    """``[risk.circuit_breaker]``: what a trip does beyond the cooldown."""
+
+    kill_switch: bool = Field(
+        False,
+        description="a trip also engages the live kill switch: every open order is cancelled and "
+        "trading stays stopped (across restarts) until `arbot stop --clear`",
+    )
+
+
 class CircuitBreakerRule(_ConfiguredRule):
-    """Stops trading for ``cooldown_minutes`` after ``consecutive_loss_limit`` losing trades."""
+    """Stops trading for ``cooldown_minutes`` after ``consecutive_loss_limit`` losing trades
+    (and, with ``kill_switch = true``, engages the kill switch through ``ctx.halt_trading``)."""
 
     name: ClassVar[str] = "circuit_breaker"
+    Settings: ClassVar[type[ComponentSettings]] = CircuitBreakerSettings
 
     def __init__(self, settings: Any, ctx: BotContext) -> None:
         super().__init__(settings, ctx)
+        self.breaker: CircuitBreakerSettings = settings
         self.consecutive_losses = 0
         self.halted_until = -math.inf
         self.trips = 0
@@ -148,6 +164,12 @@ class CircuitBreakerRule(_ConfiguredRule):
                 self.consecutive_losses = 0
                 self.trips += 1
                 self.ctx.counters["circuit_breaker_trips"] += 1
+                halt = self.ctx.halt_trading
+                if self.breaker.kill_switch and halt is not None:
+                    halt(
+                        f"circuit breaker: {self.risk.consecutive_loss_limit} consecutive losses "
+                        f"(last episode {report.opportunity.id})"
+                    )
         else:
             self.consecutive_losses = 0
 

@@ -20,6 +20,7 @@ from pydantic import Field
 from arbot.components import BotContext, Connector, MarketEvent, Source
 from arbot.config import ComponentSettings, validate_settings
 from arbot.errors import ConfigError
+from arbot.trading.credentials import split_credentials
 
 if TYPE_CHECKING:
     from arbot.testing.emulator import EmulatorServer
@@ -87,7 +88,8 @@ class LiveSource(Source[LiveSourceSettings]):
         cfg = self.ctx.config
         for i, (venue, cls) in enumerate(self._classes.items()):
             symbols = self.symbols_for(venue)
-            raw = dict(cfg.connectors.get(venue, {}))
+            raw, keys = split_credentials(cfg.connectors.get(venue, {}))  # keys go to the trading gateway
+            raw.update({k: v for k, v in keys.items() if k in cls.Settings.model_fields})  # e.g. ccxt
             raw.pop("connector", None)
             if "venue" in cls.Settings.model_fields:
                 raw.setdefault("venue", venue)  # one generic connector class, several venues

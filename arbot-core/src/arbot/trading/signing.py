@@ -59,6 +59,10 @@ class ApiCredentials:
         """The passphrase (sent as a header by OKX and Bitget); empty when none was given."""
         return self._passphrase or ""
 
+    def reveal_secret(self) -> str:
+        """The secret itself, only for a client library that signs on its own (ccxt); never log it."""
+        return self._secret
+
     def hmac_sha256(self, message: bytes) -> bytes:
         """HMAC-SHA256 of ``message`` keyed by the secret (raw digest)."""
         mac = self._keyed.copy()
