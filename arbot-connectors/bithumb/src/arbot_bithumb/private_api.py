@@ -15,7 +15,7 @@ query as sent, or the JSON body's keys in order, values percent-encoded as JavaS
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -27,7 +27,6 @@ from arbot.testing.emulator.exchange_models import (
     ExchangeReject,
     RejectReason,
 )
-from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.upbit_family import REJECTS, UpbitFamilyPrivateApi, order_uuid
 from arbot.testing.emulator.upbit_family import err as _err
 from arbot.testing.emulator.upbit_family import ok as _ok
@@ -43,6 +42,7 @@ def _uri(value: str) -> str:
 class BithumbPrivateApi(UpbitFamilyPrivateApi):
     """The private REST API and ``myOrder`` stream of the Bithumb emulator (module docstring)."""
 
+    venue_name = "bithumb"
     id_field = "client_order_id"
     #: JWT ``timestamp`` window (ms)
     window_ms = 30_000
@@ -54,14 +54,6 @@ class BithumbPrivateApi(UpbitFamilyPrivateApi):
             "이미 사용된 client_order_id입니다.",
         ),
     }
-
-    def __init__(
-        self,
-        books: dict[str, ScriptedBook],
-        spawn: Callable[[Coroutine[Any, Any, None]], object],
-        venue: str = "bithumb",
-    ) -> None:
-        super().__init__(books, spawn, venue)
 
     def check_claims(self, claims: Mapping[str, Any], account: Account) -> web.Response | None:
         """The mandatory ``timestamp`` (ms) within :attr:`window_ms` of the server clock."""

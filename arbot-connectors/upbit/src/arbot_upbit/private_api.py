@@ -51,7 +51,7 @@ class UpbitPrivateApi(UpbitFamilyPrivateApi):
         self,
         books: dict[str, ScriptedBook],
         spawn: Callable[[Coroutine[Any, Any, None]], object],
-        venue: str = "upbit",
+        venue: str | None = None,
     ) -> None:
         super().__init__(books, spawn, venue)
         #: identifiers ever received, accepted or not (Upbit never takes one twice)

@@ -160,6 +160,19 @@ class TradingEnv:
         await gw.sync_clock()
         return gw
 
+    async def gather_updates(self) -> tuple[list[OrderUpdate], asyncio.Future[None]]:
+        """Start collecting the gateway's order updates into a list (the caller cancels the
+        returned task); returns once the private stream has had time to log in and subscribe."""
+        updates: list[OrderUpdate] = []
+
+        async def take() -> None:
+            async for u in self.gw.updates():
+                updates.append(u)
+
+        collector = asyncio.ensure_future(take())
+        await asyncio.sleep(0.3)  # logged in and subscribed
+        return updates, collector
+
 
 async def until(cond: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
     """Wait until ``cond()`` holds (polling every 5 ms); fail after ``timeout`` seconds."""
@@ -738,14 +751,7 @@ class TradingConformance(ABC):
     def test_static_book_lifecycle_with_balances_fees_and_stream_updates(self) -> None:
         async def main(e: TradingEnv) -> None:
             gw, ex, key = e.gw, e.ex, e.account.api_key
-            updates: list[OrderUpdate] = []
-
-            async def take() -> None:
-                async for u in gw.updates():
-                    updates.append(u)
-
-            collector = asyncio.ensure_future(take())
-            await asyncio.sleep(0.3)  # logged in and subscribed
+            updates, collector = await e.gather_updates()
             base, quote = self.symbol.split("/")
             free_base0, free_quote0 = ex.balances(key)[base][0], ex.balances(key)[quote][0]
             req = e.order()
@@ -1049,14 +1055,7 @@ class TradingConformance(ABC):
     def test_stream_drop_reconnects_and_delayed_fills_arrive(self) -> None:
         async def main(e: TradingEnv) -> None:
             gw = e.gw
-            updates: list[OrderUpdate] = []
-
-            async def take() -> None:
-                async for u in gw.updates():
-                    updates.append(u)
-
-            collector = asyncio.ensure_future(take())
-            await asyncio.sleep(0.3)  # logged in and subscribed
+            updates, collector = await e.gather_updates()
             ws = self.stream_session(gw)
             connects = ws.stats.connects if ws is not None else 0
             e.ex.faults.inject(FaultKind.STREAM_DROP)

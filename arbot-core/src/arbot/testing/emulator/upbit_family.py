@@ -100,6 +100,8 @@ class UpbitFamilyPrivateApi(AccountBook, ABC):
 
     drops_stream_on_tick = False  # pump_feed polls for the drop
 
+    #: the venue's name (the exchange's, unless the constructor is given another)
+    venue_name: ClassVar[str] = "upbit"
     #: the client id field of the order documents
     id_field: ClassVar[str] = "identifier"
     #: HTTP status, error name and message of each refusal
@@ -109,7 +111,7 @@ class UpbitFamilyPrivateApi(AccountBook, ABC):
         self,
         books: dict[str, ScriptedBook],
         spawn: Callable[[Coroutine[Any, Any, None]], object],
-        venue: str = "upbit",
+        venue: str | None = None,
     ) -> None:
         rules: dict[str, tuple[ScriptedBook, MarketRules]] = {}
         self._code_of: dict[str, str] = {}
@@ -129,7 +131,7 @@ class UpbitFamilyPrivateApi(AccountBook, ABC):
             self._code_of[f"{base}/{quote}"] = code
         self.exchange: EmulatedExchange
         self.exchange, self.account = scripted_exchange(
-            venue, rules, fee_asset=FeeAsset.QUOTE, client_id_scope="all"
+            venue or self.venue_name, rules, fee_asset=FeeAsset.QUOTE, client_id_scope="all"
         )
         for asset in {r.base for _b, r in rules.values()}:
             self.exchange.add_network(
