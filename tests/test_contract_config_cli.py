@@ -295,3 +295,31 @@ def test_journal_rows_survive_a_stop(tmp_path):
     summary = json.loads((tmp_path / "s.json").read_text())
     db = sqlite3.connect(tmp_path / "out" / "journal.sqlite")
     assert db.execute("select count(*) from arbitrage_signals").fetchone()[0] == summary["detected"]
+
+
+def test_backtest_start_and_end_bound_the_run(tmp_path):
+    base = _small(tmp_path)
+    whole = Bot(load_config(base), mode="backtest")
+    events = list(whole.source.events())
+    first, last = events[0].ts, events[-1].ts
+    lo, hi = first + 15.0, first + 40.0
+
+    def iso(ts: float) -> str:
+        import datetime as dt
+
+        return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat()
+
+    # the simulator keeps its own start here, so the stream is the one above, only windowed
+    pinned = f"source.simulator.start_ts={whole.source.start}"
+    cfg = load_config(base, [f'backtest.start="{iso(lo)}"', f'backtest.end="{iso(hi)}"', pinned])
+    bot = Bot(cfg, mode="backtest")
+    summary = bot.run_backtest()
+    expected = sum(1 for ev in events if lo <= ev.ts < hi)
+    assert 0 < summary["events"] == expected < len(events)
+    assert summary["counters"]["events_before_start"] == sum(1 for ev in events if ev.ts < lo)
+    assert last > hi
+    # the simulator starts its market at [backtest] start when its own start_ts is not set
+    sim = Bot(load_config(base, [f'backtest.start="{iso(lo)}"']), mode="backtest")
+    assert next(iter(sim.source.events())).ts >= lo
+    with pytest.raises(ConfigError, match="must be after start"):
+        load_config(base, [f'backtest.start="{iso(hi)}"', f'backtest.end="{iso(lo)}"'])

@@ -30,7 +30,7 @@ UNDECLARED_OK = {
     # the pytest plugin is loaded only by pytest (entry point group pytest11)
     ("arbot-core", "pytest", "src/arbot/testing/pytest_plugin.py"),
     # a test suite for connector authors, imported only by their test modules (see the test below)
-    ("arbot-core", "pytest", "src/arbot/testing/emulator/gateway_lifecycle.py"),
+    ("arbot-core", "pytest", "src/arbot/testing/emulator/trading_conformance.py"),
 }
 
 

@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 from arbot.events import Side
-from arbot.testing.emulator.exchange_models import Account
 from arbot.testing.emulator.server import EmulatorServer
-from arbot.testing.emulator.trading_conformance import PrivateApi, TradingConformance
+from arbot.testing.emulator.trading_conformance import TradingConformance
 from arbot.trading import (
     AuthenticationFailed,
     OrderRequest,
@@ -112,19 +111,7 @@ class TestBinanceTradingConformance(TradingConformance):
     def make_emulator(self) -> EmulatorServer:
         return BinanceEmulator((SYMBOL,), seed=5, tick_interval=None)
 
-    def private_api(self, emulator: EmulatorServer) -> PrivateApi:
-        assert isinstance(emulator, BinanceEmulator)
-        return emulator.private
-
-    def make_gateway(
-        self,
-        emulator: EmulatorServer,
-        account: Account,
-        *,
-        secret: str | None = None,
-        api_key: str | None = None,
-    ) -> BinanceTradingGateway:
-        creds = ApiCredentials(api_key or account.api_key, secret=secret or account.secret)
+    def make_gateway(self, emulator: EmulatorServer, creds: ApiCredentials) -> BinanceTradingGateway:
         return BinanceTradingGateway(creds, rest_url=emulator.http_url, ws_url=emulator.ws_url, timeout=3.0)
 
 

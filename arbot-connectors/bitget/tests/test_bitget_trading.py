@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 from arbot.events import Side
-from arbot.testing.emulator.exchange_models import Account
 from arbot.testing.emulator.server import EmulatorServer
-from arbot.testing.emulator.trading_conformance import PrivateApi, TradingConformance
+from arbot.testing.emulator.trading_conformance import TradingConformance
 from arbot.trading import OrderRejected, OrderRequest, OrderType, TradingGateway
 from arbot.trading.signing import ApiCredentials
 from arbot_bitget.emulator import BitgetEmulator
@@ -30,21 +29,7 @@ class TestBitgetTradingConformance(TradingConformance):
     def make_emulator(self) -> EmulatorServer:
         return BitgetEmulator((SYMBOL,), seed=5, tick_interval=None)
 
-    def private_api(self, emulator: EmulatorServer) -> PrivateApi:
-        assert isinstance(emulator, BitgetEmulator)
-        return emulator.private
-
-    def make_gateway(
-        self,
-        emulator: EmulatorServer,
-        account: Account,
-        *,
-        secret: str | None = None,
-        api_key: str | None = None,
-    ) -> BitgetTradingGateway:
-        creds = ApiCredentials(
-            api_key or account.api_key, secret=secret or account.secret, passphrase=account.passphrase
-        )
+    def make_gateway(self, emulator: EmulatorServer, creds: ApiCredentials) -> BitgetTradingGateway:
         return BitgetTradingGateway(creds, rest_url=emulator.http_url, ws_url=emulator.ws_url, timeout=3.0)
 
 

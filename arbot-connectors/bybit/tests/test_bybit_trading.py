@@ -7,9 +7,8 @@ import asyncio
 from typing import Any
 
 import pytest
-from arbot.testing.emulator.exchange_models import Account
 from arbot.testing.emulator.server import EmulatorServer
-from arbot.testing.emulator.trading_conformance import PrivateApi, TradingConformance
+from arbot.testing.emulator.trading_conformance import TradingConformance
 from arbot.trading import TradingGateway
 from arbot.trading.signing import ApiCredentials
 from arbot_bybit.emulator import BybitEmulator
@@ -29,19 +28,7 @@ class TestBybitTradingConformance(TradingConformance):
     def make_emulator(self) -> EmulatorServer:
         return BybitEmulator((SYMBOL,), seed=5, tick_interval=None)
 
-    def private_api(self, emulator: EmulatorServer) -> PrivateApi:
-        assert isinstance(emulator, BybitEmulator)
-        return emulator.private
-
-    def make_gateway(
-        self,
-        emulator: EmulatorServer,
-        account: Account,
-        *,
-        secret: str | None = None,
-        api_key: str | None = None,
-    ) -> BybitTradingGateway:
-        creds = ApiCredentials(api_key or account.api_key, secret=secret or account.secret)
+    def make_gateway(self, emulator: EmulatorServer, creds: ApiCredentials) -> BybitTradingGateway:
         return BybitTradingGateway(creds, rest_url=emulator.http_url, ws_url=emulator.ws_url, timeout=3.0)
 
 

@@ -1,5 +1,5 @@
 """The KuCoin trading gateway against the KuCoin emulator over loopback sockets: the order
-lifecycle, precision, and every injected trading fault (core GatewayLifecycle suite)."""
+lifecycle, precision, and every injected trading fault (core TradingConformance suite)."""
 
 from __future__ import annotations
 
@@ -7,22 +7,29 @@ import asyncio
 import logging
 
 import pytest
-from arbot.testing.emulator.gateway_lifecycle import GatewayLifecycle
 from arbot.testing.emulator.server import EmulatorServer
-from arbot.trading.signed_gateway import SignedRestGateway
+from arbot.testing.emulator.trading_conformance import TradingConformance
+from arbot.trading.rest_gateway import RestTradingGateway
 from arbot.trading.signing import ApiCredentials
 from arbot_kucoin.emulator import KucoinEmulator
 from arbot_kucoin.trading import KucoinTradingGateway
 
 
-class TestKucoinTrading(GatewayLifecycle):
+class TestKucoinTrading(TradingConformance):
     symbol = "BTC/USDT"
     bid, ask, rest_price = "60000", "60000.1", 59000.0
+
+    post_only_reject_code = "400100"
+    min_networks = 1
+    reject_codes = ("200004", "400100", "400100")
+    auth_codes = ("400004", "400003")
+    stale_code = "400002"
+    reconciles_after_stream_drop = False
 
     def make_emulator(self) -> EmulatorServer:
         return KucoinEmulator(("BTC/USDT", "ETH/USDT"), tick_interval=None)
 
-    def make_gateway(self, emulator: EmulatorServer, credentials: ApiCredentials) -> SignedRestGateway:
+    def make_gateway(self, emulator: EmulatorServer, credentials: ApiCredentials) -> RestTradingGateway:
         return KucoinTradingGateway(credentials, rest_url=emulator.http_url)
 
 

@@ -7,9 +7,8 @@ import asyncio
 from typing import Any
 
 import pytest
-from arbot.testing.emulator.exchange_models import Account
 from arbot.testing.emulator.server import EmulatorServer
-from arbot.testing.emulator.trading_conformance import PrivateApi, TradingConformance
+from arbot.testing.emulator.trading_conformance import TradingConformance
 from arbot.trading import TradingGateway
 from arbot.trading.signing import ApiCredentials
 from arbot_okx.emulator import OkxEmulator
@@ -25,25 +24,12 @@ class TestOkxTradingConformance(TradingConformance):
     post_only_reject_code = None  # OKX accepts a crossing post-only order and cancels it
     auth_codes = ("50113", "50111")
     stale_code = "50102"
+    under_minimum_qty = 1e-06  # OKX: no minimum notional, the minimum size is one step
 
     def make_emulator(self) -> EmulatorServer:
         return OkxEmulator((SYMBOL,), seed=5, tick_interval=None)
 
-    def private_api(self, emulator: EmulatorServer) -> PrivateApi:
-        assert isinstance(emulator, OkxEmulator)
-        return emulator.private
-
-    def make_gateway(
-        self,
-        emulator: EmulatorServer,
-        account: Account,
-        *,
-        secret: str | None = None,
-        api_key: str | None = None,
-    ) -> OkxTradingGateway:
-        creds = ApiCredentials(
-            api_key or account.api_key, secret=secret or account.secret, passphrase=account.passphrase
-        )
+    def make_gateway(self, emulator: EmulatorServer, creds: ApiCredentials) -> OkxTradingGateway:
         return OkxTradingGateway(creds, rest_url=emulator.http_url, ws_url=emulator.ws_url, timeout=3.0)
 
 

@@ -7,9 +7,10 @@ import contextlib
 import functools
 import hashlib
 import logging
+import math
 import os
 import time
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -242,11 +243,29 @@ class Bot:
         t0 = time.perf_counter()
         self.engine.on_progress = on_progress
         try:
-            self.engine.run(self.source.events() if events is None else events)
+            self.engine.run(self._window(self.source.events() if events is None else events))
         except BaseException as exc:
             self._stop(time.perf_counter() - t0, failure=exc)  # flush the journal, then fail
             raise
         return self._stop(time.perf_counter() - t0)
+
+    def _window(self, events: Iterable[MarketEvent]) -> Iterable[MarketEvent]:
+        """``events`` within ``[backtest] start`` / ``end`` (events arrive in time order)."""
+        start, end = self.config.backtest.start_ts, self.config.backtest.end_ts
+        if start is None and end is None:
+            return events
+        return self._between(events, -math.inf if start is None else start, math.inf if end is None else end)
+
+    def _between(self, events: Iterable[MarketEvent], start: float, end: float) -> Iterator[MarketEvent]:
+        skipped = 0
+        for ev in events:
+            if ev.ts < start:
+                skipped += 1
+                continue
+            if ev.ts >= end:
+                break
+            yield ev
+        self.ctx.counters["events_before_start"] += skipped
 
     async def arun(
         self, stop: asyncio.Event | None = None, duration_s: float | None = None

@@ -9,6 +9,7 @@ same error format. Secrets come from the environment and are kept as ``SecretStr
 from __future__ import annotations
 
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Self, TypeVar
 
@@ -115,16 +116,36 @@ class SystemConfig(_Strict):
 class FeeConfig(_Strict):
     """Taker and maker fee of one venue, in percent (overrides the connector's metadata)."""
 
-    taker_pct: float = Field(0.1, ge=0.0, le=5.0)
-    maker_pct: float = Field(0.1, ge=-1.0, le=5.0)
+    taker_pct: float = Field(
+        0.1,
+        ge=0.0,
+        le=5.0,
+        description="taker fee in percent (0.1 = 0.1 %); wins over the connector's metadata",
+    )
+    maker_pct: float = Field(0.1, ge=-1.0, le=5.0, description="maker fee in percent; negative for a rebate")
 
 
 class ExchangesConfig(_Strict):
     """``[exchanges]``: which venues the bot uses, and optional fee overrides per venue."""
 
-    enabled: list[str] = Field(default_factory=lambda: ["binance", "okx", "bybit", "upbit", "kucoin"])
-    fees: dict[str, FeeConfig] = Field(default_factory=dict)
-    default_fee: FeeConfig = Field(default_factory=FeeConfig)
+    enabled: list[str] = Field(
+        default_factory=lambda: ["binance", "okx", "bybit", "upbit", "kucoin"],
+        description=(
+            "venues the bot uses, by name; each needs an installed connector (the simulator also "
+            "knows the major venues and any venue given a fee in [exchanges.fees])"
+        ),
+    )
+    fees: dict[str, FeeConfig] = Field(
+        default_factory=dict,
+        description=(
+            "fee overrides by venue name (`[exchanges.fees.<venue>]`); they win over the connector's"
+            " metadata"
+        ),
+    )
+    default_fee: FeeConfig = Field(
+        default_factory=FeeConfig,
+        description="fees of a venue with neither an override nor fees in its connector's metadata",
+    )
 
     def taker_fee(self, venue: str) -> float:
         """Taker fee of ``venue`` as a fraction (0.001 for 0.1 %)."""
@@ -135,17 +156,81 @@ class RiskConfig(_WithComponentTables):
     """``[risk]``: the TRD §3.4 ``RiskConfig``, the stale-book limit and the rule list; a rule's
     own settings go in ``[risk.<rule>]``."""
 
-    max_position_per_coin_usd: float = Field(10_000, gt=0)
-    max_position_per_exchange_usd: float = Field(50_000, gt=0)
-    max_total_exposure_usd: float = Field(100_000, gt=0)
-    max_daily_loss_usd: float = Field(500, gt=0)
-    max_daily_loss_pct: float = Field(1.0, gt=0, le=100)
-    max_drawdown_pct: float = Field(5.0, gt=0, le=100)
-    price_deviation_threshold_pct: float = Field(10.0, gt=0)
-    max_spread_pct: float = Field(5.0, gt=0)
-    consecutive_loss_limit: int = Field(10, ge=1)
-    cooldown_minutes: float = Field(30, ge=0)
-    max_book_age_ms: float = Field(2_000, gt=0)
+    max_position_per_coin_usd: float = Field(
+        10_000,
+        gt=0,
+        description="largest USD notional of one leg; a larger opportunity is resized to it (exposure rule)",
+    )
+    max_position_per_exchange_usd: float = Field(
+        50_000,
+        gt=0,
+        description=(
+            "how far one venue's non-USD holdings may move from their starting value, in USD "
+            "(exposure rule)"
+        ),
+    )
+    max_total_exposure_usd: float = Field(
+        100_000,
+        gt=0,
+        description=(
+            "largest unhedged position, each coin's holdings change netted across venues, in USD "
+            "(exposure rule)"
+        ),
+    )
+    max_daily_loss_usd: float = Field(
+        500,
+        gt=0,
+        description=(
+            "stop trading for the rest of the day once the day's loss reaches this, in USD "
+            "(daily_loss rule)"
+        ),
+    )
+    max_daily_loss_pct: float = Field(
+        1.0,
+        gt=0,
+        le=100,
+        description="the same daily limit as a percentage of the day's starting equity (daily_loss rule)",
+    )
+    max_drawdown_pct: float = Field(
+        5.0,
+        gt=0,
+        le=100,
+        description="stop trading while equity is this far below its peak, in percent (max_drawdown rule)",
+    )
+    price_deviation_threshold_pct: float = Field(
+        10.0,
+        gt=0,
+        description=(
+            "reject a leg priced further than this from the cross-venue median, in percent "
+            "(price_deviation rule)"
+        ),
+    )
+    max_spread_pct: float = Field(
+        5.0,
+        gt=0,
+        description=(
+            "reject gross spreads wider than this, in percent: too good to be true is usually bad "
+            "data (spread_anomaly rule)"
+        ),
+    )
+    consecutive_loss_limit: int = Field(
+        10,
+        ge=1,
+        description="losing trades in a row that open the circuit breaker (circuit_breaker rule)",
+    )
+    cooldown_minutes: float = Field(
+        30,
+        ge=0,
+        description="how long the circuit breaker stays open, in minutes of market time",
+    )
+    max_book_age_ms: float = Field(
+        2_000,
+        gt=0,
+        description=(
+            "reject when a leg's book is older than this, in milliseconds, or not live (stale_book "
+            "rule)"
+        ),
+    )
     rules: list[str] = Field(
         default_factory=lambda: [
             "stale_book",
@@ -193,10 +278,26 @@ class ExecutorConfig(_WithComponentTables):
 class PortfolioConfig(_Strict):
     """``[portfolio]``: starting balances, the same on every venue unless overridden."""
 
-    initial: dict[str, float] = Field(default_factory=lambda: {"USDT": 100_000.0, "BTC": 2.0, "ETH": 30.0})
-    per_venue: dict[str, dict[str, float]] = Field(default_factory=dict)
-    snapshot_interval_s: float = Field(60.0, gt=0)
-    usd_assets: list[str] = Field(default_factory=lambda: ["USD", "USDT", "USDC", "BUSD", "DAI"])
+    initial: dict[str, float] = Field(
+        default_factory=lambda: {"USDT": 100_000.0, "BTC": 2.0, "ETH": 30.0},
+        description="starting balance of each asset (asset = amount) on every venue",
+    )
+    per_venue: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description=(
+            "starting balances of one venue (`[portfolio.per_venue.<venue>]`), used there instead of"
+            " initial"
+        ),
+    )
+    snapshot_interval_s: float = Field(
+        60.0,
+        gt=0,
+        description="how often balances go to the sinks (portfolio_snapshots), in seconds of market time",
+    )
+    usd_assets: list[str] = Field(
+        default_factory=lambda: ["USD", "USDT", "USDC", "BUSD", "DAI"],
+        description="assets valued at one US dollar each",
+    )
     fx_per_usd: dict[str, float] = Field(
         default_factory=lambda: {"KRW": 1_390.0},
         description="fallback exchange rates (units per USD) when no book or stream prices a currency",
@@ -248,10 +349,49 @@ class SinksConfig(_WithComponentTables):
 class BacktestConfig(_Strict):
     """``[backtest]``: length and seed of a backtest."""
 
-    seed: int = 7
+    seed: int = Field(
+        7,
+        description=(
+            "seed of every random draw (simulated market, leg failures): the same seed gives the "
+            "same numbers"
+        ),
+    )
     duration_s: float | None = Field(None, gt=0, description="stop after this much market time")
-    start: str | None = None
-    end: str | None = None
+    start: datetime | None = Field(
+        None,
+        description=(
+            "first instant of market data a backtest uses (ISO 8601 or a TOML datetime; no zone = "
+            "UTC): earlier events are skipped, and the simulator starts its market here"
+        ),
+    )
+    end: datetime | None = Field(
+        None,
+        description="the backtest stops at the first event at or after this instant (no zone = UTC)",
+    )
+
+    @staticmethod
+    def _epoch(value: datetime | None) -> float | None:
+        if value is None:
+            return None
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return aware.timestamp()
+
+    @property
+    def start_ts(self) -> float | None:
+        """``start`` as epoch seconds (None when unset)."""
+        return self._epoch(self.start)
+
+    @property
+    def end_ts(self) -> float | None:
+        """``end`` as epoch seconds (None when unset)."""
+        return self._epoch(self.end)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        start, end = self.start_ts, self.end_ts
+        if start is not None and end is not None and end <= start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
 
 
 class AlertThresholds(_Strict):
@@ -287,19 +427,46 @@ FEATURE_PACKAGES: dict[str, str] = {
 class BotConfig(_Strict):
     """A whole bot: every section of the configuration file."""
 
-    system: SystemConfig = Field(default_factory=SystemConfig)
-    exchanges: ExchangesConfig = Field(default_factory=ExchangesConfig)
-    symbols: list[str] = Field(default_factory=lambda: ["BTC/USDT", "ETH/USDT"])
+    system: SystemConfig = Field(
+        default_factory=SystemConfig,
+        description="execution mode, logging and the component-error policy",
+    )
+    exchanges: ExchangesConfig = Field(
+        default_factory=ExchangesConfig,
+        description="venues and fee overrides",
+    )
+    symbols: list[str] = Field(
+        default_factory=lambda: ["BTC/USDT", "ETH/USDT"],
+        description="unified symbols the bot follows, in BASE/QUOTE form",
+    )
     detector: dict[str, dict[str, Any]] = Field(
         default_factory=lambda: {"spatial": {"enabled": True}},
         description="detector settings by detector name; each needs enabled = true to run",
     )
-    risk: RiskConfig = Field(default_factory=RiskConfig)
-    source: SourceConfig = Field(default_factory=SourceConfig)
-    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
-    portfolio: PortfolioConfig = Field(default_factory=PortfolioConfig)
-    sinks: SinksConfig = Field(default_factory=SinksConfig)
-    backtest: BacktestConfig = Field(default_factory=BacktestConfig)
+    risk: RiskConfig = Field(
+        default_factory=RiskConfig,
+        description="limits of the built-in risk rules, the rule list and each rule's table",
+    )
+    source: SourceConfig = Field(
+        default_factory=SourceConfig,
+        description="where market data comes from, and the source's table",
+    )
+    executor: ExecutorConfig = Field(
+        default_factory=ExecutorConfig,
+        description="which executor runs approved opportunities, and its settings",
+    )
+    portfolio: PortfolioConfig = Field(
+        default_factory=PortfolioConfig,
+        description="starting balances and valuation",
+    )
+    sinks: SinksConfig = Field(
+        default_factory=SinksConfig,
+        description="which sinks receive events, and each sink's table",
+    )
+    backtest: BacktestConfig = Field(
+        default_factory=BacktestConfig,
+        description="length and seed of a backtest",
+    )
     rebalancer: dict[str, Any] = Field(
         default_factory=dict,
         description="TRD §3.6 rebalancer settings, validated by the rebalancer plugin that implements them",
@@ -316,7 +483,11 @@ class BotConfig(_Strict):
     output_dir: str = Field("runs", description="where embedded sinks write, relative to the file")
 
     #: The file this configuration came from (None when built in code).
-    source_file: Path | None = Field(None, exclude=True)
+    source_file: Path | None = Field(
+        None,
+        exclude=True,
+        description="the file this configuration was read from (set by load_config, not a key)",
+    )
 
     @field_validator("symbols")
     @classmethod

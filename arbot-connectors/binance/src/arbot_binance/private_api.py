@@ -33,7 +33,7 @@ from urllib.parse import parse_qsl
 import msgspec
 from aiohttp import web
 from arbot.events import Side
-from arbot.testing.emulator.exchange import EmulatedExchange, ScriptedBookSource
+from arbot.testing.emulator.exchange import EmulatedExchange
 from arbot.testing.emulator.exchange_models import (
     Account,
     AckLost,
@@ -42,13 +42,18 @@ from arbot.testing.emulator.exchange_models import (
     ExchangeRateLimited,
     ExchangeReject,
     ExchangeServerError,
-    MarketRules,
-    NetworkSpec,
     OrderSnapshot,
     RejectReason,
     TransferStatus,
 )
-from arbot.testing.emulator.private import decimal_str, drop_response, hmac_sha256, pump_events, verify_window
+from arbot.testing.emulator.private import (
+    AccountBook,
+    decimal_str,
+    drop_response,
+    hmac_sha256,
+    pump_events,
+    verify_window,
+)
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient
 from arbot.trading.types import OrderStatus, OrderType, TimeInForce
@@ -92,7 +97,7 @@ def _err(code: int, msg: str, status: int = 400) -> _Refused:
     return _Refused(status, code, msg)
 
 
-class BinancePrivateApi:
+class BinancePrivateApi(AccountBook):
     """Binance's private REST API and user data stream over one emulated exchange.
 
     ``books`` maps Binance symbols (``BTCUSDT``) to (unified symbol, scripted book); each becomes
@@ -104,44 +109,28 @@ class BinancePrivateApi:
         self, books: Mapping[str, tuple[str, ScriptedBook]], exchange: EmulatedExchange | None = None
     ) -> None:
         self.exchange = exchange or EmulatedExchange("binance", client_id_scope="open")
-        self._by_venue: dict[str, str] = {}
-        self._by_unified: dict[str, str] = {}
-        for vs, (unified, book) in books.items():
-            base, _, quote = unified.partition("/")
-            self.exchange.add_market(
-                MarketRules(
-                    unified,
-                    base,
-                    quote,
-                    tick=Decimal("0.01"),
-                    step=Decimal("0.00001"),
-                    min_qty=Decimal("0.00001"),
-                    min_notional=Decimal("5"),
-                ),
-                ScriptedBookSource(book),
+        self._by_venue, self._by_unified = self.add_books(
+            books,
+            {
+                "tick": Decimal("0.01"),
+                "step": Decimal("0.00001"),
+                "min_qty": Decimal("0.00001"),
+                "min_notional": Decimal("5"),
+            },
+        )
+        self.add_networks(
+            (
+                ("USDT", "TRX", "1", "10"),
+                ("USDT", "ETH", "3.2", "20"),
+                ("BTC", "BTC", "0.0002", "0.001"),
+                ("ETH", "ETH", "0.0012", "0.01"),
             )
-            self._by_venue[vs] = unified
-            self._by_unified[unified] = vs
-        for asset, net, fee, minimum in (
-            ("USDT", "TRX", "1", "10"),
-            ("USDT", "ETH", "3.2", "20"),
-            ("BTC", "BTC", "0.0002", "0.001"),
-            ("ETH", "ETH", "0.0012", "0.01"),
-        ):
-            self.exchange.add_network(
-                NetworkSpec(asset, net, Decimal(fee), Decimal(minimum), confirm_seconds=1.0)
-            )
+        )
         self._listen_keys: dict[str, str] = {}  # listen key -> api key
         #: API keys allowed to withdraw, and keys bound to an IP whitelist
         #: (``/sapi/v1/account/apiRestrictions``); by default a key only trades.
         self.withdraw_keys: set[str] = set()
         self.ip_restricted_keys: set[str] = set()
-
-    # -- accounts ----------------------------------------------------------------------------
-
-    def create_account(self, balances: Mapping[str, object], **kwargs: Any) -> Account:
-        """A funded account (see :meth:`EmulatedExchange.create_account`)."""
-        return self.exchange.create_account(balances, **kwargs)
 
     # -- wiring ------------------------------------------------------------------------------
 
@@ -167,15 +156,6 @@ class BinancePrivateApi:
             web.put("/api/v3/userDataStream", self._listen_key_keepalive),
             web.delete("/api/v3/userDataStream", self._listen_key_keepalive),
         ]
-
-    def server_time_ms(self) -> int:
-        """The exchange clock in ms (with any injected skew): what ``/api/v3/time`` answers."""
-        return int(self.exchange.server_time() * 1000)
-
-    def on_tick(self) -> None:
-        """After each book step: fill resting orders the book crossed; apply a stream drop."""
-        self.exchange.match()
-        self.exchange.take_stream_drop()
 
     async def on_ws_connect(self, client: EmulatorClient) -> bool:
         """Serve ``/ws/<listenKey>``; False when the path is not a listen key of this API."""

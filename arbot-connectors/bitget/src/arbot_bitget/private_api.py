@@ -27,7 +27,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 from arbot.events import Side
-from arbot.testing.emulator.exchange import EmulatedExchange, ScriptedBookSource
+from arbot.testing.emulator.exchange import EmulatedExchange
 from arbot.testing.emulator.exchange_models import (
     Account,
     AckLost,
@@ -35,12 +35,10 @@ from arbot.testing.emulator.exchange_models import (
     ExchangeRateLimited,
     ExchangeReject,
     ExchangeServerError,
-    MarketRules,
-    NetworkSpec,
     OrderSnapshot,
     RejectReason,
 )
-from arbot.testing.emulator.private import decimal_str, drop_response, hmac_sha256, pump_events
+from arbot.testing.emulator.private import AccountBook, decimal_str, drop_response, hmac_sha256, pump_events
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient
 from arbot.trading.types import OrderStatus, OrderType, TimeInForce
@@ -84,7 +82,7 @@ class _Refused(Exception):
         self.response = web.json_response(body, status=status, headers=headers)
 
 
-class BitgetPrivateApi:
+class BitgetPrivateApi(AccountBook):
     """Bitget's private REST API and private WebSocket over one emulated exchange.
 
     ``books`` maps Bitget symbols (``BTCUSDT``) to (unified symbol, scripted book); markets get
@@ -92,6 +90,8 @@ class BitgetPrivateApi:
     ``clientOid`` is unique per account among all orders; a post-only order that would take is
     accepted and cancelled.
     """
+
+    needs_passphrase = True
 
     def __init__(
         self,
@@ -101,45 +101,16 @@ class BitgetPrivateApi:
     ) -> None:
         self.exchange = exchange or EmulatedExchange("bitget", client_id_scope="all", post_only_expires=True)
         self.spawn = spawn
-        self._by_venue: dict[str, str] = {}
-        self._by_unified: dict[str, str] = {}
-        for vs, (unified, book) in books.items():
-            base, _, quote = unified.partition("/")
-            self.exchange.add_market(
-                MarketRules(
-                    unified,
-                    base,
-                    quote,
-                    tick=Decimal("0.1"),
-                    step=Decimal("0.00001"),
-                    min_notional=Decimal("1"),
-                ),
-                ScriptedBookSource(book),
+        self._by_venue, self._by_unified = self.add_books(
+            books, {"tick": Decimal("0.1"), "step": Decimal("0.00001"), "min_notional": Decimal("1")}
+        )
+        self.add_networks(
+            (
+                ("USDT", "TRC20", "1", "10"),
+                ("USDT", "ERC20", "3", "20"),
+                ("BTC", "BTC", "0.0002", "0.001"),
             )
-            self._by_venue[vs] = unified
-            self._by_unified[unified] = vs
-        for asset, net, fee, minimum in (
-            ("USDT", "TRC20", "1", "10"),
-            ("USDT", "ERC20", "3", "20"),
-            ("BTC", "BTC", "0.0002", "0.001"),
-        ):
-            self.exchange.add_network(
-                NetworkSpec(asset, net, Decimal(fee), Decimal(minimum), confirm_seconds=1.0)
-            )
-
-    def create_account(self, balances: Mapping[str, object], **kwargs: Any) -> Account:
-        """A funded account; Bitget keys need a passphrase (a random one unless given)."""
-        kwargs.setdefault("passphrase", "pp" + secrets.token_hex(6))
-        return self.exchange.create_account(balances, **kwargs)
-
-    def server_time_ms(self) -> int:
-        """The exchange clock in ms (with any injected skew)."""
-        return int(self.exchange.server_time() * 1000)
-
-    def on_tick(self) -> None:
-        """After each book step: fill resting orders the book crossed; apply a stream drop."""
-        self.exchange.match()
-        self.exchange.take_stream_drop()
+        )
 
     # -- REST --------------------------------------------------------------------------------
 

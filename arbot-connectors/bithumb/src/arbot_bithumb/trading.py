@@ -18,7 +18,6 @@ import itertools
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -26,7 +25,7 @@ from typing import Any
 import attrs
 import msgspec
 from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
-from arbot.connectors.ws import Backoff, GarbageFrame, Heartbeat, WsSession
+from arbot.connectors.ws import Backoff, Heartbeat, WsSession
 from arbot.events import Side
 from arbot.market import MarketInfo
 from arbot.trading.errors import (
@@ -39,19 +38,19 @@ from arbot.trading.errors import (
     TradingError,
 )
 from arbot.trading.precision import decimal_text
-from arbot.trading.signed_gateway import JsonValue, PreparedOrder, SignedRestGateway
+from arbot.trading.signed_gateway import JsonValue, PreparedOrder
 from arbot.trading.signing import ApiCredentials, SignedRequest
 from arbot.trading.types import (
-    Balance,
-    DepositWithdrawNetwork,
     Fill,
     OrderState,
     OrderStatus,
     OrderType,
     OrderUpdate,
     TimeInForce,
-    TradingFee,
 )
+from arbot.trading.upbit_family import UpbitFamilyGateway, json_object
+from arbot.trading.upbit_family import iso_time as _ts
+from arbot.trading.upbit_family import number as _f
 
 from arbot_bithumb.markets import parse_market_all
 from arbot_bithumb.signing import BithumbSigner
@@ -75,24 +74,11 @@ _SIDE = {Side.BUY: "bid", Side.SELL: "ask"}
 _TIF = {TimeInForce.IOC: "ioc", TimeInForce.FOK: "fok", TimeInForce.POST_ONLY: "post_only"}
 
 
-def _f(value: Any) -> float:
-    return float(value) if value not in (None, "") else 0.0
-
-
-def _ts(text: Any) -> float:
-    try:
-        return datetime.fromisoformat(str(text)).timestamp()
-    except ValueError:
-        return 0.0
-
-
 def _obj(value: JsonValue) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise TradingError(VENUE, f"unexpected answer {value!r:.200}")
-    return value
+    return json_object(VENUE, value)
 
 
-class BithumbTradingGateway(SignedRestGateway):
+class BithumbTradingGateway(UpbitFamilyGateway):
     """The :class:`~arbot.trading.gateway.TradingGateway` of Bithumb (module docstring)."""
 
     venue = VENUE
@@ -224,13 +210,6 @@ class BithumbTradingGateway(SignedRestGateway):
             time.time(),
         )
 
-    def _symbol_of(self, code: str) -> str:
-        for m in self.markets.values():
-            if m.venue_symbol == code:
-                return m.symbol
-        quote, _, base = code.partition("-")
-        return f"{base}/{quote}"
-
     def parse_order(self, o: Mapping[str, Any]) -> OrderState:
         """A Bithumb (Upbit-shaped) order document as an :class:`OrderState`."""
         executed = _f(o.get("executed_volume"))
@@ -312,38 +291,6 @@ class BithumbTradingGateway(SignedRestGateway):
                     )
         return sorted(fills, key=lambda f: f.ts)
 
-    async def balances(self) -> dict[str, Balance]:
-        """``GET /v1/accounts``: ``balance`` (free) and ``locked``."""
-        data = await self.call("GET", "/v1/accounts")
-        return {
-            str(a["currency"]): Balance(str(a["currency"]), _f(a.get("balance")), _f(a.get("locked")))
-            for a in (data if isinstance(data, list) else [])
-        }
-
-    async def trading_fees(self, symbols: Sequence[str]) -> dict[str, TradingFee]:
-        """``GET /v1/orders/chance``: ``maker_bid_fee`` / ``bid_fee``."""
-        out: dict[str, TradingFee] = {}
-        for sym in symbols:
-            d = _obj(await self.call("GET", "/v1/orders/chance", {"market": self.market(sym).venue_symbol}))
-            out[sym] = TradingFee(sym, _f(d.get("maker_bid_fee", d.get("bid_fee"))), _f(d.get("bid_fee")))
-        return out
-
-    async def networks(self, asset: str) -> Sequence[DepositWithdrawNetwork]:
-        """``GET /v1/withdraws/chance?currency=&net_type=`` (the asset's own network)."""
-        d = _obj(await self.call("GET", "/v1/withdraws/chance", {"currency": asset, "net_type": asset}))
-        cur, lim = d.get("currency") or {}, d.get("withdraw_limit") or {}
-        support = cur.get("wallet_support") or []
-        return [
-            DepositWithdrawNetwork(
-                asset,
-                asset,
-                _f(cur.get("withdraw_fee")),
-                _f(lim.get("minimum")),
-                "deposit" in support,
-                "withdraw" in support and bool(lim.get("can_withdraw")),
-            )
-        ]
-
     # -- private stream ----------------------------------------------------------------------
 
     async def start_stream(self) -> None:
@@ -368,14 +315,6 @@ class BithumbTradingGateway(SignedRestGateway):
     def _auth_headers(self) -> dict[str, str]:
         signed = self.signer.sign("GET", "/websocket/v1/private", self.now_ms())
         return {"Authorization": signed.headers["Authorization"]}
-
-    def _on_frame(self, frame: str | bytes, recv_time: float) -> None:
-        msg = msgspec.json.decode(frame)
-        if not isinstance(msg, dict):
-            raise GarbageFrame("not an object")
-        if msg.get("type") != "myOrder":
-            return
-        self.publish(self.parse_my_order(msg))
 
     def parse_my_order(self, m: Mapping[str, Any]) -> OrderUpdate:
         """One ``myOrder`` push (a ``trade`` state carries the fill)."""
@@ -440,10 +379,3 @@ class BithumbTradingGateway(SignedRestGateway):
                 ts,
             )
         return OrderUpdate(st, fills, ts, "stream")
-
-    async def close(self) -> None:
-        """Close the private stream and the REST session."""
-        if self.ws is not None:
-            await self.ws.close()
-            self.ws = None
-        await super().close()

@@ -25,7 +25,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 from arbot.events import Side
-from arbot.testing.emulator.exchange import EmulatedExchange, ScriptedBookSource
+from arbot.testing.emulator.exchange import EmulatedExchange
 from arbot.testing.emulator.exchange_models import (
     Account,
     AckLost,
@@ -34,12 +34,17 @@ from arbot.testing.emulator.exchange_models import (
     ExchangeRateLimited,
     ExchangeReject,
     ExchangeServerError,
-    MarketRules,
-    NetworkSpec,
     OrderSnapshot,
     RejectReason,
 )
-from arbot.testing.emulator.private import decimal_str, drop_response, hmac_sha256, pump_events, verify_window
+from arbot.testing.emulator.private import (
+    AccountBook,
+    decimal_str,
+    drop_response,
+    hmac_sha256,
+    pump_events,
+    verify_window,
+)
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient
 from arbot.trading.types import OrderStatus, OrderType, TimeInForce
@@ -93,7 +98,7 @@ class _Refused(Exception):
         self.response = web.json_response(body, status=status, headers=headers)
 
 
-class BybitPrivateApi:
+class BybitPrivateApi(AccountBook):
     """Bybit's private REST API and private WebSocket over one emulated exchange.
 
     ``books`` maps Bybit symbols (``BTCUSDT``) to (unified symbol, scripted book); markets get
@@ -110,45 +115,22 @@ class BybitPrivateApi:
     ) -> None:
         self.exchange = exchange or EmulatedExchange("bybit", client_id_scope="all", post_only_expires=True)
         self.spawn = spawn
-        self._by_venue: dict[str, str] = {}
-        self._by_unified: dict[str, str] = {}
-        for vs, (unified, book) in books.items():
-            base, _, quote = unified.partition("/")
-            self.exchange.add_market(
-                MarketRules(
-                    unified,
-                    base,
-                    quote,
-                    tick=Decimal("0.01"),
-                    step=Decimal("0.000001"),
-                    min_qty=Decimal("0.000048"),
-                    min_notional=Decimal("1"),
-                ),
-                ScriptedBookSource(book),
+        self._by_venue, self._by_unified = self.add_books(
+            books,
+            {
+                "tick": Decimal("0.01"),
+                "step": Decimal("0.000001"),
+                "min_qty": Decimal("0.000048"),
+                "min_notional": Decimal("1"),
+            },
+        )
+        self.add_networks(
+            (
+                ("USDT", "TRX", "1", "10"),
+                ("USDT", "ETH", "3", "20"),
+                ("BTC", "BTC", "0.0002", "0.001"),
             )
-            self._by_venue[vs] = unified
-            self._by_unified[unified] = vs
-        for asset, net, fee, minimum in (
-            ("USDT", "TRX", "1", "10"),
-            ("USDT", "ETH", "3", "20"),
-            ("BTC", "BTC", "0.0002", "0.001"),
-        ):
-            self.exchange.add_network(
-                NetworkSpec(asset, net, Decimal(fee), Decimal(minimum), confirm_seconds=1.0)
-            )
-
-    def create_account(self, balances: Mapping[str, object], **kwargs: Any) -> Account:
-        """A funded account."""
-        return self.exchange.create_account(balances, **kwargs)
-
-    def server_time_ms(self) -> int:
-        """The exchange clock in ms (with any injected skew)."""
-        return int(self.exchange.server_time() * 1000)
-
-    def on_tick(self) -> None:
-        """After each book step: fill resting orders the book crossed; apply a stream drop."""
-        self.exchange.match()
-        self.exchange.take_stream_drop()
+        )
 
     # -- REST --------------------------------------------------------------------------------
 

@@ -39,9 +39,9 @@ from arbot.testing.emulator.exchange_models import (
     OrderSnapshot,
     RejectReason,
 )
+from arbot.testing.emulator.private import AccountBook, pump_feed, scripted_exchange
 from arbot.testing.emulator.private import decimal_str as text
 from arbot.testing.emulator.private import drop_response as drop_answer
-from arbot.testing.emulator.private_kit import pump_feed, scripted_exchange
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.trading.types import OrderStatus, OrderType, TimeInForce
 
@@ -86,8 +86,10 @@ def _sha512_hmac(secret: str, payload: str) -> str:
 Handler = Callable[[web.Request, Account], Awaitable[web.Response]]
 
 
-class GatePrivateApi:
+class GatePrivateApi(AccountBook):
     """The private REST API and channels of the Gate emulator (see the module docstring)."""
+
+    drops_stream_on_tick = False  # pump_feed polls for the drop
 
     def __init__(
         self,

@@ -40,9 +40,9 @@ from arbot.testing.emulator.exchange_models import (
     OrderSnapshot,
     RejectReason,
 )
+from arbot.testing.emulator.private import AccountBook, pump_feed, scripted_exchange
 from arbot.testing.emulator.private import decimal_str as text
 from arbot.testing.emulator.private import drop_response as drop_answer
-from arbot.testing.emulator.private_kit import pump_feed, scripted_exchange
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.trading.types import OrderStatus, OrderType, TimeInForce
 
@@ -82,12 +82,15 @@ def _b64mac(secret: str, payload: str) -> str:
 Handler = Callable[[web.Request, Account], Awaitable[web.Response]]
 
 
-class KucoinPrivateApi:
+class KucoinPrivateApi(AccountBook):
     """The private REST API and stream of the KuCoin emulator (see the module docstring).
 
     ``books`` maps KuCoin symbols (``BTC-USDT``) to the emulator's scripted books; one funded
     account is created (:attr:`account`); more with ``exchange.create_account``.
     """
+
+    needs_passphrase = True
+    drops_stream_on_tick = False  # pump_feed polls for the drop
 
     def __init__(
         self,

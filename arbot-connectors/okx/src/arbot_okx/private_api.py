@@ -28,7 +28,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 from arbot.events import Side
-from arbot.testing.emulator.exchange import EmulatedExchange, ScriptedBookSource
+from arbot.testing.emulator.exchange import EmulatedExchange
 from arbot.testing.emulator.exchange_models import (
     Account,
     AckLost,
@@ -36,12 +36,10 @@ from arbot.testing.emulator.exchange_models import (
     ExchangeRateLimited,
     ExchangeReject,
     ExchangeServerError,
-    MarketRules,
-    NetworkSpec,
     OrderSnapshot,
     RejectReason,
 )
-from arbot.testing.emulator.private import decimal_str, drop_response, hmac_sha256, pump_events
+from arbot.testing.emulator.private import AccountBook, decimal_str, drop_response, hmac_sha256, pump_events
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient
 from arbot.trading.types import OrderStatus, OrderType, TimeInForce
@@ -96,7 +94,7 @@ def _iso_ms(text: str) -> int | None:
         return None
 
 
-class OkxPrivateApi:
+class OkxPrivateApi(AccountBook):
     """OKX's private REST API and private WebSocket over one emulated exchange.
 
     ``books`` maps instrument ids (``BTC-USDT``) to (unified symbol, scripted book); ``spawn`` runs
@@ -106,6 +104,8 @@ class OkxPrivateApi:
     unfillable FOK, are accepted and then canceled, as OKX does.
     """
 
+    needs_passphrase = True
+
     def __init__(
         self,
         books: Mapping[str, tuple[str, ScriptedBook]],
@@ -114,45 +114,16 @@ class OkxPrivateApi:
     ) -> None:
         self.exchange = exchange or EmulatedExchange("okx", client_id_scope="all", post_only_expires=True)
         self.spawn = spawn
-        self._by_inst: dict[str, str] = {}
-        self._by_unified: dict[str, str] = {}
-        for inst, (unified, book) in books.items():
-            base, _, quote = unified.partition("/")
-            self.exchange.add_market(
-                MarketRules(
-                    unified,
-                    base,
-                    quote,
-                    tick=Decimal("0.1"),
-                    step=Decimal("0.00001"),
-                    min_qty=Decimal("0.00001"),
-                ),
-                ScriptedBookSource(book),
+        self._by_inst, self._by_unified = self.add_books(
+            books, {"tick": Decimal("0.1"), "step": Decimal("0.00001"), "min_qty": Decimal("0.00001")}
+        )
+        self.add_networks(
+            (
+                ("USDT", "TRC20", "1", "10"),
+                ("USDT", "ERC20", "3.5", "20"),
+                ("BTC", "Bitcoin", "0.0002", "0.001"),
             )
-            self._by_inst[inst] = unified
-            self._by_unified[unified] = inst
-        for asset, net, fee, minimum in (
-            ("USDT", "TRC20", "1", "10"),
-            ("USDT", "ERC20", "3.5", "20"),
-            ("BTC", "Bitcoin", "0.0002", "0.001"),
-        ):
-            self.exchange.add_network(
-                NetworkSpec(asset, net, Decimal(fee), Decimal(minimum), confirm_seconds=1.0)
-            )
-
-    def create_account(self, balances: Mapping[str, object], **kwargs: Any) -> Account:
-        """A funded account; OKX keys need a passphrase (a random one unless given)."""
-        kwargs.setdefault("passphrase", "Pp" + secrets.token_hex(6))
-        return self.exchange.create_account(balances, **kwargs)
-
-    def server_time_ms(self) -> int:
-        """The exchange clock in ms (with any injected skew)."""
-        return int(self.exchange.server_time() * 1000)
-
-    def on_tick(self) -> None:
-        """After each book step: fill resting orders the book crossed; apply a stream drop."""
-        self.exchange.match()
-        self.exchange.take_stream_drop()
+        )
 
     # -- REST --------------------------------------------------------------------------------
 

@@ -19,13 +19,12 @@ import itertools
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import msgspec
 from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
-from arbot.connectors.ws import Backoff, GarbageFrame, Heartbeat, WsSession
+from arbot.connectors.ws import Backoff, Heartbeat, WsSession
 from arbot.events import Side
 from arbot.market import MarketInfo
 from arbot.trading.errors import (
@@ -37,11 +36,9 @@ from arbot.trading.errors import (
     TradingError,
 )
 from arbot.trading.precision import decimal_text
-from arbot.trading.signed_gateway import JsonValue, PreparedOrder, SignedRestGateway
+from arbot.trading.signed_gateway import JsonValue, PreparedOrder
 from arbot.trading.signing import ApiCredentials, SignedRequest
 from arbot.trading.types import (
-    Balance,
-    DepositWithdrawNetwork,
     Fill,
     OrderRequest,
     OrderState,
@@ -49,8 +46,10 @@ from arbot.trading.types import (
     OrderType,
     OrderUpdate,
     TimeInForce,
-    TradingFee,
 )
+from arbot.trading.upbit_family import UpbitFamilyGateway, json_object
+from arbot.trading.upbit_family import iso_time as _ts
+from arbot.trading.upbit_family import number as _f
 
 from arbot_upbit.markets import VOLUME_STEP, parse_instruments, parse_market_all
 from arbot_upbit.signing import UpbitSigner
@@ -72,24 +71,11 @@ _SIDE = {Side.BUY: "bid", Side.SELL: "ask"}
 _TIF = {TimeInForce.IOC: "ioc", TimeInForce.FOK: "fok", TimeInForce.POST_ONLY: "post_only"}
 
 
-def _f(value: Any) -> float:
-    return float(value) if value not in (None, "") else 0.0
-
-
-def _ts(text: Any) -> float:
-    try:
-        return datetime.fromisoformat(str(text)).timestamp()
-    except ValueError:
-        return 0.0
-
-
 def _obj(value: JsonValue) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise TradingError(VENUE, f"unexpected answer {value!r:.200}")
-    return value
+    return json_object(VENUE, value)
 
 
-class UpbitTradingGateway(SignedRestGateway):
+class UpbitTradingGateway(UpbitFamilyGateway):
     """The :class:`~arbot.trading.gateway.TradingGateway` of Upbit (module docstring)."""
 
     venue = VENUE
@@ -213,13 +199,6 @@ class UpbitTradingGateway(SignedRestGateway):
         """Upbit answers the accepted order (state ``wait`` or ``done``)."""
         return self.parse_order(_obj(body))
 
-    def _symbol_of(self, code: str) -> str:
-        for m in self.markets.values():
-            if m.venue_symbol == code:
-                return m.symbol
-        quote, _, base = code.partition("-")
-        return f"{base}/{quote}"
-
     def parse_order(self, o: Mapping[str, Any]) -> OrderState:
         """An Upbit order document as an :class:`OrderState`."""
         executed = _f(o.get("executed_volume"))
@@ -301,38 +280,6 @@ class UpbitTradingGateway(SignedRestGateway):
                     )
         return sorted(fills, key=lambda f: f.ts)
 
-    async def balances(self) -> dict[str, Balance]:
-        """``GET /v1/accounts``: ``balance`` (free) and ``locked``."""
-        data = await self.call("GET", "/v1/accounts")
-        return {
-            str(a["currency"]): Balance(str(a["currency"]), _f(a.get("balance")), _f(a.get("locked")))
-            for a in (data if isinstance(data, list) else [])
-        }
-
-    async def trading_fees(self, symbols: Sequence[str]) -> dict[str, TradingFee]:
-        """``GET /v1/orders/chance``: ``maker_bid_fee`` / ``bid_fee``."""
-        out: dict[str, TradingFee] = {}
-        for sym in symbols:
-            d = _obj(await self.call("GET", "/v1/orders/chance", {"market": self.market(sym).venue_symbol}))
-            out[sym] = TradingFee(sym, _f(d.get("maker_bid_fee", d.get("bid_fee"))), _f(d.get("bid_fee")))
-        return out
-
-    async def networks(self, asset: str) -> Sequence[DepositWithdrawNetwork]:
-        """``GET /v1/withdraws/chance?currency=&net_type=`` (the asset's own network)."""
-        d = _obj(await self.call("GET", "/v1/withdraws/chance", {"currency": asset, "net_type": asset}))
-        cur, lim = d.get("currency") or {}, d.get("withdraw_limit") or {}
-        support = cur.get("wallet_support") or []
-        return [
-            DepositWithdrawNetwork(
-                asset,
-                asset,
-                _f(cur.get("withdraw_fee")),
-                _f(lim.get("minimum")),
-                "deposit" in support,
-                "withdraw" in support and bool(lim.get("can_withdraw")),
-            )
-        ]
-
     # -- private stream ----------------------------------------------------------------------
 
     async def start_stream(self) -> None:
@@ -356,14 +303,6 @@ class UpbitTradingGateway(SignedRestGateway):
 
     def _auth_headers(self) -> dict[str, str]:
         return {"Authorization": self.signer.sign("GET", "/websocket/v1/private").headers["Authorization"]}
-
-    def _on_frame(self, frame: str | bytes, recv_time: float) -> None:
-        msg = msgspec.json.decode(frame)
-        if not isinstance(msg, dict):
-            raise GarbageFrame("not an object")
-        if msg.get("type") != "myOrder":
-            return
-        self.publish(self.parse_my_order(msg))
 
     def parse_my_order(self, m: Mapping[str, Any]) -> OrderUpdate:
         """One ``myOrder`` push (a ``trade`` state carries the fill)."""
@@ -428,10 +367,3 @@ class UpbitTradingGateway(SignedRestGateway):
                 ts,
             )
         return OrderUpdate(st, fills, ts, "stream")
-
-    async def close(self) -> None:
-        """Close the private stream and the REST session."""
-        if self.ws is not None:
-            await self.ws.close()
-            self.ws = None
-        await super().close()

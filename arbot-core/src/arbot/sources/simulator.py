@@ -39,6 +39,8 @@ VENUE_TAKER_FEES = {
 }
 #: Starting USD prices of well-known assets; others start at 100 USD.
 DEFAULT_PRICES = {"BTC": 60_000.0, "ETH": 3_000.0, "SOL": 150.0, "XRP": 0.6, "BNB": 550.0}
+#: Where a simulated market starts when nothing says otherwise: 2025-01-01T00:00:00Z.
+DEFAULT_START_TS = 1_735_689_600.0
 #: Quote currencies worth one USD.
 USD_QUOTES = frozenset({"USD", "USDT", "USDC", "BUSD", "DAI"})
 
@@ -49,7 +51,9 @@ class SimulatorSettings(ComponentSettings):
     venues: list[str] | None = Field(None, description="default: [exchanges] enabled")
     symbols: list[str] | None = Field(None, description="default: the configured symbols")
     seed: int | None = Field(None, description="default: [backtest] seed")
-    start_ts: float = 1_735_689_600.0  # 2025-01-01T00:00:00Z
+    start_ts: float | None = Field(
+        None, description="epoch seconds of the first update; default [backtest] start, else 2025-01-01"
+    )
     duration_s: float | None = Field(None, gt=0, description="default: [backtest] duration_s or 3600")
     update_interval_ms: float = Field(100.0, gt=0)
     annual_volatility: float = Field(0.6, ge=0)
@@ -90,8 +94,10 @@ class MarketSimulator(Source[SimulatorSettings]):
         self._venues = list(s.venues) if s.venues else self._known_venues(cfg.exchanges.enabled)
         self._symbols = list(s.symbols or cfg.symbols)
         self.seed = s.seed if s.seed is not None else cfg.backtest.seed
-        self.duration = s.duration_s or cfg.backtest.duration_s or 3600.0
-        self.start = s.start_ts
+        self.start = s.start_ts if s.start_ts is not None else cfg.backtest.start_ts or DEFAULT_START_TS
+        end = cfg.backtest.end_ts
+        until_end = end - self.start if end is not None and end > self.start else None
+        self.duration = s.duration_s or cfg.backtest.duration_s or until_end or 3600.0
         self._built = False
         self.dislocations: list[tuple[float, float, str, str, float]] = []
 
@@ -327,4 +333,7 @@ class MarketSimulator(Source[SimulatorSettings]):
             if delay > 0:
                 await asyncio.sleep(delay)
             now = epoch0 + market_elapsed / speed
-            yield attrs.evolve(ev, ts=now, exchange_ts=now)
+            if isinstance(ev, BookUpdate | TradeTick):
+                yield attrs.evolve(ev, ts=now, exchange_ts=now)
+            else:
+                yield attrs.evolve(ev, ts=now)

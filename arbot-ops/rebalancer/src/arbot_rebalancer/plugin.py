@@ -1,5 +1,6 @@
-"""Plugin registration: the ``rebalancer`` sink, enabled by ``[rebalancer] enabled = true``, kept in
-step with a simulated executor's venue ledgers when the bot starts."""
+"""Plugin registration: the ``rebalancer`` sink, enabled by ``[rebalancer] enabled = true``, wired
+to the live source (its own withdrawal gateways) or to a simulated executor's venue ledgers when
+the bot starts."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from arbot.bot import Bot
 from arbot.components import Sink
 from arbot.execution.executors import LiveExecutor, SimulatedExecutor
 from arbot.hookspecs import hookimpl
+from arbot.sources.live import LiveSource
 
 from arbot_rebalancer.sink import RebalancerSink
+from arbot_rebalancer.withdrawal_gateways import check_withdraw_venues
 
 
 @hookimpl
@@ -21,20 +24,27 @@ def arbot_register_sinks() -> Sequence[type[Sink]]:
 
 @hookimpl
 def arbot_started(bot: Bot) -> None:
-    """Live: read networks from the live executor's gateways. Backtest and paper: let simulated
-    transfers move the simulated executor's venue ledgers too."""
+    """Live: read networks from the live executor's gateways and, with ``execute = true``, check
+    that every ``withdraw_keys`` venue can withdraw (a config error otherwise) and let each check
+    build its withdrawal gateways on the live source's connectors. Backtest and paper: let
+    simulated transfers move the simulated executor's venue ledgers too."""
     executor = bot.executor
-    if isinstance(executor, LiveExecutor):
-        for sink in bot.sinks:
-            if isinstance(sink, RebalancerSink):
-                sink.network_sources = executor.gateways  # a live view: gateways attach later
-        return
+    sinks = [s for s in bot.sinks if isinstance(s, RebalancerSink)]
+    live = [s for s in sinks if not s.simulate and bot.ctx.mode == "LIVE"]
+    for sink in live:
+        if sink.settings.execute:
+            check_withdraw_venues(sink.settings, bot.ctx)
+        if isinstance(bot.source, LiveSource):
+            sink.live_source = bot.source  # connectors open later; each check reads them
+        if isinstance(executor, LiveExecutor):
+            sink.network_sources = executor.gateways  # a live view: gateways attach later
+            sink.trading_gateways = executor.gateways
     if not isinstance(executor, SimulatedExecutor):
         return
 
     def ledger(venue: str) -> dict[str, float]:
         return executor.gateway(venue).ledger
 
-    for sink in bot.sinks:
-        if isinstance(sink, RebalancerSink) and sink.simulate:
+    for sink in sinks:
+        if sink.simulate:
             sink.transit.ledgers = ledger

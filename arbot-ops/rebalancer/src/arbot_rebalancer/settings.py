@@ -19,6 +19,7 @@ class WithdrawKey(ComponentSettings):
 
     api_key: SecretStr
     secret: SecretStr
+    passphrase: SecretStr | None = Field(None, description="the key's passphrase, on venues that have one")
 
 
 class StaticNetwork(ComponentSettings):

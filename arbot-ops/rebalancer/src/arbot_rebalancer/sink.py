@@ -19,14 +19,21 @@ from typing import ClassVar, Protocol
 from arbot.components import BotContext, Sink
 from arbot.config import ComponentSettings
 from arbot.events import BalanceSnapshot, ExecutionReport
+from arbot.sources.live import LiveSource
+from arbot.trading.gateway import TradingGateway
 from arbot.trading.types import DepositWithdrawNetwork
 from arbot_spatial.transfer_costs import transfer_costs
 
 from arbot_rebalancer.networks import FeeTable, NetworkChoice, choose_network
 from arbot_rebalancer.planner import RebalancePlan, plan_rebalance
 from arbot_rebalancer.settings import RebalancerSettings
-from arbot_rebalancer.transfers import TransferExecutor, TransferOutcome
+from arbot_rebalancer.transfers import TransferExecutor, TransferOutcome, WithdrawalGateway
 from arbot_rebalancer.transit import IN_TRANSIT, SimulatedTransfers
+from arbot_rebalancer.withdrawal_gateways import (
+    open_withdrawal_gateways,
+    provision_emulated_keys,
+    trading_keys,
+)
 
 __all__ = ["RebalancerSink"]
 
@@ -59,6 +66,7 @@ class RebalancerSink(Sink[RebalancerSettings]):
         self.live_networks: dict[tuple[str, str], list[DepositWithdrawNetwork]] = {}
         self.transit = SimulatedTransfers(ctx.portfolio)
         self.executor: TransferExecutor | None = None
+        self._manual_executor = False
         self.costs = transfer_costs(ctx)
         self.last_plan: RebalancePlan | None = None
         self._interval = settings.check_interval_minutes * 60.0
@@ -68,6 +76,11 @@ class RebalancerSink(Sink[RebalancerSettings]):
         #: live venues' gateways to read networks from before each live check (the plugin sets
         #: the live executor's trading gateways)
         self.network_sources: Mapping[str, NetworkSource] = {}
+        #: the open live source: with ``execute = true`` each live check builds its own
+        #: withdrawal gateways from ``withdraw_keys`` on its connectors' hosts (the plugin sets it)
+        self.live_source: LiveSource | None = None
+        #: the live executor's trading gateways (their keys are the trading keys)
+        self.trading_gateways: Mapping[str, TradingGateway] = {}
         self.checks = 0
         self.plans = 0
         self.unroutable = 0
@@ -78,6 +91,7 @@ class RebalancerSink(Sink[RebalancerSettings]):
     def attach(self, executor: TransferExecutor) -> None:
         """Execute live plans through ``executor`` (its own opt-ins still apply)."""
         self.executor = executor
+        self._manual_executor = True
 
     async def refresh_networks(self, gateways: Mapping[str, NetworkSource], assets: Sequence[str]) -> None:
         """Read every venue's live networks of ``assets`` (a trading or withdrawal gateway)."""
@@ -127,7 +141,7 @@ class RebalancerSink(Sink[RebalancerSettings]):
             self.ctx.counters["rebalancer_arrivals"] = self.transit.arrived
         if isinstance(event, BalanceSnapshot) and now >= self._next_check:
             self._next_check = now + self._interval
-            if self.network_sources and not self.simulate:
+            if (self.network_sources or self.live_source is not None) and not self.simulate:
                 # live: read the venues' networks first (off the hot path), then plan
                 self._checks.append(asyncio.get_running_loop().create_task(self._check_live(now)))
             else:
@@ -135,11 +149,34 @@ class RebalancerSink(Sink[RebalancerSettings]):
 
     async def _check_live(self, now: float) -> RebalancePlan:
         _, assets = self._scope()
+        opened = self._open_withdrawals()
         try:
-            await self.refresh_networks(self.network_sources, assets)
-        except Exception as exc:  # a venue that cannot list networks leaves the last data in place
-            log.warning("rebalancer: reading networks failed (%s); planning with the last data", exc)
-        return self.check(now)
+            sources: dict[str, NetworkSource] = {**opened, **self.network_sources}
+            try:
+                await self.refresh_networks(sources, assets)
+            except Exception as exc:  # a venue that cannot list networks leaves the last data in place
+                log.warning("rebalancer: reading networks failed (%s); planning with the last data", exc)
+            plan = self.check(now)
+            for task in list(self._tasks):
+                await task  # sent before this check's gateways close (drain() still returns them)
+            return plan
+        finally:
+            for gw in opened.values():
+                await gw.close()
+
+    def _open_withdrawals(self) -> dict[str, WithdrawalGateway]:
+        """This check's withdrawal gateways from ``withdraw_keys`` (live, ``execute = true``, no
+        executor attached by hand), with a :class:`TransferExecutor` over them."""
+        s = self.settings
+        if self.live_source is None or not s.execute or not s.withdraw_keys or self._manual_executor:
+            return {}
+        provision_emulated_keys(s, self.live_source, self.trading_gateways, self.ctx.portfolio.balances)
+        gateways = open_withdrawal_gateways(s, self.ctx, self.live_source)
+        keys = trading_keys(self.ctx, list(gateways), self.trading_gateways)
+        outcomes = self.executor.outcomes if self.executor is not None else []
+        self.executor = TransferExecutor(s, gateways, trading_keys=keys)
+        self.executor.outcomes = outcomes
+        return dict(gateways)
 
     def _scope(self) -> tuple[list[str], list[str]]:
         held = [k for k in self.ctx.portfolio.balances if k[0] != IN_TRANSIT]
@@ -235,7 +272,7 @@ class RebalancerSink(Sink[RebalancerSettings]):
             "mode": "simulated" if self.simulate else ("execute" if self._executing() else "dry_run"),
         }
         if self.executor is not None:
-            for status in ("sent", "refused", "dry_run"):
+            for status in ("sent", "refused", "failed", "dry_run"):
                 out[f"live_{status}"] = sum(1 for o in self.executor.outcomes if o.status == status)
         return out
 

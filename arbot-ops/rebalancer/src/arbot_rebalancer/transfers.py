@@ -43,6 +43,10 @@ class WithdrawalGateway(Protocol):
         """True once the venue reports the withdrawal as sent and confirmed."""
         ...
 
+    async def close(self) -> None:
+        """Release the connection (a gateway the rebalancer built itself is closed after its check)."""
+        ...
+
 
 class TransferRefused(Exception):
     """A transfer a safeguard stopped before any request was sent."""
@@ -50,7 +54,8 @@ class TransferRefused(Exception):
 
 @attrs.frozen(slots=True)
 class TransferOutcome:
-    """What happened to one planned transfer: ``dry_run``, ``refused``, ``sent`` or ``completed``."""
+    """What happened to one planned transfer: ``dry_run``, ``refused``, ``failed``, ``sent`` or
+    ``completed``."""
 
     transfer: PlannedTransfer
     status: str
@@ -124,7 +129,12 @@ class TransferExecutor:
                 log.error("rebalancer refused %s: %s", t.describe(), exc)
                 out.append(TransferOutcome(t, "refused", str(exc)))
                 continue
-            withdrawal_id = await gateway.withdraw(t.asset, t.network, t.amount, address)
+            try:
+                withdrawal_id = await gateway.withdraw(t.asset, t.network, t.amount, address)
+            except Exception as exc:  # the venue refused or did not answer: reported, never retried
+                log.error("rebalancer withdrawal of %s failed: %s", t.describe(), exc)
+                out.append(TransferOutcome(t, "failed", f"{type(exc).__name__}: {exc}"))
+                continue
             log.warning("rebalancer sent %s (withdrawal %s)", t.describe(), withdrawal_id)
             out.append(TransferOutcome(t, "sent", address, withdrawal_id))
         self.outcomes.extend(out)

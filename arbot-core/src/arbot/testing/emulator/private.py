@@ -5,7 +5,13 @@
 * :func:`pump_events` — forward one account's exchange events to a WebSocket client until the
   stream is dropped (then cut the socket, as a venue's private stream dies);
 * :func:`verify_window` — the venues' timestamp rule (not older than the window, not ahead);
-* :func:`hmac_sha256` — the emulators' own HMAC (they do not use the connectors' signers).
+* :func:`hmac_sha256` — the emulators' own HMAC (they do not use the connectors' signers);
+* :class:`AccountBook` — the accounts and matching of a venue's private API: ``create_account``
+  and ``on_tick`` over its :class:`EmulatedExchange`;
+* :func:`scripted_exchange` — an :class:`EmulatedExchange` trading a venue emulator's scripted
+  books, with one funded test account;
+* :func:`pump_feed` — like :func:`pump_events` for venues whose stream pump fires the
+  STREAM_DROP fault itself (checked every 50 ms: the socket is cut without a close frame).
 """
 
 from __future__ import annotations
@@ -15,16 +21,29 @@ import base64
 import contextlib
 import hashlib
 import hmac
-from collections.abc import Awaitable, Callable
+import secrets
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal
+from typing import Any, Literal
 
 from aiohttp import web
 
-from arbot.testing.emulator.exchange import EventFeed, FeedDropped
-from arbot.testing.emulator.exchange_models import ExchangeEvent
+from arbot.testing.emulator.exchange import EmulatedExchange, EventFeed, FeedDropped, ScriptedBookSource
+from arbot.testing.emulator.exchange_models import Account, ExchangeEvent, FeeAsset, MarketRules, NetworkSpec
+from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient
 
-__all__ = ["decimal_str", "drop_response", "hmac_sha256", "pump_events", "verify_window"]
+__all__ = [
+    "DEFAULT_FUNDS",
+    "AccountBook",
+    "decimal_str",
+    "drop_response",
+    "hmac_sha256",
+    "pump_events",
+    "pump_feed",
+    "scripted_exchange",
+    "verify_window",
+]
 
 
 def decimal_str(value: Decimal | None, places: int | None = None) -> str:
@@ -82,3 +101,124 @@ async def pump_events(
     finally:
         with contextlib.suppress(Exception):
             feed.close()
+
+
+#: What the default test account starts with (per asset; quote assets get more).
+DEFAULT_FUNDS: Mapping[str, str] = {
+    "BTC": "10",
+    "ETH": "100",
+    "USDT": "1000000",
+    "USDC": "1000000",
+    "KRW": "10000000000",
+}
+
+
+def scripted_exchange(
+    venue: str,
+    books: Mapping[str, tuple[ScriptedBook, MarketRules]],
+    *,
+    fee_asset: FeeAsset = FeeAsset.RECEIVED,
+    client_id_scope: Literal["open", "all"] = "open",
+    funds: Mapping[str, str] | None = None,
+    api_key: str | None = None,
+    secret: str | None = None,
+    passphrase: str | None = None,
+) -> tuple[EmulatedExchange, Account]:
+    """An exchange over ``books`` (venue symbol -> (book, rules)) and one funded account."""
+    exchange = EmulatedExchange(venue, fee_asset=fee_asset, client_id_scope=client_id_scope)
+    for _vs, (book, rules) in books.items():
+        exchange.add_market(rules, ScriptedBookSource(book))
+    assets = {a for _b, r in books.values() for a in (r.base, r.quote)}
+    pool = dict(DEFAULT_FUNDS if funds is None else funds)
+    start = {a: pool.get(a, "1000") for a in sorted(assets)} if funds is None else pool
+    account = exchange.create_account(start, api_key=api_key, secret=secret, passphrase=passphrase)
+    return exchange, account
+
+
+async def pump_feed(
+    exchange: EmulatedExchange,
+    feed: EventFeed,
+    client: EmulatorClient,
+    render: Callable[[ExchangeEvent], Awaitable[list[str]] | list[str]],
+) -> None:
+    """Send ``render(event)`` frames of every event of ``feed`` to ``client`` until the feed is
+    dropped (then the socket is cut: a private-stream drop) or the client leaves."""
+    get: asyncio.Future[ExchangeEvent] | None = None
+    try:
+        while True:
+            if get is None:
+                get = asyncio.ensure_future(feed.get())
+            done, _ = await asyncio.wait({get}, timeout=0.05)
+            if not done:
+                if exchange.take_stream_drop():  # the feed is dropped: the socket is cut
+                    client.abort()
+                    return
+                continue
+            event = get.result()
+            get = None
+            frames = render(event)
+            if not isinstance(frames, list):
+                frames = await frames
+            for frame in frames:
+                if not await client.send(frame):
+                    return
+    except FeedDropped:
+        client.abort()
+    finally:
+        feed.close()
+        if get is not None:
+            get.cancel()
+            with contextlib.suppress(BaseException):
+                await get
+
+
+class AccountBook:
+    """The accounts and matching of a venue emulator's private API (a base class): funded
+    accounts on :attr:`exchange`, and the step that fills resting orders the book crossed."""
+
+    exchange: EmulatedExchange
+    #: True where every key has a passphrase (OKX, Bitget, KuCoin): a random one unless given.
+    needs_passphrase: bool = False
+    #: True where :meth:`on_tick` applies a pending STREAM_DROP (the venues whose stream pump,
+    #: :func:`pump_events`, waits for the exchange to drop the feed); False where
+    #: :func:`pump_feed` polls for the drop itself.
+    drops_stream_on_tick: bool = True
+
+    def add_books(
+        self, books: Mapping[str, tuple[str, ScriptedBook]], rules: Mapping[str, Decimal]
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """Each scripted book of ``books`` (venue symbol -> (unified symbol, book)) as a market of
+        :attr:`exchange` with the venue's ``rules`` (``tick``, ``step``, ``min_qty``,
+        ``min_notional``); returns (venue symbol -> unified, unified -> venue symbol)."""
+        by_venue: dict[str, str] = {}
+        by_unified: dict[str, str] = {}
+        for vs, (unified, book) in books.items():
+            base, _, quote = unified.partition("/")
+            self.exchange.add_market(MarketRules(unified, base, quote, **rules), ScriptedBookSource(book))
+            by_venue[vs] = unified
+            by_unified[unified] = vs
+        return by_venue, by_unified
+
+    def add_networks(self, rows: Iterable[tuple[str, str, str, str]], confirm_seconds: float = 1.0) -> None:
+        """Deposit/withdrawal networks of :attr:`exchange`: (asset, network, fee, minimum) rows."""
+        for asset, net, fee, minimum in rows:
+            self.exchange.add_network(
+                NetworkSpec(asset, net, Decimal(fee), Decimal(minimum), confirm_seconds=confirm_seconds)
+            )
+
+    def server_time_ms(self) -> int:
+        """The exchange clock in ms (with any injected skew)."""
+        return int(self.exchange.server_time() * 1000)
+
+    def create_account(self, balances: Mapping[str, object], **kwargs: Any) -> Account:
+        """A funded account (``kwargs`` as :meth:`EmulatedExchange.create_account` takes them)."""
+        if self.needs_passphrase:
+            kwargs.setdefault("passphrase", "Pp" + secrets.token_hex(6))
+        return self.exchange.create_account(balances, **kwargs)
+
+    def on_tick(self) -> None:
+        """After each book step: fill resting orders the book crossed (and apply a stream drop
+        where :attr:`drops_stream_on_tick`)."""
+        self.exchange.match()
+        if self.drops_stream_on_tick:
+            self.exchange.take_stream_drop()
