@@ -245,6 +245,8 @@ def report(name: str, samples: list[float], missed: int) -> tuple[float, float]:
     p99 = ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
     print(f"  {name:10s} p50 {p50:8.2f} ms  p99 {p99:8.2f} ms  over {len(ms)} jumps "
           f"({missed} jumps without an order)")
+    slow = ", ".join(f"{x:.1f}" for x in ms[-5:])
+    print(f"  {'':10s} slowest 5 (ms): {slow}; {sum(x > 50 for x in ms)} samples over 50 ms")
     return p50, p99
 
 
