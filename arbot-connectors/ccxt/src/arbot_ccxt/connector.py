@@ -66,9 +66,21 @@ class CcxtSettings(ComponentSettings):
     config: dict[str, Any] = Field(
         default_factory=dict, description="extra ccxt constructor settings (timeout...)"
     )
-    api_key: SecretStr = SecretStr("")
-    api_secret: SecretStr = SecretStr("")
-    passphrase: SecretStr = SecretStr("")
+    api_key: SecretStr = Field(
+        SecretStr(""),
+        description=(
+            "API key for trading through ccxt (or `<EXCHANGE>_API_KEY` in the environment); never "
+            "shown."
+        ),
+    )
+    api_secret: SecretStr = Field(
+        SecretStr(""),
+        description="API secret (or `<EXCHANGE>_API_SECRET`); never shown.",
+    )
+    passphrase: SecretStr = Field(
+        SecretStr(""),
+        description="API passphrase where the exchange has one (or `<EXCHANGE>_PASSPHRASE`); never shown.",
+    )
     book_limit: int | None = Field(None, ge=1, description="ccxt watch_order_book limit")
     confirm_snapshot: bool = Field(
         True, description="go live only once ccxt applied an update on top of its snapshot"
@@ -83,10 +95,19 @@ class CcxtSettings(ComponentSettings):
     market_types: list[str] | None = Field(
         None, description="ccxt market types load_markets returns (None: all)"
     )
-    default_taker_fee: float = Field(0.001, ge=0.0)
-    default_maker_fee: float = Field(0.001)
+    default_taker_fee: float = Field(
+        0.001, ge=0.0,
+        description="Taker fee rate used when ccxt's market data gives none.",
+    )
+    default_maker_fee: float = Field(
+        0.001,
+        description="Maker fee rate used when ccxt's market data gives none (may be negative for rebates).",
+    )
     retry_delay: float = Field(0.25, gt=0, description="first delay before re-watching")
-    retry_delay_max: float = Field(10.0, gt=0)
+    retry_delay_max: float = Field(
+        10.0, gt=0,
+        description="Longest pause in seconds between reconnect attempts (the back-off doubles up to this).",
+    )
 
     @model_validator(mode="after")
     def _credentials_from_env(self) -> CcxtSettings:

@@ -102,9 +102,12 @@ def events_to_frame(events: list[Any]) -> pl.DataFrame:
 class ParquetRecorderSettings(BatchingSettings):
     """Folder for the recording (relative to ``output_dir``)."""
 
-    path: str = Field("market")
-    batch_size: int = Field(20_000, ge=1)
-    flush_interval_s: float = Field(2.0, gt=0)
+    path: str = Field(
+        "market",
+        description="Folder of the recording, relative to the run directory unless absolute.",
+    )
+    batch_size: int = Field(20_000, ge=1, description="Events written per Parquet row group.")
+    flush_interval_s: float = Field(2.0, gt=0, description="Seconds between writer passes.")
 
 
 class ParquetRecorder(BatchingSink[ParquetRecorderSettings]):

@@ -99,7 +99,10 @@ def iso(ts: float | None) -> str | None:
 class SqliteJournalSettings(BatchingSettings):
     """Where the journal lives (relative to the config's ``output_dir``)."""
 
-    path: str = Field("journal.sqlite")
+    path: str = Field(
+        "journal.sqlite",
+        description="SQLite file of the journal, relative to the run directory unless absolute.",
+    )
 
 
 class SqliteJournal(BatchingSink[SqliteJournalSettings]):

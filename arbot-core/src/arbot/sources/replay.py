@@ -36,7 +36,13 @@ log = logging.getLogger("arbot.sources.replay")
 class ReplaySettings(ComponentSettings):
     """Settings of the replay source (``[source.replay]``)."""
 
-    format: Literal["parquet", "capture"] = "parquet"
+    format: Literal["parquet", "capture"] = Field(
+        "parquet",
+        description=(
+            "`parquet`: ArBot recordings; `capture`: raw NDJSON captures decoded by a venue's "
+            "connector."
+        ),
+    )
     path: list[str] = Field(description="Parquet folder/files, or NDJSON capture files (.gz ok)")
     venue: str | None = Field(None, description="capture format: the venue whose connector decodes")
     symbols: list[str] | None = Field(None, description="only these unified symbols")

@@ -55,7 +55,10 @@ class DashboardSettings(BatchingSettings):
     interval_s: float = Field(0.5, gt=0.0, le=60.0, description="seconds between two pushes to a page")
     keep: int = Field(50, ge=1, le=1000, description="opportunities and fills listed")
     token: SecretStr = Field(default_factory=_token_from_env, description=f"default: ${TOKEN_ENV}")
-    flush_interval_s: float = Field(0.2, gt=0)
+    flush_interval_s: float = Field(
+        0.2, gt=0,
+        description="Seconds between pushes of the latest state to the connected browsers.",
+    )
 
 
 class DashboardSink(BatchingSink[DashboardSettings]):

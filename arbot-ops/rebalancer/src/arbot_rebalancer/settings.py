@@ -17,8 +17,8 @@ EXECUTE_ENV = "ARBOT_REBALANCER_EXECUTE"
 class WithdrawKey(ComponentSettings):
     """A withdrawal-enabled API key of one venue, kept apart from its trading key."""
 
-    api_key: SecretStr
-    secret: SecretStr
+    api_key: SecretStr = Field(description="API key with withdrawal rights for this venue; never shown.")
+    secret: SecretStr = Field(description="API secret of that key; never shown.")
     passphrase: SecretStr | None = Field(None, description="the key's passphrase, on venues that have one")
 
 

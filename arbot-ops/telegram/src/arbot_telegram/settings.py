@@ -50,7 +50,10 @@ class TelegramSettings(BatchingSettings):
     leg_tolerance: float = Field(
         0.01, ge=0, le=1, description="relative fill mismatch of legs alerted as diverged"
     )
-    flush_interval_s: float = Field(0.2, gt=0)
+    flush_interval_s: float = Field(
+        0.2, gt=0,
+        description="Seconds between writer passes that batch alerts into messages.",
+    )
 
     @field_validator("base_url")
     @classmethod

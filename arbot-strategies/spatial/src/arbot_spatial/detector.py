@@ -197,7 +197,13 @@ class SpatialSettings(ComponentSettings):
     """``[detector.spatial]`` (TRD §6.1 keys and defaults, plus cross-quote comparison)."""
 
     min_spread_pct: float = Field(0.25, ge=0, description="net of both taker fees, percent")
-    min_depth_usd: float = Field(1000.0, ge=0)
+    min_depth_usd: float = Field(
+        1000.0, ge=0,
+        description=(
+            "Smallest executable notional in USD, through both books at the edge, for an opportunity "
+            "to be reported."
+        ),
+    )
     max_latency_ms: float = Field(500.0, gt=0, description="maximum age of either book")
     max_notional_usd: float | None = Field(None, gt=0, description="cap per opportunity")
     symbols: list[str] | None = Field(None, description="default: the configured symbols")

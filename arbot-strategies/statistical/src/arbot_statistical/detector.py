@@ -51,14 +51,23 @@ class StatisticalSettings(ComponentSettings):
     """``[detector.statistical]`` (TRD §3.2 / §6.1 keys and defaults, plus sampling settings)."""
 
     lookback_periods: int = Field(60, ge=2, description="z-score window, in bars")
-    entry_zscore: float = Field(2.0, gt=0)
-    exit_zscore: float = Field(0.5, ge=0)
-    p_value_threshold: float = Field(0.05, gt=0, le=1)
+    entry_zscore: float = Field(2.0, gt=0, description="Enter when the spread's |z-score| reaches this.")
+    exit_zscore: float = Field(
+        0.5, ge=0,
+        description="Exit an open pair when |z-score| falls to this (must be below entry_zscore).",
+    )
+    p_value_threshold: float = Field(
+        0.05, gt=0, le=1,
+        description="Largest Engle-Granger p-value for a pair to count as cointegrated.",
+    )
     bar_interval_s: float = Field(60.0, gt=0, description="mid prices are sampled once per bar")
     formation_periods: int = Field(1000, ge=20, description="bars used by the cointegration test")
     min_formation_periods: int = Field(240, ge=20, description="bars needed before the first test")
     reestimate_every: float = Field(60.0, gt=0, description="re-run the test this often")
-    reestimate_unit: Literal["observations", "seconds"] = "observations"
+    reestimate_unit: Literal["observations", "seconds"] = Field(
+        "observations",
+        description="Unit of the re-estimation interval: new observations or elapsed seconds.",
+    )
     pairs: list[tuple[str, str]] | None = Field(
         None, description="explicit (y, x) pairs as 'venue:BASE/QUOTE'; default: from universe"
     )

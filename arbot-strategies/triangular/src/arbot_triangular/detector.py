@@ -41,7 +41,10 @@ class TriangularSettings(ComponentSettings):
     venue: str | list[str] | None = Field(
         None, description="the venue (or venues) to watch; default: every venue with markets"
     )
-    max_cycle_length: Literal[3, 4] = 3
+    max_cycle_length: Literal[3, 4] = Field(
+        3,
+        description="Longest cycle searched: 3 (triangles) or 4 markets.",
+    )
     start_assets: list[str] | None = Field(
         None,
         description="only cycles through one of these assets, started (and measured) at the first "

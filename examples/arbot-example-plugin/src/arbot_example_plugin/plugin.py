@@ -17,7 +17,13 @@ from pydantic import Field
 class OutlierSettings(ComponentSettings):
     """``[detector.outlier_mid]``."""
 
-    min_deviation_pct: float = Field(0.4, gt=0)
+    min_deviation_pct: float = Field(
+        0.4, gt=0,
+        description=(
+            "Smallest deviation of a venue's mid from the others' median, in percent, that is "
+            "reported."
+        ),
+    )
 
 
 class OutlierMidDetector(Detector):
@@ -72,7 +78,7 @@ class OutlierMidDetector(Detector):
 class TradeRateSettings(ComponentSettings):
     """``[risk.trade_rate]``."""
 
-    max_per_minute: int = Field(5, ge=1)
+    max_per_minute: int = Field(5, ge=1, description="Most opportunities approved in any rolling 60 seconds.")
 
 
 class TradeRateRule(RiskRule):
