@@ -27,7 +27,6 @@ class TestBithumbTrading(TradingConformance):
     auth_codes = ("jwt_verification", "invalid_access_key")
     stale_code = "invalid_timestamp"
     boundary_steps = 190000
-    reconciles_after_stream_drop = False
 
     def make_emulator(self) -> EmulatorServer:
         return BithumbEmulator(("BTC/KRW", "ETH/KRW"), tick_interval=None)

@@ -30,7 +30,6 @@ class TestUpbitTrading(TradingConformance):
     post_only_reject_code = "post_only_would_take"
     auth_codes = ("jwt_verification", "invalid_access_key")
     boundary_steps = 190000
-    reconciles_after_stream_drop = False
 
     def make_emulator(self) -> EmulatorServer:
         return UpbitEmulator(("BTC/KRW", "ETH/KRW"), tick_interval=None)

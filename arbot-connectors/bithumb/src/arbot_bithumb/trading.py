@@ -304,6 +304,7 @@ class BithumbTradingGateway(UpbitFamilyGateway):
             backoff=Backoff(0.05, 2.0),
             name="bithumb-private",
             headers=self._auth_headers,
+            on_open=self.stream_opened,
         )
         await self.ws.subscribe(
             msgspec.json.encode(

@@ -6,7 +6,8 @@ METHOD\\npath\\nquery\\nhex(SHA512(body))\\ntimestamp))``, the query as sent but
 HTTP 401 ``{"label": "MISSING_REQUIRED_HEADER" | "INVALID_KEY" | "REQUEST_EXPIRED" |
 "INVALID_SIGNATURE", "message": ...}``. Serves ``/api/v4/spot/orders`` (place, list open or
 finished, cancel all), ``/api/v4/spot/orders/{id}`` (the order id, or its ``text`` only while
-the order is open), ``/spot/my_trades``, ``/spot/accounts``, ``/wallet/fee``,
+the order is open: otherwise 404 ``CLIENT_ID_NOT_FOUND``; a ``text`` is not unique, as at Gate: a
+second order with it is taken and the text then names the latest), ``/spot/my_trades``, ``/spot/accounts``, ``/wallet/fee``,
 ``/wallet/withdraw_status``, ``/wallet/currency_chains``, ``/spot/time``, and the private
 channels ``spot.orders`` / ``spot.usertrades`` (each request signed with ``auth``).
 """
@@ -86,6 +87,14 @@ def _sha512_hmac(secret: str, payload: str) -> str:
 Handler = Callable[[web.Request, Account], Awaitable[web.Response]]
 
 
+class _ClientIdNotFound(ExchangeError):
+    """A ``text`` that names no pending order (Gate: 404 ``CLIENT_ID_NOT_FOUND``)."""
+
+    def __init__(self, text_id: str) -> None:
+        super().__init__(f"no pending order with text {text_id}")
+        self.text = text_id
+
+
 class GatePrivateApi(AccountBook):
     """The private REST API and channels of the Gate emulator (see the module docstring)."""
 
@@ -114,7 +123,9 @@ class GatePrivateApi(AccountBook):
             )
             self._pair_of[f"{base}/{quote}"] = pair
         self.exchange: EmulatedExchange
-        self.exchange, self.account = scripted_exchange("gate", rules)
+        # Gate does not keep ``text`` unique: a second order with the same text is taken, and
+        # a lookup by that text finds the latest (Gate's answer in gateio/gateapi-go#41)
+        self.exchange, self.account = scripted_exchange("gate", rules, client_id_scope="none")
         for asset in {r.base for _b, r in rules.values()} | {"USDT"}:
             fee = Decimal("1") if asset == "USDT" else Decimal("0.0005")
             self.exchange.add_network(NetworkSpec(asset, asset, fee, fee * 10, confirmations=3))
@@ -164,6 +175,8 @@ class GatePrivateApi(AccountBook):
                 return await handler(request, auth)
             except AckLost:
                 return drop_answer(request)
+            except _ClientIdNotFound as exc:
+                return _err(404, "CLIENT_ID_NOT_FOUND", f"Order with client ID {exc.text} not found")
             except ExchangeRateLimited as exc:
                 return _err(
                     429,
@@ -291,9 +304,12 @@ class GatePrivateApi(AccountBook):
         pair = request.query.get("currency_pair")
         symbol = self._symbol(pair) if pair else None
         if oid.startswith("t-"):
-            snap = self.exchange.get_order(account.api_key, symbol, client_id=oid)
+            try:
+                snap = self.exchange.get_order(account.api_key, symbol, client_id=oid)
+            except ExchangeReject:
+                raise _ClientIdNotFound(oid) from None
             if snap.status not in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
-                raise ExchangeReject(RejectReason.ORDER_NOT_FOUND, oid)  # text: only while pending
+                raise _ClientIdNotFound(oid)  # a text is an id only while the order is pending
             return snap
         try:
             return self.exchange.get_order(account.api_key, symbol, order_id=int(oid))

@@ -365,6 +365,7 @@ class KucoinTradingGateway(SignedRestGateway):
             self._private_url,
             self._on_frame,
             on_close=self._on_close,
+            on_open=self.stream_opened,
             heartbeat=Heartbeat(
                 ping_interval=None, ping_timeout=None, app_ping=self._ping, app_ping_interval=15.0
             ),
@@ -390,6 +391,10 @@ class KucoinTradingGateway(SignedRestGateway):
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def stream_settled(self) -> None:
+        """The reconnected stream's subscription is acknowledged."""
+        await self.subscribed.wait()
 
     def _on_close(self, session: WsSession) -> None:
         self.subscribed.clear()

@@ -293,6 +293,7 @@ class UpbitTradingGateway(UpbitFamilyGateway):
             backoff=Backoff(0.05, 2.0),
             name="upbit-private",
             headers=self._auth_headers,
+            on_open=self.stream_opened,
         )
         await self.ws.subscribe(
             msgspec.json.encode(

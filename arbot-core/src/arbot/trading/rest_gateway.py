@@ -368,16 +368,27 @@ class RestTradingGateway(ABC):
 
     async def reconcile_tracked(self) -> list[OrderUpdate]:
         """The REST state of every order this gateway placed and has not seen end (after a
-        private stream reconnect); ended orders stop being tracked."""
+        private stream reconnect), each with its fills from the venue's recent fills (what
+        filled while the stream was down is not missed; the trade ids deduplicate it against
+        the stream); ended orders stop being tracked."""
         out = []
+        fills_of: dict[str, Sequence[Fill]] = {}
         for cid, symbol in list(self._tracked.items()):
             try:
                 state = await self.get_order(symbol, cid)
             except TradingError:
                 continue
+            fills: tuple[Fill, ...] = ()
+            if state.filled > 0:
+                if symbol not in fills_of:
+                    try:
+                        fills_of[symbol] = await self.recent_fills(symbol)
+                    except TradingError:
+                        fills_of[symbol] = ()
+                fills = tuple(f for f in fills_of[symbol] if f.order_id == state.order_id)
             if state.status.is_terminal:
                 self._tracked.pop(cid, None)
-            out.append(OrderUpdate(state=state, seq=state.ts * 1000.0, source="rest"))
+            out.append(OrderUpdate(state=state, fills=fills, seq=state.ts * 1000.0, source="rest"))
         return out
 
     def forget_if_done(self, state: OrderState) -> None:

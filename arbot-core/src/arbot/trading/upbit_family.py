@@ -102,6 +102,11 @@ class UpbitFamilyGateway(SignedRestGateway):
             )
         ]
 
+    async def stream_settled(self) -> None:
+        """The reconnected ``myOrder`` subscription is sent (the venue does not answer it)."""
+        if self.ws is not None:
+            await self.ws.wait_connected()
+
     def _on_frame(self, frame: str | bytes, recv_time: float) -> None:
         msg = msgspec.json.decode(frame)
         if not isinstance(msg, dict):

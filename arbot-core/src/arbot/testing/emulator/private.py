@@ -118,7 +118,7 @@ def scripted_exchange(
     books: Mapping[str, tuple[ScriptedBook, MarketRules]],
     *,
     fee_asset: FeeAsset = FeeAsset.RECEIVED,
-    client_id_scope: Literal["open", "all"] = "open",
+    client_id_scope: Literal["open", "all", "none"] = "open",
     funds: Mapping[str, str] | None = None,
     api_key: str | None = None,
     secret: str | None = None,
