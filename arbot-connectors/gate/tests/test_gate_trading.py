@@ -7,12 +7,12 @@ import asyncio
 
 import pytest
 from arbot.events import Side
-from arbot.trading.errors import OrderNotFound
-from arbot.trading.types import OrderRequest, OrderType
 from arbot.testing.emulator.server import EmulatorServer
 from arbot.testing.emulator.trading_conformance import TradingConformance
+from arbot.trading.errors import OrderNotFound
 from arbot.trading.rest_gateway import RestTradingGateway
 from arbot.trading.signing import ApiCredentials
+from arbot.trading.types import OrderRequest, OrderType
 from arbot_gate.emulator import GateEmulator
 from arbot_gate.trading import GateTradingGateway
 

@@ -7,9 +7,9 @@ HTTP 401 ``{"label": "MISSING_REQUIRED_HEADER" | "INVALID_KEY" | "REQUEST_EXPIRE
 "INVALID_SIGNATURE", "message": ...}``. Serves ``/api/v4/spot/orders`` (place, list open or
 finished, cancel all), ``/api/v4/spot/orders/{id}`` (the order id, or its ``text`` only while
 the order is open: otherwise 404 ``CLIENT_ID_NOT_FOUND``; a ``text`` is not unique, as at Gate: a
-second order with it is taken and the text then names the latest), ``/spot/my_trades``, ``/spot/accounts``, ``/wallet/fee``,
-``/wallet/withdraw_status``, ``/wallet/currency_chains``, ``/spot/time``, and the private
-channels ``spot.orders`` / ``spot.usertrades`` (each request signed with ``auth``).
+second order with it is taken and the text then names the latest), ``/spot/my_trades``,
+``/spot/accounts``, ``/wallet/fee``, ``/wallet/withdraw_status``, ``/wallet/currency_chains``,
+``/spot/time``, and the private channels ``spot.orders`` / ``spot.usertrades`` (each request signed with ``auth``).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
+from arbot.connectors.ratelimit import RateLimitPolicy
 from arbot.connectors.ws import Backoff, GarbageFrame, Heartbeat, WsSession
 from arbot.events import Side
 from arbot.market import MarketInfo
@@ -76,6 +76,9 @@ class GateTradingGateway(SignedRestGateway):
     """The :class:`~arbot.trading.gateway.TradingGateway` of Gate spot (module docstring)."""
 
     venue = VENUE
+    #: per IP (Gate's public budget, shared with the market-data connector) and per key (UID)
+    rate_limit = {"type": "count", "limit": 200, "window": 10.0}
+    rate_limit_per_key = {"type": "count", "limit": 50, "window": 1.0}
     client_id_max_len = _MAX_TEXT  # after the "t-"
     venue_refuses_duplicate_ids = False  # Gate takes a second order with the same text
 
@@ -91,7 +94,7 @@ class GateTradingGateway(SignedRestGateway):
         stream: bool = True,
     ) -> None:
         super().__init__(
-            credentials, rest_url, markets or {}, limiter=limiter or CountLimiter(50, 1.0), timeout=timeout
+            credentials, rest_url, markets or {}, limiter=limiter, timeout=timeout
         )
         self.signer = GateSigner(credentials)
         self.ws_url = ws_url

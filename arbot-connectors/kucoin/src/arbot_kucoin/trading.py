@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
-from arbot.connectors.ratelimit import RateLimitPolicy, WeightLimiter
+from arbot.connectors.ratelimit import RateLimitPolicy
 from arbot.connectors.ws import Backoff, GarbageFrame, Heartbeat, WsSession
 from arbot.events import Side
 from arbot.market import MarketInfo
@@ -74,6 +74,10 @@ class KucoinTradingGateway(SignedRestGateway):
     """The :class:`~arbot.trading.gateway.TradingGateway` of KuCoin spot (module docstring)."""
 
     venue = VENUE
+    #: per IP (KuCoin's public pool, shared with the market-data connector) and the key's
+    #: (UID's) spot pool
+    rate_limit = {"type": "weight", "limit": 2000, "window": 30.0}
+    rate_limit_per_key = {"type": "weight", "limit": 4000, "window": 30.0}
 
     def __init__(
         self,
@@ -89,7 +93,7 @@ class KucoinTradingGateway(SignedRestGateway):
             credentials,
             rest_url,
             markets or {},
-            limiter=limiter or WeightLimiter(4000, 30.0),
+            limiter=limiter,
             timeout=timeout,
         )
         self.signer = KucoinSigner(credentials)

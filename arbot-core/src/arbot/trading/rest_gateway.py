@@ -32,7 +32,13 @@ from typing import Any
 import attrs
 import msgspec
 
-from arbot.connectors.ratelimit import RateLimitPolicy, shared_limiter
+from arbot.connectors.ratelimit import (
+    CombinedLimiter,
+    RateLimitPolicy,
+    host_limiter,
+    key_limiter,
+    policy_from_spec,
+)
 from arbot.connectors.rest import RestClient, RestError
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo
@@ -61,6 +67,9 @@ from arbot.trading.types import (
 
 __all__ = ["GatewayStats", "RestTradingGateway"]
 
+#: The budget of a venue that names none: 20 requests per second.
+_DEFAULT_BUDGET: Mapping[str, Any] = {"type": "count", "limit": 20, "window": 1.0}
+
 
 @attrs.define(slots=True)
 class GatewayStats:
@@ -86,9 +95,14 @@ class RestTradingGateway(ABC):
     venue: str = ""
     #: Longest client id the venue accepts.
     client_id_max_len: int = 32
-    #: The venue's REST budget in the TRD §3.1 form; every gateway of the venue in this process
-    #: shares one limiter built from it.
+    #: The venue's REST budget per IP in the TRD §3.1 form; every gateway of the venue host in
+    #: this process shares one limiter with the venue's market-data connector
+    #: (:func:`~arbot.connectors.ratelimit.host_limiter`; the first client of a host sets it).
     rate_limit: Mapping[str, Any] | None = None
+    #: The venue's budget per API key where it counts private requests per key or account
+    #: (None: per IP only): every gateway signed with the key shares it, and each request is
+    #: booked in both budgets.
+    rate_limit_per_key: Mapping[str, Any] | None = None
 
     def __init__(
         self,
@@ -105,7 +119,7 @@ class RestTradingGateway(ABC):
     ) -> None:
         self.credentials = credentials
         if limiter is None:
-            limiter = shared_limiter(self.venue, self.rate_limit)
+            limiter = self.default_limiter(rest_url, credentials)
         self.rest = RestClient(rest_url, limiter, timeout=timeout, retries=2)
         self.markets: dict[str, MarketInfo] = dict(markets or {})
         self.clock = clock
@@ -116,6 +130,17 @@ class RestTradingGateway(ABC):
         self._ids = ClientIdFactory(client_id_prefix, self.client_id_max_len, clock)
         self._ambiguous: set[str] = set()
         self._tracked: dict[str, str] = {}  # client id -> symbol, for polling
+
+    def default_limiter(self, rest_url: str, credentials: ApiCredentials) -> RateLimitPolicy:
+        """The host's shared limiter (:attr:`rate_limit`), combined with the key's
+        (:attr:`rate_limit_per_key`) where the venue counts per key."""
+        spec = self.rate_limit or _DEFAULT_BUDGET
+        host = host_limiter(rest_url, lambda: policy_from_spec(spec))
+        per_key = self.rate_limit_per_key
+        if per_key is None or not credentials.api_key:
+            return host
+        key = key_limiter(rest_url, credentials.api_key, lambda: policy_from_spec(per_key))
+        return CombinedLimiter(host, key)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.venue}, {self.credentials!r})"

@@ -26,12 +26,13 @@ This layer changes how a request goes out and how answers are read:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Mapping
 
 import msgspec
 
-from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
+from arbot.connectors.ratelimit import RateLimitPolicy
 from arbot.connectors.rest import RestError
 from arbot.market import MarketInfo
 from arbot.trading.errors import (
@@ -91,10 +92,11 @@ class SignedRestGateway(RestTradingGateway):
         limiter: RateLimitPolicy | None = None,
         timeout: float = 10.0,
     ) -> None:
-        budget = limiter or CountLimiter(20, 1.0)
+        budget = limiter or self.default_limiter(rest_url, credentials)
         super().__init__(credentials, rest_url=rest_url, markets=markets, limiter=budget, timeout=timeout)
         self.rest.retries = 0  # every attempt is re-signed here (a JWT nonce is good once)
-        #: the request budget (429/418 answers block it for ``Retry-After``)
+        #: the request budget (429/418 answers block it for ``Retry-After``): the venue host's,
+        #: shared with its market-data connector (and the key's, where the venue counts per key)
         self.limiter: RateLimitPolicy = budget
         self._updates: asyncio.Queue[OrderUpdate] = asyncio.Queue()
         self._minted: set[str] = set()
@@ -301,10 +303,8 @@ class SignedRestGateway(RestTradingGateway):
         override this); the catch-up queries REST only then, so nothing falls between the two."""
 
     async def _catch_up_when_settled(self) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):  # catch up anyway: REST is the reference
             await asyncio.wait_for(self.stream_settled(), 10.0)
-        except TimeoutError:
-            pass  # catch up anyway: REST is the reconciliation source
         await self.catch_up()
 
     async def catch_up(self) -> list[OrderUpdate]:

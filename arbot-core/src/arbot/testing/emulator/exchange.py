@@ -217,10 +217,10 @@ class EmulatedExchange:
     """The exchange core under a venue emulator (see the module docstring).
 
     ``venue`` names it in messages; ``fee_asset`` picks which asset fees are charged in;
-    ``client_id_scope`` is where a client id must be unique ("open" orders, "all" orders of
-    the account, or "none": never checked); ``post_only_expires``: a post-only order that would take is accepted and
-    expired (OKX, Bybit) instead of refused (Binance ``LIMIT_MAKER``); ``clock`` gives exchange
-    time in seconds (injectable for tests).
+    ``client_id_scope`` is where a client id must be unique ("open" orders, "all" orders
+    of the account, or "none": never checked); ``post_only_expires``: a post-only order
+    that would take is accepted and expired (OKX, Bybit) instead of refused (Binance
+    ``LIMIT_MAKER``); ``clock`` gives exchange time in seconds (injectable for tests).
     """
 
     def __init__(

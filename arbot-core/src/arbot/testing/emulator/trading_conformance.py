@@ -739,7 +739,9 @@ class TradingConformance(ABC):
                 ]
 
             await until(lambda: bool(caught_up()), what="the REST catch-up after the reconnect")
-            venue_ids = {f.trade_id for f in await gw.recent_fills(self.symbol) if f.order_id == placed.order_id}
+            venue_ids = {
+                f.trade_id for f in await gw.recent_fills(self.symbol) if f.order_id == placed.order_id
+            }
             assert venue_ids and {f.trade_id for u in caught_up() for f in u.fills} == venue_ids
             assert not any(
                 f.order_id == placed.order_id for u in updates if u.source == "stream" for f in u.fills
