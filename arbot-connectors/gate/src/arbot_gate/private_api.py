@@ -9,7 +9,8 @@ finished, cancel all), ``/api/v4/spot/orders/{id}`` (the order id, or its ``text
 the order is open: otherwise 404 ``CLIENT_ID_NOT_FOUND``; a ``text`` is not unique, as at Gate: a
 second order with it is taken and the text then names the latest), ``/spot/my_trades``,
 ``/spot/accounts``, ``/wallet/fee``, ``/wallet/withdraw_status``, ``/wallet/currency_chains``,
-``/spot/time``, and the private channels ``spot.orders`` / ``spot.usertrades`` (each request signed with ``auth``).
+``/spot/time``, and the private channels ``spot.orders`` / ``spot.usertrades`` (each request
+signed with ``auth``).
 """
 
 from __future__ import annotations
