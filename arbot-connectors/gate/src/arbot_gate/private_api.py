@@ -9,7 +9,9 @@ finished, cancel all), ``/api/v4/spot/orders/{id}`` (the order id, or its ``text
 the order is open: otherwise 404 ``CLIENT_ID_NOT_FOUND``; a ``text`` is not unique, as at Gate: a
 second order with it is taken and the text then names the latest), ``/spot/my_trades``,
 ``/spot/accounts``, ``/wallet/fee``, ``/wallet/withdraw_status``, ``/wallet/currency_chains``,
-``/spot/time``, and the private channels ``spot.orders`` / ``spot.usertrades`` (each request
+``/spot/time``, the wallet's ``POST /withdrawals``, ``/wallet/withdrawals`` and
+``/wallet/deposits`` (a key withdraws only once granted: 403 ``FORBIDDEN`` otherwise; transfers
+confirm after the network's delay), and the private channels ``spot.orders`` / ``spot.usertrades`` (each request
 signed with ``auth``).
 """
 
@@ -40,8 +42,10 @@ from arbot.testing.emulator.exchange_models import (
     NetworkSpec,
     OrderSnapshot,
     RejectReason,
+    Transfer,
+    TransferStatus,
 )
-from arbot.testing.emulator.private import AccountBook, pump_feed, scripted_exchange
+from arbot.testing.emulator.private import AccountBook, WithdrawForbidden, pump_feed, scripted_exchange
 from arbot.testing.emulator.private import decimal_str as text
 from arbot.testing.emulator.private import drop_response as drop_answer
 from arbot.testing.emulator.scripted import ScriptedBook
@@ -129,7 +133,9 @@ class GatePrivateApi(AccountBook):
         self.exchange, self.account = scripted_exchange("gate", rules, client_id_scope="none")
         for asset in {r.base for _b, r in rules.values()} | {"USDT"}:
             fee = Decimal("1") if asset == "USDT" else Decimal("0.0005")
-            self.exchange.add_network(NetworkSpec(asset, asset, fee, fee * 10, confirmations=3))
+            self.exchange.add_network(
+                NetworkSpec(asset, asset, fee, fee * 10, confirmations=3, confirm_seconds=1.0)
+            )
         self._spawn = spawn
 
     # -- authentication ----------------------------------------------------------------------
@@ -212,6 +218,9 @@ class GatePrivateApi(AccountBook):
             web.get("/api/v4/wallet/fee", p(self._fee)),
             web.get("/api/v4/wallet/withdraw_status", p(self._withdraw_status)),
             web.get("/api/v4/wallet/currency_chains", self._chains),
+            web.post("/api/v4/withdrawals", p(self._withdraw)),
+            web.get("/api/v4/wallet/withdrawals", p(self._withdrawals)),
+            web.get("/api/v4/wallet/deposits", p(self._deposits)),
             web.get("/api/v4/spot/time", self._time),
             web.get("/api/v4/spot/currencies", self._currencies),
             web.get("/api/v4/margin/currency_pairs", self._margin_pairs),
@@ -427,6 +436,55 @@ class GatePrivateApi(AccountBook):
                 }
             )
         return _ok(out)
+
+    # -- wallet ------------------------------------------------------------------------------
+
+    def render_transfer(self, t: Transfer) -> dict[str, Any]:
+        """A withdrawal or deposit as Gate's wallet record (``status`` ``DONE`` or pending)."""
+        done = t.status is TransferStatus.COMPLETED
+        doc: dict[str, Any] = {
+            "id": f"{'w' if t.kind == 'withdrawal' else 'd'}{t.transfer_id}",
+            "timestamp": str(int(t.created)),
+            "currency": t.asset,
+            "address": t.address,
+            "txid": t.txid,
+            "amount": text(t.amount),
+            "memo": "",
+            "status": "DONE" if done else "PEND" if t.kind == "deposit" else "REQUEST",
+            "chain": t.network,
+        }
+        if t.kind == "withdrawal":
+            doc["fee"] = text(t.fee)
+            doc["withdraw_order_id"] = ""
+        return doc
+
+    async def _withdraw(self, request: web.Request, account: Account) -> web.Response:
+        try:
+            body = msgspec.json.decode(await request.read())
+            asset, address = str(body["currency"]), str(body.get("address", ""))
+            amount = Decimal(str(body["amount"]))
+            chain = str(body.get("chain") or asset)
+        except (KeyError, ValueError, TypeError, InvalidOperation, msgspec.DecodeError) as exc:
+            raise ExchangeReject(RejectReason.INVALID_REQUEST, f"bad parameter {exc}") from None
+        try:
+            transfer = self.withdraw_for(account, asset, chain, amount, address)
+        except WithdrawForbidden:
+            return _err(403, "FORBIDDEN", "API key has no withdrawal permission")
+        return _ok(self.render_transfer(transfer), 202)
+
+    def _transfer_query(self, request: web.Request, account: Account, kind: str) -> web.Response:
+        want = request.query.get("withdraw_id") if kind == "withdrawal" else None
+        rows = [
+            self.render_transfer(t)
+            for t in self.transfers_of(account, kind, request.query.get("currency") or None)
+        ]
+        return _ok([r for r in rows if want is None or r["id"] == want])
+
+    async def _withdrawals(self, request: web.Request, account: Account) -> web.Response:
+        return self._transfer_query(request, account, "withdrawal")
+
+    async def _deposits(self, request: web.Request, account: Account) -> web.Response:
+        return self._transfer_query(request, account, "deposit")
 
     def _chain(self, n: NetworkSpec) -> dict[str, Any]:
         return {

@@ -37,6 +37,7 @@ from arbot.trading.errors import (
     TradingError,
 )
 from arbot.trading.precision import decimal_text
+from arbot.trading.wallet import amount_text
 from arbot.trading.signed_gateway import JsonValue, PreparedOrder, SignedRestGateway
 from arbot.trading.signing import ApiCredentials, SignedRequest
 from arbot.trading.types import (
@@ -49,6 +50,8 @@ from arbot.trading.types import (
     OrderUpdate,
     TimeInForce,
     TradingFee,
+    TransferState,
+    WalletTransfer,
 )
 
 from arbot_gate.markets import parse_currency_pairs
@@ -81,6 +84,7 @@ class GateTradingGateway(SignedRestGateway):
     rate_limit_per_key = {"type": "count", "limit": 50, "window": 1.0}
     client_id_max_len = _MAX_TEXT  # after the "t-"
     venue_refuses_duplicate_ids = False  # Gate takes a second order with the same text
+    supports_withdrawals = True
 
     def __init__(
         self,
@@ -311,6 +315,51 @@ class GateTradingGateway(SignedRestGateway):
             )
             for c in (chains if isinstance(chains, list) else [])
         ]
+
+    # -- wallet ------------------------------------------------------------------------------
+
+    def parse_transfer(self, kind: str, r: Mapping[str, Any]) -> WalletTransfer:
+        """A Gate wallet record (``status`` ``DONE``; ``CANCEL``/``FAIL``/``INVALID`` failed)."""
+        status = str(r.get("status", ""))
+        state = (
+            TransferState.COMPLETED
+            if status == "DONE"
+            else TransferState.FAILED
+            if status in ("CANCEL", "FAIL", "INVALID")
+            else TransferState.PENDING
+        )
+        fee = _f(r.get("fee"))
+        return WalletTransfer(
+            VENUE,
+            kind,
+            str(r.get("id", "")),
+            str(r.get("currency", "")),
+            str(r.get("chain", "")),
+            _f(r.get("amount")),
+            fee,
+            state,
+            str(r.get("address", "")),
+            str(r.get("txid", "")),
+            _f(r.get("timestamp")),
+        )
+
+    async def withdraw(self, asset: str, network: str, amount: float, address: str) -> str:
+        """``POST /withdrawals`` (``currency``, ``address``, ``amount``, ``chain``); Gate's id."""
+        body = {"currency": asset, "address": address, "amount": amount_text(amount), "chain": network}
+        return str(_obj(await self.call("POST", "/withdrawals", body=body, resend=False))["id"])
+
+    async def withdrawal(self, withdrawal_id: str) -> WalletTransfer:
+        """``GET /wallet/withdrawals?withdraw_id=``."""
+        rows = await self.call("GET", "/wallet/withdrawals", {"withdraw_id": withdrawal_id})
+        for r in rows if isinstance(rows, list) else []:
+            if isinstance(r, dict) and str(r.get("id")) == withdrawal_id:
+                return self.parse_transfer("withdrawal", r)
+        raise OrderNotFound(VENUE, f"no withdrawal {withdrawal_id}")
+
+    async def deposits(self, asset: str | None = None) -> Sequence[WalletTransfer]:
+        """``GET /wallet/deposits`` (of one currency)."""
+        rows = await self.call("GET", "/wallet/deposits", {"currency": asset} if asset else None)
+        return [self.parse_transfer("deposit", r) for r in (rows if isinstance(rows, list) else [])]
 
     # -- private stream ----------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ from arbot.trading.errors import (
     AmbiguousOrderState,
     ClockSkew,
     DuplicateClientId,
+    NotSupported,
     OrderNotFound,
     OrderRejected,
     RateLimited,
@@ -63,6 +64,8 @@ from arbot.trading.types import (
     OrderType,
     OrderUpdate,
     TradingFee,
+    TransferState,
+    WalletTransfer,
 )
 
 __all__ = ["GatewayStats", "RestTradingGateway"]
@@ -390,6 +393,30 @@ class RestTradingGateway(ABC):
     @abstractmethod
     async def networks(self, asset: str) -> Sequence[DepositWithdrawNetwork]:
         """Deposit/withdrawal networks of ``asset``."""
+
+    # -- wallet (WalletGateway) ----------------------------------------------------------------
+
+    #: True where the venue's API can withdraw and this gateway implements it.
+    supports_withdrawals: bool = False
+
+    async def withdraw(self, asset: str, network: str, amount: float, address: str) -> str:
+        """Request a withdrawal; the venue's id (see :class:`~arbot.trading.gateway.WalletGateway`)."""
+        raise NotSupported(self.venue, "this gateway cannot withdraw")
+
+    async def withdrawal(self, withdrawal_id: str) -> WalletTransfer:
+        """The withdrawal's state now."""
+        raise NotSupported(self.venue, "this gateway cannot read withdrawals")
+
+    async def withdrawal_completed(self, withdrawal_id: str) -> bool:
+        """True once the withdrawal is sent and confirmed; a failed one raises TradingError."""
+        state = (await self.withdrawal(withdrawal_id)).state
+        if state is TransferState.FAILED:
+            raise TradingError(self.venue, f"withdrawal {withdrawal_id} failed")
+        return state is TransferState.COMPLETED
+
+    async def deposits(self, asset: str | None = None) -> Sequence[WalletTransfer]:
+        """Recent deposits, pending ones included."""
+        raise NotSupported(self.venue, "this gateway cannot read deposits")
 
     async def reconcile_tracked(self) -> list[OrderUpdate]:
         """The REST state of every order this gateway placed and has not seen end (after a

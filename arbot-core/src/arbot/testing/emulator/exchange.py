@@ -249,6 +249,8 @@ class EmulatedExchange:
         self.networks: dict[str, list[NetworkSpec]] = {}
         self.orders: dict[int, ExchangeOrder] = {}
         self.transfers: list[Transfer] = []
+        #: API keys with withdrawal rights (a venue's private API refuses the others)
+        self.withdraw_keys: set[str] = set()
         self._by_client: dict[tuple[str, str], list[int]] = {}
         self._open: dict[str, dict[int, ExchangeOrder]] = {}
         self._fills: dict[str, list[ExchangeFill]] = {}

@@ -29,17 +29,19 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from decimal import Decimal
 from typing import Any, ClassVar, Protocol
 
+import attrs
 import pytest
 
 from arbot.connectors.ws import WsSession
 from arbot.events import Side
 from arbot.testing.emulator.exchange import EmulatedExchange, StaticBook
 from arbot.testing.emulator.exchange_faults import FaultKind
-from arbot.testing.emulator.exchange_models import Account
+from arbot.testing.emulator.exchange_models import Account, Transfer
 from arbot.testing.emulator.server import EmulatorServer
 from arbot.trading.errors import (
     AmbiguousOrderState,
     AuthenticationFailed,
+    NotSupported,
     OrderNotFound,
     OrderRejected,
     RateLimited,
@@ -48,7 +50,16 @@ from arbot.trading.errors import (
 from arbot.trading.rest_gateway import RestTradingGateway
 from arbot.trading.signed_gateway import SignedRestGateway
 from arbot.trading.signing import ApiCredentials, SignedRequest
-from arbot.trading.types import OrderRequest, OrderState, OrderStatus, OrderType, OrderUpdate, TimeInForce
+from arbot.trading.gateway import WalletGateway
+from arbot.trading.types import (
+    OrderRequest,
+    OrderState,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    TimeInForce,
+    TransferState,
+)
 
 __all__ = ["PrivateApi", "TradingConformance", "TradingEnv", "collect", "until"]
 
@@ -68,6 +79,11 @@ class PrivateApi(Protocol):
     def on_tick(self) -> None:
         """Match resting orders against the book (and, where the venue's stream pump does not,
         apply a stream drop)."""
+        ...
+
+    @property
+    def withdraw_keys(self) -> set[str]:
+        """API keys with withdrawal rights."""
         ...
 
 
@@ -253,6 +269,10 @@ class TradingConformance(ABC):
     #: False where the venue's fills carry neither the fee nor the maker flag (Upbit and
     #: Bithumb report the fee per order).
     fills_carry_fees: ClassVar[bool] = True
+    #: False where the venue's API has no withdrawals (the gateway raises NotSupported).
+    withdrawals_supported: ClassVar[bool] = True
+    #: The address the wallet test withdraws to (a format the venue accepts).
+    withdraw_address: ClassVar[str] = "TXemulatorWithdrawAddress0000000001"
 
     @abstractmethod
     def make_emulator(self) -> EmulatorServer:
@@ -750,6 +770,67 @@ class TradingConformance(ABC):
             assert e.orders_with(req.client_id) == 1
 
         self.run(main, static_book=True)
+
+    # -- wallet ------------------------------------------------------------------------------
+
+    def test_withdrawal_with_fee_minimum_confirmation_and_deposit_history(self) -> None:
+        """A key without withdrawal rights is refused, so is an amount under the network's
+        minimum; a withdrawal is debited at once, charged the network's fee, pending until the
+        chain confirms it, then completed; a deposit is listed pending, then credited. Every
+        request is signed as the venue signs (the emulator checks it)."""
+
+        async def main(e: TradingEnv) -> None:
+            gw = e.gw
+            assert isinstance(gw, WalletGateway)
+            asset = self.network_asset
+            address = self.withdraw_address
+            if not self.withdrawals_supported:
+                assert not gw.supports_withdrawals
+                with pytest.raises(NotSupported):
+                    await gw.withdraw(asset, asset, 1.0, address)
+                return
+            assert gw.supports_withdrawals
+            for specs in e.ex.networks.values():  # the chain confirms when the test says so
+                specs[:] = [attrs.evolve(s, confirm_seconds=3600.0) for s in specs]
+            net = next(n for n in await gw.networks(asset) if n.withdraw_enabled)
+            amount = max(net.withdraw_min * 3, net.withdraw_fee * 3)
+            key = e.account.api_key
+
+            def withdrawals() -> list[Transfer]:
+                return e.ex.transfer_history(key, "withdrawal")
+
+            with pytest.raises(TradingError) as forbidden:  # the key has no withdrawal rights
+                await gw.withdraw(asset, net.network, amount, address)
+            assert not isinstance(forbidden.value, AmbiguousOrderState) and withdrawals() == []
+            e.api.withdraw_keys.add(key)
+            with pytest.raises(TradingError) as small:
+                await gw.withdraw(asset, net.network, net.withdraw_min / 2, address)
+            assert not isinstance(small.value, AmbiguousOrderState) and withdrawals() == []
+            free0 = (await gw.balances())[asset].free
+            wid = await gw.withdraw(asset, net.network, amount, address)
+            [sent] = withdrawals()
+            got = await gw.withdrawal(wid)
+            assert got.kind == "withdrawal" and got.state is TransferState.PENDING
+            assert (got.asset, got.network, got.address) == (asset, net.network, address)
+            assert got.amount == pytest.approx(amount) and got.fee == pytest.approx(net.withdraw_fee)
+            assert (await gw.balances())[asset].free == pytest.approx(free0 - amount)
+            assert not await gw.withdrawal_completed(wid)
+            sent.completes_at = e.ex.clock()  # the chain confirms
+            assert await gw.withdrawal_completed(wid)
+            assert (await gw.withdrawal(wid)).state is TransferState.COMPLETED
+            with pytest.raises(OrderNotFound):
+                await gw.withdrawal("999999")
+            deposit = e.ex.deposit(key, asset, net.network, Decimal(repr(amount)))
+            [pending] = [d for d in await gw.deposits(asset) if d.state is TransferState.PENDING]
+            assert pending.amount == pytest.approx(amount) and pending.network == net.network
+            assert (await gw.balances())[asset].free == pytest.approx(free0 - amount)
+            deposit.completes_at = e.ex.clock()
+            [done] = await gw.deposits(asset)
+            assert done.state is TransferState.COMPLETED and done.txid == deposit.txid
+            assert (await gw.balances())[asset].free == pytest.approx(free0)
+            assert len(withdrawals()) == 1
+
+        self.run(main, static_book=True, stream=False)
 
     def test_delayed_fill_report_arrives_late(self) -> None:
         async def main(e: TradingEnv) -> None:
