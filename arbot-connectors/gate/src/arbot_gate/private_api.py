@@ -11,8 +11,8 @@ second order with it is taken and the text then names the latest), ``/spot/my_tr
 ``/spot/accounts``, ``/wallet/fee``, ``/wallet/withdraw_status``, ``/wallet/currency_chains``,
 ``/spot/time``, the wallet's ``POST /withdrawals``, ``/wallet/withdrawals`` and
 ``/wallet/deposits`` (a key withdraws only once granted: 403 ``FORBIDDEN`` otherwise; transfers
-confirm after the network's delay), and the private channels ``spot.orders`` / ``spot.usertrades`` (each request
-signed with ``auth``).
+confirm after the network's delay), and the private channels ``spot.orders`` /
+``spot.usertrades`` (each request signed with ``auth``).
 """
 
 from __future__ import annotations

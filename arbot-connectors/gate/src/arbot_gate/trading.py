@@ -37,7 +37,6 @@ from arbot.trading.errors import (
     TradingError,
 )
 from arbot.trading.precision import decimal_text
-from arbot.trading.wallet import amount_text
 from arbot.trading.signed_gateway import JsonValue, PreparedOrder, SignedRestGateway
 from arbot.trading.signing import ApiCredentials, SignedRequest
 from arbot.trading.types import (
@@ -53,6 +52,7 @@ from arbot.trading.types import (
     TransferState,
     WalletTransfer,
 )
+from arbot.trading.wallet import amount_text
 
 from arbot_gate.markets import parse_currency_pairs
 from arbot_gate.signing import API_PREFIX, GateSigner
