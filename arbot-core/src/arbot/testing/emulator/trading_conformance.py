@@ -47,10 +47,10 @@ from arbot.trading.errors import (
     RateLimited,
     TradingError,
 )
+from arbot.trading.gateway import WalletGateway
 from arbot.trading.rest_gateway import RestTradingGateway
 from arbot.trading.signed_gateway import SignedRestGateway
 from arbot.trading.signing import ApiCredentials, SignedRequest
-from arbot.trading.gateway import WalletGateway
 from arbot.trading.types import (
     OrderRequest,
     OrderState,
