@@ -18,6 +18,7 @@ class TestBithumbTrading(TradingConformance):
 
     balances = {"KRW": "1000000000", "BTC": "10"}
     fills_carry_fees = False
+    transfers_show_address = False  # the withdrawal document has no address
     buy_fee_asset = "KRW"
     network_asset = "BTC"
     min_networks = 1

@@ -226,7 +226,9 @@ class AccountBook:
         """API keys with withdrawal rights (the exchange's set: grant one with ``add``)."""
         return self.exchange.withdraw_keys
 
-    def withdraw_for(self, account: Account, asset: str, network: str, amount: Decimal, address: str) -> Transfer:
+    def withdraw_for(
+        self, account: Account, asset: str, network: str, amount: Decimal, address: str
+    ) -> Transfer:
         """A withdrawal by ``account``'s key: :class:`WithdrawForbidden` unless the key has
         withdrawal rights; then the exchange's checks (network, minimum, balance)."""
         if account.api_key not in self.exchange.withdraw_keys:
