@@ -99,13 +99,15 @@ def test_execute_mode_withdraws_on_okx_through_the_wallet_interface(tmp_path):
                 assert (t.source, t.destination, t.network, t.fee) == ("okx", "okx_b", "TRC20", 1.0)
                 assert outcome.status == "sent" and outcome.detail == ADDRESS_B
                 [w] = a.private.exchange.transfer_history("wkey-okx", "withdrawal")
-                assert (w.address, w.network, w.amount, w.fee) == (ADDRESS_B, "TRC20", Decimal("4000"), Decimal("1"))
+                assert (w.address, w.network) == (ADDRESS_B, "TRC20")
+                assert (w.amount, w.fee) == (Decimal("4000"), Decimal("1"))
                 assert a.private.exchange.transfer_history(acct_a.api_key, "withdrawal") == []
                 assert (await gw_a.balances())["USDT"].free == pytest.approx(5000.0)  # debited at once
                 [done] = await executor.wait([outcome], timeout=10.0, poll=0.2)  # confirms after 1 s
                 assert done.status == "completed"
                 # the chain delivers to B: a deposit, pending until its confirmations
-                deposit = b.private.exchange.deposit(acct_b.api_key, "USDT", "TRC20", Decimal(str(t.delivered)))
+                delivered = Decimal(str(t.delivered))
+                deposit = b.private.exchange.deposit(acct_b.api_key, "USDT", "TRC20", delivered)
                 [pending] = await gw_b.deposits("USDT")
                 assert pending.amount == pytest.approx(3999.0) and pending.state.value == "pending"
                 await asyncio.sleep(max(0.0, deposit.completes_at - b.private.exchange.clock()) + 0.05)
