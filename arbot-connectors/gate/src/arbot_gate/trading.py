@@ -359,7 +359,8 @@ class GateTradingGateway(SignedRestGateway):
     async def deposits(self, asset: str | None = None) -> Sequence[WalletTransfer]:
         """``GET /wallet/deposits`` (of one currency)."""
         rows = await self.call("GET", "/wallet/deposits", {"currency": asset} if asset else None)
-        return [self.parse_transfer("deposit", r) for r in (rows if isinstance(rows, list) else [])]
+        items = rows if isinstance(rows, list) else []
+        return [self.parse_transfer("deposit", r) for r in items if isinstance(r, dict)]
 
     # -- private stream ----------------------------------------------------------------------
 
