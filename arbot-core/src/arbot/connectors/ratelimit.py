@@ -222,8 +222,9 @@ def policy_from_spec(spec: Mapping[str, Any], clock: Clock = time.monotonic) -> 
 class CombinedLimiter(RateLimitPolicy):
     """Every request is booked in each of ``parts``; it waits for the slowest. A 429/418 blocks
     them all (the venue said stop; which budget it counted is not known). Each part books the
-    request at its own earliest time: when another part makes it wait, the faster part counts
-    it a little early (conservative within that part's window, never over the slower part's)."""
+    request at its own earliest time: when another part makes it wait, a faster part counts it
+    up to that wait early, and may let a later request through as much sooner (a known limit of
+    booking without an undo; the slowest part is exact)."""
 
     def __init__(self, *parts: RateLimitPolicy, clock: Clock = time.monotonic) -> None:
         super().__init__(clock)
