@@ -63,7 +63,6 @@ _REJECT = {
     RejectReason.LOT_SIZE: ("INVALID_PRECISION", "Invalid precision"),
     RejectReason.PRICE_FILTER: ("INVALID_PRECISION", "Invalid precision"),
     RejectReason.POST_ONLY_WOULD_TAKE: ("POC_FILL_IMMEDIATELY", "Order would match and take immediately"),
-    RejectReason.DUPLICATE_CLIENT_ID: ("INVALID_PARAM_VALUE", "text is used by an open order"),
     RejectReason.UNKNOWN_SYMBOL: ("INVALID_CURRENCY_PAIR", "Invalid currency pair"),
     RejectReason.ORDER_NOT_FOUND: ("ORDER_NOT_FOUND", "Order not found"),
     RejectReason.INVALID_REQUEST: ("INVALID_PARAM_VALUE", "Invalid parameter value"),
