@@ -36,7 +36,10 @@ __all__ = ["check_withdraw_venues", "open_withdrawal_gateways", "provision_emula
 class EmulatedWithdrawals(Protocol):
     """An emulator's private API whose keys can be granted withdrawal rights (every venue's)."""
 
-    withdraw_keys: set[str]
+    @property
+    def withdraw_keys(self) -> set[str]:
+        """API keys with withdrawal rights (add one to grant them)."""
+        ...
 
     @property
     def exchange(self) -> EmulatedExchange:

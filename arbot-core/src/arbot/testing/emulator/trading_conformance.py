@@ -15,6 +15,10 @@ or trade a static book) and gateway over real loopback sockets:
   clock skew is resynced and resent with the same client id; a duplicate client id leads to a
   lookup; an order stuck in NEW stays NEW and cancels; the private stream reports orders and
   fills, survives a drop (reconnect + REST reconcile) and delivers a delayed fill report late;
+  a fill made while the stream is down is reported after the reconnect by the REST catch-up;
+* the wallet: a withdrawal refused without withdrawal rights and under the network's minimum,
+  then debited, charged the network fee, pending until the chain confirms, completed; a deposit
+  pending, then credited (or NotSupported where the venue's API has no withdrawals);
 * never a double order: each test counts the emulator's orders with the client id;
 * bad credentials, stale timestamps and requests changed after signing are refused with the
   venue's codes; secrets never reach a log record, a repr or an error.
