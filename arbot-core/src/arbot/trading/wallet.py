@@ -14,5 +14,7 @@ def amount_text(amount: float) -> str:
     asked, never ``1e-05``)."""
     if amount <= 0:
         raise ValueError(f"a withdrawal amount must be positive, got {amount!r}")
-    text = format(Decimal(repr(amount)).quantize(_EIGHT, rounding=ROUND_DOWN).normalize(), "f")
-    return text
+    value = Decimal(repr(amount)).quantize(_EIGHT, rounding=ROUND_DOWN)
+    if value <= 0:
+        raise ValueError(f"a withdrawal amount of {amount!r} rounds to 0 at 8 decimals (not positive)")
+    return format(value.normalize(), "f")
