@@ -122,3 +122,42 @@ def test_acquire_sleeps() -> None:
         return await lim.acquire()
 
     assert asyncio.run(main()) > 0
+
+
+def test_host_and_key_limiters_are_one_per_host_and_per_key() -> None:
+    from arbot.connectors.ratelimit import host_limiter, host_of, key_limiter
+
+    reset_shared_limiters()
+    made: list[CountLimiter] = []
+
+    def make() -> CountLimiter:
+        made.append(CountLimiter(5, 1.0))
+        return made[-1]
+
+    a = host_limiter("https://API.Venue.example/api/v4", make)
+    assert host_limiter("https://api.venue.example", make) is a and len(made) == 1  # same host
+    assert host_limiter("https://api.venue.example:8443", make) is not a  # another port
+    k1 = key_limiter("https://api.venue.example", "key1", make)
+    assert key_limiter("https://api.venue.example/x", "key1", make) is k1
+    assert key_limiter("https://api.venue.example", "key2", make) is not k1 and k1 is not a
+    assert host_of("HTTP://Host:80/path?q=1") == "http://host:80"
+    with pytest.raises(ValueError):
+        key_limiter("https://api.venue.example", "", make)
+    reset_shared_limiters()
+    assert host_limiter("https://api.venue.example", make) is not a
+
+
+def test_combined_limiter_waits_for_the_slowest_part_and_books_in_each() -> None:
+    from arbot.connectors.ratelimit import CombinedLimiter
+
+    clock = FakeClock()
+    host = CountLimiter(10, 1.0, clock)
+    key = CountLimiter(2, 1.0, clock)
+    both = CombinedLimiter(host, key, clock=clock)
+    assert both.reserve() == 0.0 and both.reserve() == 0.0
+    assert both.reserve() == pytest.approx(1.0, abs=1e-6)  # the key's budget is spent
+    assert host.used() == 3 and key.used() == 3  # booked in both
+    both.block(5.0)
+    assert host.reserve() >= 5.0 and key.reserve() >= 5.0
+    with pytest.raises(ValueError):
+        CombinedLimiter()

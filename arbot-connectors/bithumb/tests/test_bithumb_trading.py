@@ -18,6 +18,7 @@ class TestBithumbTrading(TradingConformance):
 
     balances = {"KRW": "1000000000", "BTC": "10"}
     fills_carry_fees = False
+    transfers_show_address = False  # the withdrawal document has no address
     buy_fee_asset = "KRW"
     network_asset = "BTC"
     min_networks = 1
@@ -27,7 +28,6 @@ class TestBithumbTrading(TradingConformance):
     auth_codes = ("jwt_verification", "invalid_access_key")
     stale_code = "invalid_timestamp"
     boundary_steps = 190000
-    reconciles_after_stream_drop = False
 
     def make_emulator(self) -> EmulatorServer:
         return BithumbEmulator(("BTC/KRW", "ETH/KRW"), tick_interval=None)

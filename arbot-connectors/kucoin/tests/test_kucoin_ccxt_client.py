@@ -4,9 +4,13 @@ with a wrong secret. ccxt is told the emulator is spot only (``fetchMarkets.type
 
 from __future__ import annotations
 
+import asyncio
+
 import ccxt
 import pytest
 from arbot.testing.emulator.emulate_process import EmulateOutput, emulate_process, rebase_urls
+from arbot.trading.signing import ApiCredentials
+from arbot_kucoin.trading import KucoinTradingGateway
 
 
 def _client(out: EmulateOutput, secret: str | None = None) -> ccxt.kucoin:
@@ -45,7 +49,7 @@ def test_emulate_with_an_accounts_file_and_armed_faults(tmp_path: object) -> Non
 
     accounts = Path(str(tmp_path)) / "accounts.json"
     accounts.write_text('[{"api_key": "my-key", "secret": "my-secret-0123456789abcdef0123456789",'
-                        ' "passphrase": "my-pass", "balances": {"USDT": "1000"}}]')
+                        ' "passphrase": "my-pass", "balances": {"USDT": "1000"}, "withdraw": true}]')
     with emulate_process("kucoin", "--accounts", str(accounts), "--faults", "reject_balance") as out:
         assert out.info["api_key"] == "my-key" and out.info["passphrase"] == "my-pass"
         ex = _client(out)
@@ -56,6 +60,19 @@ def test_emulate_with_an_accounts_file_and_armed_faults(tmp_path: object) -> Non
             ex.create_order("BTC/USDT", "limit", "buy", 0.001, round(bid * 0.98, 1))
         order = ex.create_order("BTC/USDT", "limit", "buy", 0.001, round(bid * 0.98, 1))
         assert ex.fetch_order(order["id"], "BTC/USDT")["status"] == "open"
+        # "withdraw": true gave the key withdrawal rights: the gateway withdraws, signed as KuCoin
+        wid = asyncio.run(_withdraw(out.http_url, out.info["secret"]))
+        assert wid and ex.fetch_balance()["USDT"]["total"] == pytest.approx(1000.0 - 25.0)  # debited
+
+
+async def _withdraw(url: str, secret: str) -> str:
+    gw = KucoinTradingGateway(ApiCredentials("my-key", secret=secret, passphrase="my-pass"), rest_url=url,
+                              stream=False)
+    try:
+        await gw.sync_clock()
+        return await gw.withdraw("USDT", "USDT", 25.0, "TXaddr000000000000000000000000001")
+    finally:
+        await gw.close()
 
 
 def test_emulate_refuses_bad_input() -> None:

@@ -24,7 +24,6 @@ class TestKucoinTrading(TradingConformance):
     reject_codes = ("200004", "400100", "400100")
     auth_codes = ("400004", "400003")
     stale_code = "400002"
-    reconciles_after_stream_drop = False
 
     def make_emulator(self) -> EmulatorServer:
         return KucoinEmulator(("BTC/USDT", "ETH/USDT"), tick_interval=None)

@@ -22,6 +22,7 @@ class TestUpbitTrading(TradingConformance):
 
     balances = {"KRW": "1000000000", "BTC": "10"}
     fills_carry_fees = False
+    transfers_show_address = False  # the withdrawal document has no address
     buy_fee_asset = "KRW"
     network_asset = "BTC"
     min_networks = 1
@@ -30,7 +31,6 @@ class TestUpbitTrading(TradingConformance):
     post_only_reject_code = "post_only_would_take"
     auth_codes = ("jwt_verification", "invalid_access_key")
     boundary_steps = 190000
-    reconciles_after_stream_drop = False
 
     def make_emulator(self) -> EmulatorServer:
         return UpbitEmulator(("BTC/KRW", "ETH/KRW"), tick_interval=None)

@@ -17,9 +17,10 @@ from arbot_rebalancer.withdrawal_gateways import _connector_class, _withdrawal_g
 SECRET = "WITHDRAWSECRET-unit-0123456789"
 
 
-def _bot(tmp_path, venues, withdraw_keys, execute=True):
+def _bot(tmp_path, venues, withdraw_keys, execute=True, connectors=None):
     cfg = config_from_dict(
         {
+            "connectors": connectors or {},
             "output_dir": str(tmp_path),
             "system": {"execution_mode": "live"},
             "exchanges": {"enabled": venues},
@@ -42,12 +43,23 @@ def _bot(tmp_path, venues, withdraw_keys, execute=True):
     return bot, sink
 
 
-@pytest.mark.parametrize("venue", ["okx", "bybit"])
-def test_a_venue_whose_gateway_cannot_withdraw_is_a_config_error_at_start(tmp_path, venue):
-    bot, _ = _bot(tmp_path, ["binance", venue], ["binance", venue])
-    with pytest.raises(ConfigError, match=rf"withdraw_keys\.{venue}\].*cannot withdraw") as err:
+def test_a_venue_whose_gateway_cannot_withdraw_is_a_config_error_at_start(tmp_path):
+    """A venue traded through the ccxt connector: its gateway has no wallet interface."""
+    connectors = {"kraken": {"connector": "ccxt", "exchange_id": "kraken"}}
+    bot, _ = _bot(tmp_path, ["binance", "kraken"], ["binance", "kraken"], connectors=connectors)
+    with pytest.raises(ConfigError, match=r"withdraw_keys\.kraken\].*cannot withdraw") as err:
         plugin.arbot_started(bot=bot)
     assert SECRET not in str(err.value)
+
+
+@pytest.mark.parametrize("venue", ["okx", "bybit"])
+def test_every_native_venue_withdraws_through_the_wallet_interface(tmp_path, venue):
+    bot, sink = _bot(tmp_path, ["binance", venue], ["binance", venue])
+    plugin.arbot_started(bot=bot)  # the start check builds each gateway: no error
+    check_withdraw_venues(sink.settings, bot.ctx)
+    cls = _connector_class(bot.ctx, venue)
+    gw = _withdrawal_gateway(cls, venue, cls.Settings.model_validate({}), sink.settings.withdraw_keys[venue])
+    assert isinstance(gw, WithdrawalGateway) and gw.supports_withdrawals and gw.venue == venue
 
 
 def test_a_withdraw_key_of_a_venue_not_enabled_is_a_config_error(tmp_path):

@@ -129,7 +129,6 @@ class BinancePrivateApi(AccountBook):
         self._listen_keys: dict[str, str] = {}  # listen key -> api key
         #: API keys allowed to withdraw, and keys bound to an IP whitelist
         #: (``/sapi/v1/account/apiRestrictions``); by default a key only trades.
-        self.withdraw_keys: set[str] = set()
         self.ip_restricted_keys: set[str] = set()
 
     # -- wiring ------------------------------------------------------------------------------

@@ -47,6 +47,8 @@ from arbot.trading.types import (
     OrderUpdate,
     TimeInForce,
     TradingFee,
+    TransferState,
+    WalletTransfer,
 )
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
@@ -110,6 +112,7 @@ class BinanceTradingGateway(RestTradingGateway):
     rate_limit = {"type": "weight", "limit": 6000, "window": 60}
 
     venue = VENUE
+    supports_withdrawals = True
     client_id_max_len = 36
 
     def __init__(
@@ -322,13 +325,41 @@ class BinanceTradingGateway(RestTradingGateway):
         )
         return str(body["id"])
 
-    async def withdrawal_completed(self, withdrawal_id: str) -> bool:
-        """``GET /sapi/v1/capital/withdraw/history``: True once the withdrawal is completed (6)."""
+    async def withdrawal(self, withdrawal_id: str) -> WalletTransfer:
+        """``GET /sapi/v1/capital/withdraw/history``: the withdrawal (status 6 = completed;
+        1 cancelled, 3 rejected, 5 failure; the rest pending)."""
         history = await self.signed("GET", "/sapi/v1/capital/withdraw/history", {}, weight=1)
         for row in history:
             if str(row.get("id")) == withdrawal_id:
-                return int(row.get("status", -1)) == 6
-        raise TradingError(VENUE, f"withdrawal {withdrawal_id} is not in the withdrawal history")
+                status = int(row.get("status", -1))
+                state = (
+                    TransferState.COMPLETED
+                    if status == 6
+                    else TransferState.FAILED
+                    if status in (1, 3, 5)
+                    else TransferState.PENDING
+                )
+                fee = number(row.get("transactionFee"))
+                return WalletTransfer(
+                    VENUE, "withdrawal", withdrawal_id, str(row.get("coin")), str(row.get("network")),
+                    number(row.get("amount")) + fee, fee, state, str(row.get("address", "")),
+                    str(row.get("txId", "")),
+                )
+        raise OrderNotFound(VENUE, f"withdrawal {withdrawal_id} is not in the withdrawal history")
+
+    async def deposits(self, asset: str | None = None) -> Sequence[WalletTransfer]:
+        """``GET /sapi/v1/capital/deposit/hisrec`` (status 1 = credited, 0 pending)."""
+        params = {"coin": asset} if asset else {}
+        rows = await self.signed("GET", "/sapi/v1/capital/deposit/hisrec", params, weight=1)
+        return [
+            WalletTransfer(
+                VENUE, "deposit", str(r.get("id")), str(r.get("coin")), str(r.get("network")),
+                number(r.get("amount")), 0.0,
+                TransferState.COMPLETED if int(r.get("status", 0)) in (1, 6) else TransferState.PENDING,
+                str(r.get("address", "")), str(r.get("txId", "")), number(r.get("insertTime")) / 1000.0,
+            )
+            for r in rows
+        ]
 
     # -- user data stream --------------------------------------------------------------------
 

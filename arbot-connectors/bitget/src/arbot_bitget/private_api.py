@@ -22,7 +22,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 from aiohttp import web
@@ -37,8 +37,16 @@ from arbot.testing.emulator.exchange_models import (
     ExchangeServerError,
     OrderSnapshot,
     RejectReason,
+    TransferStatus,
 )
-from arbot.testing.emulator.private import AccountBook, decimal_str, drop_response, hmac_sha256, pump_events
+from arbot.testing.emulator.private import (
+    AccountBook,
+    WithdrawForbidden,
+    decimal_str,
+    drop_response,
+    hmac_sha256,
+    pump_events,
+)
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient
 from arbot.trading.types import OrderStatus, OrderType, TimeInForce
@@ -127,9 +135,67 @@ class BitgetPrivateApi(AccountBook):
             web.get("/api/v2/spot/trade/fills", s(self._fills)),
             web.get("/api/v2/spot/account/assets", s(self._assets)),
             web.get("/api/v2/common/trade-rate", s(self._trade_rate)),
+            web.post("/api/v2/spot/wallet/withdrawal", s(self._withdraw)),
+            web.get("/api/v2/spot/wallet/withdrawal-records", s(self._withdrawal_records)),
+            web.get("/api/v2/spot/wallet/deposit-records", s(self._deposit_records)),
             web.get("/api/v2/spot/public/coins", self._coins),
             web.get("/api/v2/margin/currencies", self._margin_currencies),
         ]
+
+    # -- wallet ------------------------------------------------------------------------------
+
+    _WITHDRAW_REFUSED: ClassVar[dict[RejectReason, tuple[str, str]]] = {
+        RejectReason.WITHDRAW_MIN: ("47001", "The withdrawal amount is less than the minimum"),
+        RejectReason.INSUFFICIENT_BALANCE: ("43012", "Insufficient balance"),
+        RejectReason.NETWORK_UNAVAILABLE: ("47002", "The chain does not support withdrawals"),
+        RejectReason.INVALID_REQUEST: ("40017", "Parameter verification failed"),
+    }
+
+    async def _withdraw(self, account: Account, p: Any) -> Any:
+        try:
+            asset, amount, chain = str(p["coin"]), Decimal(str(p["size"])), str(p["chain"])
+        except (KeyError, InvalidOperation, TypeError):
+            raise _Refused("40017", "Parameter verification failed: coin, chain, size") from None
+        if p.get("transferType") != "on_chain":
+            raise _Refused("40017", "transferType must be on_chain or internal_transfer")
+        try:
+            t = self.withdraw_for(account, asset, chain, amount, str(p.get("address", "")))
+        except WithdrawForbidden:
+            raise _Refused("40014", "Incorrect permissions", 403) from None
+        except ExchangeReject as exc:
+            raise _Refused(*self._WITHDRAW_REFUSED.get(exc.reason, ("40017", exc.reason.value))) from None
+        return {"orderId": str(t.transfer_id), "clientOid": ""}
+
+    def _records(self, account: Account, p: Any, kind: str) -> list[dict[str, Any]]:
+        if not p.get("startTime") or not p.get("endTime"):
+            raise _Refused("40019", "Parameter startTime and endTime cannot be empty")
+        start, end = float(p["startTime"]) / 1000.0, float(p["endTime"]) / 1000.0
+        return [
+            {
+                "orderId": str(t.transfer_id),
+                "tradeId": t.txid,
+                "coin": t.asset,
+                "type": "withdraw" if kind == "withdrawal" else "deposit",
+                "dest": "on_chain",
+                "size": decimal_str(t.amount),
+                "fee": decimal_str(t.fee) if kind == "withdrawal" else "0",
+                "status": "success" if t.status is TransferStatus.COMPLETED else "pending",
+                "toAddress": t.address,
+                "fromAddress": "",
+                "confirm": "1",
+                "chain": t.network,
+                "cTime": str(int(t.created * 1000)),
+                "uTime": str(int(t.created * 1000)),
+            }
+            for t in self.transfers_of(account, kind, p.get("coin"))
+            if start <= t.created <= end and (not p.get("orderId") or str(t.transfer_id) == p["orderId"])
+        ]
+
+    async def _withdrawal_records(self, account: Account, p: Any) -> Any:
+        return self._records(account, p, "withdrawal")
+
+    async def _deposit_records(self, account: Account, p: Any) -> Any:
+        return self._records(account, p, "deposit")
 
     def _ok(self, data: Any) -> web.Response:
         body = {"code": "00000", "msg": "success", "requestTime": self.server_time_ms(), "data": data}

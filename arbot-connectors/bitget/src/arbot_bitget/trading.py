@@ -42,7 +42,10 @@ from arbot.trading.types import (
     OrderUpdate,
     TimeInForce,
     TradingFee,
+    TransferState,
+    WalletTransfer,
 )
+from arbot.trading.wallet import amount_text
 
 from arbot_bitget.markets import parse_products
 from arbot_bitget.signing import BitgetSigner
@@ -282,6 +285,60 @@ class BitgetTradingGateway(RestTradingGateway):
             if coin.get("coin") == asset
             for ch in coin.get("chains", [])
         ]
+
+    # -- wallet ------------------------------------------------------------------------------
+
+    supports_withdrawals = True
+
+    @staticmethod
+    def _transfer(kind: str, r: Mapping[str, Any]) -> WalletTransfer:
+        """A ``wallet/withdrawal-records`` / ``deposit-records`` entry (``success`` done;
+        ``fail``, ``reject``, ``pending_review_fail`` failed)."""
+        status = str(r.get("status", ""))
+        state = (
+            TransferState.COMPLETED
+            if status == "success"
+            else TransferState.FAILED
+            if status in ("fail", "reject", "pending_review_fail")
+            else TransferState.PENDING
+        )
+        return WalletTransfer(
+            VENUE, kind, str(r.get("orderId", "")), str(r.get("coin", "")), str(r.get("chain", "")),
+            number(r.get("size")), number(r.get("fee")), state, str(r.get("toAddress", "")),
+            str(r.get("tradeId", "")), number(r.get("cTime")) / 1000.0,
+        )
+
+    def _window(self) -> dict[str, object]:
+        """The records' required time window: the last 90 days (Bitget's maximum)."""
+        now = self.now_ms()
+        return {"startTime": now - 90 * 86_400_000, "endTime": now + 60_000}
+
+    async def withdraw(self, asset: str, network: str, amount: float, address: str) -> str:
+        """``POST /api/v2/spot/wallet/withdrawal`` on chain; the ``orderId``."""
+        params = {
+            "coin": asset,
+            "transferType": "on_chain",
+            "address": address,
+            "chain": network,
+            "size": amount_text(amount),
+        }
+        body = await self.signed("POST", "/api/v2/spot/wallet/withdrawal", params, order_entry=True)
+        return str(body["data"]["orderId"])
+
+    async def withdrawal(self, withdrawal_id: str) -> WalletTransfer:
+        """``GET /api/v2/spot/wallet/withdrawal-records?orderId=``."""
+        params = {**self._window(), "orderId": withdrawal_id}
+        body = await self.signed("GET", "/api/v2/spot/wallet/withdrawal-records", params)
+        for r in body["data"] or []:
+            if str(r.get("orderId")) == withdrawal_id:
+                return self._transfer("withdrawal", r)
+        raise OrderNotFound(VENUE, f"no withdrawal {withdrawal_id}")
+
+    async def deposits(self, asset: str | None = None) -> Sequence[WalletTransfer]:
+        """``GET /api/v2/spot/wallet/deposit-records`` (the last 90 days)."""
+        params = {**self._window(), **({"coin": asset} if asset else {})}
+        body = await self.signed("GET", "/api/v2/spot/wallet/deposit-records", params)
+        return [self._transfer("deposit", r) for r in body["data"] or []]
 
     # -- private stream ----------------------------------------------------------------------
 

@@ -125,6 +125,7 @@ class BithumbPrivateApi(UpbitFamilyPrivateApi):
             web.get("/v1/accounts", p(self._accounts)),
             web.get("/v1/orders/chance", p(self._chance)),
             web.get("/v1/withdraws/chance", p(self._withdraw_chance)),
+            *self.wallet_routes(),
         ]
 
     async def _place(self, request: web.Request, account: Account, params: Mapping[str, str]) -> web.Response:

@@ -24,7 +24,7 @@ from typing import Any
 
 import attrs
 import msgspec
-from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
+from arbot.connectors.ratelimit import RateLimitPolicy
 from arbot.connectors.ws import Backoff, Heartbeat, WsSession
 from arbot.events import Side
 from arbot.market import MarketInfo
@@ -82,6 +82,9 @@ class BithumbTradingGateway(UpbitFamilyGateway):
     """The :class:`~arbot.trading.gateway.TradingGateway` of Bithumb (module docstring)."""
 
     venue = VENUE
+    #: per IP (shared with the market-data connector) and per key
+    rate_limit = {"type": "count", "limit": 120, "window": 1.0}
+    rate_limit_per_key = {"type": "count", "limit": 120, "window": 1.0}
 
     def __init__(
         self,
@@ -96,7 +99,7 @@ class BithumbTradingGateway(UpbitFamilyGateway):
         tick_sizes: Mapping[str, float] | None = None,
     ) -> None:
         super().__init__(
-            credentials, rest_url, markets or {}, limiter=limiter or CountLimiter(120, 1.0), timeout=timeout
+            credentials, rest_url, markets or {}, limiter=limiter, timeout=timeout
         )
         self.signer = BithumbSigner(credentials)
         #: price ticks per unified symbol (Bithumb's market list carries none; KRW ticks depend
@@ -304,6 +307,7 @@ class BithumbTradingGateway(UpbitFamilyGateway):
             backoff=Backoff(0.05, 2.0),
             name="bithumb-private",
             headers=self._auth_headers,
+            on_open=self.stream_opened,
         )
         await self.ws.subscribe(
             msgspec.json.encode(

@@ -20,7 +20,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 from aiohttp import web
@@ -36,9 +36,11 @@ from arbot.testing.emulator.exchange_models import (
     ExchangeServerError,
     OrderSnapshot,
     RejectReason,
+    TransferStatus,
 )
 from arbot.testing.emulator.private import (
     AccountBook,
+    WithdrawForbidden,
     decimal_str,
     drop_response,
     hmac_sha256,
@@ -147,7 +149,73 @@ class BybitPrivateApi(AccountBook):
             web.get("/v5/account/wallet-balance", s(self._wallet)),
             web.get("/v5/account/fee-rate", s(self._fee_rate)),
             web.get("/v5/asset/coin/query-info", s(self._coin_info)),
+            web.post("/v5/asset/withdraw/create", s(self._withdraw)),
+            web.get("/v5/asset/withdraw/query-record", s(self._withdraw_records)),
+            web.get("/v5/asset/deposit/query-record", s(self._deposit_records)),
         ]
+
+    # -- wallet ------------------------------------------------------------------------------
+
+    _WITHDRAW_REFUSED: ClassVar[dict[RejectReason, tuple[int, str]]] = {
+        RejectReason.WITHDRAW_MIN: (131215, "Amount error: less than the minimum withdrawal amount"),
+        RejectReason.INSUFFICIENT_BALANCE: (131212, "Insufficient balance"),
+        RejectReason.NETWORK_UNAVAILABLE: (131002, "chain not supported for withdrawal"),
+        RejectReason.INVALID_REQUEST: (10001, "params error"),
+    }
+
+    async def _withdraw(self, account: Account, p: Any) -> Any:
+        try:
+            asset, amount, chain = str(p["coin"]), Decimal(str(p["amount"])), str(p["chain"])
+        except (KeyError, InvalidOperation, TypeError):
+            raise _Refused(10001, "params error: coin, chain, amount") from None
+        try:
+            t = self.withdraw_for(account, asset, chain, amount, str(p.get("address", "")))
+        except WithdrawForbidden:
+            raise _Refused(10005, "Permission denied, please check your API key permissions.") from None
+        except ExchangeReject as exc:
+            raise _Refused(*self._WITHDRAW_REFUSED.get(exc.reason, (10001, exc.reason.value))) from None
+        return {"id": str(t.transfer_id)}
+
+    async def _withdraw_records(self, account: Account, p: Any) -> Any:
+        rows = [
+            {
+                "withdrawId": str(t.transfer_id),
+                "coin": t.asset,
+                "chain": t.network,
+                "amount": decimal_str(t.amount),
+                "withdrawFee": decimal_str(t.fee),
+                "status": "success" if t.status is TransferStatus.COMPLETED else "Pending",
+                "toAddress": t.address,
+                "tag": "",
+                "txID": t.txid,
+                "createTime": str(int(t.created * 1000)),
+                "updateTime": str(int(t.created * 1000)),
+                "withdrawType": 0,
+            }
+            for t in self.transfers_of(account, "withdrawal", p.get("coin"))
+            if not p.get("withdrawID") or str(t.transfer_id) == p["withdrawID"]
+        ]
+        return {"rows": rows, "nextPageCursor": ""}
+
+    async def _deposit_records(self, account: Account, p: Any) -> Any:
+        rows = [
+            {
+                "id": str(t.transfer_id),
+                "coin": t.asset,
+                "chain": t.network,
+                "amount": decimal_str(t.amount),
+                "txID": t.txid,
+                "status": 3 if t.status is TransferStatus.COMPLETED else 1,
+                "toAddress": t.address,
+                "tag": "",
+                "depositFee": "",
+                "successAt": str(int(t.completes_at * 1000)),
+                "confirmations": "1",
+                "depositType": 0,
+            }
+            for t in self.transfers_of(account, "deposit", p.get("coin"))
+        ]
+        return {"rows": rows, "nextPageCursor": ""}
 
     def _signed(self, handler: Callable[[Account, Any], Awaitable[Any]]) -> Handler:
         async def wrapped(request: web.Request) -> web.StreamResponse:

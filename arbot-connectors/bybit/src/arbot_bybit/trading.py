@@ -42,7 +42,10 @@ from arbot.trading.types import (
     OrderUpdate,
     TimeInForce,
     TradingFee,
+    TransferState,
+    WalletTransfer,
 )
+from arbot.trading.wallet import amount_text
 
 from arbot_bybit.markets import parse_instruments
 from arbot_bybit.signing import BybitSigner
@@ -280,6 +283,67 @@ class BybitTradingGateway(RestTradingGateway):
             if row.get("coin") == asset
             for ch in row.get("chains", [])
         ]
+
+    # -- wallet ------------------------------------------------------------------------------
+
+    supports_withdrawals = True
+
+    async def withdraw(self, asset: str, network: str, amount: float, address: str) -> str:
+        """``POST /v5/asset/withdraw/create`` from the funding account; the withdrawal id."""
+        params = {
+            "coin": asset,
+            "chain": network,
+            "address": address,
+            "amount": amount_text(amount),
+            "timestamp": self.now_ms(),
+            "forceChain": 1,
+            "accountType": "FUND",
+        }
+        body = await self.signed("POST", "/v5/asset/withdraw/create", params, order_entry=True)
+        return str(body["result"]["id"])
+
+    async def withdrawal(self, withdrawal_id: str) -> WalletTransfer:
+        """``GET /v5/asset/withdraw/query-record?withdrawID=`` (``success`` done; ``Fail``,
+        ``Reject``, ``CancelByUser`` failed)."""
+        body = await self.signed("GET", "/v5/asset/withdraw/query-record", {"withdrawID": withdrawal_id})
+        for r in body["result"]["rows"]:
+            if str(r.get("withdrawId")) == withdrawal_id:
+                status = str(r.get("status", ""))
+                state = (
+                    TransferState.COMPLETED
+                    if status in ("success", "BlockchainConfirmed")
+                    else TransferState.FAILED
+                    if status in ("Fail", "Reject", "CancelByUser", "MoreInformationRequired")
+                    else TransferState.PENDING
+                )
+                return WalletTransfer(
+                    VENUE, "withdrawal", withdrawal_id, str(r.get("coin")), str(r.get("chain")),
+                    number(r.get("amount")), number(r.get("withdrawFee")), state,
+                    str(r.get("toAddress", "")), str(r.get("txID", "")), number(r.get("createTime")) / 1000.0,
+                )
+        raise OrderNotFound(VENUE, f"no withdrawal {withdrawal_id}")
+
+    async def deposits(self, asset: str | None = None) -> Sequence[WalletTransfer]:
+        """``GET /v5/asset/deposit/query-record`` (``status`` 3 = success, 4 failed)."""
+        body = await self.signed("GET", "/v5/asset/deposit/query-record", {"coin": asset} if asset else {})
+        out = []
+        for r in body["result"]["rows"]:
+            status = int(number(r.get("status")))
+            state = (
+                TransferState.COMPLETED
+                if status == 3
+                else TransferState.FAILED
+                if status == 4
+                else TransferState.PENDING
+            )
+            out.append(
+                WalletTransfer(
+                    VENUE, "deposit", str(r.get("id", "")), str(r.get("coin")), str(r.get("chain")),
+                    number(r.get("amount")), number(r.get("depositFee")), state,
+                    str(r.get("toAddress", "")), str(r.get("txID", "")), number(r.get("successAt")) / 1000.0,
+                )
+            )
+        return out
 
     # -- private stream ----------------------------------------------------------------------
 

@@ -6,9 +6,13 @@ METHOD\\npath\\nquery\\nhex(SHA512(body))\\ntimestamp))``, the query as sent but
 HTTP 401 ``{"label": "MISSING_REQUIRED_HEADER" | "INVALID_KEY" | "REQUEST_EXPIRED" |
 "INVALID_SIGNATURE", "message": ...}``. Serves ``/api/v4/spot/orders`` (place, list open or
 finished, cancel all), ``/api/v4/spot/orders/{id}`` (the order id, or its ``text`` only while
-the order is open), ``/spot/my_trades``, ``/spot/accounts``, ``/wallet/fee``,
-``/wallet/withdraw_status``, ``/wallet/currency_chains``, ``/spot/time``, and the private
-channels ``spot.orders`` / ``spot.usertrades`` (each request signed with ``auth``).
+the order is open: otherwise 404 ``CLIENT_ID_NOT_FOUND``; a ``text`` is not unique, as at Gate: a
+second order with it is taken and the text then names the latest), ``/spot/my_trades``,
+``/spot/accounts``, ``/wallet/fee``, ``/wallet/withdraw_status``, ``/wallet/currency_chains``,
+``/spot/time``, the wallet's ``POST /withdrawals``, ``/wallet/withdrawals`` and
+``/wallet/deposits`` (a key withdraws only once granted: 403 ``FORBIDDEN`` otherwise; transfers
+confirm after the network's delay), and the private channels ``spot.orders`` /
+``spot.usertrades`` (each request signed with ``auth``).
 """
 
 from __future__ import annotations
@@ -38,8 +42,10 @@ from arbot.testing.emulator.exchange_models import (
     NetworkSpec,
     OrderSnapshot,
     RejectReason,
+    Transfer,
+    TransferStatus,
 )
-from arbot.testing.emulator.private import AccountBook, pump_feed, scripted_exchange
+from arbot.testing.emulator.private import AccountBook, WithdrawForbidden, pump_feed, scripted_exchange
 from arbot.testing.emulator.private import decimal_str as text
 from arbot.testing.emulator.private import drop_response as drop_answer
 from arbot.testing.emulator.scripted import ScriptedBook
@@ -57,7 +63,6 @@ _REJECT = {
     RejectReason.LOT_SIZE: ("INVALID_PRECISION", "Invalid precision"),
     RejectReason.PRICE_FILTER: ("INVALID_PRECISION", "Invalid precision"),
     RejectReason.POST_ONLY_WOULD_TAKE: ("POC_FILL_IMMEDIATELY", "Order would match and take immediately"),
-    RejectReason.DUPLICATE_CLIENT_ID: ("INVALID_PARAM_VALUE", "text is used by an open order"),
     RejectReason.UNKNOWN_SYMBOL: ("INVALID_CURRENCY_PAIR", "Invalid currency pair"),
     RejectReason.ORDER_NOT_FOUND: ("ORDER_NOT_FOUND", "Order not found"),
     RejectReason.INVALID_REQUEST: ("INVALID_PARAM_VALUE", "Invalid parameter value"),
@@ -84,6 +89,14 @@ def _sha512_hmac(secret: str, payload: str) -> str:
 
 
 Handler = Callable[[web.Request, Account], Awaitable[web.Response]]
+
+
+class _ClientIdNotFound(ExchangeError):
+    """A ``text`` that names no pending order (Gate: 404 ``CLIENT_ID_NOT_FOUND``)."""
+
+    def __init__(self, text_id: str) -> None:
+        super().__init__(f"no pending order with text {text_id}")
+        self.text = text_id
 
 
 class GatePrivateApi(AccountBook):
@@ -114,10 +127,14 @@ class GatePrivateApi(AccountBook):
             )
             self._pair_of[f"{base}/{quote}"] = pair
         self.exchange: EmulatedExchange
-        self.exchange, self.account = scripted_exchange("gate", rules)
+        # Gate does not keep ``text`` unique: a second order with the same text is taken, and
+        # a lookup by that text finds the latest (Gate's answer in gateio/gateapi-go#41)
+        self.exchange, self.account = scripted_exchange("gate", rules, client_id_scope="none")
         for asset in {r.base for _b, r in rules.values()} | {"USDT"}:
             fee = Decimal("1") if asset == "USDT" else Decimal("0.0005")
-            self.exchange.add_network(NetworkSpec(asset, asset, fee, fee * 10, confirmations=3))
+            self.exchange.add_network(
+                NetworkSpec(asset, asset, fee, fee * 10, confirmations=3, confirm_seconds=1.0)
+            )
         self._spawn = spawn
 
     # -- authentication ----------------------------------------------------------------------
@@ -164,6 +181,8 @@ class GatePrivateApi(AccountBook):
                 return await handler(request, auth)
             except AckLost:
                 return drop_answer(request)
+            except _ClientIdNotFound as exc:
+                return _err(404, "CLIENT_ID_NOT_FOUND", f"Order with client ID {exc.text} not found")
             except ExchangeRateLimited as exc:
                 return _err(
                     429,
@@ -198,6 +217,9 @@ class GatePrivateApi(AccountBook):
             web.get("/api/v4/wallet/fee", p(self._fee)),
             web.get("/api/v4/wallet/withdraw_status", p(self._withdraw_status)),
             web.get("/api/v4/wallet/currency_chains", self._chains),
+            web.post("/api/v4/withdrawals", p(self._withdraw)),
+            web.get("/api/v4/wallet/withdrawals", p(self._withdrawals)),
+            web.get("/api/v4/wallet/deposits", p(self._deposits)),
             web.get("/api/v4/spot/time", self._time),
             web.get("/api/v4/spot/currencies", self._currencies),
             web.get("/api/v4/margin/currency_pairs", self._margin_pairs),
@@ -291,9 +313,12 @@ class GatePrivateApi(AccountBook):
         pair = request.query.get("currency_pair")
         symbol = self._symbol(pair) if pair else None
         if oid.startswith("t-"):
-            snap = self.exchange.get_order(account.api_key, symbol, client_id=oid)
+            try:
+                snap = self.exchange.get_order(account.api_key, symbol, client_id=oid)
+            except ExchangeReject:
+                raise _ClientIdNotFound(oid) from None
             if snap.status not in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
-                raise ExchangeReject(RejectReason.ORDER_NOT_FOUND, oid)  # text: only while pending
+                raise _ClientIdNotFound(oid)  # a text is an id only while the order is pending
             return snap
         try:
             return self.exchange.get_order(account.api_key, symbol, order_id=int(oid))
@@ -410,6 +435,55 @@ class GatePrivateApi(AccountBook):
                 }
             )
         return _ok(out)
+
+    # -- wallet ------------------------------------------------------------------------------
+
+    def render_transfer(self, t: Transfer) -> dict[str, Any]:
+        """A withdrawal or deposit as Gate's wallet record (``status`` ``DONE`` or pending)."""
+        done = t.status is TransferStatus.COMPLETED
+        doc: dict[str, Any] = {
+            "id": f"{'w' if t.kind == 'withdrawal' else 'd'}{t.transfer_id}",
+            "timestamp": str(int(t.created)),
+            "currency": t.asset,
+            "address": t.address,
+            "txid": t.txid,
+            "amount": text(t.amount),
+            "memo": "",
+            "status": "DONE" if done else "PEND" if t.kind == "deposit" else "REQUEST",
+            "chain": t.network,
+        }
+        if t.kind == "withdrawal":
+            doc["fee"] = text(t.fee)
+            doc["withdraw_order_id"] = ""
+        return doc
+
+    async def _withdraw(self, request: web.Request, account: Account) -> web.Response:
+        try:
+            body = msgspec.json.decode(await request.read())
+            asset, address = str(body["currency"]), str(body.get("address", ""))
+            amount = Decimal(str(body["amount"]))
+            chain = str(body.get("chain") or asset)
+        except (KeyError, ValueError, TypeError, InvalidOperation, msgspec.DecodeError) as exc:
+            raise ExchangeReject(RejectReason.INVALID_REQUEST, f"bad parameter {exc}") from None
+        try:
+            transfer = self.withdraw_for(account, asset, chain, amount, address)
+        except WithdrawForbidden:
+            return _err(403, "FORBIDDEN", "API key has no withdrawal permission")
+        return _ok(self.render_transfer(transfer), 202)
+
+    def _transfer_query(self, request: web.Request, account: Account, kind: str) -> web.Response:
+        want = request.query.get("withdraw_id") if kind == "withdrawal" else None
+        rows = [
+            self.render_transfer(t)
+            for t in self.transfers_of(account, kind, request.query.get("currency") or None)
+        ]
+        return _ok([r for r in rows if want is None or r["id"] == want])
+
+    async def _withdrawals(self, request: web.Request, account: Account) -> web.Response:
+        return self._transfer_query(request, account, "withdrawal")
+
+    async def _deposits(self, request: web.Request, account: Account) -> web.Response:
+        return self._transfer_query(request, account, "deposit")
 
     def _chain(self, n: NetworkSpec) -> dict[str, Any]:
         return {

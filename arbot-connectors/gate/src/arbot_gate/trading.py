@@ -8,7 +8,11 @@ the ``text`` while the order is pending), ``DELETE /spot/orders?currency_pair=``
 ``GET /wallet/fee``, ``GET /wallet/withdraw_status`` + ``GET /wallet/currency_chains``,
 ``GET /spot/time``. Errors are ``{"label", "message"}``. A ``text`` is only queryable while the
 order is pending, so :meth:`GateTradingGateway.get_order` falls back to the open and finished
-order lists. Private stream: ``spot.orders`` and ``spot.usertrades`` with a signed ``auth``.
+order lists. Gate does not refuse a ``text`` used before (a second order is taken: Gate's answer
+in gateio/gateapi-go#41), so a client id this gateway did not mint itself (a restarted process
+resending) is looked up before it is sent. Private stream: ``spot.orders`` and
+``spot.usertrades`` with a signed ``auth``; after a reconnect the tracked orders are caught up
+through REST.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
+from arbot.connectors.ratelimit import RateLimitPolicy
 from arbot.connectors.ws import Backoff, GarbageFrame, Heartbeat, WsSession
 from arbot.events import Side
 from arbot.market import MarketInfo
@@ -45,7 +49,10 @@ from arbot.trading.types import (
     OrderUpdate,
     TimeInForce,
     TradingFee,
+    TransferState,
+    WalletTransfer,
 )
+from arbot.trading.wallet import amount_text
 
 from arbot_gate.markets import parse_currency_pairs
 from arbot_gate.signing import API_PREFIX, GateSigner
@@ -72,7 +79,12 @@ class GateTradingGateway(SignedRestGateway):
     """The :class:`~arbot.trading.gateway.TradingGateway` of Gate spot (module docstring)."""
 
     venue = VENUE
+    #: per IP (Gate's public budget, shared with the market-data connector) and per key (UID)
+    rate_limit = {"type": "count", "limit": 200, "window": 10.0}
+    rate_limit_per_key = {"type": "count", "limit": 50, "window": 1.0}
     client_id_max_len = _MAX_TEXT  # after the "t-"
+    venue_refuses_duplicate_ids = False  # Gate takes a second order with the same text
+    supports_withdrawals = True
 
     def __init__(
         self,
@@ -86,7 +98,7 @@ class GateTradingGateway(SignedRestGateway):
         stream: bool = True,
     ) -> None:
         super().__init__(
-            credentials, rest_url, markets or {}, limiter=limiter or CountLimiter(50, 1.0), timeout=timeout
+            credentials, rest_url, markets or {}, limiter=limiter, timeout=timeout
         )
         self.signer = GateSigner(credentials)
         self.ws_url = ws_url
@@ -117,7 +129,7 @@ class GateTradingGateway(SignedRestGateway):
             return AuthenticationFailed(VENUE, msg, label)
         if label == "TOO_MANY_REQUESTS":
             return RateLimited(VENUE, msg, label)
-        if label in ("ORDER_NOT_FOUND", "ORDER_CLOSED", "ORDER_CANCELLED"):
+        if label in ("ORDER_NOT_FOUND", "CLIENT_ID_NOT_FOUND", "ORDER_CLOSED", "ORDER_CANCELLED"):
             return OrderNotFound(VENUE, msg, label)
         if label == "DUPLICATE_REQUEST":
             return DuplicateClientId(VENUE, msg, label)
@@ -132,8 +144,9 @@ class GateTradingGateway(SignedRestGateway):
         return parse_currency_pairs(await self.rest.get(API_PREFIX + "/spot/currency_pairs"), VENUE)
 
     def new_client_id(self) -> str:
-        """``t-`` + at most 28 bytes (letters, digits, ``-``)."""
-        return "t-" + self._ids()
+        """``t-`` + at most 28 bytes (letters, digits, ``-``), remembered as never sent (Gate
+        takes a second order with a used ``text``: any other id is looked up before sending)."""
+        return self.minted("t-" + self._ids())
 
     # -- orders ------------------------------------------------------------------------------
 
@@ -303,6 +316,52 @@ class GateTradingGateway(SignedRestGateway):
             for c in (chains if isinstance(chains, list) else [])
         ]
 
+    # -- wallet ------------------------------------------------------------------------------
+
+    def parse_transfer(self, kind: str, r: Mapping[str, Any]) -> WalletTransfer:
+        """A Gate wallet record (``status`` ``DONE``; ``CANCEL``/``FAIL``/``INVALID`` failed)."""
+        status = str(r.get("status", ""))
+        state = (
+            TransferState.COMPLETED
+            if status == "DONE"
+            else TransferState.FAILED
+            if status in ("CANCEL", "FAIL", "INVALID")
+            else TransferState.PENDING
+        )
+        fee = _f(r.get("fee"))
+        return WalletTransfer(
+            VENUE,
+            kind,
+            str(r.get("id", "")),
+            str(r.get("currency", "")),
+            str(r.get("chain", "")),
+            _f(r.get("amount")),
+            fee,
+            state,
+            str(r.get("address", "")),
+            str(r.get("txid", "")),
+            _f(r.get("timestamp")),
+        )
+
+    async def withdraw(self, asset: str, network: str, amount: float, address: str) -> str:
+        """``POST /withdrawals`` (``currency``, ``address``, ``amount``, ``chain``); Gate's id."""
+        body = {"currency": asset, "address": address, "amount": amount_text(amount), "chain": network}
+        return str(_obj(await self.call("POST", "/withdrawals", body=body, resend=False))["id"])
+
+    async def withdrawal(self, withdrawal_id: str) -> WalletTransfer:
+        """``GET /wallet/withdrawals?withdraw_id=``."""
+        rows = await self.call("GET", "/wallet/withdrawals", {"withdraw_id": withdrawal_id})
+        for r in rows if isinstance(rows, list) else []:
+            if isinstance(r, dict) and str(r.get("id")) == withdrawal_id:
+                return self.parse_transfer("withdrawal", r)
+        raise OrderNotFound(VENUE, f"no withdrawal {withdrawal_id}")
+
+    async def deposits(self, asset: str | None = None) -> Sequence[WalletTransfer]:
+        """``GET /wallet/deposits`` (of one currency)."""
+        rows = await self.call("GET", "/wallet/deposits", {"currency": asset} if asset else None)
+        items = rows if isinstance(rows, list) else []
+        return [self.parse_transfer("deposit", r) for r in items if isinstance(r, dict)]
+
     # -- private stream ----------------------------------------------------------------------
 
     async def start_stream(self) -> None:
@@ -332,6 +391,7 @@ class GateTradingGateway(SignedRestGateway):
                     "auth": self.signer.ws_auth(channel, "subscribe", t),
                 }
             )
+        await self.stream_opened(session)
 
     def _on_frame(self, frame: str | bytes, recv_time: float) -> None:
         msg = msgspec.json.decode(frame)

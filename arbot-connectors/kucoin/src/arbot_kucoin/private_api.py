@@ -39,8 +39,10 @@ from arbot.testing.emulator.exchange_models import (
     NetworkSpec,
     OrderSnapshot,
     RejectReason,
+    Transfer,
+    TransferStatus,
 )
-from arbot.testing.emulator.private import AccountBook, pump_feed, scripted_exchange
+from arbot.testing.emulator.private import AccountBook, WithdrawForbidden, pump_feed, scripted_exchange
 from arbot.testing.emulator.private import decimal_str as text
 from arbot.testing.emulator.private import drop_response as drop_answer
 from arbot.testing.emulator.scripted import ScriptedBook
@@ -127,6 +129,7 @@ class KucoinPrivateApi(AccountBook):
                     Decimal("0.0005") if asset != "USDT" else Decimal("1"),
                     Decimal("0.001") if asset != "USDT" else Decimal("10"),
                     confirmations=2,
+                    confirm_seconds=1.0,
                 )
             )
         self._ws_url = ws_url
@@ -229,6 +232,9 @@ class KucoinPrivateApi(AccountBook):
             web.delete("/api/v1/orders/{oid}", p(self._cancel_classic)),
             web.delete("/api/v1/order/client-order/{cid}", p(self._cancel_by_cid)),
             web.get("/api/v1/accounts", p(self._accounts)),
+            web.post("/api/v1/withdrawals", p(self._withdraw)),
+            web.get("/api/v1/withdrawals", p(self._withdrawals)),
+            web.get("/api/v1/deposits", p(self._deposits)),
             web.get("/api/v1/trade-fees", p(self._fees)),
             web.get("/api/ua/v1/account/mode", p(self._account_mode)),
             web.get("/api/v3/margin/symbols", p(self._margin_symbols)),
@@ -430,6 +436,53 @@ class KucoinPrivateApi(AccountBook):
         return _ok(
             {"currentPage": 1, "pageSize": len(items), "totalNum": len(items), "totalPage": 1, "items": items}
         )
+
+    # -- wallet ------------------------------------------------------------------------------
+
+    def render_transfer(self, t: Transfer) -> dict[str, Any]:
+        """A withdrawal or deposit as KuCoin's record (``SUCCESS`` or ``PROCESSING``)."""
+        doc: dict[str, Any] = {
+            "currency": t.asset,
+            "chain": t.network,
+            "status": "SUCCESS" if t.status is TransferStatus.COMPLETED else "PROCESSING",
+            "address": t.address,
+            "memo": "",
+            "isInner": False,
+            "amount": text(t.amount),
+            "fee": text(t.fee),
+            "walletTxId": t.txid,
+            "createdAt": int(t.created * 1000),
+            "updatedAt": int(t.created * 1000),
+            "remark": "",
+        }
+        if t.kind == "withdrawal":
+            doc["id"] = f"w{t.transfer_id:023d}"
+        return doc
+
+    async def _withdraw(self, request: web.Request, account: Account) -> web.Response:
+        try:
+            body = msgspec.json.decode(await request.read())
+            asset, address = str(body["currency"]), str(body.get("address", ""))
+            amount = Decimal(str(body["amount"]))
+            chain = str(body.get("chain") or asset)
+        except (KeyError, ValueError, TypeError, InvalidOperation, msgspec.DecodeError) as exc:
+            raise ExchangeReject(RejectReason.INVALID_REQUEST, f"bad parameter {exc}") from None
+        try:
+            transfer = self.withdraw_for(account, asset, chain, amount, address)
+        except WithdrawForbidden:
+            return _err(400, "400007", "Access denied, require more permission.")
+        return _ok({"withdrawalId": self.render_transfer(transfer)["id"]})
+
+    def _page(self, request: web.Request, account: Account, kind: str) -> web.Response:
+        asset = request.query.get("currency")
+        items = [self.render_transfer(t) for t in self.transfers_of(account, kind, asset)]
+        return _ok({"currentPage": 1, "pageSize": 50, "totalNum": len(items), "totalPage": 1, "items": items})
+
+    async def _withdrawals(self, request: web.Request, account: Account) -> web.Response:
+        return self._page(request, account, "withdrawal")
+
+    async def _deposits(self, request: web.Request, account: Account) -> web.Response:
+        return self._page(request, account, "deposit")
 
     async def _accounts(self, request: web.Request, account: Account) -> web.Response:
         kind = request.query.get("type")

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
-from arbot.connectors.ratelimit import RateLimitPolicy, WeightLimiter
+from arbot.connectors.ratelimit import RateLimitPolicy
 from arbot.connectors.ws import Backoff, GarbageFrame, Heartbeat, WsSession
 from arbot.events import Side
 from arbot.market import MarketInfo
@@ -45,7 +45,10 @@ from arbot.trading.types import (
     OrderUpdate,
     TimeInForce,
     TradingFee,
+    TransferState,
+    WalletTransfer,
 )
+from arbot.trading.wallet import amount_text
 
 from arbot_kucoin.markets import parse_symbols
 from arbot_kucoin.signing import KucoinSigner
@@ -74,6 +77,11 @@ class KucoinTradingGateway(SignedRestGateway):
     """The :class:`~arbot.trading.gateway.TradingGateway` of KuCoin spot (module docstring)."""
 
     venue = VENUE
+    supports_withdrawals = True
+    #: per IP (KuCoin's public pool, shared with the market-data connector) and the key's
+    #: (UID's) spot pool
+    rate_limit = {"type": "weight", "limit": 2000, "window": 30.0}
+    rate_limit_per_key = {"type": "weight", "limit": 4000, "window": 30.0}
 
     def __init__(
         self,
@@ -89,7 +97,7 @@ class KucoinTradingGateway(SignedRestGateway):
             credentials,
             rest_url,
             markets or {},
-            limiter=limiter or WeightLimiter(4000, 30.0),
+            limiter=limiter,
             timeout=timeout,
         )
         self.signer = KucoinSigner(credentials)
@@ -355,6 +363,54 @@ class KucoinTradingGateway(SignedRestGateway):
         )
         return info
 
+    # -- wallet ------------------------------------------------------------------------------
+
+    def parse_transfer(self, kind: str, r: Mapping[str, Any]) -> WalletTransfer:
+        """A KuCoin withdrawal/deposit record (``SUCCESS``; ``FAILURE`` failed)."""
+        status = str(r.get("status", ""))
+        state = (
+            TransferState.COMPLETED
+            if status == "SUCCESS"
+            else TransferState.FAILED
+            if status == "FAILURE"
+            else TransferState.PENDING
+        )
+        return WalletTransfer(
+            VENUE,
+            kind,
+            str(r.get("id") or r.get("walletTxId") or ""),
+            str(r.get("currency", "")),
+            str(r.get("chain", "")),
+            _f(r.get("amount")),
+            _f(r.get("fee")),
+            state,
+            str(r.get("address", "")),
+            str(r.get("walletTxId", "")),
+            _f(r.get("createdAt")) / 1000.0,
+        )
+
+    async def _records(self, path: str, kind: str, asset: str | None) -> list[WalletTransfer]:
+        data = _obj(await self.call("GET", path, {"currency": asset} if asset else None))
+        items = data.get("items")
+        return [self.parse_transfer(kind, r) for r in (items if isinstance(items, list) else [])]
+
+    async def withdraw(self, asset: str, network: str, amount: float, address: str) -> str:
+        """``POST /api/v1/withdrawals`` (``currency``, ``address``, ``amount``, ``chain``)."""
+        body = {"currency": asset, "address": address, "amount": amount_text(amount), "chain": network}
+        data = _obj(await self.call("POST", "/api/v1/withdrawals", body=body, resend=False))
+        return str(data["withdrawalId"])
+
+    async def withdrawal(self, withdrawal_id: str) -> WalletTransfer:
+        """``GET /api/v1/withdrawals`` (the record with that id)."""
+        for t in await self._records("/api/v1/withdrawals", "withdrawal", None):
+            if t.transfer_id == withdrawal_id:
+                return t
+        raise OrderNotFound(VENUE, f"no withdrawal {withdrawal_id}")
+
+    async def deposits(self, asset: str | None = None) -> Sequence[WalletTransfer]:
+        """``GET /api/v1/deposits``."""
+        return await self._records("/api/v1/deposits", "deposit", asset)
+
     # -- private stream ----------------------------------------------------------------------
 
     async def start_stream(self) -> None:
@@ -365,6 +421,7 @@ class KucoinTradingGateway(SignedRestGateway):
             self._private_url,
             self._on_frame,
             on_close=self._on_close,
+            on_open=self.stream_opened,
             heartbeat=Heartbeat(
                 ping_interval=None, ping_timeout=None, app_ping=self._ping, app_ping_interval=15.0
             ),
@@ -390,6 +447,10 @@ class KucoinTradingGateway(SignedRestGateway):
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def stream_settled(self) -> None:
+        """The reconnected stream's subscription is acknowledged."""
+        await self.subscribed.wait()
 
     def _on_close(self, session: WsSession) -> None:
         self.subscribed.clear()

@@ -23,7 +23,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 from aiohttp import web
@@ -38,8 +38,17 @@ from arbot.testing.emulator.exchange_models import (
     ExchangeServerError,
     OrderSnapshot,
     RejectReason,
+    Transfer,
+    TransferStatus,
 )
-from arbot.testing.emulator.private import AccountBook, decimal_str, drop_response, hmac_sha256, pump_events
+from arbot.testing.emulator.private import (
+    AccountBook,
+    WithdrawForbidden,
+    decimal_str,
+    drop_response,
+    hmac_sha256,
+    pump_events,
+)
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient
 from arbot.trading.types import OrderStatus, OrderType, TimeInForce
@@ -141,6 +150,9 @@ class OkxPrivateApi(AccountBook):
             web.get("/api/v5/account/balance", s(self._balance)),
             web.get("/api/v5/account/trade-fee", s(self._trade_fee)),
             web.get("/api/v5/asset/currencies", s(self._currencies)),
+            web.post("/api/v5/asset/withdrawal", s(self._withdraw)),
+            web.get("/api/v5/asset/withdrawal-history", s(self._withdrawal_history)),
+            web.get("/api/v5/asset/deposit-history", s(self._deposit_history)),
         ]
 
     def _signed(self, handler: Callable[[Account, Any], Awaitable[list[Any]]]) -> Handler:
@@ -460,6 +472,53 @@ class OkxPrivateApi(AccountBook):
             if wanted is None or asset in wanted
             for i, n in enumerate(nets)
         ]
+
+    # -- wallet ------------------------------------------------------------------------------
+
+    _WITHDRAW_REFUSED: ClassVar[dict[RejectReason, tuple[str, str]]] = {
+        RejectReason.WITHDRAW_MIN: ("58206", "Withdrawal amount is lower than the lower limit"),
+        RejectReason.INSUFFICIENT_BALANCE: ("58350", "Insufficient balance"),
+        RejectReason.NETWORK_UNAVAILABLE: ("58200", "Withdrawal to this chain is unavailable"),
+        RejectReason.INVALID_REQUEST: ("51000", "Parameter error"),
+    }
+
+    def _render_transfer(self, t: Transfer) -> dict[str, Any]:
+        done = t.status is TransferStatus.COMPLETED
+        doc: dict[str, Any] = {
+            "ccy": t.asset,
+            "chain": f"{t.asset}-{t.network}",
+            "amt": decimal_str(t.amount),
+            "txId": t.txid,
+            "ts": str(int(t.created * 1000)),
+            "state": "2" if done else "0" if t.kind == "deposit" else "1",
+        }
+        if t.kind == "withdrawal":
+            doc.update(wdId=str(t.transfer_id), fee=decimal_str(t.fee), toAddr=t.address, clientId="")
+        else:
+            doc.update(depId=str(t.transfer_id), to=t.address, actualDepBlkConfirm="0")
+        return doc
+
+    async def _withdraw(self, account: Account, p: Any) -> list[Any]:
+        try:
+            asset, amount, chain = str(p["ccy"]), Decimal(str(p["amt"])), str(p.get("chain") or "")
+        except (KeyError, InvalidOperation, TypeError):
+            raise _Refused("51000", "Parameter ccy, amt error") from None
+        network = chain.partition("-")[2] or chain
+        try:
+            t = self.withdraw_for(account, asset, network, amount, str(p.get("toAddr", "")))
+        except WithdrawForbidden:
+            raise _Refused("50120", "API key doesn't have permission to withdraw", 401) from None
+        except ExchangeReject as exc:
+            code, msg = self._WITHDRAW_REFUSED.get(exc.reason, ("51000", exc.reason.value))
+            raise _Refused(code, msg) from None
+        return [{"amt": decimal_str(t.amount), "wdId": str(t.transfer_id), "ccy": asset, "chain": chain}]
+
+    async def _withdrawal_history(self, account: Account, p: Any) -> list[Any]:
+        rows = [self._render_transfer(t) for t in self.transfers_of(account, "withdrawal", p.get("ccy"))]
+        return [r for r in rows if not p.get("wdId") or r["wdId"] == p["wdId"]]
+
+    async def _deposit_history(self, account: Account, p: Any) -> list[Any]:
+        return [self._render_transfer(t) for t in self.transfers_of(account, "deposit", p.get("ccy"))]
 
     # -- private WebSocket -------------------------------------------------------------------
 

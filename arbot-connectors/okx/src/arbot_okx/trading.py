@@ -42,7 +42,10 @@ from arbot.trading.types import (
     OrderUpdate,
     TimeInForce,
     TradingFee,
+    TransferState,
+    WalletTransfer,
 )
+from arbot.trading.wallet import amount_text
 
 from arbot_okx.markets import parse_instruments
 from arbot_okx.signing import OkxSigner
@@ -279,6 +282,61 @@ class OkxTradingGateway(RestTradingGateway):
             for c in body["data"]
             if c.get("ccy") == asset
         ]
+
+    # -- wallet ------------------------------------------------------------------------------
+
+    supports_withdrawals = True
+
+    @staticmethod
+    def _transfer(kind: str, r: Mapping[str, Any]) -> WalletTransfer:
+        """An ``asset/withdrawal-history`` / ``deposit-history`` entry (``state`` ``2`` done;
+        a withdrawal's ``-2``/``-1`` cancelled/failed; a deposit's ``1`` credited too)."""
+        state_code = str(r.get("state", ""))
+        if state_code == "2" or (kind == "deposit" and state_code == "1"):
+            state = TransferState.COMPLETED
+        elif kind == "withdrawal" and state_code in ("-2", "-1"):
+            state = TransferState.FAILED
+        else:
+            state = TransferState.PENDING
+        chain = str(r.get("chain", ""))
+        return WalletTransfer(
+            VENUE,
+            kind,
+            str(r.get("wdId") or r.get("depId") or ""),
+            str(r.get("ccy", "")),
+            chain.partition("-")[2] or chain,
+            number(r.get("amt")),
+            number(r.get("fee")),
+            state,
+            str(r.get("toAddr") or r.get("to") or ""),
+            str(r.get("txId", "")),
+            number(r.get("ts")) / 1000.0,
+        )
+
+    async def withdraw(self, asset: str, network: str, amount: float, address: str) -> str:
+        """``POST /api/v5/asset/withdrawal`` on chain (``dest`` 4: on chain); the ``wdId``."""
+        params = {
+            "ccy": asset,
+            "amt": amount_text(amount),
+            "dest": "4",
+            "toAddr": address,
+            "chain": f"{asset}-{network}",
+        }
+        body = await self.signed("POST", "/api/v5/asset/withdrawal", params, order_entry=True)
+        return str(body["data"][0]["wdId"])
+
+    async def withdrawal(self, withdrawal_id: str) -> WalletTransfer:
+        """``GET /api/v5/asset/withdrawal-history?wdId=``."""
+        body = await self.signed("GET", "/api/v5/asset/withdrawal-history", {"wdId": withdrawal_id})
+        for r in body["data"]:
+            if str(r.get("wdId")) == withdrawal_id:
+                return self._transfer("withdrawal", r)
+        raise OrderNotFound(VENUE, f"no withdrawal {withdrawal_id}")
+
+    async def deposits(self, asset: str | None = None) -> Sequence[WalletTransfer]:
+        """``GET /api/v5/asset/deposit-history``."""
+        body = await self.signed("GET", "/api/v5/asset/deposit-history", {"ccy": asset} if asset else {})
+        return [self._transfer("deposit", r) for r in body["data"]]
 
     # -- private stream ----------------------------------------------------------------------
 

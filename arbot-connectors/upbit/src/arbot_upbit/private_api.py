@@ -124,6 +124,7 @@ class UpbitPrivateApi(UpbitFamilyPrivateApi):
             web.get("/v1/accounts", p(self._accounts)),
             web.get("/v1/orders/chance", p(self._chance)),
             web.get("/v1/withdraws/chance", p(self._withdraw_chance)),
+            *self.wallet_routes(),
         ]
 
     def place(self, account: Account, params: Mapping[str, str], type_field: str) -> OrderSnapshot:

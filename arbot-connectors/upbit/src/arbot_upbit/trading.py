@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
+from arbot.connectors.ratelimit import RateLimitPolicy
 from arbot.connectors.ws import Backoff, Heartbeat, WsSession
 from arbot.events import Side
 from arbot.market import MarketInfo
@@ -79,6 +79,10 @@ class UpbitTradingGateway(UpbitFamilyGateway):
     """The :class:`~arbot.trading.gateway.TradingGateway` of Upbit (module docstring)."""
 
     venue = VENUE
+    #: per IP (the quotation budget, shared with the market-data connector) and per account
+    #: (the exchange API's order group)
+    rate_limit = {"type": "count", "limit": 10, "window": 1.0}
+    rate_limit_per_key = {"type": "count", "limit": 8, "window": 1.0}
     client_id_resendable = False
 
     def __init__(
@@ -93,7 +97,7 @@ class UpbitTradingGateway(UpbitFamilyGateway):
         stream: bool = True,
     ) -> None:
         super().__init__(
-            credentials, rest_url, markets or {}, limiter=limiter or CountLimiter(8, 1.0), timeout=timeout
+            credentials, rest_url, markets or {}, limiter=limiter, timeout=timeout
         )
         self.signer = UpbitSigner(credentials)
         self.ws_url = ws_url
@@ -293,6 +297,7 @@ class UpbitTradingGateway(UpbitFamilyGateway):
             backoff=Backoff(0.05, 2.0),
             name="upbit-private",
             headers=self._auth_headers,
+            on_open=self.stream_opened,
         )
         await self.ws.subscribe(
             msgspec.json.encode(

@@ -6,7 +6,8 @@ market data and, when it has one, its private API at the venue's own paths. The 
 standard output is one JSON object: the URLs, the symbols, and the credentials of a funded test
 account (``api_key``, ``secret``, and ``passphrase`` where the venue has one) — made-up keys of
 the emulator, never real ones. ``--accounts FILE`` (JSON list of ``{"api_key", "secret",
-"passphrase", "balances"}``) creates those accounts instead; ``--faults SPEC`` arms trading
+"passphrase", "balances", "withdraw"}``) creates those accounts instead (``"withdraw": true``
+gives the key withdrawal rights; keys can only trade otherwise); ``--faults SPEC`` arms trading
 faults (``reject_balance:2,rate_limit@1.5,ack_lost``...). Runs until interrupted, or for
 ``--duration`` seconds.
 """
@@ -70,13 +71,19 @@ def _create(exchange: EmulatedExchange, spec: Mapping[str, object], where: str) 
     balances = spec.get("balances", DEFAULT_BALANCES)
     if not isinstance(balances, dict):
         _fail(f"{where}: 'balances' must be an object of asset -> amount")
+    withdraw = spec.get("withdraw", False)
+    if not isinstance(withdraw, bool):
+        _fail(f"{where}: 'withdraw' must be true or false")
     try:
-        return exchange.create_account(
+        account = exchange.create_account(
             {str(k): str(v) for k, v in balances.items()},
             api_key=str(spec["api_key"]) if spec.get("api_key") else None,
             secret=str(spec["secret"]) if spec.get("secret") else None,
             passphrase=str(spec["passphrase"]) if spec.get("passphrase") else None,
         )
+        if withdraw:
+            exchange.withdraw_keys.add(account.api_key)
+        return account
     except ArbotError as exc:
         _fail(f"{where}: {exc}")
     except ArithmeticError:

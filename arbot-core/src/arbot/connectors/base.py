@@ -40,7 +40,7 @@ from arbot.config import ComponentSettings
 from arbot.connectors.booksync import BookSync
 from arbot.connectors.bootstrap import Bootstrap
 from arbot.connectors.protocol import Channel, Subscription, WireProtocol
-from arbot.connectors.ratelimit import RateLimitPolicy, SubscriptionPacer
+from arbot.connectors.ratelimit import RateLimitPolicy, SubscriptionPacer, host_limiter
 from arbot.connectors.records import Control
 from arbot.connectors.rest import RestClient
 from arbot.connectors.symbols import MarketType, market_type_of
@@ -309,7 +309,8 @@ class StreamingConnector(Connector[SS]):
     ) -> None:
         super().__init__(settings, ctx, on_event)
         s: StreamingSettings = settings
-        self.limiter = limiter or self.new_limiter()
+        # one limiter per venue host: the trading gateways of this venue share it
+        self.limiter = limiter or host_limiter(s.rest_url, self.new_limiter)
         self.rest = RestClient(s.rest_url, self.limiter, on_response=self.on_rest_headers)
         self.feeds = [Feed(f"{self.name}-{'+'.join(spec.market_types)}", spec, s, self.rest,
                            self.on_disconnect)

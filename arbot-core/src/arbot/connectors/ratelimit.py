@@ -9,7 +9,12 @@ Four policies, all with the same interface (:class:`RateLimitPolicy`):
 * ``token_bucket`` — ``capacity`` tokens refilled at ``refill_rate`` per second (Kraken).
 
 :func:`shared_limiter` returns one limiter per venue for the whole process, so every client of
-the same venue draws from the same budget. :class:`SubscriptionPacer` paces outgoing WebSocket
+the same venue draws from the same budget; :func:`host_limiter` returns one per venue *host*
+(the market-data connector and the trading gateways of a venue reach the same host, and the venue
+counts the IP's requests there together), and :func:`key_limiter` one per host and API key for
+venues that count private requests per key (every gateway signed with that key draws from it).
+:class:`CombinedLimiter` books a request in several budgets at once (a private request of such a
+venue: its IP's and its key's). :class:`SubscriptionPacer` paces outgoing WebSocket
 control messages (Binance: 5 messages per second per connection).
 
 Every policy has a non-blocking :meth:`RateLimitPolicy.reserve` (returns the seconds to wait
@@ -25,14 +30,19 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 __all__ = [
+    "CombinedLimiter",
     "CountLimiter",
     "PerEndpointLimiter",
     "RateLimitPolicy",
     "SubscriptionPacer",
     "TokenBucket",
     "WeightLimiter",
+    "host_limiter",
+    "host_of",
+    "key_limiter",
     "policy_from_spec",
     "reset_shared_limiters",
     "shared_limiter",
@@ -209,7 +219,62 @@ def policy_from_spec(spec: Mapping[str, Any], clock: Clock = time.monotonic) -> 
     raise ValueError(f"unknown rate-limit policy type {kind!r}")
 
 
+class CombinedLimiter(RateLimitPolicy):
+    """Every request is booked in each of ``parts``; it waits for the slowest. A 429/418 blocks
+    them all (the venue said stop; which budget it counted is not known). Each part books the
+    request at its own earliest time: when another part makes it wait, a faster part counts it
+    up to that wait early, and may let a later request through as much sooner (a known limit of
+    booking without an undo; the slowest part is exact)."""
+
+    def __init__(self, *parts: RateLimitPolicy, clock: Clock = time.monotonic) -> None:
+        super().__init__(clock)
+        if not parts:
+            raise ValueError("a combined limiter needs at least one part")
+        self.parts = parts
+
+    def _reserve(self, now: float, cost: float, endpoint: str | None) -> float:
+        return max(part.reserve(cost, endpoint) for part in self.parts)
+
+    def block(self, seconds: float) -> None:
+        """Block every part for ``seconds``."""
+        for part in self.parts:
+            part.block(seconds)
+
+    def sync_used(self, used: float, endpoint: str | None = None) -> None:
+        """The venue's count is of its per-IP budget: the first part."""
+        self.parts[0].sync_used(used, endpoint)
+
+
 _shared: dict[str, RateLimitPolicy] = {}
+_by_host: dict[tuple[str, str], RateLimitPolicy] = {}
+
+
+def host_of(url: str) -> str:
+    """``scheme://host[:port]`` of ``url`` (lower case): what a venue's per-IP budget is for."""
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def host_limiter(url: str, make: Callable[[], RateLimitPolicy]) -> RateLimitPolicy:
+    """The process-wide limiter of the host of ``url``, made by ``make()`` the first time (the
+    first client of a host sets its policy; later ones share it)."""
+    key = (host_of(url), "")
+    lim = _by_host.get(key)
+    if lim is None:
+        lim = _by_host[key] = make()
+    return lim
+
+
+def key_limiter(url: str, api_key: str, make: Callable[[], RateLimitPolicy]) -> RateLimitPolicy:
+    """The process-wide limiter of one API key at the host of ``url`` (venues that count private
+    requests per key or account), made by ``make()`` the first time."""
+    if not api_key:
+        raise ValueError("a per-key limiter needs an API key")
+    key = (host_of(url), api_key)
+    lim = _by_host.get(key)
+    if lim is None:
+        lim = _by_host[key] = make()
+    return lim
 
 
 def shared_limiter(venue: str, spec: Mapping[str, Any] | None = None) -> RateLimitPolicy:
@@ -227,6 +292,7 @@ def shared_limiter(venue: str, spec: Mapping[str, Any] | None = None) -> RateLim
 def reset_shared_limiters() -> None:
     """Forget every process-wide limiter (tests)."""
     _shared.clear()
+    _by_host.clear()
 
 
 class SubscriptionPacer:

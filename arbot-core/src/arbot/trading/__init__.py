@@ -5,12 +5,13 @@ from arbot.trading.errors import (
     AuthenticationFailed,
     ClockSkew,
     DuplicateClientId,
+    NotSupported,
     OrderNotFound,
     OrderRejected,
     RateLimited,
     TradingError,
 )
-from arbot.trading.gateway import TradingGateway
+from arbot.trading.gateway import TradingGateway, WalletGateway
 from arbot.trading.types import (
     Balance,
     DepositWithdrawNetwork,
@@ -22,6 +23,8 @@ from arbot.trading.types import (
     OrderUpdate,
     TimeInForce,
     TradingFee,
+    TransferState,
+    WalletTransfer,
 )
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "DepositWithdrawNetwork",
     "DuplicateClientId",
     "Fill",
+    "NotSupported",
     "OrderNotFound",
     "OrderRejected",
     "OrderRequest",
@@ -44,4 +48,7 @@ __all__ = [
     "TradingError",
     "TradingFee",
     "TradingGateway",
+    "TransferState",
+    "WalletGateway",
+    "WalletTransfer",
 ]

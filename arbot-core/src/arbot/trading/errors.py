@@ -15,6 +15,7 @@ __all__ = [
     "AuthenticationFailed",
     "ClockSkew",
     "DuplicateClientId",
+    "NotSupported",
     "OrderNotFound",
     "OrderRejected",
     "RateLimited",
@@ -62,3 +63,7 @@ class RateLimited(TradingError):
 
 class AuthenticationFailed(TradingError):
     """Bad key, signature or passphrase: nothing was placed."""
+
+
+class NotSupported(TradingError):
+    """The venue's API does not offer this (e.g. withdrawals through a connector without them)."""

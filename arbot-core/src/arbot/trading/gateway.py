@@ -19,9 +19,10 @@ from arbot.trading.types import (
     OrderState,
     OrderUpdate,
     TradingFee,
+    WalletTransfer,
 )
 
-__all__ = ["TradingGateway"]
+__all__ = ["TradingGateway", "WalletGateway"]
 
 
 @runtime_checkable
@@ -80,4 +81,40 @@ class TradingGateway(Protocol):
 
     def updates(self) -> AsyncIterator[OrderUpdate]:
         """Order updates and fills from the private stream (or polling) as they arrive."""
+        ...
+
+
+@runtime_checkable
+class WalletGateway(Protocol):
+    """Withdrawals and deposits of one venue (signed with a key that has withdrawal rights:
+    never the trading key). A venue whose API offers no withdrawals raises
+    :class:`~arbot.trading.errors.NotSupported` and says so in ``supports_withdrawals``."""
+
+    venue: str
+    #: False where the venue's API (or this connector) cannot withdraw.
+    supports_withdrawals: bool
+
+    async def networks(self, asset: str) -> Sequence[DepositWithdrawNetwork]:
+        """Deposit/withdrawal networks of ``asset`` with fees and minimums."""
+        ...
+
+    async def withdraw(self, asset: str, network: str, amount: float, address: str) -> str:
+        """Request a withdrawal of ``amount`` (the fee is taken from it); the venue's id. A
+        missing answer raises AmbiguousOrderState: never resend, look the history up."""
+        ...
+
+    async def withdrawal(self, withdrawal_id: str) -> WalletTransfer:
+        """The withdrawal's state now (OrderNotFound when the venue does not know it)."""
+        ...
+
+    async def withdrawal_completed(self, withdrawal_id: str) -> bool:
+        """True once the venue reports the withdrawal sent and confirmed."""
+        ...
+
+    async def deposits(self, asset: str | None = None) -> Sequence[WalletTransfer]:
+        """Recent deposits (of one asset, or all), pending ones included."""
+        ...
+
+    async def close(self) -> None:
+        """Release the connection."""
         ...

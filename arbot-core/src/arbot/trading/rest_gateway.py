@@ -32,7 +32,13 @@ from typing import Any
 import attrs
 import msgspec
 
-from arbot.connectors.ratelimit import RateLimitPolicy, shared_limiter
+from arbot.connectors.ratelimit import (
+    CombinedLimiter,
+    RateLimitPolicy,
+    host_limiter,
+    key_limiter,
+    policy_from_spec,
+)
 from arbot.connectors.rest import RestClient, RestError
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo
@@ -41,6 +47,7 @@ from arbot.trading.errors import (
     AmbiguousOrderState,
     ClockSkew,
     DuplicateClientId,
+    NotSupported,
     OrderNotFound,
     OrderRejected,
     RateLimited,
@@ -57,9 +64,14 @@ from arbot.trading.types import (
     OrderType,
     OrderUpdate,
     TradingFee,
+    TransferState,
+    WalletTransfer,
 )
 
 __all__ = ["GatewayStats", "RestTradingGateway"]
+
+#: The budget of a venue that names none: 20 requests per second.
+_DEFAULT_BUDGET: Mapping[str, Any] = {"type": "count", "limit": 20, "window": 1.0}
 
 
 @attrs.define(slots=True)
@@ -86,9 +98,14 @@ class RestTradingGateway(ABC):
     venue: str = ""
     #: Longest client id the venue accepts.
     client_id_max_len: int = 32
-    #: The venue's REST budget in the TRD §3.1 form; every gateway of the venue in this process
-    #: shares one limiter built from it.
+    #: The venue's REST budget per IP in the TRD §3.1 form; every gateway of the venue host in
+    #: this process shares one limiter with the venue's market-data connector
+    #: (:func:`~arbot.connectors.ratelimit.host_limiter`; the first client of a host sets it).
     rate_limit: Mapping[str, Any] | None = None
+    #: The venue's budget per API key where it counts private requests per key or account
+    #: (None: per IP only): every gateway signed with the key shares it, and each request is
+    #: booked in both budgets.
+    rate_limit_per_key: Mapping[str, Any] | None = None
 
     def __init__(
         self,
@@ -105,7 +122,7 @@ class RestTradingGateway(ABC):
     ) -> None:
         self.credentials = credentials
         if limiter is None:
-            limiter = shared_limiter(self.venue, self.rate_limit)
+            limiter = self.default_limiter(rest_url, credentials)
         self.rest = RestClient(rest_url, limiter, timeout=timeout, retries=2)
         self.markets: dict[str, MarketInfo] = dict(markets or {})
         self.clock = clock
@@ -116,6 +133,17 @@ class RestTradingGateway(ABC):
         self._ids = ClientIdFactory(client_id_prefix, self.client_id_max_len, clock)
         self._ambiguous: set[str] = set()
         self._tracked: dict[str, str] = {}  # client id -> symbol, for polling
+
+    def default_limiter(self, rest_url: str, credentials: ApiCredentials) -> RateLimitPolicy:
+        """The host's shared limiter (:attr:`rate_limit`), combined with the key's
+        (:attr:`rate_limit_per_key`) where the venue counts per key."""
+        spec = self.rate_limit or _DEFAULT_BUDGET
+        host = host_limiter(rest_url, lambda: policy_from_spec(spec))
+        per_key = self.rate_limit_per_key
+        if per_key is None or not credentials.api_key:
+            return host
+        key = key_limiter(rest_url, credentials.api_key, lambda: policy_from_spec(per_key))
+        return CombinedLimiter(host, key)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.venue}, {self.credentials!r})"
@@ -366,18 +394,53 @@ class RestTradingGateway(ABC):
     async def networks(self, asset: str) -> Sequence[DepositWithdrawNetwork]:
         """Deposit/withdrawal networks of ``asset``."""
 
+    # -- wallet (WalletGateway) ----------------------------------------------------------------
+
+    #: True where the venue's API can withdraw and this gateway implements it.
+    supports_withdrawals: bool = False
+
+    async def withdraw(self, asset: str, network: str, amount: float, address: str) -> str:
+        """Request a withdrawal; the venue's id (see :class:`~arbot.trading.gateway.WalletGateway`)."""
+        raise NotSupported(self.venue, "this gateway cannot withdraw")
+
+    async def withdrawal(self, withdrawal_id: str) -> WalletTransfer:
+        """The withdrawal's state now."""
+        raise NotSupported(self.venue, "this gateway cannot read withdrawals")
+
+    async def withdrawal_completed(self, withdrawal_id: str) -> bool:
+        """True once the withdrawal is sent and confirmed; a failed one raises TradingError."""
+        state = (await self.withdrawal(withdrawal_id)).state
+        if state is TransferState.FAILED:
+            raise TradingError(self.venue, f"withdrawal {withdrawal_id} failed")
+        return state is TransferState.COMPLETED
+
+    async def deposits(self, asset: str | None = None) -> Sequence[WalletTransfer]:
+        """Recent deposits, pending ones included."""
+        raise NotSupported(self.venue, "this gateway cannot read deposits")
+
     async def reconcile_tracked(self) -> list[OrderUpdate]:
         """The REST state of every order this gateway placed and has not seen end (after a
-        private stream reconnect); ended orders stop being tracked."""
+        private stream reconnect), each with its fills from the venue's recent fills (what
+        filled while the stream was down is not missed; the trade ids deduplicate it against
+        the stream); ended orders stop being tracked."""
         out = []
+        fills_of: dict[str, Sequence[Fill]] = {}
         for cid, symbol in list(self._tracked.items()):
             try:
                 state = await self.get_order(symbol, cid)
             except TradingError:
                 continue
+            fills: tuple[Fill, ...] = ()
+            if state.filled > 0:
+                if symbol not in fills_of:
+                    try:
+                        fills_of[symbol] = await self.recent_fills(symbol)
+                    except TradingError:
+                        fills_of[symbol] = ()
+                fills = tuple(f for f in fills_of[symbol] if f.order_id == state.order_id)
             if state.status.is_terminal:
                 self._tracked.pop(cid, None)
-            out.append(OrderUpdate(state=state, seq=state.ts * 1000.0, source="rest"))
+            out.append(OrderUpdate(state=state, fills=fills, seq=state.ts * 1000.0, source="rest"))
         return out
 
     def forget_if_done(self, state: OrderState) -> None:

@@ -16,21 +16,33 @@ This layer changes how a request goes out and how answers are read:
   :meth:`~SignedRestGateway.order_call` / :meth:`~SignedRestGateway.order_ack` (the order request
   and the state its answer gives), its public time and markets;
 * :meth:`~SignedRestGateway.updates` yields what the private stream :meth:`~SignedRestGateway.publish`\\es,
-  or polls REST (the base's fallback) when the gateway runs without a stream.
+  or polls REST (the base's fallback) when the gateway runs without a stream;
+* after the private stream came back from a drop (:meth:`~SignedRestGateway.stream_opened`,
+  called by the venue on every connect), the gateway catches up through REST: the state and
+  fills of every order it tracks are published (``source="rest"``), so a fill that happened
+  while the stream was down is not missed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Mapping
 
 import msgspec
 
-from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
+from arbot.connectors.ratelimit import RateLimitPolicy
 from arbot.connectors.rest import RestError
 from arbot.market import MarketInfo
-from arbot.trading.errors import AmbiguousOrderState, ClockSkew, OrderRejected, RateLimited, TradingError
+from arbot.trading.errors import (
+    AmbiguousOrderState,
+    ClockSkew,
+    OrderNotFound,
+    OrderRejected,
+    RateLimited,
+    TradingError,
+)
 from arbot.trading.precision import PreparedOrder as PreparedSizes
 from arbot.trading.precision import prepare_order
 from arbot.trading.rest_gateway import RestTradingGateway
@@ -66,6 +78,10 @@ class SignedRestGateway(RestTradingGateway):
     client_id_resendable: bool = True
     #: False runs without the private stream (:meth:`updates` then polls REST).
     stream_enabled: bool = True
+    #: False where the venue takes a second order with a client id already used (Gate's
+    #: ``text``): a client id this gateway did not mint (:meth:`minted`) and never sent is
+    #: looked up before it is sent, since the venue would not answer "duplicate".
+    venue_refuses_duplicate_ids: bool = True
 
     def __init__(
         self,
@@ -76,12 +92,18 @@ class SignedRestGateway(RestTradingGateway):
         limiter: RateLimitPolicy | None = None,
         timeout: float = 10.0,
     ) -> None:
-        budget = limiter or CountLimiter(20, 1.0)
+        budget = limiter or self.default_limiter(rest_url, credentials)
         super().__init__(credentials, rest_url=rest_url, markets=markets, limiter=budget, timeout=timeout)
         self.rest.retries = 0  # every attempt is re-signed here (a JWT nonce is good once)
-        #: the request budget (429/418 answers block it for ``Retry-After``)
+        #: the request budget (429/418 answers block it for ``Retry-After``): the venue host's,
+        #: shared with its market-data connector (and the key's, where the venue counts per key)
         self.limiter: RateLimitPolicy = budget
         self._updates: asyncio.Queue[OrderUpdate] = asyncio.Queue()
+        self._minted: set[str] = set()
+        #: private-stream connects so far, and REST catch-ups run after reconnects
+        self.stream_opens = 0
+        self.catch_ups = 0
+        self._catch_up_tasks: set[asyncio.Task[None]] = set()
 
     # -- to implement ------------------------------------------------------------------------
 
@@ -179,7 +201,26 @@ class SignedRestGateway(RestTradingGateway):
             found = await self._lookup(request.symbol, cid)
             if found is not None:
                 return found
+        elif not self.venue_refuses_duplicate_ids and cid not in self._tracked and cid not in self._minted:
+            # an id from elsewhere (a restarted process resending): the venue would take it
+            # twice, so it is looked up first; an error of the lookup itself is raised (sending
+            # blind could double the order)
+            self.stats.lookups += 1
+            try:
+                found = await self.get_order(request.symbol, cid)
+            except OrderNotFound:
+                found = None
+            if found is not None:
+                self.stats.recovered_by_lookup += 1
+                self._tracked[cid] = request.symbol
+                return found
+        self._minted.discard(cid)
         return await super().place_order(request)
+
+    def minted(self, client_id: str) -> str:
+        """Remember ``client_id`` as made by this gateway and not sent yet; returns it."""
+        self._minted.add(client_id)
+        return client_id
 
     async def start(self) -> None:
         """Sync the clock, load the markets when none were given, open the private stream."""
@@ -247,6 +288,39 @@ class SignedRestGateway(RestTradingGateway):
         return self.error_for(status, body, exc.body)
 
     # -- stream ------------------------------------------------------------------------------
+
+    async def stream_opened(self, session: object = None) -> None:
+        """Call on every connect of the private stream (a ``WsSession`` ``on_open``): after a
+        reconnect, a REST catch-up (:meth:`catch_up`) runs once the stream is subscribed again."""
+        self.stream_opens += 1
+        if self.stream_opens > 1:
+            task = asyncio.get_running_loop().create_task(self._catch_up_when_settled())
+            self._catch_up_tasks.add(task)
+            task.add_done_callback(self._catch_up_tasks.discard)
+
+    async def stream_settled(self) -> None:
+        """Wait until the reconnected stream is subscribed (venues with a subscription answer
+        override this); the catch-up queries REST only then, so nothing falls between the two."""
+
+    async def _catch_up_when_settled(self) -> None:
+        with contextlib.suppress(TimeoutError):  # catch up anyway: REST is the reference
+            await asyncio.wait_for(self.stream_settled(), 10.0)
+        await self.catch_up()
+
+    async def catch_up(self) -> list[OrderUpdate]:
+        """Publish the REST state and fills of every tracked order (:meth:`reconcile_tracked`);
+        returns them."""
+        self.catch_ups += 1
+        updates = await self.reconcile_tracked()
+        for update in updates:
+            self.publish(update)
+        return updates
+
+    async def close(self) -> None:
+        """Stop a running catch-up, then close the REST session."""
+        for task in list(self._catch_up_tasks):
+            task.cancel()
+        await super().close()
 
     def publish(self, update: OrderUpdate) -> None:
         """Hand an order update from the private stream to :meth:`updates`."""

@@ -25,6 +25,8 @@ __all__ = [
     "OrderUpdate",
     "TimeInForce",
     "TradingFee",
+    "TransferState",
+    "WalletTransfer",
 ]
 
 
@@ -164,3 +166,30 @@ class DepositWithdrawNetwork:
     withdraw_enabled: bool
     confirmations: int = 0
     estimated_minutes: float | None = None
+
+
+class TransferState(enum.Enum):
+    """Where a deposit or withdrawal stands: on its way, done (credited / sent and confirmed),
+    or failed (refused, cancelled, bounced)."""
+
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+@attrs.frozen(slots=True)
+class WalletTransfer:
+    """One deposit or withdrawal as the venue reports it. ``amount`` is what was asked for (a
+    withdrawal) or credited (a deposit); ``fee`` the network fee the venue charged."""
+
+    venue: str
+    kind: str  # "deposit" | "withdrawal"
+    transfer_id: str
+    asset: str
+    network: str
+    amount: float
+    fee: float
+    state: TransferState
+    address: str = ""
+    txid: str = ""
+    ts: float = 0.0

@@ -14,9 +14,17 @@ from datetime import datetime
 import msgspec
 
 from arbot.connectors.ws import GarbageFrame, WsSession
-from arbot.trading.errors import TradingError
+from arbot.trading.errors import OrderNotFound, TradingError
 from arbot.trading.signed_gateway import JsonValue, SignedRestGateway
-from arbot.trading.types import Balance, DepositWithdrawNetwork, OrderUpdate, TradingFee
+from arbot.trading.types import (
+    Balance,
+    DepositWithdrawNetwork,
+    OrderUpdate,
+    TradingFee,
+    TransferState,
+    WalletTransfer,
+)
+from arbot.trading.wallet import amount_text
 
 __all__ = ["UpbitFamilyGateway", "iso_time", "json_object", "number"]
 
@@ -101,6 +109,62 @@ class UpbitFamilyGateway(SignedRestGateway):
                 "withdraw" in ways and bool(lim.get("can_withdraw")),
             )
         ]
+
+    # -- wallet ------------------------------------------------------------------------------
+
+    supports_withdrawals = True
+
+    def parse_transfer(self, d: Mapping[str, JsonValue]) -> WalletTransfer:
+        """A withdrawal or deposit document (``DONE``/``ACCEPTED`` completed; ``FAILED``,
+        ``CANCELLED``, ``REJECTED``, ``REFUNDED`` failed; the rest pending)."""
+        state_text = str(d.get("state", "")).upper()
+        if state_text in ("DONE", "ACCEPTED"):
+            state = TransferState.COMPLETED
+        elif state_text in ("FAILED", "CANCELLED", "CANCELED", "REJECTED", "REFUNDED"):
+            state = TransferState.FAILED
+        else:
+            state = TransferState.PENDING
+        return WalletTransfer(
+            self.venue,
+            "withdrawal" if d.get("type") == "withdraw" else "deposit",
+            str(d.get("uuid", "")),
+            str(d.get("currency", "")),
+            str(d.get("net_type", "")),
+            number(d.get("amount")),
+            number(d.get("fee")),
+            state,
+            "",
+            str(d.get("txid") or ""),
+            iso_time(d.get("created_at")),
+        )
+
+    async def withdraw(self, asset: str, network: str, amount: float, address: str) -> str:
+        """``POST /v1/withdraws/coin`` (``currency``, ``net_type``, ``amount``, ``address``: the
+        venue takes only addresses registered on its site); the withdrawal's ``uuid``."""
+        body = {"currency": asset, "net_type": network, "amount": amount_text(amount), "address": address}
+        answer = await self.call("POST", "/v1/withdraws/coin", body=body, resend=False)
+        return str(json_object(self.venue, answer)["uuid"])
+
+    async def withdrawal(self, withdrawal_id: str) -> WalletTransfer:
+        """``GET /v1/withdraw?uuid=``."""
+        try:
+            answer = await self.call("GET", "/v1/withdraw", {"uuid": withdrawal_id})
+        except TradingError as exc:
+            if exc.code in ("withdraw_not_found", "notfoundwithdraw"):
+                raise OrderNotFound(self.venue, f"no withdrawal {withdrawal_id}", exc.code) from exc
+            raise
+        return self.parse_transfer(json_object(self.venue, answer))
+
+    async def deposits(self, asset: str | None = None) -> Sequence[WalletTransfer]:
+        """``GET /v1/deposits`` (of one currency)."""
+        answer = await self.call("GET", "/v1/deposits", {"currency": asset} if asset else None)
+        rows = answer if isinstance(answer, list) else []
+        return [self.parse_transfer(_object_or_empty(r)) for r in rows]
+
+    async def stream_settled(self) -> None:
+        """The reconnected ``myOrder`` subscription is sent (the venue does not answer it)."""
+        if self.ws is not None:
+            await self.ws.wait_connected()
 
     def _on_frame(self, frame: str | bytes, recv_time: float) -> None:
         msg = msgspec.json.decode(frame)

@@ -14,10 +14,9 @@ import asyncio
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from typing import Protocol, runtime_checkable
 
 import attrs
-from arbot.trading.types import DepositWithdrawNetwork
+from arbot.trading.gateway import WalletGateway
 
 from arbot_rebalancer.planner import PlannedTransfer
 from arbot_rebalancer.settings import EXECUTE_ENV, RebalancerSettings
@@ -27,25 +26,10 @@ __all__ = ["TransferExecutor", "TransferOutcome", "TransferRefused", "Withdrawal
 log = logging.getLogger("arbot.rebalancer.transfers")
 
 
-@runtime_checkable
-class WithdrawalGateway(Protocol):
-    """What the rebalancer needs of a venue signed in with a withdrawal-enabled key."""
-
-    async def networks(self, asset: str) -> Sequence[DepositWithdrawNetwork]:
-        """Deposit/withdrawal networks of ``asset``."""
-        ...
-
-    async def withdraw(self, asset: str, network: str, amount: float, address: str) -> str:
-        """Request a withdrawal; return the venue's withdrawal id."""
-        ...
-
-    async def withdrawal_completed(self, withdrawal_id: str) -> bool:
-        """True once the venue reports the withdrawal as sent and confirmed."""
-        ...
-
-    async def close(self) -> None:
-        """Release the connection (a gateway the rebalancer built itself is closed after its check)."""
-        ...
+#: What the rebalancer needs of a venue signed in with a withdrawal-enabled key: the core's
+#: wallet interface, which every venue gateway implements (its ``supports_withdrawals`` says
+#: whether the venue's API can withdraw).
+WithdrawalGateway = WalletGateway
 
 
 class TransferRefused(Exception):

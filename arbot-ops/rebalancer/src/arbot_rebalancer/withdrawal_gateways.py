@@ -2,9 +2,10 @@
 
 Each venue's gateway comes from its connector class (``Connector.trading_gateway``) signed in
 with the withdrawal key, on the hosts of the live source's connector for that venue, so with
-``[source.live] emulate = true`` it talks to the venue's emulator. Only a gateway that implements
-:class:`~arbot_rebalancer.transfers.WithdrawalGateway` can execute; any other venue in
-``withdraw_keys`` is a configuration error when the bot starts.
+``[source.live] emulate = true`` it talks to the venue's emulator. Any venue whose gateway
+implements the core wallet interface (:class:`~arbot.trading.gateway.WalletGateway`, with
+``supports_withdrawals``) can execute: Binance, OKX, Bybit, Bitget, KuCoin, Gate, Upbit and
+Bithumb; any other venue in ``withdraw_keys`` is a configuration error when the bot starts.
 """
 
 from __future__ import annotations
@@ -33,9 +34,12 @@ __all__ = ["check_withdraw_venues", "open_withdrawal_gateways", "provision_emula
 
 @runtime_checkable
 class EmulatedWithdrawals(Protocol):
-    """An emulator's private API whose keys can be granted withdrawal rights (Binance's)."""
+    """An emulator's private API whose keys can be granted withdrawal rights (every venue's)."""
 
-    withdraw_keys: set[str]
+    @property
+    def withdraw_keys(self) -> set[str]:
+        """API keys with withdrawal rights (add one to grant them)."""
+        ...
 
     @property
     def exchange(self) -> EmulatedExchange:
@@ -72,11 +76,11 @@ def _withdrawal_gateway(
         gateway: TradingGateway = cls.trading_gateway(settings, _credentials(key))
     except ArbotError as exc:
         raise ConfigError(f"[rebalancer.withdraw_keys.{venue}]: {exc}") from exc
-    if not isinstance(gateway, WithdrawalGateway):
+    if not isinstance(gateway, WithdrawalGateway) or not gateway.supports_withdrawals:
         raise ConfigError(
             f"[rebalancer.withdraw_keys.{venue}]: the {cls.name} gateway "
             f"({type(gateway).__name__}) cannot withdraw; remove {venue} from withdraw_keys "
-            "(rebalancer withdrawals run on venues whose gateway implements them: binance)"
+            "(rebalancer withdrawals run on venues whose gateway implements the wallet interface)"
         )
     return gateway
 

@@ -27,7 +27,9 @@ random walk, or a :class:`StaticBook` set by a test), never against each other:
 
 **Identifiers.** Orders have integer ids (rendered by the venue) and client ids; a client id
 already used by an open order (``client_id_scope="open"``, Binance) or by any order of the
-account (``"all"``, OKX/Bybit) is refused with ``DUPLICATE_CLIENT_ID``. Fills carry trade ids.
+account (``"all"``, OKX/Bybit) is refused with ``DUPLICATE_CLIENT_ID``; with ``"none"`` (Gate's
+``text``) a second order with the same client id is taken, and a lookup by that client id
+finds the latest. Fills carry trade ids.
 
 **Events.** :meth:`EmulatedExchange.subscribe` returns an :class:`EventFeed` of
 :class:`~arbot.testing.emulator.exchange_models.ExchangeEvent` for one API key: every order
@@ -215,10 +217,10 @@ class EmulatedExchange:
     """The exchange core under a venue emulator (see the module docstring).
 
     ``venue`` names it in messages; ``fee_asset`` picks which asset fees are charged in;
-    ``client_id_scope`` is where a client id must be unique ("open" orders, or "all" orders of
-    the account); ``post_only_expires``: a post-only order that would take is accepted and
-    expired (OKX, Bybit) instead of refused (Binance ``LIMIT_MAKER``); ``clock`` gives exchange
-    time in seconds (injectable for tests).
+    ``client_id_scope`` is where a client id must be unique ("open" orders, "all" orders
+    of the account, or "none": never checked); ``post_only_expires``: a post-only order
+    that would take is accepted and expired (OKX, Bybit) instead of refused (Binance
+    ``LIMIT_MAKER``); ``clock`` gives exchange time in seconds (injectable for tests).
     """
 
     def __init__(
@@ -226,7 +228,7 @@ class EmulatedExchange:
         venue: str,
         *,
         fee_asset: FeeAsset = FeeAsset.RECEIVED,
-        client_id_scope: Literal["open", "all"] = "open",
+        client_id_scope: Literal["open", "all", "none"] = "open",
         post_only_expires: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -247,6 +249,8 @@ class EmulatedExchange:
         self.networks: dict[str, list[NetworkSpec]] = {}
         self.orders: dict[int, ExchangeOrder] = {}
         self.transfers: list[Transfer] = []
+        #: API keys with withdrawal rights (a venue's private API refuses the others)
+        self.withdraw_keys: set[str] = set()
         self._by_client: dict[tuple[str, str], list[int]] = {}
         self._open: dict[str, dict[int, ExchangeOrder]] = {}
         self._fills: dict[str, list[ExchangeFill]] = {}
@@ -426,6 +430,8 @@ class EmulatedExchange:
         return snap
 
     def _check_client_id(self, api_key: str, cid: str) -> None:
+        if self.client_id_scope == "none":
+            return
         ids = self._by_client.get((api_key, cid), [])
         if self.client_id_scope == "all" and ids:
             raise ExchangeReject(RejectReason.DUPLICATE_CLIENT_ID, cid)

@@ -29,13 +29,24 @@ from typing import Any, Literal
 from aiohttp import web
 
 from arbot.testing.emulator.exchange import EmulatedExchange, EventFeed, FeedDropped, ScriptedBookSource
-from arbot.testing.emulator.exchange_models import Account, ExchangeEvent, FeeAsset, MarketRules, NetworkSpec
+from arbot.testing.emulator.exchange_models import (
+    Account,
+    ExchangeError,
+    ExchangeEvent,
+    ExchangeReject,
+    FeeAsset,
+    MarketRules,
+    NetworkSpec,
+    RejectReason,
+    Transfer,
+)
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.testing.emulator.server import EmulatorClient
 
 __all__ = [
     "DEFAULT_FUNDS",
     "AccountBook",
+    "WithdrawForbidden",
     "decimal_str",
     "drop_response",
     "hmac_sha256",
@@ -44,6 +55,10 @@ __all__ = [
     "scripted_exchange",
     "verify_window",
 ]
+
+
+class WithdrawForbidden(ExchangeError):
+    """The API key has no withdrawal rights (each venue answers its own permission error)."""
 
 
 def decimal_str(value: Decimal | None, places: int | None = None) -> str:
@@ -118,7 +133,7 @@ def scripted_exchange(
     books: Mapping[str, tuple[ScriptedBook, MarketRules]],
     *,
     fee_asset: FeeAsset = FeeAsset.RECEIVED,
-    client_id_scope: Literal["open", "all"] = "open",
+    client_id_scope: Literal["open", "all", "none"] = "open",
     funds: Mapping[str, str] | None = None,
     api_key: str | None = None,
     secret: str | None = None,
@@ -205,6 +220,37 @@ class AccountBook:
             self.exchange.add_network(
                 NetworkSpec(asset, net, Decimal(fee), Decimal(minimum), confirm_seconds=confirm_seconds)
             )
+
+    @property
+    def withdraw_keys(self) -> set[str]:
+        """API keys with withdrawal rights (the exchange's set: grant one with ``add``)."""
+        return self.exchange.withdraw_keys
+
+    def withdraw_for(
+        self, account: Account, asset: str, network: str, amount: Decimal, address: str
+    ) -> Transfer:
+        """A withdrawal by ``account``'s key: :class:`WithdrawForbidden` unless the key has
+        withdrawal rights; then the exchange's checks (network, minimum, balance)."""
+        if account.api_key not in self.exchange.withdraw_keys:
+            raise WithdrawForbidden(f"{self.exchange.venue}: this API key cannot withdraw")
+        if not address:
+            raise ExchangeReject(RejectReason.INVALID_REQUEST, "an address is required")
+        return self.exchange.withdraw(account.api_key, asset, network, amount, address)
+
+    def transfers_of(self, account: Account, kind: str, asset: str | None = None) -> list[Transfer]:
+        """The account's deposits or withdrawals (of one asset), newest first."""
+        return [
+            t
+            for t in reversed(self.exchange.transfer_history(account.api_key, kind))
+            if asset is None or t.asset == asset
+        ]
+
+    def find_withdrawal(self, account: Account, transfer_id: str) -> Transfer:
+        """One withdrawal of the account by id; ORDER_NOT_FOUND otherwise."""
+        for t in self.exchange.transfer_history(account.api_key, "withdrawal"):
+            if str(t.transfer_id) == transfer_id:
+                return t
+        raise ExchangeReject(RejectReason.ORDER_NOT_FOUND, f"withdrawal {transfer_id}")
 
     def server_time_ms(self) -> int:
         """The exchange clock in ms (with any injected skew)."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -139,6 +140,8 @@ class EmulatorServer:
         self.host = host
         self.tick_interval = tick_interval
         self.stats = EmulatorStats()
+        #: arrival time (``time.monotonic``) of every HTTP request, for :meth:`busiest`
+        self.request_times: list[float] = []
         self.clients: set[EmulatorClient] = set()
         self._ws_server: Server | None = None
         self._runner: web.AppRunner | None = None
@@ -288,9 +291,21 @@ class EmulatorServer:
             self.clients.discard(client)
             self.stats.disconnects += 1
 
+    def busiest(self, window: float) -> int:
+        """The most HTTP requests that arrived within any ``window`` seconds (the venue's own
+        count of a sliding-window rate limit)."""
+        times = sorted(self.request_times)
+        most, start = 0, 0
+        for end, t in enumerate(times):
+            while t - times[start] >= window:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
+
     @web.middleware
     async def _http_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.stats.http_requests += 1
+        self.request_times.append(time.monotonic())
         if self._http_faults:
             status, retry_after = self._http_faults.pop(0)
             self.stats.http_failures += 1

@@ -15,6 +15,10 @@ or trade a static book) and gateway over real loopback sockets:
   clock skew is resynced and resent with the same client id; a duplicate client id leads to a
   lookup; an order stuck in NEW stays NEW and cancels; the private stream reports orders and
   fills, survives a drop (reconnect + REST reconcile) and delivers a delayed fill report late;
+  a fill made while the stream is down is reported after the reconnect by the REST catch-up;
+* the wallet: a withdrawal refused without withdrawal rights and under the network's minimum,
+  then debited, charged the network fee, pending until the chain confirms, completed; a deposit
+  pending, then credited (or NotSupported where the venue's API has no withdrawals);
 * never a double order: each test counts the emulator's orders with the client id;
 * bad credentials, stale timestamps and requests changed after signing are refused with the
   venue's codes; secrets never reach a log record, a repr or an error.
@@ -29,26 +33,37 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from decimal import Decimal
 from typing import Any, ClassVar, Protocol
 
+import attrs
 import pytest
 
 from arbot.connectors.ws import WsSession
 from arbot.events import Side
 from arbot.testing.emulator.exchange import EmulatedExchange, StaticBook
 from arbot.testing.emulator.exchange_faults import FaultKind
-from arbot.testing.emulator.exchange_models import Account
+from arbot.testing.emulator.exchange_models import Account, Transfer
 from arbot.testing.emulator.server import EmulatorServer
 from arbot.trading.errors import (
     AmbiguousOrderState,
     AuthenticationFailed,
+    NotSupported,
     OrderNotFound,
     OrderRejected,
     RateLimited,
     TradingError,
 )
+from arbot.trading.gateway import WalletGateway
 from arbot.trading.rest_gateway import RestTradingGateway
 from arbot.trading.signed_gateway import SignedRestGateway
 from arbot.trading.signing import ApiCredentials, SignedRequest
-from arbot.trading.types import OrderRequest, OrderState, OrderStatus, OrderType, OrderUpdate, TimeInForce
+from arbot.trading.types import (
+    OrderRequest,
+    OrderState,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    TimeInForce,
+    TransferState,
+)
 
 __all__ = ["PrivateApi", "TradingConformance", "TradingEnv", "collect", "until"]
 
@@ -68,6 +83,11 @@ class PrivateApi(Protocol):
     def on_tick(self) -> None:
         """Match resting orders against the book (and, where the venue's stream pump does not,
         apply a stream drop)."""
+        ...
+
+    @property
+    def withdraw_keys(self) -> set[str]:
+        """API keys with withdrawal rights."""
         ...
 
 
@@ -238,9 +258,10 @@ class TradingConformance(ABC):
     client_id_resendable: ClassVar[bool] = True
     #: False for venues whose signature carries no timestamp (Upbit): no clock to keep.
     signs_time: ClassVar[bool] = True
-    #: The code with which the venue refuses a client id of an open order sent again (by a
-    #: restarted gateway), or None where the gateway turns that answer into a lookup.
-    duplicate_reject_code: ClassVar[str | None] = None
+    #: True where the venue takes a second order with a client id already used (Gate's
+    #: ``text``): the gateway looks such an id up before sending instead of relying on a
+    #: "duplicate" answer.
+    duplicate_ids_accepted: ClassVar[bool] = False
     #: A size and a price whose wire text must be plain decimals (the size ``"0.00005"``
     #: unless the venue's minimum is above it), and the size's expected text.
     wire_order: ClassVar[tuple[float, float, str]] = (5e-05, 200000.0, "0.00005")
@@ -249,12 +270,15 @@ class TradingConformance(ABC):
     under_minimum_qty: ClassVar[float | None] = None
     #: How many size steps the precision test's order holds (above the venue's minimums).
     boundary_steps: ClassVar[int] = 1900
-    #: False where the gateway does not reconcile through REST after its private stream
-    #: dropped (the stream itself reconnects and reports on).
-    reconciles_after_stream_drop: ClassVar[bool] = True
     #: False where the venue's fills carry neither the fee nor the maker flag (Upbit and
     #: Bithumb report the fee per order).
     fills_carry_fees: ClassVar[bool] = True
+    #: False where the venue's API has no withdrawals (the gateway raises NotSupported).
+    withdrawals_supported: ClassVar[bool] = True
+    #: False where the venue's withdrawal record does not show the address (Upbit, Bithumb).
+    transfers_show_address: ClassVar[bool] = True
+    #: The address the wallet test withdraws to (a format the venue accepts).
+    withdraw_address: ClassVar[str] = "TXemulatorWithdrawAddress0000000001"
 
     @abstractmethod
     def make_emulator(self) -> EmulatorServer:
@@ -548,13 +572,10 @@ class TradingConformance(ABC):
             first = await e.gw.place_order(req)
             fresh = await e.other_gateway()  # a restarted gateway resends the request
             try:
-                if self.duplicate_reject_code is not None:
-                    with pytest.raises(OrderRejected) as err:
-                        await fresh.place_order(req)
-                    assert err.value.code == self.duplicate_reject_code
-                    again = await fresh.get_order(e.symbol, req.client_id)
-                else:
-                    again = await fresh.place_order(req)
+                again = await fresh.place_order(req)
+                if self.duplicate_ids_accepted:  # looked up first: nothing sent
+                    assert fresh.stats.lookups == 1 and fresh.stats.orders_sent == 0
+                else:  # sent, answered "duplicate", then looked up
                     assert fresh.stats.duplicates == 1
             finally:
                 await fresh.close()
@@ -701,32 +722,122 @@ class TradingConformance(ABC):
             assert all(u.source == "stream" for u in ups)
             req2 = e.request(Side.BUY, 0.01, price)
             await e.gw.place_order(req2)
-            source = "rest" if self.reconciles_after_stream_drop else "stream"
             after = asyncio.ensure_future(
                 collect(
                     stream,
-                    lambda xs: any(
-                        u.source == source
-                        and u.state.client_id == req2.client_id
-                        and (source == "rest" or u.state.status is OrderStatus.CANCELLED)
-                        for u in xs
-                    ),
+                    lambda xs: any(u.source == "rest" and u.state.client_id == req2.client_id for u in xs),
                 )
             )
             await asyncio.sleep(0.1)
-            ws = self.stream_session(e.gw)
-            connects = ws.stats.connects if ws is not None else 0
             e.ex.faults.inject(FaultKind.STREAM_DROP)
             e.api.on_tick()
-            if not self.reconciles_after_stream_drop:  # what happens while it is down is lost
-                assert ws is not None, "a gateway that does not reconcile keeps its stream as ws"
-                await until(lambda: ws.stats.connects > connects and ws.connected, what="stream reconnect")
-                await asyncio.sleep(0.3)  # the re-login and re-subscription
             await e.gw.cancel_order(e.symbol, req2.client_id)
             await after
             await _close(stream)
 
         self.run(main)
+
+    def test_fill_while_the_private_stream_is_down_is_caught_up_through_rest(self) -> None:
+        """The stream is cut, the resting order fills while it is down (the stream never carries
+        that fill), and after the reconnect the gateway's REST catch-up reports the order
+        filled with the venue's trade ids: no fill is missed."""
+
+        async def main(e: TradingEnv) -> None:
+            gw = e.gw
+            updates, collector = await e.gather_updates()
+            req = e.order()
+            placed = await gw.place_order(req)
+            await until(
+                lambda: any(u.state.client_id == req.client_id and u.source == "stream" for u in updates),
+                what="the new order on the private stream",
+            )
+            assert e.ex.drop_streams() >= 1  # cut now: the fill below never reaches a stream
+            e.trade(self.rest_price, self.qty)
+
+            def caught_up() -> list[OrderUpdate]:
+                return [
+                    u
+                    for u in updates
+                    if u.source == "rest"
+                    and u.state.order_id == placed.order_id
+                    and u.state.status is OrderStatus.FILLED
+                    and u.fills
+                ]
+
+            await until(lambda: bool(caught_up()), what="the REST catch-up after the reconnect")
+            venue_ids = {
+                f.trade_id for f in await gw.recent_fills(self.symbol) if f.order_id == placed.order_id
+            }
+            assert venue_ids and {f.trade_id for u in caught_up() for f in u.fills} == venue_ids
+            assert not any(
+                f.order_id == placed.order_id for u in updates if u.source == "stream" for f in u.fills
+            ), "the fill was on the stream: the drop did not hide it"
+            collector.cancel()
+            assert e.orders_with(req.client_id) == 1
+
+        self.run(main, static_book=True)
+
+    # -- wallet ------------------------------------------------------------------------------
+
+    def test_withdrawal_with_fee_minimum_confirmation_and_deposit_history(self) -> None:
+        """A key without withdrawal rights is refused, so is an amount under the network's
+        minimum; a withdrawal is debited at once, charged the network's fee, pending until the
+        chain confirms it, then completed; a deposit is listed pending, then credited. Every
+        request is signed as the venue signs (the emulator checks it)."""
+
+        async def main(e: TradingEnv) -> None:
+            gw = e.gw
+            assert isinstance(gw, WalletGateway)
+            asset = self.network_asset
+            address = self.withdraw_address
+            if not self.withdrawals_supported:
+                assert not gw.supports_withdrawals
+                with pytest.raises(NotSupported):
+                    await gw.withdraw(asset, asset, 1.0, address)
+                return
+            assert gw.supports_withdrawals
+            for specs in e.ex.networks.values():  # the chain confirms when the test says so
+                specs[:] = [attrs.evolve(s, confirm_seconds=3600.0) for s in specs]
+            net = next(n for n in await gw.networks(asset) if n.withdraw_enabled)
+            amount = max(net.withdraw_min * 3, net.withdraw_fee * 3)
+            key = e.account.api_key
+
+            def withdrawals() -> list[Transfer]:
+                return e.ex.transfer_history(key, "withdrawal")
+
+            with pytest.raises(TradingError) as forbidden:  # the key has no withdrawal rights
+                await gw.withdraw(asset, net.network, amount, address)
+            assert not isinstance(forbidden.value, AmbiguousOrderState) and withdrawals() == []
+            e.api.withdraw_keys.add(key)
+            with pytest.raises(TradingError) as small:
+                await gw.withdraw(asset, net.network, net.withdraw_min / 2, address)
+            assert not isinstance(small.value, AmbiguousOrderState) and withdrawals() == []
+            free0 = (await gw.balances())[asset].free
+            wid = await gw.withdraw(asset, net.network, amount, address)
+            [sent] = withdrawals()
+            got = await gw.withdrawal(wid)
+            assert got.kind == "withdrawal" and got.state is TransferState.PENDING
+            assert (got.asset, got.network) == (asset, net.network)
+            assert got.address == (address if self.transfers_show_address else "")
+            assert got.amount == pytest.approx(amount) and got.fee == pytest.approx(net.withdraw_fee)
+            assert (await gw.balances())[asset].free == pytest.approx(free0 - amount)
+            assert not await gw.withdrawal_completed(wid)
+            sent.completes_at = e.ex.clock()  # the chain confirms
+            assert await gw.withdrawal_completed(wid)
+            assert (await gw.withdrawal(wid)).state is TransferState.COMPLETED
+            with pytest.raises(OrderNotFound):
+                await gw.withdrawal("999999")
+            deposit = e.ex.deposit(key, asset, net.network, Decimal(repr(amount)))
+            [pending] = [d for d in await gw.deposits(asset) if d.state is TransferState.PENDING]
+            assert pending.amount == pytest.approx(amount) and pending.network == net.network
+            assert (await gw.balances())[asset].free == pytest.approx(free0 - amount)
+            deposit.completes_at = e.ex.clock()
+            [done] = await gw.deposits(asset)
+            assert done.state is TransferState.COMPLETED and done.txid == deposit.txid
+            assert (await gw.balances())[asset].free == pytest.approx(free0)
+            assert len(withdrawals()) == 1
+
+        self.run(main, static_book=True, stream=False)
 
     def test_delayed_fill_report_arrives_late(self) -> None:
         async def main(e: TradingEnv) -> None:

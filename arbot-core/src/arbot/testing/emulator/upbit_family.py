@@ -29,14 +29,25 @@ from arbot.testing.emulator.exchange_models import (
     NetworkSpec,
     OrderSnapshot,
     RejectReason,
+    Transfer,
+    TransferStatus,
 )
-from arbot.testing.emulator.private import AccountBook, pump_feed, scripted_exchange
+from arbot.testing.emulator.private import AccountBook, WithdrawForbidden, pump_feed, scripted_exchange
 from arbot.testing.emulator.private import decimal_str as text
 from arbot.testing.emulator.private import drop_response as drop_answer
 from arbot.testing.emulator.scripted import ScriptedBook
 from arbot.trading.types import OrderStatus, OrderType, TimeInForce
 
-__all__ = ["Handler", "UpbitFamilyPrivateApi", "err", "kst", "ok", "order_id_of", "order_uuid"]
+__all__ = [
+    "Handler",
+    "UpbitFamilyPrivateApi",
+    "err",
+    "kst",
+    "ok",
+    "order_id_of",
+    "order_uuid",
+    "transfer_uuid",
+]
 
 _enc = msgspec.json.encode
 _KST = timezone(timedelta(hours=9))
@@ -59,6 +70,11 @@ REJECTS: Mapping[RejectReason, tuple[int, str, str]] = {
 def order_uuid(order_id: int) -> str:
     """The UUID Upbit shows for an emulator order id (and back with :func:`order_id_of`)."""
     return f"00000000-0000-4000-8000-{order_id:012d}"
+
+
+def transfer_uuid(kind: str, transfer_id: int) -> str:
+    """The UUID the family shows for an emulator deposit or withdrawal."""
+    return f"00000000-0000-4000-{'9' if kind == 'withdrawal' else 'a'}000-{transfer_id:012d}"
 
 
 def order_id_of(uuid_text: str) -> int | None:
@@ -135,7 +151,9 @@ class UpbitFamilyPrivateApi(AccountBook, ABC):
         )
         for asset in {r.base for _b, r in rules.values()}:
             self.exchange.add_network(
-                NetworkSpec(asset, asset, Decimal("0.0005"), Decimal("0.001"), confirmations=2)
+                NetworkSpec(
+                    asset, asset, Decimal("0.0005"), Decimal("0.001"), confirmations=2, confirm_seconds=1.0
+                )
             )
         self._spawn = spawn
         self.nonces: set[str] = set()
@@ -387,6 +405,68 @@ class UpbitFamilyPrivateApi(AccountBook, ABC):
                 },
             }
         )
+
+    # -- wallet ------------------------------------------------------------------------------
+
+    def wallet_routes(self) -> list[web.RouteDef]:
+        """``POST /v1/withdraws/coin``, ``GET /v1/withdraw`` (by ``uuid``), ``GET /v1/deposits``."""
+        p = self._private
+        return [
+            web.post("/v1/withdraws/coin", p(self._withdraw_coin)),
+            web.get("/v1/withdraw", p(self._withdrawal)),
+            web.get("/v1/deposits", p(self._deposits)),
+        ]
+
+    def render_transfer(self, t: Transfer) -> dict[str, Any]:
+        """A withdrawal or deposit as the family's transfer document (``DONE``/``ACCEPTED``
+        once confirmed, ``PROCESSING`` before)."""
+        done = t.status is TransferStatus.COMPLETED
+        if t.kind == "withdrawal":
+            kind, state = "withdraw", "DONE" if done else "PROCESSING"
+        else:
+            kind, state = "deposit", "ACCEPTED" if done else "PROCESSING"
+        return {
+            "type": kind,
+            "uuid": transfer_uuid(t.kind, t.transfer_id),
+            "currency": t.asset,
+            "net_type": t.network,
+            "txid": t.txid,
+            "state": state,
+            "created_at": kst(t.created),
+            "done_at": kst(t.completes_at) if done else None,
+            "amount": text(t.amount),
+            "fee": text(t.fee),
+            "transaction_type": "default",
+        }
+
+    async def _withdraw_coin(
+        self, request: web.Request, account: Account, params: Mapping[str, str]
+    ) -> web.Response:
+        try:
+            asset, amount = params["currency"], Decimal(params["amount"])
+        except (KeyError, InvalidOperation) as exc:
+            raise ExchangeReject(RejectReason.INVALID_REQUEST, f"bad parameter {exc}") from None
+        network = params.get("net_type") or asset
+        try:
+            transfer = self.withdraw_for(account, asset, network, amount, params.get("address", ""))
+        except WithdrawForbidden:
+            return err(401, "out_of_scope", "권한이 부족합니다.")
+        return ok(self.render_transfer(transfer), 201)
+
+    async def _withdrawal(
+        self, request: web.Request, account: Account, params: Mapping[str, str]
+    ) -> web.Response:
+        ref = params.get("uuid", "")
+        for t in self.transfers_of(account, "withdrawal"):
+            if transfer_uuid(t.kind, t.transfer_id) == ref:
+                return ok(self.render_transfer(t))
+        return err(404, "withdraw_not_found", "출금 내역이 존재하지 않습니다.")
+
+    async def _deposits(
+        self, request: web.Request, account: Account, params: Mapping[str, str]
+    ) -> web.Response:
+        rows = self.transfers_of(account, "deposit", params.get("currency"))
+        return ok([self.render_transfer(t) for t in rows])
 
     async def on_connect(self, client: EmulatorClient) -> bool:
         """A private WebSocket connection: its JWT (upgrade ``Authorization`` header) must be
