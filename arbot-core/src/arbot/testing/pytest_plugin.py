@@ -47,5 +47,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(autouse=True)
 def _arbot_conformance_transport(request: pytest.FixtureRequest) -> None:
     """Give a parametrized conformance test its transport (see :func:`pytest_generate_tests`)."""
-    if "arbot_ws_transport" in request.fixturenames:
-        request.instance.ws_transport = request.getfixturevalue("arbot_ws_transport")
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is not None and "arbot_ws_transport" in callspec.params:
+        request.instance.ws_transport = callspec.params["arbot_ws_transport"]
