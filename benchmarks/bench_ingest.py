@@ -299,7 +299,8 @@ def main() -> None:
 
     stages: dict[str, Rate] = {}
     if has_picows:
-        server, stages["raw receive, picows"] = with_server(capture, n_passes, lambda s: asyncio.run(raw_picows(s)))
+        server, stages["raw receive, picows"] = with_server(
+            capture, n_passes, lambda s: asyncio.run(raw_picows(s)))
     server, stages["raw receive, websockets"] = with_server(
         capture, n_passes, lambda s: asyncio.run(raw_websockets(s)))
     frames = server.frames

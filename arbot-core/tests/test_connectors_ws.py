@@ -218,3 +218,67 @@ def test_transport_choice_and_fallback_reasons(caplog: pytest.LogCaptureFixture)
         assert "deflated: WebSocket transport websockets: per-message deflate" in caplog.text
 
     asyncio.run(main())
+
+
+def _self_signed(tmp_path: Any) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key (PEM files), signed by itself."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "arbot-test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_tls_with_certificate_verification(transport: str, tmp_path: Any,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """``wss://`` verifies the server's certificate with the default context (as for a real
+    venue): trusted (``SSL_CERT_FILE``), messages flow; untrusted, every connect fails."""
+    import ssl
+
+    cert, key = _self_signed(tmp_path)
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+
+    async def main(trusted: bool) -> WsSession:
+        srv = Server()
+        got: list[str | bytes] = []
+        async with serve(srv.handler, "127.0.0.1", 0, ssl=server_ctx) as server:
+            port = next(iter(server.sockets)).getsockname()[1]
+            s = WsSession(f"wss://127.0.0.1:{port}", lambda f, t: got.append(f), transport=transport,
+                          backoff=Backoff(initial=0.01, maximum=0.02), open_timeout=2.0)
+            await s.start(wait=False)
+            if trusted:
+                await s.wait_connected(5)
+                await s.send("hello")
+                await until(lambda: got == ['{"echo":"hello"}'])
+            else:
+                await until(lambda: s.stats.failed_connects >= 2)
+            await s.close()
+            return s
+
+    monkeypatch.setenv("SSL_CERT_FILE", cert)
+    assert asyncio.run(main(True)).stats.connects == 1
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    assert asyncio.run(main(False)).stats.connects == 0
