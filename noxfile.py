@@ -61,7 +61,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on arbot-core."""
-    session.install("mypy==2.4.1", "-e", "arbot-core[test]")
+    session.install("mypy==2.4.1", "-e", "arbot-core[test,fast]")
     session.run("mypy", "arbot-core/src/arbot")
 
 

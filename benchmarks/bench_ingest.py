@@ -1,29 +1,34 @@
 """Ingest: depth messages per second one process sustains from a loopback socket, books applied.
 
 Frames: the real Binance BTCUSDT ``@depth@100ms`` capture
-``ws/binance/hbt_binance_spot_btcusdt_2024-08-08T2354.ndjson.gz`` (shared data, read in place),
-repeated ``PASSES`` times with ``U``/``u`` shifted so the sequence stays gap-free. A separate
-process (``blast_server.py``) serves its REST snapshot and writes every frame to the socket as
-fast as the socket takes it, so the consumer is the bottleneck. Contenders, each with a fresh
-server:
+``ws/binance/hbt_binance_spot_btcusdt_2024-08-08T2354.ndjson.gz`` (shared data, read in place;
+~1.3 KB and 36 levels a frame on average), repeated ``--passes`` times with ``U``/``u`` shifted
+so the sequence stays gap-free. A separate process (``blast_server.py``) serves its REST snapshot
+and writes every frame, pre-framed, to the socket as fast as the socket takes it, so the consumer
+is the bottleneck. Contenders, each with a fresh server:
 
-* ArBot live path -- a paper ``Bot`` with the ``live`` source and the Binance connector pointed at
-  the server: ``WsSession`` (``websockets``) -> ``BinanceProtocol.decode`` -> REST-snapshot
-  bootstrap -> ``OrderBook`` -> queue -> engine (spatial detector, risk, no sinks);
+* ArBot live path, once per WebSocket transport (``[system] ws_transport`` = ``picows`` and
+  ``websockets``) -- a paper ``Bot`` with the ``live`` source and the Binance connector pointed
+  at the server: ``WsSession`` -> ``BinanceProtocol.decode`` -> REST-snapshot bootstrap ->
+  ``OrderBook`` -> the live source's buffer -> engine (spatial detector, risk, no sinks); the
+  run fails if a sequence gap was seen or fewer book updates than frames reached the engine;
 * ccxt.pro -- ``ccxt.pro.binance`` ``watch_order_book('BTC/USDT')`` in a loop (aiohttp, orjson,
   ccxt's book), until its nonce reaches the last ``u``.
 
-Stages, so the report says where the time goes: raw ``websockets`` receive (no decode), decode
-alone and book apply alone (in memory, on the same frames), and the engine's own share measured
-inside the ArBot live run (time spent in ``Engine.process`` per message).
+Stages, so the report says where the time goes: raw receive on each transport (no decode),
+decode alone and book apply alone (in memory, on the same frames; the apply is checked to have
+applied every delta), the engine's own share measured inside the ArBot live run, and what is
+left of the end-to-end time per message (the session, the hand-off to the engine, the loop).
 
-Rates are messages / (time of the last message handled - time of the first). Bounded: every
-server lives at most 60 s; the whole script takes well under a minute.
-Run: ``python benchmarks/bench_ingest.py``.
+Rates are messages / (time of the last message handled - time of the first), on the wall clock
+and on the consuming process's CPU clock (``msg/CPU-s``: what one core sustains, independent of
+other load on the machine). Bounded: every server lives at most 60 s.
+Run: ``python benchmarks/bench_ingest.py [--passes N]``.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import subprocess
 import sys
@@ -49,12 +54,21 @@ def capture_path() -> Path:
     return Path(shared_data(CAPTURE))
 
 
+class Rate:
+    """Messages over a wall-clock and a CPU-clock interval."""
+
+    def __init__(self, n: int, wall_s: float, cpu_s: float) -> None:
+        self.n = n
+        self.wall = n / wall_s if wall_s > 0 else float("nan")
+        self.cpu = n / cpu_s if cpu_s > 0 else float("nan")
+
+
 class Server:
     """The blasting server in its own process."""
 
-    def __init__(self, capture: Path) -> None:
+    def __init__(self, capture: Path, n_passes: int) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, str(HERE / "blast_server.py"), str(capture), str(PASSES), "--lifetime", "60"],
+            [sys.executable, str(HERE / "blast_server.py"), str(capture), str(n_passes), "--lifetime", "60"],
             stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().split()
@@ -69,67 +83,114 @@ class Server:
         self.proc.wait(10)
 
 
-async def raw_receive(server: Server) -> float:
+def release(server: Server) -> None:
+    """Fetch the REST snapshot: the server then blasts the rest of the frames."""
+    import urllib.request
+
+    urllib.request.urlopen(server.http + "/api/v3/depth?symbol=BTCUSDT").read()
+
+
+SUBSCRIBE = orjson.dumps({"method": "SUBSCRIBE", "params": ["btcusdt@depth@100ms"], "id": 1}).decode()
+
+
+async def raw_websockets(server: Server) -> Rate:
     """``websockets`` client: SUBSCRIBE, then receive every frame, nothing else."""
     import websockets
 
     async with websockets.connect(server.ws + "/stream", max_size=None, compression=None) as ws:
-        sub = {"method": "SUBSCRIBE", "params": ["btcusdt@depth@100ms"], "id": 1}
-        await ws.send(orjson.dumps(sub).decode())
+        await ws.send(SUBSCRIBE)
         await ws.recv()  # the reply
         await ws.recv()
-        import urllib.request
-
-        urllib.request.urlopen(server.http + "/api/v3/depth?symbol=BTCUSDT").read()  # releases the blast
-        t0 = time.perf_counter()
+        release(server)
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(server.frames - 1):
             await ws.recv()
-        return (server.frames - 1) / (time.perf_counter() - t0)
+        return Rate(server.frames - 1, time.perf_counter() - t0, time.process_time() - c0)
 
 
-def in_memory_stages(capture: Path) -> tuple[float, float]:
-    """(decode msg/s, book apply msg/s) of the connector's own decode and bootstrap."""
+async def raw_picows(server: Server) -> Rate:
+    """``picows`` client: SUBSCRIBE, then count every text frame (payload taken as ``str``)."""
+    import picows
+
+    done = asyncio.get_running_loop().create_future()
+    marks: dict[str, float] = {}
+
+    class Counter(picows.WSListener):
+        n = 0
+
+        def on_ws_frame(self, transport: picows.WSTransport, frame: picows.WSFrame) -> None:
+            if frame.msg_type is not picows.WSMsgType.TEXT:
+                return
+            frame.get_payload_as_utf8_text()
+            self.n += 1
+            if self.n == 2:
+                marks["t0"], marks["c0"] = time.perf_counter(), time.process_time()
+            elif self.n == server.frames + 1 and not done.done():  # + the SUBSCRIBE reply
+                marks["t1"], marks["c1"] = time.perf_counter(), time.process_time()
+                done.set_result(None)
+
+    transport, _ = await picows.ws_connect(Counter, server.ws + "/stream", max_frame_size=2**24)
+    transport.send(picows.WSMsgType.TEXT, SUBSCRIBE.encode())
+    await asyncio.sleep(0.05)
+    await asyncio.to_thread(release, server)
+    await asyncio.wait_for(done, 45.0)
+    transport.disconnect()
+    return Rate(server.frames - 1, marks["t1"] - marks["t0"], marks["c1"] - marks["c0"])
+
+
+def in_memory_stages(capture: Path, n_passes: int) -> tuple[Rate, Rate]:
+    """(decode, book apply) of the connector's own decode and bootstrap, in memory."""
     import msgspec
     from arbot.market import MarketState
     from arbot_binance.decode import BinanceProtocol, DepthSnapshot, snapshot_record
     from arbot_binance.replay import binance_bootstrap
 
     snapshot, frames = load(capture)
-    combined, _, _ = passes(frames, PASSES)
+    combined, _, _ = passes(frames, n_passes)
     protocol = BinanceProtocol()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     decoded = [protocol.decode(f) for f in combined]
-    decode_rate = len(combined) / (time.perf_counter() - t0)
+    decode = Rate(len(combined), time.perf_counter() - t0, time.process_time() - c0)
     boot = binance_bootstrap(MarketState(), None, unified={"BTCUSDT": "BTC/USDT"})
     snap = msgspec.json.decode(orjson.dumps(snapshot), type=DepthSnapshot, strict=False)
     boot.records([snapshot_record("BTCUSDT", snap)], 0.0)
     records = boot.records
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for out in decoded:
         records(out, 0.0)  # type: ignore[arg-type]
-    apply_rate = len(decoded) / (time.perf_counter() - t0)
+    apply = Rate(len(decoded), time.perf_counter() - t0, time.process_time() - c0)
     book = boot.sync.book("BTC/USDT")
     if book is None or book.best_bid is None or boot.sync.stats.deltas < len(decoded) - 1:
         raise RuntimeError(f"the book was not built: {boot.sync.stats.deltas} deltas of {len(decoded)}")
-    return decode_rate, apply_rate
+    return decode, apply
 
 
-async def arbot_live(server: Server, tmp: Path) -> tuple[float, float, int]:
-    """(msg/s end to end, engine-only msg/s, BookUpdates seen) of a paper Bot on the server."""
+def has_transport_setting() -> bool:
+    """True when this ArBot has ``[system] ws_transport`` (to bench an older checkout too)."""
+    from arbot.config import SystemConfig
+
+    return "ws_transport" in SystemConfig.model_fields
+
+
+async def arbot_live(server: Server, tmp: Path, transport: str | None) -> tuple[Rate, Rate, str]:
+    """(end to end, engine only, transport used) of a paper Bot on the server."""
     from arbot.bot import Bot
     from arbot.config import config_from_dict
     from arbot.events import BookUpdate
 
+    system: dict[str, Any] = {"execution_mode": "paper"}
+    if transport is not None:
+        system["ws_transport"] = transport
     cfg = config_from_dict({
         "output_dir": str(tmp), "symbols": ["BTC/USDT"],
-        "system": {"execution_mode": "paper"}, "exchanges": {"enabled": ["binance"]},
+        "system": system, "exchanges": {"enabled": ["binance"]},
         "source": {"name": "live", "live": {"emulate": False, "trades": False}},
         "connectors": {"binance": {"rest_url": server.http, "ws_url": server.ws, "depth_limit": 1000}},
         "detector": {"spatial": {"enabled": True}}, "sinks": {"enabled": []},
     })
     bot = Bot(cfg)
     process = bot.engine.process
-    seen = {"n": 0, "first": 0.0, "last": 0.0, "engine_ns": 0}
+    seen = {"n": 0, "first": 0.0, "last": 0.0, "cpu0": 0.0, "cpu1": 0.0, "engine_ns": 0}
     clock = time.perf_counter_ns
     stop = asyncio.Event()
 
@@ -137,12 +198,15 @@ async def arbot_live(server: Server, tmp: Path) -> tuple[float, float, int]:
         if type(ev) is BookUpdate:
             now = time.perf_counter()
             if not seen["n"]:
-                seen["first"] = now
+                seen["first"], seen["cpu0"] = now, time.process_time()
             seen["n"] += 1
             seen["last"] = now
             t = clock()
             process(ev)
             seen["engine_ns"] += clock() - t
+            if seen["n"] == server.frames:
+                seen["cpu1"] = time.process_time()
+                stop.set()
             return
         process(ev)
 
@@ -151,7 +215,7 @@ async def arbot_live(server: Server, tmp: Path) -> tuple[float, float, int]:
     async def watch() -> None:
         quiet = 0
         prev = -1
-        while quiet < 10:  # 0.5 s without a new update: the server is done
+        while quiet < 20:  # 1 s without a new update: the server is done (or stuck)
             await asyncio.sleep(0.05)
             quiet = quiet + 1 if seen["n"] == prev and seen["n"] > 0 else 0
             prev = seen["n"]
@@ -161,19 +225,21 @@ async def arbot_live(server: Server, tmp: Path) -> tuple[float, float, int]:
     summary = await bot.arun(stop, duration_s=45.0)
     watcher.cancel()
     stats = summary["source"]["binance"]
-    received = int(stats.get("messages", seen["n"]))
     n = seen["n"]
-    if n < 2:
-        raise RuntimeError(f"ArBot saw {n} book updates: {stats}")
     if stats.get("gaps", 0):
         raise RuntimeError(f"ArBot saw sequence gaps: {stats}")
-    rate = n / (seen["last"] - seen["first"])
-    engine_rate = n / (seen["engine_ns"] / 1e9)
-    return rate, engine_rate, min(n, received)
+    if n != server.frames:
+        raise RuntimeError(f"ArBot's engine saw {n} book updates of {server.frames} frames: {stats}")
+    conn = bot.source.connectors["binance"]  # type: ignore[attr-defined]
+    used = conn.feeds[0].ws.transport_name if hasattr(conn.feeds[0].ws, "transport_name") else "websockets"
+    wall = seen["last"] - seen["first"]
+    e2e = Rate(n - 1, wall, seen["cpu1"] - seen["cpu0"])
+    engine_s = seen["engine_ns"] / 1e9
+    return e2e, Rate(n, engine_s, engine_s), used
 
 
-async def ccxt_pro(server: Server) -> tuple[float, int]:
-    """(msg/s, messages handled) of ccxt.pro's binance watch_order_book on the server."""
+async def ccxt_pro(server: Server) -> Rate:
+    """ccxt.pro's binance watch_order_book on the server."""
     import ccxt.pro as ccxtpro
     from arbot.testing.emulator.emulate_process import rebase_urls
 
@@ -181,16 +247,17 @@ async def ccxt_pro(server: Server) -> tuple[float, int]:
     rebase_urls(ex.urls["api"], server.http)
     ex.urls["api"]["ws"]["spot"] = server.ws + "/ws"
     ex.options.update({"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False, "fetchMargins": False})
-    seen = {"n": 0, "first": 0.0, "last": 0.0}
+    seen = {"n": 0, "first": 0.0, "last": 0.0, "cpu0": 0.0, "cpu1": 0.0}
     handle = ex.handle_message
 
     def counting(client: Any, message: Any) -> Any:
         now = time.perf_counter()
         if isinstance(message, dict) and message.get("e") == "depthUpdate":
             if not seen["n"]:
-                seen["first"] = now
+                seen["first"], seen["cpu0"] = now, time.process_time()
             seen["n"] += 1
             seen["last"] = now
+            seen["cpu1"] = time.process_time()
         return handle(client, message)
 
     ex.handle_message = counting
@@ -205,47 +272,79 @@ async def ccxt_pro(server: Server) -> tuple[float, int]:
             raise RuntimeError("ccxt.pro did not reach the last update in 45 s")
     finally:
         await ex.close()
-    return seen["n"] / (seen["last"] - seen["first"]), seen["n"]
+    return Rate(seen["n"] - 1, seen["last"] - seen["first"], seen["cpu1"] - seen["cpu0"])
+
+
+def with_server(capture: Path, n_passes: int, fn: Any) -> Any:
+    server = Server(capture, n_passes)
+    try:
+        return server, fn(server)
+    finally:
+        server.close()
 
 
 def main() -> None:
+    import importlib.util
     import tempfile
 
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--passes", type=int, default=PASSES, help="passes over the capture (3,448 frames each)")
+    args = ap.parse_args()
+    n_passes = args.passes
     capture = capture_path()
-    results: dict[str, float] = {}
-    server = Server(capture)
-    try:
-        results["raw websockets receive"] = asyncio.run(raw_receive(server))
-    finally:
-        server.close()
-    frames = server.frames
-    decode_rate, apply_rate = in_memory_stages(capture)
-    results["decode (BinanceProtocol, in memory)"] = decode_rate
-    results["book apply (bootstrap+OrderBook, in memory)"] = apply_rate
-    server = Server(capture)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            live, engine, n_arbot = asyncio.run(arbot_live(server, Path(tmp)))
-    finally:
-        server.close()
-    results["engine only (inside the live run)"] = engine
-    results["ArBot live path end to end"] = live
-    server = Server(capture)
-    try:
-        pro, n_ccxt = asyncio.run(ccxt_pro(server))
-    finally:
-        server.close()
-    results["ccxt.pro watch_order_book end to end"] = pro
+    has_picows = importlib.util.find_spec("picows") is not None
+    transports: list[str | None] = ["picows", "websockets"] if has_transport_setting() else [None]
+    if not has_picows:
+        transports = [t for t in transports if t != "picows"]
 
-    print(f"Ingest: {frames} real Binance BTCUSDT depth frames ({PASSES} passes of the capture), loopback")
-    for name, rate in results.items():
-        print(f"  {name:45s} {rate:>12,.0f} msg/s   ({1e6 / rate:7.2f} us/msg)")
-    print(f"  messages handled: ArBot {n_arbot}, ccxt.pro {n_ccxt} (of {frames})")
-    print(f"  ArBot / ccxt.pro end to end: {live / pro:.2f}x")
-    per = {k: 1e6 / v for k, v in results.items() if "end to end" not in k}
-    stages = ", ".join(f"{k.split(' (')[0]} {v:.1f}" for k, v in per.items())
-    print(f"  time per message by stage (us): {stages}")
-    print(f"  goal >= {GOAL:,} msg/s: ArBot reaches {live / GOAL:.0%} of it")
+    stages: dict[str, Rate] = {}
+    if has_picows:
+        server, stages["raw receive, picows"] = with_server(
+            capture, n_passes, lambda s: asyncio.run(raw_picows(s)))
+    server, stages["raw receive, websockets"] = with_server(
+        capture, n_passes, lambda s: asyncio.run(raw_websockets(s)))
+    frames = server.frames
+    stages["decode (BinanceProtocol, in memory)"], stages["book apply (bootstrap, in memory)"] = (
+        in_memory_stages(capture, n_passes))
+    e2e: dict[str, Rate] = {}
+    engine: dict[str, Rate] = {}
+    for transport in transports:
+        with tempfile.TemporaryDirectory() as tmp:
+            _, (rate, eng, used) = with_server(
+                capture, n_passes, lambda s, tr=transport, d=tmp: asyncio.run(arbot_live(s, Path(d), tr)))
+        if transport is not None and used != transport:
+            raise RuntimeError(f"asked for the {transport} transport, the session used {used}")
+        e2e[f"ArBot live, {used}"] = rate
+        engine[used] = eng
+    _, e2e["ccxt.pro watch_order_book"] = with_server(capture, n_passes, lambda s: asyncio.run(ccxt_pro(s)))
+
+    def us(rate: float) -> float:
+        return 1e6 / rate
+
+    print(f"Ingest: {frames} real Binance BTCUSDT depth frames ({n_passes} passes of the capture), loopback")
+    print(f"  {'stage':44s} {'msg/s':>12s} {'msg/CPU-s':>12s} {'us/msg (CPU)':>13s}")
+    for name, r in stages.items():
+        print(f"  {name:44s} {r.wall:>12,.0f} {r.cpu:>12,.0f} {us(r.cpu):>13.2f}")
+    for used, r in engine.items():
+        print(f"  {'engine only (inside the live run, ' + used + ')':44s} {r.wall:>12,.0f} {r.cpu:>12,.0f} "
+              f"{us(r.cpu):>13.2f}")
+    print("  end to end (every frame applied to the book and handed to the engine):")
+    for name, r in e2e.items():
+        print(f"  {name:44s} {r.wall:>12,.0f} {r.cpu:>12,.0f} {us(r.cpu):>13.2f}")
+    decode_us = us(stages["decode (BinanceProtocol, in memory)"].cpu)
+    apply_us = us(stages["book apply (bootstrap, in memory)"].cpu)
+    for used, eng in engine.items():
+        total = us(e2e[f"ArBot live, {used}"].cpu)
+        raw = us(stages[f"raw receive, {used}"].cpu)
+        rest = total - raw - decode_us - apply_us - us(eng.cpu)
+        print(f"  ArBot {used} per message (CPU us): receive {raw:.2f} + decode {decode_us:.2f} + apply "
+              f"{apply_us:.2f} + engine {us(eng.cpu):.2f} + session/hand-off/loop {rest:.2f} = {total:.2f}")
+    pro = e2e["ccxt.pro watch_order_book"]
+    for name, r in e2e.items():
+        if name.startswith("ArBot"):
+            print(f"  {name} / ccxt.pro: {r.wall / pro.wall:.2f}x wall, {r.cpu / pro.cpu:.2f}x CPU; "
+                  f"goal >= {GOAL:,} msg/s: {r.wall / GOAL:.0%} of it (wall), {r.cpu / GOAL:.0%} (CPU)")
+    print(f"  messages handled: {', '.join(f'{k} {v.n + 1}' for k, v in e2e.items())} (of {frames})")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ UNDECLARED_OK = {
     ("arbot-core", "pytest", "src/arbot/testing/pytest_plugin.py"),
     # a test suite for connector authors, imported only by their test modules (see the test below)
     ("arbot-core", "pytest", "src/arbot/testing/emulator/trading_conformance.py"),
+    # the fast WebSocket transport: the [fast] extra, imported only when picows is installed
+    ("arbot-core", "picows", "src/arbot/connectors/ws_picows.py"),
 }
 
 
@@ -186,7 +188,8 @@ def test_the_meta_package_installs_every_package() -> None:
     names = {str(_project(p)["name"]) for p in PACKAGES} - {"arbot"} - templates
     assert set(required) == names
     assert all(re.sub(r"\[[^\]]*\]", "", d).endswith(">=0.2,<0.3") for d in meta)
-    assert required["arbot-core"].startswith("arbot-core[parquet]")
+    extras = set(re.findall(r"\[([^\]]*)\]", required["arbot-core"])[0].split(","))
+    assert extras == {"parquet", "fast"}  # Parquet and the picows transport come with `pip install arbot`
 
 
 def test_core_reports_its_package_version() -> None:

@@ -289,10 +289,18 @@ class Bot:
         return self._stop(time.perf_counter() - t0)
 
     async def _until(self, stop: asyncio.Event) -> AsyncGenerator[MarketEvent, None]:
-        agen = self.source.aevents()
+        source = self.source
+        agen = source.aevents()
         stopper = asyncio.ensure_future(stop.wait())
         try:
             while not stop.is_set():
+                if source.buffered():  # ready events: taken at once, no race with the stop
+                    try:
+                        ev = await agen.__anext__()
+                    except StopAsyncIteration:
+                        break
+                    yield ev
+                    continue
                 nxt = asyncio.ensure_future(agen.__anext__())
                 done, _ = await asyncio.wait({nxt, stopper}, return_when=asyncio.FIRST_COMPLETED)
                 if nxt not in done:

@@ -292,6 +292,11 @@ class Source(Component[S]):
         for ev in self.events():
             yield ev
 
+    def buffered(self) -> int:
+        """Events :meth:`aevents` holds ready, to be taken without waiting (the bot then skips
+        racing its stop signal for each); 0 by default."""
+        return 0
+
     def size_hint(self) -> int | None:
         """Number of events if known (for progress bars)."""
         return None

@@ -99,6 +99,12 @@ class SystemConfig(_Strict):
         "text", description="text for people, json (one object per line) for log collectors such as Loki"
     )
     timezone: str = Field("UTC", description="time zone of daily rows (daily PnL, daily loss limits)")
+    ws_transport: Literal["auto", "picows", "websockets"] = Field(
+        "auto",
+        description="WebSocket client under every connector: picows (fast, Cython; the "
+        "arbot-core[fast] extra), websockets (pure Python) or auto (picows when installed); a "
+        "connection picows cannot serve (per-message compression) uses websockets and logs why",
+    )
     on_component_error: Literal["stop", "disable"] | None = Field(
         None,
         description="when a detector, risk rule or sink raises: stop (flush sinks, name it, exit 1) or "

@@ -44,7 +44,7 @@ from arbot.connectors.ratelimit import RateLimitPolicy, SubscriptionPacer, host_
 from arbot.connectors.records import Control
 from arbot.connectors.rest import RestClient
 from arbot.connectors.symbols import MarketType, market_type_of
-from arbot.connectors.ws import Backoff, Heartbeat, WsSession
+from arbot.connectors.ws import Backoff, Heartbeat, WsSession, WsTransportKind
 from arbot.errors import ArbotError
 from arbot.market import MarketInfo
 
@@ -112,7 +112,8 @@ class Feed:
     It is the :class:`~arbot.connectors.bootstrap.FeedLink` of its bootstrap."""
 
     def __init__(self, name: str, spec: FeedSpec, settings: StreamingSettings, rest: RestClient,
-                 on_disconnect: Callable[[], None] | None = None) -> None:
+                 on_disconnect: Callable[[], None] | None = None,
+                 transport: WsTransportKind | str = WsTransportKind.AUTO) -> None:
         self.name = name
         self.on_disconnect = on_disconnect
         self.market_types = spec.market_types
@@ -142,6 +143,7 @@ class Feed:
             pacer=SubscriptionPacer(settings.messages_per_second,
                                     burst=max(1, int(settings.messages_per_second))),
             name=name,
+            transport=transport,
         )
         self.bootstrap.attach(self)
 
@@ -312,8 +314,9 @@ class StreamingConnector(Connector[SS]):
         # one limiter per venue host: the trading gateways of this venue share it
         self.limiter = limiter or host_limiter(s.rest_url, self.new_limiter)
         self.rest = RestClient(s.rest_url, self.limiter, on_response=self.on_rest_headers)
+        transport = ctx.config.system.ws_transport
         self.feeds = [Feed(f"{self.name}-{'+'.join(spec.market_types)}", spec, s, self.rest,
-                           self.on_disconnect)
+                           self.on_disconnect, transport)
                       for spec in self.build_feeds()]
         self._by_type: dict[MarketType, Feed] = {}
         for feed in self.feeds:

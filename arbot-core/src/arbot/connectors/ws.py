@@ -1,7 +1,9 @@
-"""A resilient WebSocket session on the ``websockets`` package, shared by every connector.
+"""A resilient WebSocket session, shared by every connector.
 
-:class:`WsSession` connects, calls the connector's ``on_message`` for every frame, and keeps
-the connection alive:
+:class:`WsSession` connects through a transport (:mod:`arbot.connectors.ws_transport`:
+``picows`` when installed, the pure-Python ``websockets`` otherwise, per ``[system]
+ws_transport``), calls the connector's ``on_message`` for every message in the very call that
+read it from the socket (no per-message task, queue or timer), and keeps the connection alive:
 
 * reconnect with jittered exponential backoff (reset after a connection that worked);
 * heartbeats configured per venue (:class:`Heartbeat`): protocol pings, an application ping
@@ -27,12 +29,18 @@ from typing import Any
 
 import attrs
 import msgspec
-import websockets
-from websockets.asyncio.client import ClientConnection, connect
 
 from arbot.connectors.ratelimit import SubscriptionPacer
+from arbot.connectors.ws_transport import (
+    ConnectOptions,
+    WsClosed,
+    WsConnection,
+    WsTransport,
+    WsTransportKind,
+    choose_transport,
+)
 
-__all__ = ["Backoff", "GarbageFrame", "Heartbeat", "WsSession", "WsStats"]
+__all__ = ["Backoff", "GarbageFrame", "Heartbeat", "WsSession", "WsStats", "WsTransportKind"]
 
 log = logging.getLogger("arbot.connectors.ws")
 
@@ -105,10 +113,15 @@ class WsSession:
     """One logical WebSocket subscription that survives disconnects.
 
     ``url`` may be a callable (evaluated at each connect). ``on_message(frame, recv_time)`` is
-    called synchronously for each frame; raise :class:`GarbageFrame` (or a msgspec/JSON decode
-    error) for an invalid frame. ``on_open`` runs after each connect, before resubscription;
-    ``on_close`` after each disconnect (drop the books there). ``headers()`` gives extra HTTP
-    headers for each connect's upgrade request (a fresh signed token, e.g. Upbit's JWT).
+    called synchronously for each message (``str`` text, ``bytes`` binary), from the socket
+    read that completed it; raise :class:`GarbageFrame` (or a msgspec/JSON decode error) for an
+    invalid frame. ``on_open`` runs after each connect, before resubscription; ``on_close``
+    after each disconnect (drop the books there). ``headers()`` gives extra HTTP headers for
+    each connect's upgrade request (a fresh signed token, e.g. Upbit's JWT). ``transport``:
+    ``auto`` (picows when installed), ``picows`` or ``websockets`` (see
+    :func:`~arbot.connectors.ws_transport.choose_transport`; a session picows cannot serve
+    falls back to ``websockets`` with a logged reason); ``compression="deflate"`` negotiates
+    per-message deflate (``websockets`` only).
     """
 
     def __init__(
@@ -128,6 +141,8 @@ class WsSession:
         seed: int | None = None,
         clock: Callable[[], float] = time.time,
         headers: Callable[[], Mapping[str, str]] | None = None,
+        transport: WsTransportKind | str = WsTransportKind.AUTO,
+        compression: str | None = None,
     ) -> None:
         self._url = url
         self.headers = headers
@@ -142,15 +157,22 @@ class WsSession:
         self.max_size = max_size
         self.name = name
         self.clock = clock
+        self.compression = compression
         self.stats = WsStats()
+        choice = choose_transport(transport, compression=compression)
+        self.transport: WsTransport = choice.transport
+        if choice.reason:
+            level = logging.INFO if WsTransportKind(transport) is WsTransportKind.AUTO else logging.WARNING
+            log.log(level, "%s: WebSocket transport %s: %s", name, choice.transport.name, choice.reason)
         self._rng = random.Random(seed)
         self._subs: list[Frame] = []
-        self._ws: ClientConnection | None = None
+        self._ws: WsConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._connected = asyncio.Event()
         self._restart = False
         self._closer: asyncio.Future[None] | None = None
+        self._last_rx = 0.0
 
     # -- public ------------------------------------------------------------------------------
 
@@ -158,6 +180,11 @@ class WsSession:
     def url(self) -> str:
         """The URL the next connection uses."""
         return self._url() if callable(self._url) else self._url
+
+    @property
+    def transport_name(self) -> str:
+        """``picows`` or ``websockets``: the transport this session connects with."""
+        return self.transport.name
 
     @property
     def closing(self) -> bool:
@@ -208,7 +235,7 @@ class WsSession:
         data: Frame = msgspec.json.encode(message).decode() if isinstance(message, dict | list) else message
         try:
             await ws.send(data)
-        except websockets.ConnectionClosed:
+        except WsClosed:
             return False
         self.stats.sent += 1
         return True
@@ -226,7 +253,7 @@ class WsSession:
         ws = self._ws
         if ws is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(), 2.0)
+                await asyncio.wait_for(ws.close(), 3.0)
         task = self._task
         if task is not None:
             task.cancel()
@@ -236,23 +263,43 @@ class WsSession:
 
     # -- internals ---------------------------------------------------------------------------
 
+    def _deliver(self, frame: Frame) -> None:
+        """One message from the transport: count it and hand it to ``on_message``."""
+        now = self.clock()
+        self._last_rx = now
+        stats = self.stats
+        stats.messages += 1
+        stats.last_message = now
+        try:
+            self.on_message(frame, now)
+        except (
+            GarbageFrame,
+            msgspec.DecodeError,
+            msgspec.ValidationError,
+            ValueError,
+            UnicodeDecodeError,
+        ):
+            stats.garbage_frames += 1
+        except Exception:
+            stats.handler_errors += 1
+            log.exception("%s: message handler failed; frame skipped", self.name)
+
     async def _run(self) -> None:
         attempt = 0
         first = True
+        hb = self.heartbeat
         while not self._closing:
             immediate = False
+            options = ConnectOptions(
+                open_timeout=self.open_timeout,
+                ping_interval=hb.ping_interval,
+                ping_timeout=hb.ping_timeout,
+                max_size=self.max_size,
+                headers=self.headers() if self.headers is not None else None,
+                compression=self.compression,
+            )
             try:
-                hb = self.heartbeat
-                ws = await connect(
-                    self.url,
-                    open_timeout=self.open_timeout,
-                    ping_interval=hb.ping_interval,
-                    ping_timeout=hb.ping_timeout,
-                    max_size=self.max_size,
-                    close_timeout=2.0,
-                    compression=None,
-                    additional_headers=dict(self.headers()) if self.headers is not None else None,
-                )
+                ws = await self.transport.connect(self.url, self._deliver, options)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -274,7 +321,7 @@ class WsSession:
                     self._ws = None
                     self._connected.clear()
                     with contextlib.suppress(Exception):
-                        await asyncio.wait_for(ws.close(), 1.0)
+                        await asyncio.wait_for(ws.close(), 3.0)
                     if self.on_close is not None:
                         try:
                             self.on_close(self)
@@ -286,10 +333,15 @@ class WsSession:
                 await asyncio.sleep(self.backoff.delay(attempt, self._rng))
                 attempt += 1
 
-    async def _serve(self, ws: ClientConnection) -> bool:
-        """Run one connection; True when it ended by rotation/request (reconnect at once)."""
+    async def _serve(self, ws: WsConnection) -> bool:
+        """Run one connection; True when it ended by rotation/request (reconnect at once).
+
+        Messages arrive through :meth:`_deliver`; this task only waits for the end of the
+        connection or the next timer: application ping, idle timeout, lifetime rotation.
+        """
         self._ws = ws
         opened = self.clock()
+        self._last_rx = opened
         if self.on_open is not None:
             await self.on_open(self)
         for m in list(self._subs):
@@ -297,53 +349,32 @@ class WsSession:
         self._connected.set()
         hb = self.heartbeat
         next_ping = opened + hb.app_ping_interval if hb.app_ping is not None else float("inf")
-        last_rx = opened
-        on_message = self.on_message
         stats = self.stats
         clock = self.clock
+        closed = ws.closed
         while True:
             now = clock()
             deadline = next_ping
             if self.max_lifetime is not None:
                 deadline = min(deadline, opened + self.max_lifetime)
             if hb.idle_timeout is not None:
-                deadline = min(deadline, last_rx + hb.idle_timeout)
+                deadline = min(deadline, self._last_rx + hb.idle_timeout)
             timeout = max(0.0, deadline - now) if deadline != float("inf") else None
-            try:
-                async with asyncio.timeout(timeout):
-                    frame = await ws.recv()
-            except TimeoutError:
-                now = clock()
-                if self.max_lifetime is not None and now >= opened + self.max_lifetime:
-                    stats.rotations += 1
-                    return True
-                if hb.idle_timeout is not None and now >= last_rx + hb.idle_timeout:
-                    stats.idle_timeouts += 1
-                    return True
-                if now >= next_ping and hb.app_ping is not None:
-                    ping = hb.app_ping() if callable(hb.app_ping) else hb.app_ping
-                    await ws.send(ping)
-                    next_ping = now + hb.app_ping_interval
-                continue
-            except websockets.ConnectionClosed:
+            done, _ = await asyncio.wait((closed,), timeout=timeout)
+            if done:
                 if self._restart:
                     self._restart = False
                     return True
                 return False
             now = clock()
-            last_rx = now
-            stats.messages += 1
-            stats.last_message = now
-            try:
-                on_message(frame, now)
-            except (
-                GarbageFrame,
-                msgspec.DecodeError,
-                msgspec.ValidationError,
-                ValueError,
-                UnicodeDecodeError,
-            ):
-                stats.garbage_frames += 1
-            except Exception:
-                stats.handler_errors += 1
-                log.exception("%s: message handler failed; frame skipped", self.name)
+            if self.max_lifetime is not None and now >= opened + self.max_lifetime:
+                stats.rotations += 1
+                return True
+            if hb.idle_timeout is not None and now >= self._last_rx + hb.idle_timeout:
+                stats.idle_timeouts += 1
+                return True
+            if now >= next_ping and hb.app_ping is not None:
+                ping = hb.app_ping() if callable(hb.app_ping) else hb.app_ping
+                with contextlib.suppress(WsClosed):
+                    await ws.send(ping)
+                next_ping = now + hb.app_ping_interval

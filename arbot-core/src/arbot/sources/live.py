@@ -7,11 +7,17 @@ as its settings; loads market metadata, connects and subscribes to books and tra
 ``emulate = true`` each venue's own emulator is started on loopback first and the connector is
 pointed at it: the same bot runs offline. Book events arrive already applied to the bot's books
 by the connector's book sync.
+
+Hand-off: a connector's ``on_event`` appends the event to one buffer (a deque) and wakes the
+consumer only when it is waiting; :meth:`LiveSource.aevents` then yields every buffered event
+in a row (all the events of one socket read, typically) without going back to the event loop,
+and :meth:`LiveSource.buffered` lets the bot take them without racing its stop signal.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -71,7 +77,10 @@ class LiveSource(Source[LiveSourceSettings]):
             self._classes[venue] = cls
         self.connectors: dict[str, Connector] = {}
         self.emulators: dict[str, EmulatorServer] = {}
+        #: The most events ever waiting in the buffer at once.
         self.queue_high_water = 0
+        self._pending: deque[MarketEvent] = deque()
+        self._waiter: asyncio.Future[None] | None = None
 
     def symbols_for(self, venue: str) -> list[str]:
         """Symbols subscribed on ``venue``."""
@@ -84,7 +93,20 @@ class LiveSource(Source[LiveSourceSettings]):
             "to write Parquet that a backtest replays with source 'replay'"
         )
 
-    async def _open(self, queue: asyncio.Queue[MarketEvent]) -> None:
+    def _push(self, ev: MarketEvent) -> None:
+        """A connector's event: buffer it; wake the consumer if it waits."""
+        self._pending.append(ev)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def buffered(self) -> int:
+        """Events received and not yet taken (:meth:`aevents` yields them without waiting)."""
+        return len(self._pending)
+
+    async def _open(self) -> None:
         cfg = self.ctx.config
         for i, (venue, cls) in enumerate(self._classes.items()):
             symbols = self.symbols_for(venue)
@@ -107,7 +129,7 @@ class LiveSource(Source[LiveSourceSettings]):
                 self.emulators[venue] = emulator
                 raw.update(cls.emulated_settings(emulator))
             settings = validate_settings(cls.Settings, raw, f"connectors.{venue}", cfg.source_file)
-            conn = cls(settings, self.ctx, queue.put_nowait)
+            conn = cls(settings, self.ctx, self._push)
             self.connectors[venue] = conn
             for info in await conn.load_markets():
                 self.ctx.market.add_market(info)
@@ -141,17 +163,23 @@ class LiveSource(Source[LiveSourceSettings]):
             await emulator.stop()
 
     async def aevents(self) -> AsyncIterator[MarketEvent]:
-        """Events from every connector, in arrival order."""
-        queue: asyncio.Queue[MarketEvent] = asyncio.Queue()
+        """Events from every connector, in arrival order (see the module docstring)."""
+        pending = self._pending
         try:
-            await self._open(queue)
+            await self._open()
+            loop = asyncio.get_running_loop()
             while True:
-                ev = await queue.get()
-                size = queue.qsize()
+                if not pending:
+                    waiter = self._waiter = loop.create_future()
+                    await waiter
+                    continue
+                size = len(pending)
                 if size > self.queue_high_water:
                     self.queue_high_water = size
-                yield ev
+                while pending:
+                    yield pending.popleft()
         finally:
+            self._waiter = None
             await self.aclose()
 
     def stats(self) -> dict[str, dict[str, int]]:

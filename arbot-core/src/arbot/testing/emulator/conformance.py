@@ -34,6 +34,7 @@ from arbot.book import OrderBook
 from arbot.clock import WallClock
 from arbot.components import BotContext, Connector, MarketEvent
 from arbot.config import BotConfig
+from arbot.connectors.base import StreamingConnector
 from arbot.errors import ArbotError
 from arbot.events import BookUpdate, Side, TradeTick
 from arbot.market import BookHealth, MarketState
@@ -57,11 +58,13 @@ def _fail(message: str) -> NoReturn:
     pytest.fail(message, pytrace=False)
 
 
-def make_context(mode: str = "PAPER") -> BotContext:
-    """A fresh :class:`BotContext` with an empty market, for connector tests."""
+def make_context(mode: str = "PAPER", ws_transport: str = "auto") -> BotContext:
+    """A fresh :class:`BotContext` with an empty market, for connector tests
+    (``ws_transport``: ``[system] ws_transport``)."""
     market = MarketState()
+    config = BotConfig.model_validate({"system": {"ws_transport": ws_transport}})
     return BotContext(
-        config=BotConfig(), market=market, portfolio=Portfolio(market), clock=WallClock(),
+        config=config, market=market, portfolio=Portfolio(market), clock=WallClock(),
         counters=Counters(), mode=mode,
     )
 
@@ -173,6 +176,9 @@ class ConnectorConformance(ABC):
     emulator_seed: ClassVar[int] = 5
     #: Settings the default connector gets on top of the emulator's and the test timers.
     connector_settings: ClassVar[dict[str, Any]] = {}
+    #: ``[system] ws_transport`` of the test; the pytest plugin runs each streaming
+    #: connector's tests once per transport (``picows``, ``websockets``).
+    ws_transport: str = "auto"
 
     # -- to choose ---------------------------------------------------------------------------
 
@@ -206,11 +212,16 @@ class ConnectorConformance(ABC):
         """Start the emulator and a connected connector (subscribed to books and trades)."""
         emulator = self.make_emulator()
         await emulator.start()
-        ctx = make_context()
+        ctx = make_context(ws_transport=self.ws_transport)
         events: list[MarketEvent] = []
         connector = self.make_connector(emulator, ctx, events.append)
         s = ConformanceSession(emulator, connector, ctx, events, list(self.symbols))
         try:
+            if self.ws_transport != "auto" and isinstance(connector, StreamingConnector):
+                used = {feed.ws.transport_name for feed in connector.feeds}
+                if used != {self.ws_transport}:
+                    _fail(f"{connector.name}: asked for the {self.ws_transport} transport, "
+                          f"connected with {used}")
             if subscribe:
                 await connector.load_markets()
                 await connector.connect()
