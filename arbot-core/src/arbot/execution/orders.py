@@ -9,8 +9,11 @@
         +--no definite answer--> UNKNOWN --lookup by client id--> any of the above
 
 * The intent (PENDING_NEW) is journaled before the request leaves; every transition after it.
-* REST answers and stream updates are merged in venue order (``OrderUpdate.seq``): an older
-  update never moves an order back. Fills are deduplicated by the venue's trade id. Updates
+* REST answers and stream updates are merged in venue order: by the venue's own time of the
+  state (``OrderState.ts``, seconds, the same clock on every path) across sources, and by
+  ``OrderUpdate.seq`` within one source (each source numbers in its own units: a stream's
+  event time in ms is not comparable with a REST answer's). An older update never moves an
+  order back. Fills are deduplicated by the venue's trade id. Updates
   after a terminal state are counted (``late_updates``), not applied.
 * The ambiguity rules of :mod:`arbot.trading.errors`: AmbiguousOrderState -> UNKNOWN -> lookup;
   ClockSkew -> not accepted, resend with the same client id; DuplicateClientId -> lookup;
@@ -91,6 +94,8 @@ class ManagedOrder:
     fee: float = 0.0
     fee_asset: str = ""
     last_seq: float = -math.inf
+    last_source: str = ""
+    last_ts: float = 0.0
     late_updates: int = 0
     stale_updates: int = 0
     misses: int = 0
@@ -239,7 +244,9 @@ class OrderManager:
             changed = self._add_fill(order, f) or changed
         if st.order_id:
             order.order_id = st.order_id
-        if update.seq < order.last_seq:
+        if (st.ts > 0.0 and st.ts < order.last_ts) or (
+            update.source == order.last_source and update.seq < order.last_seq
+        ):
             order.stale_updates += 1
             if st.filled > order.state_filled:
                 order.state_filled = st.filled
@@ -248,6 +255,9 @@ class OrderManager:
                 self.journal.put_order(order.record(self.runtime.now()))
             return changed
         order.last_seq = update.seq
+        order.last_source = update.source
+        if st.ts > order.last_ts:
+            order.last_ts = st.ts
         if st.filled >= order.state_filled:
             order.state_filled = st.filled
             if st.average_price is not None:
