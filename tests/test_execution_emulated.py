@@ -21,6 +21,7 @@ import pytest
 from arbot.events import Side
 from arbot.execution.journal import SqliteJournal
 from arbot.execution.killswitch import KILL_FLAG, blocked_flag
+from arbot.execution.legs import LegPolicy
 from arbot.execution.reconcile import Reconciler
 from arbot.testing.emulator.exchange_faults import FaultKind
 from arbot.trading import (
@@ -333,3 +334,35 @@ def test_rest_settles_an_order_whose_private_stream_was_cut(tmp_path):  # scenar
         _journal_matches_truth(v)
 
     run_venues(main, tmp_path)
+
+
+def test_hedge_on_a_third_emulated_venue(tmp_path):
+    """Leg A fills on venue a, leg B is refused on venue b: the hedge policy sells the missing
+    quantity on venue c, all over sockets; the emulators' accounts show it."""
+
+    async def main(v: Venues) -> None:
+        await v.load_book("c")  # the bot's view of c, from c's REST depth
+        v.ex("b").faults.inject(FaultKind.REJECT_BALANCE)
+        res = await v.machine.run("e1", v.opportunity("e1"))
+        assert res.state == "HEDGED", (res.state, res.reason)
+        assert [(o.purpose, o.request.venue, o.status) for o in res.orders] == [
+            ("leg0", "a", OrderStatus.FILLED),
+            ("leg1", "b", OrderStatus.REJECTED),
+            ("hedge", "c", OrderStatus.FILLED),
+        ]
+        truth = v.truth()
+        assert truth[("a", "BTC")] == pytest.approx(0.01 * 0.999)  # bought on a, fee in BTC
+        assert truth[("c", "BTC")] == pytest.approx(-0.00999)  # the hedge sold exactly that on c
+        assert truth[("c", "USDT")] > 0 and ("b", "BTC") not in truth and ("b", "USDT") not in truth
+        assert v.venue_orders("b") == []  # refused: nothing placed on b
+        assert sum(q for (_, a), q in truth.items() if a == "BTC") == pytest.approx(0.0, abs=1e-12)
+        assert not res.residuals
+        _journal_matches_truth(v)
+
+    run_venues(
+        main,
+        tmp_path,
+        names=("a", "b", "c"),
+        policy=LegPolicy(on_divergence=("hedge",), hedge_venues=("c",), hedge_price_limit_pct=1.0),
+        recenter=60_000.0,
+    )
