@@ -381,7 +381,10 @@ class OrderManager:
             order, S.REJECTED, f"not accepted after {p.send_attempts} attempts (clock skew/rate limit)"
         )
 
-    async def _throttle(self, venue: str) -> None:
+    async def throttle(self, venue: str) -> None:
+        """Wait for this venue's next request slot (one per ``query_interval_s``): every query,
+        fill list and cancel goes through it, so reconciling hundreds of orders stays inside the
+        venue's rate limit."""
         rt = self.runtime
         now = rt.now()
         at = self._next_query.get(venue, now)
@@ -393,7 +396,7 @@ class OrderManager:
         self.queries += 1
 
     async def _get(self, order: ManagedOrder) -> OrderState:
-        await self._throttle(order.request.venue)
+        await self.throttle(order.request.venue)
         r = order.request
         return await self.gateways[r.venue].get_order(r.symbol, r.client_id)
 
@@ -472,7 +475,7 @@ class OrderManager:
         for attempt in range(self.policy.fill_collect_attempts):
             if attempt:
                 await self.runtime.sleep(self.policy.lookup_backoff_s * attempt)
-            await self._throttle(r.venue)
+            await self.throttle(r.venue)
             try:
                 fills = await self.gateways[r.venue].recent_fills(r.symbol, order.sent_ts - 1.0)
             except TradingError:
@@ -491,6 +494,7 @@ class OrderManager:
         if order.status.is_terminal:
             return order
         r = order.request
+        await self.throttle(r.venue)
         try:
             state = await self.gateways[r.venue].cancel_order(r.symbol, r.client_id)
         except (OrderNotFound, AmbiguousOrderState, RateLimited):

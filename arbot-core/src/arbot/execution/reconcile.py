@@ -140,6 +140,7 @@ class Reconciler:
             since[key] = min(since.get(key, o.sent_ts), o.sent_ts)
         by_client: dict[str, ManagedOrder] = {o.client_id: o for o in adopted}
         for (venue, symbol), ts in sorted(since.items()):
+            await mgr.throttle(venue)
             try:
                 fills = await mgr.gateways[venue].recent_fills(symbol, ts - 1.0)
             except TradingError as exc:
@@ -175,6 +176,7 @@ class Reconciler:
 
     async def _external(self, rep: ReconcileReport) -> None:
         for venue, gw in self.manager.gateways.items():
+            await self.manager.throttle(venue)
             try:
                 open_orders = await gw.open_orders()
             except TradingError as exc:
@@ -259,6 +261,7 @@ class Reconciler:
 
     async def _drift(self, rep: ReconcileReport, expected: Mapping[tuple[str, str], float]) -> None:
         for venue, gw in self.manager.gateways.items():
+            await self.manager.throttle(venue)
             try:
                 actual = await gw.balances()
             except TradingError as exc:
