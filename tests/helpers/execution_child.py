@@ -32,7 +32,7 @@ from arbot.events import Leg, Opportunity, Side
 from arbot.execution.journal import SqliteJournal
 from arbot.execution.killswitch import KillSwitch
 from arbot.execution.legs import LegPolicy, LegRiskMachine
-from arbot.execution.orders import OrderManager
+from arbot.execution.orders import OrderManager, OrderPolicy
 from arbot.execution.reconcile import Reconciler
 from arbot.execution.runtime import AsyncioRuntime
 from arbot.market import MarketState
@@ -103,7 +103,7 @@ async def main() -> int:
         gws[name] = gw
     rt = AsyncioRuntime(time.time)
     journal = SqliteJournal(args.journal)
-    manager = OrderManager(gws, journal, rt)
+    manager = OrderManager(gws, journal, rt, OrderPolicy(lookup_backoff_s=0.05))
     kill = KillSwitch(journal, rt)
     policy = LegPolicy(on_divergence=tuple(args.policy.split(",")), unknown_wait_s=3.0)
     machine = LegRiskMachine(manager, journal, rt, MarketState(), kill, policy, None, lambda v, s: 0.001)
