@@ -322,7 +322,7 @@ def test_rest_settles_an_order_whose_private_stream_was_cut(tmp_path):  # scenar
             "a", SYMBOL, Side.BUY, OrderType.LIMIT, 0.01, v.gws["a"].new_client_id(), price, TimeInForce.GTC
         )
         o = await v.manager.submit(req, "e1", "leg0")
-        while o.last_source != "stream":  # the stream's NEW arrives
+        while "stream" not in o.seq_by_source:  # the stream's NEW arrives
             await asyncio.sleep(0.02)
         v.ex("a").faults.inject(FaultKind.STREAM_DROP)
         v.emus["a"].private.on_tick()

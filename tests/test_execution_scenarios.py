@@ -88,7 +88,7 @@ def test_3_a_fill_on_the_stream_and_in_rest_fills_counts_once(tmp_path):
         v.ex("a").trade(SYMBOL, Decimal(str(price)), Decimal("0.005"))
         while not o.fills:  # the stream's fill
             await asyncio.sleep(0.02)
-        assert o.last_source == "stream" and o.status is OrderStatus.PARTIALLY_FILLED
+        assert "stream" in o.seq_by_source and o.status is OrderStatus.PARTIALLY_FILLED
         await v.manager.collect_fills(o)  # the same trade in REST myTrades
         (venue_order,) = _with_client_id(v, "a", o.client_id)
         assert len(venue_order.fills) == 1  # type: ignore[attr-defined]

@@ -9,11 +9,12 @@
         +--no definite answer--> UNKNOWN --lookup by client id--> any of the above
 
 * The intent (PENDING_NEW) is journaled before the request leaves; every transition after it.
-* REST answers and stream updates are merged in venue order: by the venue's own time of the
-  state (``OrderState.ts``, seconds, the same clock on every path) across sources, and by
-  ``OrderUpdate.seq`` within one source (each source numbers in its own units: a stream's
-  event time in ms is not comparable with a REST answer's). An older update never moves an
-  order back. Fills are deduplicated by the venue's trade id. Updates
+* REST answers and stream updates are merged monotonically: a status never goes back to a
+  lower rank and the filled size never shrinks, whatever the source; within one source an
+  update older than the last (``OrderUpdate.seq``) is stale. Sources are not compared by seq
+  (a stream numbers in ms of event time, a REST answer in s -- and a gateway's synthesized
+  ack may carry a later time than the fill the stream reports), so a REST answer after a
+  stream update, or the other way round, always applies what it adds. Fills are deduplicated by the venue's trade id. Updates
   after a terminal state are counted (``late_updates``), not applied.
 * The ambiguity rules of :mod:`arbot.trading.errors`: AmbiguousOrderState -> UNKNOWN -> lookup;
   ClockSkew -> not accepted, resend with the same client id; DuplicateClientId -> lookup;
@@ -93,9 +94,8 @@ class ManagedOrder:
     fill_cost: float = 0.0
     fee: float = 0.0
     fee_asset: str = ""
-    last_seq: float = -math.inf
-    last_source: str = ""
-    last_ts: float = 0.0
+    #: the newest ``OrderUpdate.seq`` applied, per source ("stream", "rest", "query"...)
+    seq_by_source: dict[str, float] = attrs.field(factory=dict)
     late_updates: int = 0
     stale_updates: int = 0
     misses: int = 0
@@ -244,9 +244,7 @@ class OrderManager:
             changed = self._add_fill(order, f) or changed
         if st.order_id:
             order.order_id = st.order_id
-        if (st.ts > 0.0 and st.ts < order.last_ts) or (
-            update.source == order.last_source and update.seq < order.last_seq
-        ):
+        if update.seq < order.seq_by_source.get(update.source, -math.inf):
             order.stale_updates += 1
             if st.filled > order.state_filled:
                 order.state_filled = st.filled
@@ -254,10 +252,7 @@ class OrderManager:
             if changed:
                 self.journal.put_order(order.record(self.runtime.now()))
             return changed
-        order.last_seq = update.seq
-        order.last_source = update.source
-        if st.ts > order.last_ts:
-            order.last_ts = st.ts
+        order.seq_by_source[update.source] = update.seq
         if st.filled >= order.state_filled:
             order.state_filled = st.filled
             if st.average_price is not None:
