@@ -288,7 +288,12 @@ class LegRiskMachine:
     def _journaled_legs(orders: Sequence[ManagedOrder]) -> list[Leg]:
         """The legs of an episode as its journaled ``leg<i>`` orders describe them, in order."""
         found = sorted(
-            (int(o.purpose[3:]), o) for o in orders if o.purpose.startswith("leg") and o.purpose[3:].isdigit()
+            (
+                (int(o.purpose[3:]), o)
+                for o in orders
+                if o.purpose.startswith("leg") and o.purpose[3:].isdigit()
+            ),
+            key=lambda io: io[0],
         )
         legs = []
         for _, o in found:

@@ -14,8 +14,9 @@
   update older than the last (``OrderUpdate.seq``) is stale. Sources are not compared by seq
   (a stream numbers in ms of event time, a REST answer in s -- and a gateway's synthesized
   ack may carry a later time than the fill the stream reports), so a REST answer after a
-  stream update, or the other way round, always applies what it adds. Fills are deduplicated by the venue's trade id. Updates
-  after a terminal state are counted (``late_updates``), not applied.
+  stream update, or the other way round, always applies what it adds. Fills are deduplicated
+  by the venue's trade id. Updates after a terminal state are counted (``late_updates``), not
+  applied.
 * The ambiguity rules of :mod:`arbot.trading.errors`: AmbiguousOrderState -> UNKNOWN -> lookup;
   ClockSkew -> not accepted, resend with the same client id; DuplicateClientId -> lookup;
   "not found" on cancel -> query and apply the fills (never "lost" after one miss); a "not
