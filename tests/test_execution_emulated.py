@@ -270,7 +270,7 @@ async def _streams_up(v: Venues) -> None:
 @given(
     faults_a=st.lists(st.sampled_from(FAULTS), max_size=2),
     faults_b=st.lists(st.sampled_from(FAULTS), max_size=2),
-    drop_after=st.integers(0, 8),
+    drop_after=st.integers(0, 4),
 )
 def test_invariant_over_random_emulator_fault_schedules(tmp_path_factory, faults_a, faults_b, drop_after):
     """After each episode against the emulators, with the private streams merged in as live mode
