@@ -177,9 +177,5 @@ def run_venues(
                 for gw in gws.values():
                     await gw.close()
                 venues.journal.close()
-                # end the emulators' private-stream handlers (they wait on their event feed, which
-                # a closed socket does not wake): their servers then stop at once
-                for emu in emus.values():
-                    emu.private.exchange.drop_streams()
 
     asyncio.run(asyncio.wait_for(go(), timeout))
