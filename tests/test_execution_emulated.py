@@ -227,6 +227,44 @@ def test_live_executor_reconciles_then_trades_through_the_engine_interface(tmp_p
     run_venues(main, tmp_path)
 
 
+def test_live_executor_unwinds_a_held_episode_before_its_first_trade(tmp_path, monkeypatch):
+    """A previous run left an episode HELD one-sided (leg B refused, policy hold); the live
+    executor's start-up resolves it under its own policy (unwind) before the next episode."""
+    from arbot.execution.executors import LiveExecutor, LiveSettings
+
+    monkeypatch.setenv("ARBOT_LIVE_TRADING", "1")
+    bot = _bot(tmp_path)
+
+    async def main(v: Venues) -> None:
+        v.journal.close()
+        v.path = tmp_path / "out" / "execution.sqlite"
+        v.open_stack()
+        v.machine.policy = LegPolicy(on_divergence=("hold",))
+        v.ex("b").faults.inject(FaultKind.REJECT_BALANCE)
+        held = await v.machine.run("old-1", v.opportunity("old-1"))
+        assert held.state == "HELD" and v.truth()[("a", "BTC")] > 0
+        v.journal.close()  # the previous run ends
+        ex = LiveExecutor(LiveSettings(live_trading_opt_in=True), bot.ctx)
+        ex.gateways.update(v.gws)
+        ex.submit(v.opportunity("live-1"), time.time())
+
+        async def settled() -> list:
+            while ex.next_due() == float("inf"):
+                await asyncio.sleep(0.02)
+            return ex.due(time.time())
+
+        (report,) = await asyncio.wait_for(settled(), 20.0)
+        rep = ex.reconciled.result() if ex.reconciled is not None else None
+        assert rep is not None and rep.ready and rep.episodes == {"old-1": "UNWOUND"}
+        assert report.outcome == "DONE"
+        await ex.aclose()
+        assert abs(v.truth().get(("a", "BTC"), 0.0) - 0.01 * 0.999) < 1e-12  # only live-1's buy left
+        v.open_stack()
+        v.journal_matches_truth()
+
+    run_venues(main, tmp_path)
+
+
 def test_live_executor_needs_both_opt_ins(monkeypatch, tmp_path):
     from arbot.errors import LiveTradingNotEnabledError
     from arbot.execution.executors import LiveExecutor, LiveSettings
