@@ -12,125 +12,34 @@ speak Binance's API, whose gateway names every state and fill "binance").
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
-from arbot.events import Leg, Opportunity, Side
-from arbot.execution.journal import SqliteJournal, replay_positions
-from arbot.execution.killswitch import KILL_FLAG, KillSwitch, blocked_flag
-from arbot.execution.legs import LegPolicy, LegRiskMachine
-from arbot.execution.orders import OrderManager
+from arbot.events import Side
+from arbot.execution.journal import SqliteJournal
+from arbot.execution.killswitch import KILL_FLAG, blocked_flag
+from arbot.execution.legs import LegPolicy
 from arbot.execution.reconcile import Reconciler
-from arbot.execution.runtime import AsyncioRuntime
-from arbot.market import MarketState
 from arbot.testing.emulator.exchange_faults import FaultKind
-from arbot.testing.execution import Renamed
 from arbot.trading import (
     OrderRequest,
     OrderStatus,
     OrderType,
     TimeInForce,
-    TradingGateway,
 )
-from arbot.trading.signing import ApiCredentials
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-binance = pytest.importorskip("arbot_binance")
-from arbot_binance.emulator import BinanceEmulator  # noqa: E402
-from arbot_binance.trading import BinanceTradingGateway  # noqa: E402
-
-SYMBOL = "BTC/USDT"
-START = {"USDT": "1000000", "BTC": "2"}
-
-
-class Venues:
-    """Two started emulators with funded accounts, their gateways and the execution stack."""
-
-    def __init__(
-        self, emus: dict[str, BinanceEmulator], gws: dict[str, TradingGateway], keys: dict[str, str], path
-    ) -> None:
-        self.emus, self.gws, self.keys, self.path = emus, gws, keys, path
-        self.rt = AsyncioRuntime(time.time)
-        self.open_stack()
-
-    def open_stack(self) -> None:
-        self.journal = SqliteJournal(self.path)
-        self.events: list[object] = []
-        self.manager = OrderManager(self.gws, self.journal, self.rt, listener=self.events.append)
-        self.kill = KillSwitch(self.journal, self.rt, self.events.append)
-        self.machine = LegRiskMachine(
-            self.manager,
-            self.journal,
-            self.rt,
-            MarketState(),
-            self.kill,
-            LegPolicy(retry_attempts=1, unknown_wait_s=3.0),
-            self.events.append,
-            lambda v, s: 0.001,
-        )
-
-    def ex(self, venue: str):
-        return self.emus[venue].private.exchange
-
-    def best(self, venue: str) -> tuple[float, float]:
-        book = self.emus[venue].true_book(SYMBOL)
-        return book.best_bid, book.best_ask
-
-    def truth(self) -> dict[tuple[str, str], float]:
-        out = {}
-        for v in self.emus:
-            for asset, (free, locked) in self.ex(v).balances(self.keys[v]).items():
-                d = float(free + locked - Decimal(START.get(asset, "0")))
-                if abs(d) > 1e-12:
-                    out[(v, asset)] = d
-        return out
-
-    def opportunity(self, oid: str, qty: float = 0.01) -> Opportunity:
-        _, ask_a = self.best("a")
-        bid_b, _ = self.best("b")
-        legs = (Leg("a", SYMBOL, Side.BUY, ask_a, qty), Leg("b", SYMBOL, Side.SELL, bid_b, qty))
-        return Opportunity(oid, time.time(), "spatial", SYMBOL, legs, 0.0, 0.0, 0.0)
-
-
-def run_venues(main: Callable[[Venues], Awaitable[None]], tmp_path, timeout: float = 60.0) -> None:
-    async def go() -> None:
-        async with (
-            BinanceEmulator((SYMBOL,), seed=5, tick_interval=None) as ea,
-            BinanceEmulator((SYMBOL,), seed=9, tick_interval=None) as eb,
-        ):
-            emus = {"a": ea, "b": eb}
-            gws: dict[str, TradingGateway] = {}
-            keys = {}
-            for v, emu in emus.items():
-                acct = emu.private.create_account(dict(START))
-                keys[v] = acct.api_key
-                inner = BinanceTradingGateway(
-                    ApiCredentials(acct.api_key, secret=acct.secret),
-                    rest_url=emu.http_url,
-                    ws_url=emu.ws_url,
-                    timeout=3.0,
-                )
-                gw = Renamed(inner, v)
-                await gw.start()
-                gws[v] = gw
-            try:
-                await main(Venues(emus, gws, keys, tmp_path / "execution.sqlite"))
-            finally:
-                for gw in gws.values():
-                    await gw.close()
-
-    asyncio.run(asyncio.wait_for(go(), timeout))
+pytest.importorskip("arbot_binance")
+sys.path.insert(0, str(Path(__file__).parent / "helpers"))
+from exec_venues import SYMBOL, Venues, run_venues
 
 
 def _journal_matches_truth(v: Venues) -> None:
-    got = replay_positions(v.journal.fills())
-    truth = v.truth()
-    keys = {k for k, q in got.items() if abs(q) > 1e-9} | {k for k, q in truth.items() if abs(q) > 1e-9}
-    for k in keys:
-        assert got.get(k, 0.0) == pytest.approx(truth.get(k, 0.0), abs=1e-8), (k, got, truth)
+    v.journal_matches_truth()
 
 
 def test_balanced_episode_on_two_emulated_venues(tmp_path):
@@ -318,6 +227,44 @@ def test_live_executor_reconciles_then_trades_through_the_engine_interface(tmp_p
     run_venues(main, tmp_path)
 
 
+def test_live_executor_unwinds_a_held_episode_before_its_first_trade(tmp_path, monkeypatch):
+    """A previous run left an episode HELD one-sided (leg B refused, policy hold); the live
+    executor's start-up resolves it under its own policy (unwind) before the next episode."""
+    from arbot.execution.executors import LiveExecutor, LiveSettings
+
+    monkeypatch.setenv("ARBOT_LIVE_TRADING", "1")
+    bot = _bot(tmp_path)
+
+    async def main(v: Venues) -> None:
+        v.journal.close()
+        v.path = tmp_path / "out" / "execution.sqlite"
+        v.open_stack()
+        v.machine.policy = LegPolicy(on_divergence=("hold",))
+        v.ex("b").faults.inject(FaultKind.REJECT_BALANCE)
+        held = await v.machine.run("old-1", v.opportunity("old-1"))
+        assert held.state == "HELD" and v.truth()[("a", "BTC")] > 0
+        v.journal.close()  # the previous run ends
+        ex = LiveExecutor(LiveSettings(live_trading_opt_in=True), bot.ctx)
+        ex.gateways.update(v.gws)
+        ex.submit(v.opportunity("live-1"), time.time())
+
+        async def settled() -> list:
+            while ex.next_due() == float("inf"):
+                await asyncio.sleep(0.02)
+            return ex.due(time.time())
+
+        (report,) = await asyncio.wait_for(settled(), 20.0)
+        rep = ex.reconciled.result() if ex.reconciled is not None else None
+        assert rep is not None and rep.ready and rep.episodes == {"old-1": "UNWOUND"}
+        assert report.outcome == "DONE"
+        await ex.aclose()
+        assert abs(v.truth().get(("a", "BTC"), 0.0) - 0.01 * 0.999) < 1e-12  # only live-1's buy left
+        v.open_stack()
+        v.journal_matches_truth()
+
+    run_venues(main, tmp_path)
+
+
 def test_live_executor_needs_both_opt_ins(monkeypatch, tmp_path):
     from arbot.errors import LiveTradingNotEnabledError
     from arbot.execution.executors import LiveExecutor, LiveSettings
@@ -339,27 +286,54 @@ FAULTS = [
     FaultKind.RATE_LIMIT,
     FaultKind.DELAY_FILL,
     FaultKind.STUCK_NEW,
+    FaultKind.STREAM_DROP,
 ]
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+async def _tick(v: Venues) -> None:
+    """The emulators' step without book moves: match resting orders, apply a due stream drop."""
+    while True:
+        for emu in v.emus.values():
+            emu.private.on_tick()
+        await asyncio.sleep(0.02)
+
+
+async def _streams_up(v: Venues) -> None:
+    """Wait until every venue's private stream is connected (the emulator has its feed)."""
+    while not all(v.ex(name)._feeds for name in v.emus):
+        await asyncio.sleep(0.02)
+
+
+@settings(max_examples=14, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     faults_a=st.lists(st.sampled_from(FAULTS), max_size=2),
     faults_b=st.lists(st.sampled_from(FAULTS), max_size=2),
+    drop_after=st.integers(0, 4),
 )
-def test_invariant_over_random_emulator_fault_schedules(tmp_path_factory, faults_a, faults_b):
-    """After each episode against the emulators: the journal's positions equal the venues'
-    balances, every order is settled, and net BTC is flat (but for fee dust) or reported."""
+def test_invariant_over_random_emulator_fault_schedules(tmp_path_factory, faults_a, faults_b, drop_after):
+    """After each episode against the emulators, with the private streams merged in as live mode
+    does (and cut by the STREAM_DROP fault ``drop_after`` emulator steps into the episode): the
+    journal's positions equal the venues' balances, every order is settled (none UNKNOWN, none
+    left open), and net BTC is flat (but for fee dust) or reported."""
     path = tmp_path_factory.mktemp("inv")
 
     async def main(v: Venues) -> None:
-        for venue, faults in (("a", faults_a), ("b", faults_b)):
-            for kind in faults:
-                param = (
-                    0.01 if kind is FaultKind.RATE_LIMIT else (0.3 if kind is FaultKind.DELAY_FILL else None)
-                )
-                v.ex(venue).faults.inject(kind, param=param)
-        res = await v.machine.run("e1", v.opportunity("e1"))
+        v.follow()
+        await asyncio.wait_for(_streams_up(v), 10.0)
+        ticker = asyncio.ensure_future(_tick(v))
+        try:
+            for venue, faults in (("a", faults_a), ("b", faults_b)):
+                for kind in faults:
+                    param = (
+                        0.01
+                        if kind is FaultKind.RATE_LIMIT
+                        else (0.3 if kind is FaultKind.DELAY_FILL else None)
+                    )
+                    skip = drop_after if kind is FaultKind.STREAM_DROP else 0
+                    v.ex(venue).faults.inject(kind, param=param, skip=skip)
+            res = await v.machine.run("e1", v.opportunity("e1"))
+        finally:
+            ticker.cancel()
         assert all(o.status.is_terminal for o in res.orders), [
             (o.purpose, o.status, o.reason) for o in res.orders
         ]
@@ -371,3 +345,62 @@ def test_invariant_over_random_emulator_fault_schedules(tmp_path_factory, faults
         assert net == pytest.approx(reported, abs=1e-9), (res.state, res.reason, net, reported)
 
     run_venues(main, path)
+
+
+def test_rest_settles_an_order_whose_private_stream_was_cut(tmp_path):  # scenario 3, stream dropped
+    """The stream said NEW (its seq in ms), then was cut; the order filled meanwhile. The order
+    manager's REST query (seq in s) must settle it at once, without waiting for a reconnect."""
+
+    async def main(v: Venues) -> None:
+        v.follow()
+        await asyncio.wait_for(_streams_up(v), 10.0)
+        bid, _ = v.best("a")
+        price = round(bid - 10, 2)
+        req = OrderRequest(
+            "a", SYMBOL, Side.BUY, OrderType.LIMIT, 0.01, v.gws["a"].new_client_id(), price, TimeInForce.GTC
+        )
+        o = await v.manager.submit(req, "e1", "leg0")
+        while "stream" not in o.seq_by_source:  # the stream's NEW arrives
+            await asyncio.sleep(0.02)
+        v.ex("a").faults.inject(FaultKind.STREAM_DROP)
+        v.emus["a"].private.on_tick()
+        await v.stop_following()  # the stream is gone: only REST is left
+        v.ex("a").trade(SYMBOL, Decimal(str(price)), Decimal("0.01"))
+        await v.manager.query(o)
+        assert o.status is OrderStatus.FILLED and o.filled == pytest.approx(0.01)
+        assert v.ex("a").faults.fired[FaultKind.STREAM_DROP] == 1
+        _journal_matches_truth(v)
+
+    run_venues(main, tmp_path)
+
+
+def test_hedge_on_a_third_emulated_venue(tmp_path):
+    """Leg A fills on venue a, leg B is refused on venue b: the hedge policy sells the missing
+    quantity on venue c, all over sockets; the emulators' accounts show it."""
+
+    async def main(v: Venues) -> None:
+        await v.load_book("c")  # the bot's view of c, from c's REST depth
+        v.ex("b").faults.inject(FaultKind.REJECT_BALANCE)
+        res = await v.machine.run("e1", v.opportunity("e1"))
+        assert res.state == "HEDGED", (res.state, res.reason)
+        assert [(o.purpose, o.request.venue, o.status) for o in res.orders] == [
+            ("leg0", "a", OrderStatus.FILLED),
+            ("leg1", "b", OrderStatus.REJECTED),
+            ("hedge", "c", OrderStatus.FILLED),
+        ]
+        truth = v.truth()
+        assert truth[("a", "BTC")] == pytest.approx(0.01 * 0.999)  # bought on a, fee in BTC
+        assert truth[("c", "BTC")] == pytest.approx(-0.00999)  # the hedge sold exactly that on c
+        assert truth[("c", "USDT")] > 0 and ("b", "BTC") not in truth and ("b", "USDT") not in truth
+        assert v.venue_orders("b") == []  # refused: nothing placed on b
+        assert sum(q for (_, a), q in truth.items() if a == "BTC") == pytest.approx(0.0, abs=1e-12)
+        assert not res.residuals
+        _journal_matches_truth(v)
+
+    run_venues(
+        main,
+        tmp_path,
+        names=("a", "b", "c"),
+        policy=LegPolicy(on_divergence=("hedge",), hedge_venues=("c",), hedge_price_limit_pct=1.0),
+        recenter=60_000.0,
+    )

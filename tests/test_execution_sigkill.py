@@ -2,10 +2,12 @@
 
 The emulators (two Binance venues) run in this test process; the trading process is a real
 child process (``tests/helpers/execution_child.py``) stopped at a chosen point -- after leg A's
-intent, after leg A's fill, between the legs -- and killed with SIGKILL. A second process then
-reconciles the journal with the venues. Expected: no client id ever placed twice, every order
-resolved, the journal's positions equal the venues' balances, a one-sided episode held with its
-residual exposure reported.
+intent, after leg A's fill, between the legs, while leg B (answer lost) is looked up, after the
+episode ended HELD -- and killed with SIGKILL. A second process then reconciles the journal with
+the venues and resolves every open or HELD episode per policy (complete, unwind, or report)
+before trading may resume. Expected: no client id ever placed twice, every order resolved, the
+journal's positions equal the venues' balances, the episode completed, unwound to flat, or held
+with its residual exposure reported.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from pathlib import Path
 
 import pytest
 from arbot.execution.journal import SqliteJournal, replay_positions
+from arbot.execution.killswitch import RECONCILE_FLAG
+from arbot.testing.emulator.exchange_faults import FaultKind
 
 pytest.importorskip("arbot_binance")
 from arbot_binance.emulator import BinanceEmulator
@@ -50,16 +54,36 @@ async def _child(*args: str, kill_on_pause: bool) -> tuple[int, list[str]]:
     return rc, lines
 
 
+# HTTP_5XX lets two signed requests of b pass (the gateway's start-up, the order) and answers
+# the gateway's own lookup of the lost answer (and the REST client's two retries) with 503
+LOST_B = ((FaultKind.ACK_LOST, 1, 0), (FaultKind.HTTP_5XX, 3, 2))
+REJECT_B = ((FaultKind.REJECT_BALANCE, 1, 0),)
+HELD_A = [["a", "BTC", pytest.approx(0.01 * 0.999)]]  # leg A's buy, net of Binance's fee in BTC
+DUST_B = [["b", "BTC", pytest.approx(-0.01 * 0.001)]]  # balanced but for that fee: reported as dust
+
+
 @pytest.mark.parametrize(
-    ("pause", "venue_orders", "episode"),
+    ("pause", "policy", "fault_b", "venue_orders", "episode", "residuals"),
     [
-        ("after-intent", {"a": 0, "b": 0}, "MISSED"),
+        ("after-intent", "retry,unwind", (), {"a": 0, "b": 0}, "MISSED", []),
         # legs go out together: B was sent while A's answer was pending, so both filled
-        ("after-fill", {"a": 1, "b": 1}, "DONE"),
-        ("between-legs", {"a": 1, "b": 0}, "HELD"),
+        ("after-fill", "retry,unwind", (), {"a": 1, "b": 1}, "DONE", DUST_B),
+        # one-sided at the crash: the restarted process unwinds leg A on its venue
+        ("between-legs", "retry,unwind", (), {"a": 2, "b": 0}, "UNWOUND", []),
+        # leg B's answer lost (and the gateway's own lookup answered 503): the process died while
+        # the order manager looked it up -- found filled at the restart -> completed
+        ("lookup", "retry,unwind", LOST_B, {"a": 1, "b": 1}, "DONE", DUST_B),
+        # HELD at the crash (policy hold, B refused): a restart under an unwind policy unwinds it
+        ("held", "hold", REJECT_B, {"a": 2, "b": 0}, "UNWOUND", []),
+        # ... and under the hold policy reports it again, exposure and all
+        ("held", "hold/hold", REJECT_B, {"a": 1, "b": 0}, "HELD", HELD_A),
     ],
 )
-def test_sigkill_then_restart_reconciles_against_the_emulators(tmp_path, pause, venue_orders, episode):
+def test_sigkill_then_restart_reconciles_against_the_emulators(
+    tmp_path, pause, policy, fault_b, venue_orders, episode, residuals
+):
+    trade_policy, _, restart_policy = policy.partition("/")
+    restart_policy = restart_policy or "retry,unwind"
     journal_path = tmp_path / "execution.sqlite"
 
     async def go() -> None:
@@ -74,15 +98,19 @@ def test_sigkill_then_restart_reconciles_against_the_emulators(tmp_path, pause, 
                 acct = emu.private.create_account(dict(START))
                 keys[name] = acct.api_key
                 venue_args += ["--venue", name, emu.http_url, acct.api_key, acct.secret]
+            for kind, count, skip in fault_b:
+                eb.private.exchange.faults.inject(kind, count=count, skip=skip)
             ask = ea.true_book(SYMBOL).best_ask
             bid = eb.true_book(SYMBOL).best_bid
-            rc, _ = await _child(
+            rc, log_lines = await _child(
                 "trade",
                 "--journal",
                 str(journal_path),
                 *venue_args,
                 "--pause",
                 pause,
+                "--policy",
+                trade_policy,
                 "--ask",
                 str(ask),
                 "--bid",
@@ -91,11 +119,17 @@ def test_sigkill_then_restart_reconciles_against_the_emulators(tmp_path, pause, 
             )
             assert rc == -signal.SIGKILL
             rc, lines = await _child(
-                "reconcile", "--journal", str(journal_path), *venue_args, kill_on_pause=False
+                "reconcile",
+                "--journal",
+                str(journal_path),
+                *venue_args,
+                "--policy",
+                restart_policy,
+                kill_on_pause=False,
             )
             assert rc == 0
             rep = json.loads(lines[-1])
-            assert rep["ready"] and rep["episodes"] == {"crash-1": episode}
+            assert rep["ready"] and rep["episodes"] == {"crash-1": episode}, (rep, log_lines)
             assert all(s not in ("UNKNOWN", "PENDING_NEW") for s in rep["resolved"].values())
             truth: dict[tuple[str, str], float] = {}
             for name, emu in emus.items():
@@ -112,16 +146,25 @@ def test_sigkill_then_restart_reconciles_against_the_emulators(tmp_path, pause, 
             journal = SqliteJournal(journal_path)
             try:
                 got = replay_positions(journal.fills())
+                log = journal.transitions()
+                flags = journal.flags()
             finally:
                 journal.close()
             keys_all = {k for k, q in got.items() if abs(q) > 1e-9} | set(truth)
             for k in keys_all:
                 assert got.get(k, 0.0) == pytest.approx(truth.get(k, 0.0), abs=1e-8), (k, got, truth)
-            if episode == "HELD":
-                assert rep["residuals"] == [["a", "BTC", pytest.approx(0.01 * 0.999)]]
-            elif episode == "DONE":  # balanced but for Binance's buy fee in BTC: reported as dust
-                assert rep["residuals"] == [["b", "BTC", pytest.approx(-0.01 * 0.001)]]
-            else:
-                assert rep["residuals"] == []
+            assert rep["residuals"] == residuals
+            # trading stayed refused until the episode was resolved: the flag was set before the
+            # episode's last transition and cleared only after it
+            marks = [
+                (t.entity, t.state)
+                for t in log
+                if (t.entity == "flag" and t.key == RECONCILE_FLAG) or t.key == "crash-1"
+            ]
+            last_episode = max(i for i, m in enumerate(marks) if m == ("episode", episode))
+            assert ("flag", "SET") in marks[:last_episode]
+            assert marks[-1] == ("flag", "CLEARED") and RECONCILE_FLAG not in flags
+            if episode == "UNWOUND":
+                assert abs(truth.get(("a", "BTC"), 0.0)) < 1e-12  # flat on the emulator's books
 
     asyncio.run(asyncio.wait_for(go(), 90.0))

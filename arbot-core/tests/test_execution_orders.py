@@ -86,9 +86,25 @@ def test_older_update_never_moves_an_order_back():
     newer = w.run(w.gws["a"].get_order(SYMBOL, req.client_id))
     partial = attrs.evolve(newer, status=OrderStatus.PARTIALLY_FILLED, filled=0.4)
     w.manager.apply(OrderUpdate(partial, (), seq=2000.0, source="stream"))
-    w.manager.apply(OrderUpdate(newer, (), seq=1999.0, source="rest"))  # older NEW arrives late
+    w.manager.apply(OrderUpdate(newer, (), seq=1999.0, source="stream"))  # older NEW arrives late
     assert o.status is OrderStatus.PARTIALLY_FILLED and o.filled == pytest.approx(0.4)
     assert o.stale_updates == 1
+    # from another source (its seq in other units) the older NEW is not stale, yet moves nothing
+    w.manager.apply(OrderUpdate(newer, (), seq=1.0, source="query"))
+    assert o.status is OrderStatus.PARTIALLY_FILLED and o.filled == pytest.approx(0.4)
+
+
+def test_a_rest_answer_after_a_stream_update_applies_whatever_units_their_seq_use():
+    """A stream numbers its updates in ms, the REST answers of the order manager in s: a newer
+    REST answer (by the venue's time) must still apply after a stream update."""
+    w = World()
+    req = _req(w, tif=TimeInForce.GTC, price=59_000.0)
+    o = w.run(w.manager.submit(req, "ep1", "leg0"))
+    st = w.run(w.gws["a"].get_order(SYMBOL, req.client_id))
+    w.manager.apply(OrderUpdate(st, (), seq=st.ts * 1000.0, source="stream"))
+    done = attrs.evolve(st, status=OrderStatus.CANCELLED)
+    w.manager.apply(OrderUpdate(done, (), seq=done.ts, source="query"))
+    assert o.status is OrderStatus.CANCELLED and o.stale_updates == 0
 
 
 def test_partial_fill_then_cancel_is_cancelled_with_its_fill():  # scenario 4

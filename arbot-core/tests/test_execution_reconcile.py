@@ -6,6 +6,7 @@ import pytest
 from arbot.events import Side
 from arbot.execution.journal import EpisodeRecord, SqliteJournal, replay_positions
 from arbot.execution.killswitch import RECONCILE_FLAG, REDUCE_ONLY_FLAG, blocked_flag
+from arbot.execution.legs import LegPolicy
 from arbot.execution.orders import OrderPolicy
 from arbot.execution.reconcile import Reconciler
 from arbot.testing.execution import START, SYMBOL, World, approx_dict
@@ -129,3 +130,74 @@ def test_unreachable_order_keeps_trading_refused(tmp_path):
     assert not rep.ready and rep.still_unknown == [order.client_id]
     assert RECONCILE_FLAG in w2.journal.flags()
     assert w2.run(w2.machine.run("opp-2", w2.opportunity(oid="opp-2"))).state == "BLOCKED"
+
+
+def _resume(w2: World) -> Reconciler:
+    return Reconciler(w2.journal, w2.manager, w2.kill, w2.rt, listener=w2.events.append, machine=w2.machine)
+
+
+def test_a_held_episode_is_unwound_at_restart_under_an_unwind_policy(tmp_path):
+    path = tmp_path / "execution.sqlite"
+    w = World(journal=SqliteJournal(path), policy=LegPolicy(on_divergence=("hold",)))
+    w.market.book("b", SYMBOL).apply_snapshot([(60_400.0, 0.0)], [(60_410.0, 1.0)], 1000.0)  # B cannot fill
+    res = w.run(w.machine.run("opp-1", w.opportunity()))
+    assert res.state == "HELD" and w.ledger_delta()[("a", "BTC")] > 0.9
+    w.market.book("b", SYMBOL).apply_snapshot([(60_400.0, 1.0)], [(60_410.0, 1.0)], 1001.0)
+    w.journal.close()
+    w2 = World(journal=SqliteJournal(path), market=w.market, sims=w.sims, runtime=w.rt, run_id="run2")
+    rep = w2.run(_resume(w2).run())
+    assert rep.ready and rep.episodes == {"opp-1": "UNWOUND"} and rep.residuals == []
+    assert abs(w.ledger_delta().get(("a", "BTC"), 0.0)) < 1e-9
+    assert approx_dict(replay_positions(w2.journal.fills()), w.ledger_delta())
+    # an UNWOUND episode is settled: a later restart (even under a hold policy) leaves it alone
+    w2.journal.close()
+    w3 = World(
+        journal=SqliteJournal(path),
+        market=w.market,
+        sims=w.sims,
+        runtime=w.rt,
+        run_id="run3",
+        policy=LegPolicy(on_divergence=("hold",)),
+    )
+    rep3 = w3.run(_resume(w3).run())
+    assert rep3.episodes == {}  # UNWOUND is settled: nothing left to resolve
+
+
+def test_a_broken_triangular_chain_is_unwound_at_restart(tmp_path):
+    path = tmp_path / "execution.sqlite"
+    w = World(venues=("x",), journal=SqliteJournal(path))
+    m = w.market
+    m.book("x", "BTC/USDT").apply_snapshot([(59_990.0, 5.0)], [(60_000.0, 5.0)], 1000.0)
+    m.book("x", "ETH/BTC").apply_snapshot([(0.0499, 100.0)], [(0.05, 100.0)], 1000.0)
+    w.sims["x"].ledger["ETH"] = 0.0
+    w.journal.put_episode(EpisodeRecord("tri", "tri", "triangular", "SENDING", "legs in sequence", 1000.0))
+    req = OrderRequest(
+        "x", "BTC/USDT", Side.BUY, OrderType.LIMIT, 1.0, w.gws["x"].new_client_id(), 60_030.0, TimeInForce.IOC
+    )
+    w.run(w.manager.submit(req, "tri", "leg0"))  # leg 0 filled; the process dies before leg 1
+    w.journal.close()
+    w2 = World(venues=("x",), journal=SqliteJournal(path), market=m, sims=w.sims, runtime=w.rt, run_id="r2")
+    rep = w2.run(_resume(w2).run())
+    assert rep.episodes == {"tri": "UNWOUND"}
+    assert abs(w.ledger_delta().get(("x", "BTC"), 0.0)) < 1e-9
+    assert approx_dict(replay_positions(w2.journal.fills()), w.ledger_delta())
+
+
+def test_an_order_unknown_at_restart_holds_its_episode_and_keeps_trading_refused(tmp_path):
+    path = tmp_path / "execution.sqlite"
+    w = World(journal=SqliteJournal(path))
+    w.journal.put_episode(EpisodeRecord("ep1", "opp-1", "spatial", "WAITING_UNKNOWN", "leg UNKNOWN", 1000.0))
+    order = w.manager.prepare(_req(w), "ep1", "leg0")
+    w.journal.close()
+    w2 = World(
+        journal=SqliteJournal(path),
+        market=w.market,
+        sims=w.sims,
+        runtime=w.rt,
+        schedules={"a": {"get": ["5xx"] * 200}},
+        policy=LegPolicy(unknown_wait_s=1.0),
+    )
+    rep = w2.run(_resume(w2).run())
+    assert rep.episodes == {"ep1": "HELD"} and not rep.ready and order.client_id in rep.still_unknown
+    assert RECONCILE_FLAG in w2.journal.flags()
+    assert w.sims["a"].orders_received == 0  # nothing sent while the leg may be live

@@ -7,10 +7,17 @@ exactly there:
 
 * ``after-intent``: leg A's intent is journaled, the request has not left;
 * ``after-fill``: leg A reached the venue and filled, its answer is not processed;
-* ``between-legs``: leg A is settled and journaled, leg B's intent is journaled, not sent.
+* ``between-legs``: leg A is settled and journaled, leg B's intent is journaled, not sent;
+* ``lookup``: leg B was sent and its answer lost (the parent arms ACK_LOST): the process dies
+  while looking it up by client id (the episode is still SENDING, leg B UNKNOWN);
+* ``held``: the episode ran to its end -- with ``--policy hold`` and leg B refused, HELD with
+  leg A's exposure -- and the process dies after.
 
-``reconcile``: the restarted process reconciles the journal with the venues and prints the
-report as one JSON line.
+``--policy`` is the divergence policy of both the trading and the restarted process.
+
+``reconcile``: the restarted process reconciles the journal with the venues -- every order, then
+every open or HELD episode through its leg-risk machine (complete, unwind, or report) -- and
+prints the report as one JSON line.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from arbot.events import Leg, Opportunity, Side
 from arbot.execution.journal import SqliteJournal
 from arbot.execution.killswitch import KillSwitch
 from arbot.execution.legs import LegPolicy, LegRiskMachine
-from arbot.execution.orders import OrderManager
+from arbot.execution.orders import OrderManager, OrderPolicy
 from arbot.execution.reconcile import Reconciler
 from arbot.execution.runtime import AsyncioRuntime
 from arbot.market import MarketState
@@ -61,6 +68,11 @@ class Pausing(Renamed):
             await _forever()
         return state
 
+    async def get_order(self, symbol: str, client_id: str) -> OrderState:
+        if self.pause == "lookup":
+            await _forever()
+        return await super().get_order(symbol, client_id)
+
 
 async def main() -> int:
     ap = argparse.ArgumentParser()
@@ -69,7 +81,12 @@ async def main() -> int:
     ap.add_argument(
         "--venue", action="append", nargs=4, metavar=("NAME", "URL", "KEY", "SECRET"), required=True
     )
-    ap.add_argument("--pause", choices=["none", "after-intent", "after-fill", "between-legs"], default="none")
+    ap.add_argument(
+        "--pause",
+        choices=["none", "after-intent", "after-fill", "between-legs", "lookup", "held"],
+        default="none",
+    )
+    ap.add_argument("--policy", default="retry,unwind", help="divergence steps, comma-separated")
     ap.add_argument("--ask", type=float, default=0.0)
     ap.add_argument("--bid", type=float, default=0.0)
     args = ap.parse_args()
@@ -79,26 +96,27 @@ async def main() -> int:
         pause = "none"
         if args.mode == "trade" and name == "a" and args.pause in ("after-intent", "after-fill"):
             pause = args.pause
-        if args.mode == "trade" and name == "b" and args.pause == "between-legs":
+        if args.mode == "trade" and name == "b" and args.pause in ("between-legs", "lookup"):
             pause = args.pause
         gw = Pausing(inner, name, pause, None)
         await gw.start()
         gws[name] = gw
     rt = AsyncioRuntime(time.time)
     journal = SqliteJournal(args.journal)
-    manager = OrderManager(gws, journal, rt)
+    manager = OrderManager(gws, journal, rt, OrderPolicy(lookup_backoff_s=0.05))
     kill = KillSwitch(journal, rt)
+    policy = LegPolicy(on_divergence=tuple(args.policy.split(",")), unknown_wait_s=3.0)
+    machine = LegRiskMachine(manager, journal, rt, MarketState(), kill, policy, None, lambda v, s: 0.001)
     try:
         if args.mode == "trade":
-            machine = LegRiskMachine(
-                manager, journal, rt, MarketState(), kill, LegPolicy(), None, lambda v, s: 0.001
-            )
             legs = (Leg("a", SYMBOL, Side.BUY, args.ask, 0.01), Leg("b", SYMBOL, Side.SELL, args.bid, 0.01))
             opp = Opportunity("crash-1", time.time(), "spatial", SYMBOL, legs, 0.0, 0.0, 0.0)
             res = await machine.run("crash-1", opp)
             print(json.dumps({"state": res.state}), flush=True)
+            if args.pause == "held":
+                await _forever()
         else:
-            rep = await Reconciler(journal, manager, kill, rt).run()
+            rep = await Reconciler(journal, manager, kill, rt, machine=machine).run()
             print(
                 json.dumps(
                     {

@@ -497,7 +497,12 @@ class LiveExecutor(Executor[LiveSettings]):
     async def reconcile(self) -> ReconcileReport:
         """Settle the journal with the venues (start-up); trading waits for it."""
         return await Reconciler(
-            self.journal, self.manager, self.kill, self.runtime, listener=self.events.append
+            self.journal,
+            self.manager,
+            self.kill,
+            self.runtime,
+            listener=self.events.append,
+            machine=self.machine,
         ).run()
 
     def submit(self, opportunity: Opportunity, now: float) -> None:

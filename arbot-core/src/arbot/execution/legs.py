@@ -99,6 +99,15 @@ def _flows(orders: Sequence[ManagedOrder]) -> dict[tuple[str, str], float]:
     return out
 
 
+def _leg_index(purpose: str) -> int | None:
+    """The leg number of an order's purpose (``leg2``, ``retry2``), None for other orders."""
+    for prefix in ("leg", "retry"):
+        rest = purpose.removeprefix(prefix)
+        if rest != purpose and rest.isdigit():
+            return int(rest)
+    return None
+
+
 class LegRiskMachine:
     """Runs episodes through the order manager under a :class:`LegPolicy`."""
 
@@ -208,6 +217,91 @@ class LegRiskMachine:
             return await self._sequential(res)
         return await self._concurrent(res)
 
+    # -- restart: resolve an episode the journal left open or held ---------------------------
+
+    async def resume(self, record: EpisodeRecord, orders: Sequence[ManagedOrder]) -> EpisodeResult:
+        """Resolve an episode found open (or HELD) in the journal at start-up, per policy.
+
+        ``orders`` are the episode's orders, already adopted and reconciled with the venues. Any
+        order still UNKNOWN is waited for (bounded) first: nothing is sent while one may be live.
+        Then the episode is *complete* (legs balanced: DONE, or MISSED when nothing filled), or
+        the divergence policy runs on what the venues say was filled -- ``unwind`` and ``hedge``
+        as in a live episode (a failed unwind halts), ``retry`` never (the opportunity's prices
+        are gone after a restart) -- or, when no step closes it, it is *reported*: HELD with its
+        residual exposure and an alert.
+        """
+        legs = self._journaled_legs(orders)
+        opp = Opportunity(
+            record.opportunity_id,
+            record.ts,
+            record.strategy,
+            legs[0].symbol if legs else "",
+            tuple(legs),
+            0.0,
+            0.0,
+            record.expected_pnl_usd,
+        )
+        res = EpisodeResult(record.episode_id, opp, record.state, record.reason, list(orders))
+        self._move(res, "RESUMING", f"restart: found {record.state} ({record.reason})")
+        if not await self._settle_unknown(res):
+            return self._hold(
+                res, f"an order is still UNKNOWN {self.policy.unknown_wait_s}s after the restart"
+            )
+        steps = tuple(s for s in self.policy.on_divergence if s != "retry")
+        if record.strategy in self.policy.sequential_strategies:
+            chain: list[ManagedOrder] = []
+            for _, leg_order in sorted(
+                ((_leg_index(o.purpose), o) for o in orders if _leg_index(o.purpose) is not None),
+                key=lambda io: io[0] or 0,
+            ):
+                if leg_order.filled > self.policy.min_qty:
+                    chain.append(leg_order)
+            if not chain:
+                self._move(res, "MISSED", "nothing filled (settled at restart)")
+                return res
+            first = chain[0].request
+            b0, q0 = split_symbol(first.symbol)
+            spent = q0 if first.side is Side.BUY else b0
+            if len(chain) > 1 and self._produced(chain[-1])[0] == spent:
+                self._move(res, "DONE", "every leg filled (settled at restart)")
+                self._report_residual(res, "dust left by partial fills along the chain")
+                return res
+            if "unwind" in steps:
+                return await self._unwind_chain(res, chain)
+            return self._hold(res, "chain found broken after the restart: exposure reported")
+        imbalance = self._base_imbalance(res)
+        if not imbalance:
+            if all(o.filled <= self.policy.min_qty for o in res.orders):
+                self._move(res, "MISSED", "nothing filled (settled at restart)")
+            else:
+                self._report_residual(res, "dust: fees charged in the base asset")
+                self._move(res, "DONE", "legs balanced (settled at restart)")
+            return res
+        self._move(
+            res,
+            "DIVERGED",
+            "found one-sided after the restart: " + ", ".join(f"{a} {q:+.8g}" for a, q in imbalance.items()),
+        )
+        return await self._apply_policy(res, steps)
+
+    @staticmethod
+    def _journaled_legs(orders: Sequence[ManagedOrder]) -> list[Leg]:
+        """The legs of an episode as its journaled ``leg<i>`` orders describe them, in order."""
+        found = sorted(
+            (
+                (int(o.purpose[3:]), o)
+                for o in orders
+                if o.purpose.startswith("leg") and o.purpose[3:].isdigit()
+            ),
+            key=lambda io: io[0],
+        )
+        legs = []
+        for _, o in found:
+            r = o.request
+            price = r.price if r.price is not None else o.average_price
+            legs.append(Leg(r.venue, r.symbol, r.side, price, r.quantity))
+        return legs
+
     # -- spatial: legs at once ----------------------------------------------------------
 
     def _base_imbalance(self, res: EpisodeResult) -> dict[str, float]:
@@ -250,7 +344,11 @@ class LegRiskMachine:
         self._move(
             res, "DIVERGED", "legs diverged: " + ", ".join(f"{a} {q:+.8g}" for a, q in imbalance.items())
         )
-        for step in self.policy.on_divergence:
+        return await self._apply_policy(res, self.policy.on_divergence)
+
+    async def _apply_policy(self, res: EpisodeResult, steps: Sequence[str]) -> EpisodeResult:
+        """Run the divergence policy's ``steps`` in order until the episode is flat; else hold."""
+        for step in steps:
             if step == "hold":
                 break
             if step == "retry":
@@ -444,26 +542,31 @@ class LegRiskMachine:
                         self._report_residual(res, "dust left by partial fills along the chain")
                         return res
             elif step == "unwind":
-                self._move(res, "UNWINDING", "reverse the filled legs, last first")
-                for prev in reversed(chain):
-                    _, amount = self._held(res, prev)
-                    if amount <= p.min_qty:
-                        continue
-                    r = prev.request
-                    slip = p.unwind_max_slippage_pct / 100.0
-                    avg = prev.average_price
-                    back = Side.SELL if r.side is Side.BUY else Side.BUY
-                    qty = amount if back is Side.SELL else amount / (avg * (1.0 + slip))
-                    limit = avg * (1.0 - slip) if back is Side.SELL else avg * (1.0 + slip)
-                    u = await self._order(res, r.venue, r.symbol, back, qty, limit, "unwind")
-                    if not await self._settle_unknown(res):
-                        return self._hold(res, "an unwind order stayed UNKNOWN: held")
-                    if u.filled < qty * (1.0 - 1e-6):
-                        return await self._halt(res, "unwind of the triangular chain could not complete")
-                self._move(res, "UNWOUND", "chain reversed")
-                self._report_residual(res, "dust left by the unwind")
-                return res
+                return await self._unwind_chain(res, chain)
         return self._hold(res, f"chain stopped after leg {len(chain) - 1}; exposure held")
+
+    async def _unwind_chain(self, res: EpisodeResult, chain: list[ManagedOrder]) -> EpisodeResult:
+        """Reverse the filled legs of a triangular chain, last first; halt when one cannot complete."""
+        p = self.policy
+        self._move(res, "UNWINDING", "reverse the filled legs, last first")
+        for prev in reversed(chain):
+            _, amount = self._held(res, prev)
+            if amount <= p.min_qty:
+                continue
+            r = prev.request
+            slip = p.unwind_max_slippage_pct / 100.0
+            avg = prev.average_price
+            back = Side.SELL if r.side is Side.BUY else Side.BUY
+            qty = amount if back is Side.SELL else amount / (avg * (1.0 + slip))
+            limit = avg * (1.0 - slip) if back is Side.SELL else avg * (1.0 + slip)
+            u = await self._order(res, r.venue, r.symbol, back, qty, limit, "unwind")
+            if not await self._settle_unknown(res):
+                return self._hold(res, "an unwind order stayed UNKNOWN: held")
+            if u.filled < qty * (1.0 - 1e-6):
+                return await self._halt(res, "unwind of the triangular chain could not complete")
+        self._move(res, "UNWOUND", "chain reversed")
+        self._report_residual(res, "dust left by the unwind")
+        return res
 
     def _held(self, res: EpisodeResult, order: ManagedOrder) -> tuple[str, float]:
         asset, _ = self._produced(order)

@@ -9,9 +9,14 @@
         +--no definite answer--> UNKNOWN --lookup by client id--> any of the above
 
 * The intent (PENDING_NEW) is journaled before the request leaves; every transition after it.
-* REST answers and stream updates are merged in venue order (``OrderUpdate.seq``): an older
-  update never moves an order back. Fills are deduplicated by the venue's trade id. Updates
-  after a terminal state are counted (``late_updates``), not applied.
+* REST answers and stream updates are merged monotonically: a status never goes back to a
+  lower rank and the filled size never shrinks, whatever the source; within one source an
+  update older than the last (``OrderUpdate.seq``) is stale. Sources are not compared by seq
+  (a stream numbers in ms of event time, a REST answer in s -- and a gateway's synthesized
+  ack may carry a later time than the fill the stream reports), so a REST answer after a
+  stream update, or the other way round, always applies what it adds. Fills are deduplicated
+  by the venue's trade id. Updates after a terminal state are counted (``late_updates``), not
+  applied.
 * The ambiguity rules of :mod:`arbot.trading.errors`: AmbiguousOrderState -> UNKNOWN -> lookup;
   ClockSkew -> not accepted, resend with the same client id; DuplicateClientId -> lookup;
   "not found" on cancel -> query and apply the fills (never "lost" after one miss); a "not
@@ -90,7 +95,8 @@ class ManagedOrder:
     fill_cost: float = 0.0
     fee: float = 0.0
     fee_asset: str = ""
-    last_seq: float = -math.inf
+    #: the newest ``OrderUpdate.seq`` applied, per source ("stream", "rest", "query"...)
+    seq_by_source: dict[str, float] = attrs.field(factory=dict)
     late_updates: int = 0
     stale_updates: int = 0
     misses: int = 0
@@ -239,7 +245,7 @@ class OrderManager:
             changed = self._add_fill(order, f) or changed
         if st.order_id:
             order.order_id = st.order_id
-        if update.seq < order.last_seq:
+        if update.seq < order.seq_by_source.get(update.source, -math.inf):
             order.stale_updates += 1
             if st.filled > order.state_filled:
                 order.state_filled = st.filled
@@ -247,7 +253,7 @@ class OrderManager:
             if changed:
                 self.journal.put_order(order.record(self.runtime.now()))
             return changed
-        order.last_seq = update.seq
+        order.seq_by_source[update.source] = update.seq
         if st.filled >= order.state_filled:
             order.state_filled = st.filled
             if st.average_price is not None:
@@ -371,7 +377,10 @@ class OrderManager:
             order, S.REJECTED, f"not accepted after {p.send_attempts} attempts (clock skew/rate limit)"
         )
 
-    async def _throttle(self, venue: str) -> None:
+    async def throttle(self, venue: str) -> None:
+        """Wait for this venue's next request slot (one per ``query_interval_s``): every query,
+        fill list and cancel goes through it, so reconciling hundreds of orders stays inside the
+        venue's rate limit."""
         rt = self.runtime
         now = rt.now()
         at = self._next_query.get(venue, now)
@@ -383,7 +392,7 @@ class OrderManager:
         self.queries += 1
 
     async def _get(self, order: ManagedOrder) -> OrderState:
-        await self._throttle(order.request.venue)
+        await self.throttle(order.request.venue)
         r = order.request
         return await self.gateways[r.venue].get_order(r.symbol, r.client_id)
 
@@ -462,7 +471,7 @@ class OrderManager:
         for attempt in range(self.policy.fill_collect_attempts):
             if attempt:
                 await self.runtime.sleep(self.policy.lookup_backoff_s * attempt)
-            await self._throttle(r.venue)
+            await self.throttle(r.venue)
             try:
                 fills = await self.gateways[r.venue].recent_fills(r.symbol, order.sent_ts - 1.0)
             except TradingError:
@@ -481,6 +490,7 @@ class OrderManager:
         if order.status.is_terminal:
             return order
         r = order.request
+        await self.throttle(r.venue)
         try:
             state = await self.gateways[r.venue].cancel_order(r.symbol, r.client_id)
         except (OrderNotFound, AmbiguousOrderState, RateLimited):

@@ -11,16 +11,22 @@ and balances, and resolves everything it can:
   journaled, so replaying the journal gives the venue's positions;
 * an open order at a venue that the journal does not know is tagged external: never
   cancelled, its symbol blocked until an operator clears the flag;
-* every open episode is closed as flat, or held with its residual exposure reported;
+* every episode the journal left open -- or HELD (an UNKNOWN leg, a hold) -- is resolved per
+  policy once its orders are settled: with a :class:`~arbot.execution.legs.LegRiskMachine`
+  it is *completed* (legs balanced), *unwound* or hedged by the divergence policy (a failed
+  unwind halts), or *reported* (HELD with its residual exposure); without one it is closed
+  as flat or held and reported;
 * venue balances are the truth: a drift from the expected balances beyond the tolerance puts
   the bot in reduce-only mode and is reported; amounts are never adjusted silently.
 
-Trading stays refused (a journal flag) until no order is left UNKNOWN.
+Trading stays refused (a journal flag) until every episode is resolved and no order is left
+UNKNOWN.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -34,7 +40,13 @@ from arbot.market import split_symbol
 from arbot.trading.errors import TradingError
 from arbot.trading.types import Fill, OrderStatus
 
-__all__ = ["BalanceDrift", "ReconcileReport", "Reconciler"]
+if TYPE_CHECKING:
+    from arbot.execution.legs import LegRiskMachine
+
+__all__ = ["RESUMED_EPISODE_STATES", "BalanceDrift", "ReconcileReport", "Reconciler"]
+
+#: settled episode states that a restart still resolves (a HELD episode may be unwound now)
+RESUMED_EPISODE_STATES = frozenset({"HELD"})
 
 
 @attrs.frozen(slots=True)
@@ -78,8 +90,11 @@ class Reconciler:
         drift_tolerance: float = 1e-6,
         listener: Callable[[ExecutionEvent], None] | None = None,
         dust_fraction: float = 0.005,
+        machine: LegRiskMachine | None = None,
     ) -> None:
         self.dust_fraction = dust_fraction
+        #: resolves open episodes per policy (without it they are only closed or reported)
+        self.machine = machine
         self.journal = journal
         self.manager = manager
         self.kill = kill
@@ -99,7 +114,11 @@ class Reconciler:
         fills_by_client: dict[str, list[Fill]] = {}
         for f in self.journal.fills():
             fills_by_client.setdefault(f.client_id, []).append(f)
-        open_episodes = {e.episode_id: e for e in self.journal.episodes(open_only=True)}
+        open_episodes = {
+            e.episode_id: e
+            for e in self.journal.episodes()
+            if e.is_open or (self.machine is not None and e.state in RESUMED_EPISODE_STATES)
+        }
         records = [
             r for r in self.journal.orders() if not r.status.is_terminal or r.episode_id in open_episodes
         ]
@@ -121,6 +140,7 @@ class Reconciler:
             since[key] = min(since.get(key, o.sent_ts), o.sent_ts)
         by_client: dict[str, ManagedOrder] = {o.client_id: o for o in adopted}
         for (venue, symbol), ts in sorted(since.items()):
+            await mgr.throttle(venue)
             try:
                 fills = await mgr.gateways[venue].recent_fills(symbol, ts - 1.0)
             except TradingError as exc:
@@ -135,7 +155,10 @@ class Reconciler:
                 if owner is not None:
                     rep.fills_recovered += mgr.record_fills(owner, (f,))
         await self._external(rep)
-        self._episodes(rep, open_episodes)
+        if self.machine is not None:
+            await self._resume_episodes(rep, open_episodes, self.machine)
+        else:
+            self._episodes(rep, open_episodes)
         if expected_balances is not None:
             await self._drift(rep, expected_balances)
         rep.queries = mgr.queries
@@ -153,6 +176,7 @@ class Reconciler:
 
     async def _external(self, rep: ReconcileReport) -> None:
         for venue, gw in self.manager.gateways.items():
+            await self.manager.throttle(venue)
             try:
                 open_orders = await gw.open_orders()
             except TradingError as exc:
@@ -172,6 +196,20 @@ class Reconciler:
                         "left alone, symbol blocked",
                     )
                 )
+
+    async def _resume_episodes(
+        self, rep: ReconcileReport, open_episodes: Mapping[str, EpisodeRecord], machine: LegRiskMachine
+    ) -> None:
+        """Resolve each open (or HELD) episode per policy through the leg-risk machine."""
+        for eid, ep in open_episodes.items():
+            orders = [o for o in self.manager.orders.values() if o.episode_id == eid]
+            res = await machine.resume(ep, orders)
+            rep.episodes[eid] = res.state
+            rep.residuals.extend(res.residuals)
+            for o in res.orders:
+                rep.resolved[o.client_id] = o.status
+                if o.status is OrderStatus.UNKNOWN and o.client_id not in rep.still_unknown:
+                    rep.still_unknown.append(o.client_id)
 
     def _episodes(self, rep: ReconcileReport, open_episodes: Mapping[str, EpisodeRecord]) -> None:
         now = self.runtime.now()
@@ -223,6 +261,7 @@ class Reconciler:
 
     async def _drift(self, rep: ReconcileReport, expected: Mapping[tuple[str, str], float]) -> None:
         for venue, gw in self.manager.gateways.items():
+            await self.manager.throttle(venue)
             try:
                 actual = await gw.balances()
             except TradingError as exc:

@@ -43,6 +43,12 @@ at once and sends ``amount - fee``.
 Retry-After, lost acks, delayed fill reports, dropped private streams, orders stuck in NEW,
 clock skew and HTTP 5xx (executed or not).
 
+**Venue limits.** ``request_limit = (n, window_s)`` enforces a request-rate limit per API key
+(sliding window): a request beyond ``n`` in ``window_s`` is answered 429 and counted in
+:attr:`EmulatedExchange.requests_over_limit`; :attr:`EmulatedExchange.peak_requests` is the most
+requests one key made in any window. ``order_retention_s`` makes a closed order older than
+that unqueryable ("does not exist"), as venues archive old orders; its fills stay listed.
+
 **Conservation.** Every movement of money is between an account and :attr:`EmulatedExchange.house`
 (the market the book stands for, which also collects fees) or an external flow (deposits in,
 withdrawals out): :meth:`EmulatedExchange.totals` + external flows is constant per asset.
@@ -51,6 +57,7 @@ withdrawals out): :meth:`EmulatedExchange.totals` + external flows is constant p
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import secrets
@@ -260,6 +267,15 @@ class EmulatedExchange:
         self._transfer_ids = itertools.count(1)
         self._uids = itertools.count(10_001)
         self._delay_fills: dict[int, float] = {}
+        #: (max requests, window seconds) per API key; None: unlimited
+        self.request_limit: tuple[int, float] | None = None
+        #: the most requests one API key made within one window of ``request_limit``
+        self.peak_requests = 0
+        #: requests refused because they went beyond ``request_limit``
+        self.requests_over_limit = 0
+        self._request_times: dict[str | None, collections.deque[float]] = {}
+        #: a closed order older than this (seconds since its last change) cannot be queried
+        self.order_retention_s: float | None = None
 
     # -- set-up ------------------------------------------------------------------------------
 
@@ -336,12 +352,25 @@ class EmulatedExchange:
         (429 with Retry-After; a 5xx that executes nothing), and settles due transfers."""
         self._apply_skew()
         self.settle_transfers()
+        if self.request_limit is not None:
+            self._count_request(api_key, *self.request_limit)
         limited = self.faults.take(FaultKind.RATE_LIMIT, api_key)
         if limited is not None:
             raise ExchangeRateLimited(limited.value)
         fault = self.faults.take(FaultKind.HTTP_5XX, api_key)
         if fault is not None:
             raise ExchangeServerError(int(fault.value))
+
+    def _count_request(self, api_key: str | None, limit: int, window: float) -> None:
+        now = self.clock()
+        times = self._request_times.setdefault(api_key, collections.deque())
+        while times and times[0] <= now - window:
+            times.popleft()
+        times.append(now)
+        self.peak_requests = max(self.peak_requests, len(times))
+        if len(times) > limit:
+            self.requests_over_limit += 1
+            raise ExchangeRateLimited(window)
 
     # -- orders ------------------------------------------------------------------------------
 
@@ -691,6 +720,9 @@ class EmulatedExchange:
             order = self.orders[ids[-1]] if ids else None
         if order is None or order.api_key != api_key or (symbol is not None and order.symbol != symbol):
             raise ExchangeReject(RejectReason.ORDER_NOT_FOUND, f"order {order_id or client_id}")
+        keep = self.order_retention_s
+        if keep is not None and not order.is_open and self.clock() - order.updated > keep:
+            raise ExchangeReject(RejectReason.ORDER_NOT_FOUND, f"order {order_id or client_id} (archived)")
         return order
 
     def get_order(

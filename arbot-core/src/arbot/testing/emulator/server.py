@@ -236,6 +236,10 @@ class EmulatorServer:
             self._ticker = None
         for t in list(self._tasks):
             t.cancel()
+        if self.private is not None:
+            # a private-stream handler waits on its event feed, which a closed socket does not
+            # wake: ending the feeds lets the server close at once instead of timing out
+            self.private.exchange.drop_streams()
         for c in list(self.clients):
             c.abort()
         if self._ws_server is not None:
