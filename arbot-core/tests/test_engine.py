@@ -153,3 +153,55 @@ def test_simulator_dislocations_open_real_arbitrage(make_config):
     assert s["pnl_usd"] > 0
     # value is conserved: realised PnL equals the change in value at constant prices (+/- inventory marks)
     assert s["fees_usd"] > 0
+
+
+def test_a_live_stream_that_stops_mid_episode_still_reports_the_episode(make_config):
+    """Stopping a live stream while an episode is in flight: the engine waits for the episode,
+    reports it and journals its signal -- it is not dropped between the executor and the sinks."""
+    import asyncio
+    import math
+
+    from arbot.engine import Engine
+    from arbot.execution.executors import BacktestExecutor, SimulatedSettings
+
+    class InFlightExecutor(BacktestExecutor):
+        """Fills as the backtest executor does, but each submission settles in its own task."""
+
+        def __init__(self, settings: SimulatedSettings, ctx: object) -> None:
+            super().__init__(settings, ctx)  # type: ignore[arg-type]
+            self.tasks: list[asyncio.Future[None]] = []
+
+        def submit(self, opportunity, now):  # type: ignore[no-untyped-def]
+            super().submit(opportunity, now)
+            self.tasks.append(asyncio.ensure_future(asyncio.sleep(0.05)))
+
+        def next_due(self) -> float:
+            return 0.0 if self.tasks and all(t.done() for t in self.tasks) else math.inf
+
+        def due(self, now: float):  # type: ignore[no-untyped-def]
+            if not all(t.done() for t in self.tasks):
+                return []
+            return super().due(math.inf)
+
+        async def settle(self) -> None:
+            await asyncio.gather(*self.tasks)
+
+    bot = Bot(_cfg(make_config), mode="backtest")
+    bot._start()
+    ex = InFlightExecutor(SimulatedSettings(latency_ms=0, seed=1), bot.ctx)
+    bot.executor = ex
+    bot.engine = eng = Engine(bot.ctx, bot.detectors, bot.risk_rules, ex, bot.sinks)
+    stop = asyncio.Event()
+
+    async def stream():  # type: ignore[no-untyped-def]
+        yield _book(1000.0, "a", 59_990.0, 60_000.0)
+        stop.set()  # the stop arrives with the event that opens the episode
+        yield _book(1000.01, "b", 60_400.0, 60_410.0)
+        yield _book(1000.02, "a", 59_990.0, 60_000.0)  # never processed: the loop ends first
+
+    asyncio.run(eng.arun(stream(), stop))
+    assert eng.performance.detected == 1
+    assert eng.performance.executed == 1, "the episode in flight at the stop was never reported"
+    bot._stop(1.0)
+    db = sqlite3.connect(bot.sinks[0].path)  # type: ignore[attr-defined]
+    assert db.execute("select status from arbitrage_signals").fetchall() == [("EXECUTED",)]

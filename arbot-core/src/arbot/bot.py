@@ -316,8 +316,6 @@ class Bot:
                     yield nxt.result()
                 except StopAsyncIteration:
                     break
-            if isinstance(self.executor, LiveExecutor):
-                await self.executor.settle()  # episodes in flight report before the engine finishes
         finally:
             stopper.cancel()
             if isinstance(agen, AsyncGenerator):

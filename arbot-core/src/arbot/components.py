@@ -223,6 +223,11 @@ class Executor(Component[S]):
         residuals, alerts); the engine hands them to the result sinks."""
         return ()
 
+    async def settle(self) -> None:
+        """Wait for executions in flight that complete on their own (live episodes running as
+        tasks); the engine awaits this when a live stream ends, before its final drain, so every
+        submitted opportunity is still reported to the sinks."""
+
     async def aclose(self) -> None:
         """Release resources (open orders, sessions)."""
 

@@ -323,9 +323,15 @@ class Engine:
             self.process(ev)
             if stop is not None and stop.is_set():
                 break
+        executor = self.executor
+        if executor is not None:
+            # episodes in flight (however the loop ended) report before the final drain
+            await executor.settle()
         self.finish()  # settle pending executions while the executor's journal is still open
-        if self.executor is not None:
-            await self.executor.aclose()
+        if executor is not None:
+            await executor.aclose()
+            # what closing produced (kill switch at stop, gateway errors) reaches the sinks too
+            self._drain(self.clock.now())
 
     def finish(self) -> None:
         """Complete pending executions at their due time and take a final snapshot."""
