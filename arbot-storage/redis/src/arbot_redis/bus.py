@@ -52,7 +52,6 @@ from arbot_redis.codec import (
     decode_many,
     encode_many,
     health_item,
-    trade_item,
 )
 from arbot_redis.settings import RedisConnection
 
@@ -140,8 +139,21 @@ class BusPublisher(BatchingSink, BookObserver):
 
     def emit(self, event: Any) -> None:
         """Enqueue a trade (books are published in :meth:`on_book_update`)."""
-        if type(event) is TradeTick:
-            self._push(event.venue, trade_item(event))
+        if type(event) is TradeTick:  # the hot path of a feed: _push and trade_item inlined
+            venue = event.venue
+            seq = self._seq.get(venue, 0) + 1
+            self._seq[venue] = seq
+            item = (
+                "t",
+                event.ts,
+                venue,
+                event.symbol,
+                event.price,
+                event.size,
+                event.side,
+                event.exchange_ts,
+            )
+            BatchingSink.emit(self, (venue, self._epoch_ms, seq, item))
 
     def on_book_update(self, venue: str, symbol: str, book: OrderBook, now: float) -> None:
         """Publish the book just updated, as a full book; announce a change of its health."""
@@ -159,20 +171,24 @@ class BusPublisher(BatchingSink, BookObserver):
         in order, consecutive ones packed up to ``events_per_entry``. The same batch always gives
         the same entries (a batch written again is refused entry by entry)."""
         prefix, most = self.settings.prefix, self.settings.events_per_entry
-        by_venue: dict[str, list[tuple[int, int, tuple[Any, ...]]]] = {}
-        for venue, feed, seq, item in batch:
-            by_venue.setdefault(venue, []).append((feed, seq, item))
+        by_venue: dict[str, list[tuple[str, int, int, tuple[Any, ...]]]] = {}
+        for row in batch:
+            rows = by_venue.get(row[0])
+            if rows is None:
+                by_venue[row[0]] = rows = []
+            rows.append(row)
         out: list[tuple[str, str, dict[str, Any]]] = []
         for venue, rows in by_venue.items():
             key = stream_key(prefix, venue)
-            i = 0
-            while i < len(rows):
-                feed, first, _ = rows[i]
-                j = i + 1
-                while j < len(rows) and j - i < most and rows[j][0] == feed and rows[j][1] == first + (j - i):
-                    j += 1
-                items = [row[2] for row in rows[i:j]]
-                fields = {"f": feed, "s": first, "n": j - i, "e": encode_many(items)}
+            i, end = 0, len(rows)
+            while i < end:
+                _, feed, first, _ = rows[i]
+                j = min(end, i + most)  # consecutive events of one feed: the common case
+                if rows[j - 1][1] != feed or rows[j - 1][2] != first + (j - 1 - i):
+                    j = i + 1
+                    while j < end and j - i < most and rows[j][1] == feed and rows[j][2] == first + (j - i):
+                        j += 1
+                fields = {"f": feed, "s": first, "n": j - i, "e": encode_many([r[3] for r in rows[i:j]])}
                 out.append((key, f"{feed}-{first}", fields))
                 i = j
         return out
@@ -280,19 +296,6 @@ class BusSource(Source):
             self._last_seq[stream] = (feed, max(last, first + len(events) - 1))
         return events
 
-    def _accept(self, ev: BusEvent) -> MarketEvent | None:
-        """Apply a health change; drop a book older than the one held; else the event."""
-        if type(ev) is HealthChange:
-            self.ctx.market.set_health(ev.venue, ev.symbol, ev.state)
-            return None
-        self._last_seen[ev.venue] = time.monotonic()
-        if type(ev) is BookUpdate and ev.snapshot:
-            key = (ev.venue, ev.symbol)
-            if ev.ts < self._latest_book.get(key, -math.inf):
-                return None  # an older full book re-read after a newer one: keep the newer
-            self._latest_book[key] = ev.ts
-        return ev  # type: ignore[return-value]
-
     def _mark_stale(self) -> None:
         now = time.monotonic()
         limit = self.settings.stale_after_s
@@ -366,40 +369,54 @@ class BusSource(Source):
         for the next)."""
         done: list[Any] = []
         resumed: list[Any] = []
-        partial: tuple[Any, int, int] | None = None
+        current: Any = None  # the entry being handed, with ``handed`` of its ``total`` events
+        handed = total = 0
         handed_before = self._handed
+        counters = self.counters
+        latest_book = self._latest_book
+        market = self.ctx.market
         try:
             for entry_id, fields in entries:
                 if not fields:  # trimmed from the stream while pending: nothing left to hand
-                    self.counters["trimmed"] += 1
+                    counters["trimmed"] += 1
                     done.append(entry_id)
                     continue
                 if claimed:
-                    self.counters["claimed"] += 1
+                    counters["claimed"] += 1
                 events = self._unpack(key, fields)
                 skip = handed_before.pop((key, entry_id), 0) if handed_before else 0
                 if skip:
-                    self.counters["resumed"] += 1
+                    counters["resumed"] += 1
                     resumed.append(entry_id)
-                total = len(events)
-                handed = skip
+                current, handed, total = entry_id, skip, len(events)
+                seen = time.monotonic()
                 for ev in events[skip:] if skip else events:
                     handed += 1
-                    out = self._accept(ev)
-                    if out is not None:
-                        partial = (entry_id, handed, total)
-                        self.counters["events"] += 1
-                        yield out
-                partial = None
+                    kind = type(ev)
+                    if kind is HealthChange:
+                        market.set_health(ev.venue, ev.symbol, ev.state)  # type: ignore[union-attr]
+                        continue
+                    self._last_seen[ev.venue] = seen
+                    if kind is BookUpdate and ev.snapshot:  # type: ignore[union-attr]
+                        book_key = (ev.venue, ev.symbol)
+                        if ev.ts < latest_book.get(book_key, -math.inf):
+                            continue  # an older full book re-read after a newer one: keep the newer
+                        latest_book[book_key] = ev.ts
+                    counters["events"] += 1
+                    yield ev  # type: ignore[misc]
+                current = None
                 done.append(entry_id)
         finally:
-            if partial is not None and partial[1] >= partial[2]:  # stopped after its last event
-                done.append(partial[0])
-                partial = None
+            partial: tuple[Any, int] | None = None
+            if current is not None:
+                if handed >= total:  # stopped after the entry's last event: all handed
+                    done.append(current)
+                else:
+                    partial = (current, handed)
             await self._ack(client, key, done, partial, resumed)
 
     async def _ack(
-        self, client: Any, key: str, ids: list[Any], partial: tuple[Any, int, int] | None, resumed: list[Any]
+        self, client: Any, key: str, ids: list[Any], partial: tuple[Any, int] | None, resumed: list[Any]
     ) -> None:
         """XACK ``ids`` (forgetting how far resumed entries had been handed) and record how far
         a ``partial`` entry was handed; shielded, so a run stopping at that moment completes it."""

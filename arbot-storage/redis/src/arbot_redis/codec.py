@@ -50,7 +50,16 @@ def book_item(
 
 def trade_item(ev: TradeTick) -> tuple[Any, ...]:
     """One trade as a plain tuple."""
-    return ("t", ev.ts, ev.venue, ev.symbol, ev.price, ev.size, ev.side.value, ev.exchange_ts)
+    return (
+        "t",
+        ev.ts,
+        ev.venue,
+        ev.symbol,
+        ev.price,
+        ev.size,
+        ev.side,
+        ev.exchange_ts,
+    )  # a StrEnum: its value
 
 
 def health_item(change: HealthChange) -> tuple[Any, ...]:
