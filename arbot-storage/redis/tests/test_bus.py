@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,14 @@ def test_a_feed_process_feeds_an_engine_that_trades_on_paper(tmp_path: Path, red
         text=True,
     )
     try:
+        client = redis.Redis.from_url(URL)
+        deadline = time.monotonic() + 60
+        while not client.exists(
+            stream_key(redis_prefix, "binance")
+        ):  # the feed is up (slow on a busy machine)
+            assert proc.poll() is None and time.monotonic() < deadline, "the feed did not start publishing"
+            time.sleep(0.1)
+        client.close()
         cfg = config_from_dict(
             {
                 "output_dir": str(tmp_path / "engine"),
