@@ -1,6 +1,12 @@
-"""Redis Streams bus: events/s from a feed process to an engine-side consumer (the redis_bus
-source: XREADGROUP + decode + XACK), and the latency the bus adds (publish time -> consumed),
-at full speed and paced at 5 000 events/s. Needs Redis on 127.0.0.1:6379."""
+"""Redis Streams bus: events/s from a feed process (the ``redis_bus`` sink, as ``arbot run
+--role feed`` runs it) to the engine side in this process (the ``redis_bus`` source: XREADGROUP,
+decode, XACK), and the latency the bus adds (emit in the feed -> handed to the engine), at full
+speed and paced at 5 000 events/s. The peer is the same bus with one event per stream entry
+(``events_per_entry = 1``, the layout before packing): the ratio is packed / one per entry.
+Needs Redis on 127.0.0.1:6379.
+
+    python benchmarks/bench_redis_bus.py [N]      # N events at full speed (default 200 000)
+"""
 
 from __future__ import annotations
 
@@ -18,29 +24,30 @@ from arbot_redis.bus import BusSource
 
 URL = "redis://127.0.0.1:6379/0"
 
-PUBLISHER = r"""
+FEED = r"""
 import sys, time
-import redis
+from arbot.bot import Bot
+from arbot.config import config_from_dict
 from arbot.events import Side, TradeTick
-from arbot_redis.bus import stream_key
-from arbot_redis.codec import encode_trade
-prefix, n, rate = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-r = redis.Redis.from_url("redis://127.0.0.1:6379/0")
-key = stream_key(prefix, "x")
-batch = 2000 if rate == 0 else max(1, int(rate / 100))
-seq = 0
+prefix, n, rate, per_entry = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+cfg = config_from_dict({
+    "output_dir": f"/tmp/{prefix}", "system": {"execution_mode": "paper"}, "exchanges": {"enabled": ["x"]},
+    "symbols": ["BTC/USDT"], "source": {"name": "simulator", "simulator": {"venues": ["x"]}}, "detector": {},
+    "sinks": {"enabled": ["redis_bus"], "redis_bus": {"prefix": prefix, "events_per_entry": per_entry,
+                                                      "max_buffer": 10 * n}},
+})
+sink = Bot(cfg, mode="paper").sinks[0]
+sink.start()
 start = time.perf_counter()
-while seq < n:
-    pipe = r.pipeline(transaction=False)
-    for _ in range(min(batch, n - seq)):
-        seq += 1
-        ev = TradeTick(time.time(), "x", "BTC/USDT", 60000.0, 0.01, Side.BUY)
-        pipe.xadd(key, {"s": seq, "e": encode_trade(ev)}, maxlen=2_000_000, approximate=True)
-    pipe.execute()
-    if rate:
+for seq in range(1, n + 1):
+    sink.emit(TradeTick(time.time(), "x", "BTC/USDT", 60000.0, 0.01, Side.BUY))
+    if rate and seq % 50 == 0:
         ahead = seq / rate - (time.perf_counter() - start)
         if ahead > 0:
             time.sleep(ahead)
+sink.close()
+stats = sink.stats()
+assert stats["written"] == n and stats["lost"] == 0 and stats["spilled"] == 0, stats
 """
 
 
@@ -50,10 +57,7 @@ def _source(prefix: str) -> BusSource:
             "system": {"execution_mode": "paper"},
             "exchanges": {"enabled": ["x"]},
             "symbols": ["BTC/USDT"],
-            "source": {
-                "name": "redis_bus",
-                "redis_bus": {"prefix": prefix, "consumer": "bench", "count": 2000},
-            },
+            "source": {"name": "redis_bus", "redis_bus": {"prefix": prefix, "consumer": "bench"}},
             "detector": {},
             "sinks": {"enabled": []},
         }
@@ -74,22 +78,28 @@ async def _consume(source: BusSource, n: int) -> tuple[float, list[float]]:
         if len(lat) >= n:
             last = time.perf_counter()
             break
-    return n / (last - first) if last > first else 0.0, lat
+    return (n - 1) / (last - first) if last > first else 0.0, lat
 
 
-def run(n: int, rate: float) -> tuple[float, float, float]:
+def run(n: int, rate: float, per_entry: int, filled_first: bool = False) -> tuple[float, float, float, int]:
+    """events/s, p50 and p99 ms, lost events of ``n`` events through the bus (``filled_first``:
+    the feed writes them all before the engine side starts: its own pace alone)."""
     prefix = f"arbot-bench-{uuid.uuid4().hex[:8]}"
     source = _source(prefix)
-    pub = subprocess.Popen([sys.executable, "-c", PUBLISHER, prefix, str(n), str(rate)])
+    feed = subprocess.Popen([sys.executable, "-c", FEED, prefix, str(n), str(rate), str(per_entry)])
+    code = feed.wait(timeout=600) if filled_first else None
     try:
         per_s, lat = asyncio.run(_consume(source, n))
     finally:
-        pub.wait(timeout=300)
+        code = feed.wait(timeout=600) if code is None else code
         client = redis.Redis.from_url(URL)
-        client.delete(f"{prefix}:md:x")
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
         client.close()
+    if code != 0:
+        raise SystemExit(f"feed process failed (exit {code})")
     lat.sort()
-    return per_s, statistics.median(lat) * 1e3, lat[int(len(lat) * 0.99)] * 1e3
+    return per_s, statistics.median(lat) * 1e3, lat[int(len(lat) * 0.99)] * 1e3, source.stats()["lost"]
 
 
 def main() -> None:
@@ -98,12 +108,26 @@ def main() -> None:
     except redis.ConnectionError as exc:
         print(f"redis bus: Redis not reachable on 127.0.0.1:6379 ({exc}); benchmark not run")
         return
-    print("redis bus: trades from a publisher process to the redis_bus source (XREADGROUP, decode, XACK)")
-    print(f"{'load':<28}{'events':>10}{'events/s':>12}{'p50 ms':>10}{'p99 ms':>10}")
-    for label, n, rate in (("full speed", 200_000, 0.0), ("paced 5 000/s", 25_000, 5_000.0)):
-        per_s, p50, p99 = run(n, rate)
-        print(f"{label:<28}{n:>10}{per_s:>12,.0f}{p50:>10.2f}{p99:>10.2f}")
-    print("goal: >= 100 000 events/s with pipelining")
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
+    print("redis bus: trades from a feed process (redis_bus sink) to the redis_bus source")
+    print(f"{'load':<18}{'layout':<22}{'events':>9}{'events/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'lost':>6}")
+    for label, count, rate in (("full speed", n, 0.0), ("paced 5 000/s", 25_000, 5_000.0)):
+        rows = {}
+        for layout, per_entry in (("1 event per entry", 1), ("packed (256/entry)", 256)):
+            rows[layout] = run(count, rate, per_entry)
+            per_s, p50, p99, lost = rows[layout]
+            print(f"{label:<18}{layout:<22}{count:>9}{per_s:>11,.0f}{p50:>9.2f}{p99:>9.2f}{lost:>6}")
+        one, packed = rows["1 event per entry"][0], rows["packed (256/entry)"][0]
+        if rate == 0 and one > 0:
+            print(f"{'':<18}packed / one per entry: {packed / one:.1f}x events/s")
+    rows = {}
+    for layout, per_entry in (("1 event per entry", 1), ("packed (256/entry)", 256)):
+        rows[layout] = run(n, 0.0, per_entry, filled_first=True)
+        per_s = rows[layout][0]
+        print(f"{'engine side alone':<18}{layout:<22}{n:>9}{per_s:>11,.0f}{'':>9}{'':>9}{rows[layout][3]:>6}")
+    one, packed = rows["1 event per entry"][0], rows["packed (256/entry)"][0]
+    print(f"{'':<18}packed / one per entry: {packed / one:.1f}x events/s (stream filled first, then read)")
+    print("goal: >= 100 000 events/s feed -> engine with pipelining")
 
 
 if __name__ == "__main__":
