@@ -8,7 +8,8 @@
         +--explicit refusal--> REJECTED
         +--no definite answer--> UNKNOWN --lookup by client id--> any of the above
 
-* The intent (PENDING_NEW) is journaled before the request leaves; every transition after it.
+* The intent (PENDING_NEW) is journaled, and flushed to stable storage, before the request
+  leaves; every transition after it.
 * REST answers and stream updates are merged in venue order (``OrderUpdate.seq``): an older
   update never moves an order back. Fills are deduplicated by the venue's trade id. Updates
   after a terminal state are counted (``late_updates``), not applied.
@@ -70,6 +71,9 @@ class OrderPolicy:
     lookup_backoff_s: float = 0.25
     query_interval_s: float = 0.05
     fill_collect_attempts: int = 4
+    #: while a venue's private stream is followed, how often a waiting order looks at what the
+    #: stream applied (local state, no request) between two REST queries
+    stream_check_s: float = 0.002
     #: after this age a venue may have forgotten an order: "not found" is resolved from fills
     venue_retention_s: float = 3 * 86400.0
 
@@ -170,6 +174,8 @@ class OrderManager:
         #: updates for client ids this manager does not know (external orders)
         self.unmatched_updates = 0
         self.queries = 0
+        #: venues whose private stream :meth:`follow` is merging now
+        self.following: set[str] = set()
 
     # -- state ----------------------------------------------------------------------------
 
@@ -312,7 +318,13 @@ class OrderManager:
         return await self.send(self.prepare(request, episode_id, purpose))
 
     async def send(self, order: ManagedOrder) -> ManagedOrder:
-        """Send a prepared order and settle its immediate answer (UNKNOWN is looked up)."""
+        """Send a prepared order and settle its immediate answer (UNKNOWN is looked up).
+
+        The journal is flushed to stable storage first (the intent, and everything written
+        before it), off the event loop: the request never leaves before its intent is on disk."""
+        journal = self.journal
+        if journal.unsynced():
+            await self.runtime.blocking(journal.sync)
         await self._send(order)
         if order.status is S.UNKNOWN:
             await self.resolve(order)
@@ -491,18 +503,36 @@ class OrderManager:
         return order
 
     async def settle(self, order: ManagedOrder, timeout_s: float, poll_s: float = 0.1) -> ManagedOrder:
-        """Wait (polling) until the order is terminal; past ``timeout_s`` cancel it and query."""
+        """Wait until the order is terminal, querying it every ``poll_s``; past ``timeout_s``
+        cancel it and query. While the venue's private stream is followed, an update it brings
+        ends the wait at once (within ``stream_check_s``), without waiting for the next query."""
         rt = self.runtime
         deadline = rt.now() + timeout_s
         while not order.status.is_terminal and rt.now() < deadline:
             if order.status in (S.UNKNOWN, S.PENDING_NEW):
                 await self.resolve(order)
             else:
-                await rt.sleep(poll_s)
-                await self.query(order)
+                await self._wait_for_update(order, poll_s)
+                if not order.status.is_terminal:
+                    await self.query(order)
         if order.status in (S.NEW, S.PARTIALLY_FILLED):
             await self.cancel(order)
         return order
+
+    async def _wait_for_update(self, order: ManagedOrder, seconds: float) -> None:
+        """Sleep ``seconds``, or less when the followed private stream settles the order."""
+        rt = self.runtime
+        if order.request.venue not in self.following:
+            await rt.sleep(seconds)
+            return
+        until = rt.now() + seconds
+        step = self.policy.stream_check_s
+        status, filled = order.status, order.filled
+        while order.status is status and order.filled == filled:
+            left = until - rt.now()
+            if left <= 0.0:
+                return
+            await rt.sleep(min(step, left))
 
     async def follow(self, venue: str) -> None:
         """Merge a venue's private-stream (or polled) updates until the stream ends.
@@ -511,6 +541,7 @@ class OrderManager:
         dropped stream only loses speed: every decision is settled through REST as well.
         """
         stream = self.gateways[venue].updates()
+        self.following.add(venue)
         try:
             async for update in stream:
                 self.apply(update)
@@ -519,6 +550,7 @@ class OrderManager:
                 Transition(self.runtime.now(), "stream", venue, "ENDED", f"private stream: {exc}")
             )
         finally:
+            self.following.discard(venue)
             # the stream's own clean-up runs now, before the gateway closes (unless it is still
             # inside a step, as when the whole loop is being torn down)
             if isinstance(stream, types.AsyncGeneratorType) and not stream.ag_running:

@@ -1,7 +1,8 @@
 """Where execution coroutines run: a virtual-time scheduler (backtest, paper) or asyncio (live).
 
 The order manager and the leg-risk machine are coroutines that only ever wait through a
-:class:`Runtime`: ``sleep`` and ``gather``. Under :class:`AsyncioRuntime` those are asyncio's own.
+:class:`Runtime`: ``sleep``, ``gather`` and ``blocking`` (a disk flush). Under
+:class:`AsyncioRuntime` those are asyncio's own (the flush on a worker thread).
 Under :class:`VirtualRuntime` they are tokens yielded to a small deterministic scheduler that the
 simulated executor drives from the engine's clock: no event loop, no threads, the same order of
 steps for the same events, and no cost per market tick (only ``next_due`` is read).
@@ -35,6 +36,10 @@ class Runtime(Protocol):
         """Run ``coros`` concurrently and return their results in order."""
         ...
 
+    def blocking(self, fn: Callable[[], T]) -> Awaitable[T]:
+        """Run a blocking call (a journal flush) without stalling the other tasks."""
+        ...
+
 
 class AsyncioRuntime:
     """The wall clock and asyncio (live trading)."""
@@ -53,6 +58,14 @@ class AsyncioRuntime:
     async def gather(self, *coros: Coroutine[Any, Any, T]) -> list[T]:
         """``asyncio.gather`` (an exception in one child propagates)."""
         return list(await asyncio.gather(*coros))
+
+    async def blocking(self, fn: Callable[[], T]) -> T:
+        """``fn`` on the loop's worker threads, the event loop running meanwhile (market data
+        keeps flowing while the disk flushes). The tasks ready now run first, so the writes of
+        concurrent tasks started together (the legs of an episode) are made before ``fn`` starts
+        and one flush covers them all."""
+        await asyncio.sleep(0)
+        return await asyncio.get_running_loop().run_in_executor(None, fn)
 
 
 class _Sleep:
@@ -119,6 +132,10 @@ class VirtualRuntime:
     def gather(self, *coros: Coroutine[Any, Any, T]) -> Awaitable[list[T]]:
         """A token that runs ``coros`` as child tasks and resumes with their results."""
         return _Gather(coros)
+
+    async def blocking(self, fn: Callable[[], T]) -> T:
+        """``fn`` at once, inline: virtual time does not pass while it runs."""
+        return fn()
 
     def spawn(self, coro: Coroutine[Any, Any, T], on_done: Callable[[T], None] | None = None) -> None:
         """Start ``coro`` now; ``on_done`` receives its result when it returns."""
