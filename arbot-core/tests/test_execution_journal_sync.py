@@ -35,7 +35,7 @@ def test_the_intent_is_on_stable_storage_before_the_request_leaves(tmp_path):
     place = sim.place_order
 
     async def spy(request):
-        seen.append((journal.unsynced(), [o.status for o in journal.orders()]))
+        seen.append((journal.needs_flush(), [o.status for o in journal.orders()]))
         return await place(request)
 
     sim.place_order = spy  # type: ignore[method-assign]
@@ -44,7 +44,7 @@ def test_the_intent_is_on_stable_storage_before_the_request_leaves(tmp_path):
     assert seen == [(False, [OrderStatus.PENDING_NEW])]
     assert journal.syncs == flushes + 1
     assert o.status is OrderStatus.FILLED
-    assert journal.unsynced()  # the fill after the send is committed, not flushed: no wait for it
+    assert journal.needs_flush()  # the fill after the send is committed, not flushed: no wait for it
     journal.close()
 
 
@@ -56,7 +56,7 @@ def test_concurrent_intents_share_one_flush(tmp_path):
     async def leg(cid: str) -> None:
         journal.put_order(_record(cid))
         await rt.blocking(journal.sync)
-        assert not journal.unsynced()
+        assert not journal.needs_flush()
 
     async def episode() -> None:
         await rt.gather(leg("c1"), leg("c2"))
@@ -70,9 +70,9 @@ def test_concurrent_intents_share_one_flush(tmp_path):
 def test_a_flag_is_flushed_as_it_is_set(tmp_path):
     journal = SqliteJournal(tmp_path / "execution.sqlite")
     journal.put_order(_record("c1"))
-    assert journal.unsynced()
+    assert journal.needs_flush()
     journal.set_flag("kill_switch", "test")
-    assert not journal.unsynced()
+    assert not journal.needs_flush()
     journal.close()
 
 
@@ -129,3 +129,42 @@ def test_a_waiting_order_wakes_on_the_stream_update(followed):
         assert done_at[0] - start < 0.05
     else:  # no stream followed: the wait is the poll interval, as before
         assert done_at[0] - start >= 1.0
+
+
+def test_process_durability_sends_without_waiting_for_the_disk(tmp_path):
+    path = tmp_path / "execution.sqlite"
+    journal = SqliteJournal(path, flush_before_send=False)
+    w = World(journal=journal)
+    flushes = journal.syncs
+    o = w.run(w.manager.submit(_req(w), "ep1", "leg0"))
+    assert o.status is OrderStatus.FILLED
+    assert journal.syncs == flushes and not journal.needs_flush()
+    journal.close()  # the close flushes what is left
+    assert journal.syncs == flushes + 1
+    again = SqliteJournal(path)
+    assert [r.status for r in again.orders()] == [OrderStatus.FILLED]
+    again.close()
+
+
+@pytest.mark.parametrize("followed", [True, False])
+def test_fills_come_from_the_followed_stream_not_a_rest_fetch(followed):
+    w = World()
+    if followed:
+        w.manager.following.add("a")
+    req = _req(w)
+    sim = w.sims["a"]
+
+    async def stream_update() -> None:
+        await w.rt.sleep(0.08)  # after the venue filled the order (50 ms away)
+        state = await sim.get_order(SYMBOL, req.client_id)
+        fills = tuple(f for f in sim.all_fills() if f.client_id == req.client_id)
+        w.manager.apply(OrderUpdate(state, fills, seq=1e12, source="stream"))
+
+    async def both() -> None:
+        await w.rt.gather(w.manager.submit(req, "ep1", "leg0"), stream_update())
+
+    w.run(both())
+    o = w.manager.orders[req.client_id]
+    assert o.status is OrderStatus.FILLED and o.fill_qty == pytest.approx(1.0) and len(o.fills) == 1
+    # followed: the stream's fill is taken, no REST fetch of recent fills; not followed: fetched
+    assert w.manager.queries == (0 if followed else 1)

@@ -166,8 +166,9 @@ class JournalStore(Protocol):
         """The transition log (of one order or episode)."""
         ...
 
-    def unsynced(self) -> bool:
-        """True when a write was made since the last :meth:`sync` (a power cut could undo it)."""
+    def needs_flush(self) -> bool:
+        """True when writes made since the last :meth:`sync` must reach stable storage before an
+        order request leaves (a journal that does not flush before sending says False)."""
         ...
 
     def sync(self) -> None:
@@ -264,7 +265,7 @@ class MemoryJournal:
         """The log."""
         return [t for t in self._log if key is None or t.key == key]
 
-    def unsynced(self) -> bool:
+    def needs_flush(self) -> bool:
         """Never: nothing here is meant to outlive the process."""
         return False
 
@@ -356,13 +357,21 @@ class SqliteJournal:
     it and then runs one more, and every caller that arrived meanwhile shares that one. Flags
     (kill switch, blocked symbols) are synced as they are written. The WAL is checkpointed on a
     background thread every ``checkpoint_every`` writes.
+
+    ``flush_before_send=False`` (``[executor.live] intent_durability = "process"``) makes
+    :meth:`needs_flush` always False: an intent is then committed to the WAL (it survives the
+    bot's crash, SIGKILL included) but reaches the disk with the next flush (a flag, the close,
+    a checkpoint), so a power cut or kernel crash can lose the last intents. Restart
+    reconciliation still finds such orders at the venue (tagged external, symbol blocked), but
+    the journal no longer says what may be live.
     """
 
     #: SQLite's own automatic checkpoint (pages), a backstop behind the background thread
     AUTOCHECKPOINT_PAGES = 20_000
 
-    def __init__(self, path: str | Path, checkpoint_every: int = 500) -> None:
+    def __init__(self, path: str | Path, checkpoint_every: int = 500, flush_before_send: bool = True) -> None:
         self.path = Path(path)
+        self.flush_before_send = flush_before_send
         self._wal_path = Path(f"{self.path}-wal")
         self._checkpoint_every = max(1, checkpoint_every)
         self._written = 0
@@ -394,9 +403,10 @@ class SqliteJournal:
             self._checkpointer.request()
         return n
 
-    def unsynced(self) -> bool:
-        """True when a write was committed after the last completed :meth:`sync` began."""
-        return self._written > self._synced
+    def needs_flush(self) -> bool:
+        """True when a write was committed after the last completed :meth:`sync` began (and
+        intents are flushed before sending)."""
+        return self.flush_before_send and self._written > self._synced
 
     def _wal_descriptor(self) -> int | None:
         """A descriptor of the WAL file as it is now (reopened if SQLite made a new one); None

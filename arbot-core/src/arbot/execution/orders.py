@@ -74,6 +74,10 @@ class OrderPolicy:
     #: while a venue's private stream is followed, how often a waiting order looks at what the
     #: stream applied (local state, no request) between two REST queries
     stream_check_s: float = 0.002
+    #: while a venue's private stream is followed, how long a filled order waits for the stream
+    #: to bring its fills (trade ids, fees) before they are fetched through REST (Binance
+    #: ``myTrades`` weighs 20: fetching after every fill would spend the venue's budget)
+    stream_fill_wait_s: float = 0.5
     #: after this age a venue may have forgotten an order: "not found" is resolved from fills
     venue_retention_s: float = 3 * 86400.0
 
@@ -323,14 +327,29 @@ class OrderManager:
         The journal is flushed to stable storage first (the intent, and everything written
         before it), off the event loop: the request never leaves before its intent is on disk."""
         journal = self.journal
-        if journal.unsynced():
+        if journal.needs_flush():
             await self.runtime.blocking(journal.sync)
         await self._send(order)
         if order.status is S.UNKNOWN:
             await self.resolve(order)
         if order.fills_missing > EPS:
+            await self._wait_for_stream_fills(order)
+        if order.fills_missing > EPS:
             await self.collect_fills(order)
         return order
+
+    async def _wait_for_stream_fills(self, order: ManagedOrder) -> None:
+        """Give the followed private stream ``stream_fill_wait_s`` to bring the order's fills."""
+        if order.request.venue not in self.following:
+            return
+        rt = self.runtime
+        until = rt.now() + self.policy.stream_fill_wait_s
+        step = self.policy.stream_check_s
+        while order.fills_missing > EPS and order.request.venue in self.following:
+            left = until - rt.now()
+            if left <= 0.0:
+                return
+            await rt.sleep(min(step, left))
 
     async def _send(self, order: ManagedOrder) -> None:
         gw = self.gateways[order.request.venue]
