@@ -325,7 +325,8 @@ class OrderManager:
         """Send a prepared order and settle its immediate answer (UNKNOWN is looked up).
 
         The journal is flushed to stable storage first (the intent, and everything written
-        before it), off the event loop: the request never leaves before its intent is on disk."""
+        before it, in one flush with the intents of the episode's other legs): the request
+        never leaves before its intent is on disk."""
         journal = self.journal
         if journal.needs_flush():
             await self.runtime.blocking(journal.sync)
