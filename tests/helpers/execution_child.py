@@ -5,7 +5,8 @@ machine with the write-ahead SQLite journal, against two emulated Binance venues
 ``--pause`` it prints ``PAUSED`` and waits forever at that point, so the parent can SIGKILL it
 exactly there:
 
-* ``after-intent``: leg A's intent is journaled, the request has not left;
+* ``after-intent``: the legs' intents are journaled (one flush), no request has left (both
+  venues pause: legs go out together, and leg B's request would otherwise race the kill);
 * ``after-fill``: leg A reached the venue and filled, its answer is not processed;
 * ``between-legs``: leg A is settled and journaled, leg B's intent is journaled, not sent;
 * ``lookup``: leg B was sent and its answer lost (the parent arms ACK_LOST): the process dies
@@ -94,7 +95,9 @@ async def main() -> int:
     for name, url, key, secret in args.venue:
         inner = BinanceTradingGateway(ApiCredentials(key, secret=secret), rest_url=url, timeout=3.0)
         pause = "none"
-        if args.mode == "trade" and name == "a" and args.pause in ("after-intent", "after-fill"):
+        if args.mode == "trade" and args.pause == "after-intent":
+            pause = args.pause
+        if args.mode == "trade" and name == "a" and args.pause == "after-fill":
             pause = args.pause
         if args.mode == "trade" and name == "b" and args.pause in ("between-legs", "lookup"):
             pause = args.pause

@@ -273,3 +273,18 @@ def test_withdrawals_and_deposits_with_fees_minimums_and_confirmation_delays() -
         assert (await e.gw.balances())["BTC"].free == 2.5
 
     env(main)
+
+
+def test_a_filled_order_leaves_the_unfilled_order_count() -> None:
+    """Binance counts unfilled orders (100 per 10 s): an order that fills is given back, a
+    resting one keeps its place."""
+
+    async def main(e: Env) -> None:
+        bid, ask = e.best()
+        await e.gw.place_order(e.request(Side.BUY, 0.01, round(bid - 10, 2)))  # rests
+        assert e.gw.order_limiter.used() == 1.0
+        filled = await e.gw.place_order(e.request(Side.BUY, 0.01, round(ask * 1.01, 2), tif=TimeInForce.IOC))
+        assert filled.filled > 0
+        assert e.gw.order_limiter.used() == 1.0
+
+    env(main)

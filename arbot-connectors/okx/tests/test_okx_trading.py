@@ -112,3 +112,34 @@ def test_ccxt_trades_against_the_emulator_with_its_own_signing() -> None:
                 await bad.close()
 
     asyncio.run(asyncio.wait_for(main(), 30))
+
+
+def test_order_placement_has_its_own_rate_budget_apart_from_order_queries() -> None:
+    from arbot.connectors.ratelimit import PerEndpointLimiter, policy_from_spec
+    from arbot.trading.types import OrderRequest, OrderType, Side, TimeInForce
+    from arbot_okx.trading import PLACE_ENDPOINT
+
+    spec = policy_from_spec(OkxTradingGateway.rate_limit, clock=lambda: 0.0)
+    assert [spec.reserve(1.0, PLACE_ENDPOINT) for _ in range(60)] == [0.0] * 60  # OKX: 60 per 2 s
+    assert spec.reserve(1.0, "/api/v5/trade/order") == 0.0  # a query is not behind the orders
+
+    async def main() -> None:
+        limiter = PerEndpointLimiter(20, 2.0)
+        async with OkxEmulator((SYMBOL,), seed=2, tick_interval=None) as emu:
+            acct = emu.private.create_account({"USDT": "100000"})
+            creds = ApiCredentials(acct.api_key, secret=acct.secret, passphrase=acct.passphrase)
+            gw = OkxTradingGateway(creds, rest_url=emu.http_url, limiter=limiter)
+            await gw.start()
+            try:
+                req = OrderRequest(
+                    "okx", SYMBOL, Side.BUY, OrderType.LIMIT, 0.001, gw.new_client_id(), 1000.0,
+                    TimeInForce.GTC,
+                )
+                await gw.place_order(req)
+                await gw.get_order(SYMBOL, req.client_id)
+            finally:
+                await gw.close()
+        windows = limiter._windows
+        assert windows[PLACE_ENDPOINT].used() == 1.0 and windows["/api/v5/trade/order"].used() == 1.0
+
+    asyncio.run(main())

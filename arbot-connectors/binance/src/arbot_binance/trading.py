@@ -20,7 +20,7 @@ from typing import Any
 
 import msgspec
 from arbot.connectors.parsing import number
-from arbot.connectors.ratelimit import CountLimiter, RateLimitPolicy
+from arbot.connectors.ratelimit import CountLimiter
 from arbot.events import Side
 from arbot.market import MarketInfo
 from arbot.trading.errors import (
@@ -131,8 +131,8 @@ class BinanceTradingGateway(RestTradingGateway):
         self.keepalive_interval = keepalive_interval
         self.listen_key: str | None = None
         #: Binance's unfilled-order count: 100 new orders per 10 s per account (weights are
-        #: the shared request limiter's).
-        self.order_limiter: RateLimitPolicy = CountLimiter(100, 10.0)
+        #: the shared request limiter's); an order that fills is not counted any more.
+        self.order_limiter: CountLimiter = CountLimiter(100, 10.0)
         #: What ``/sapi/v1/account/apiRestrictions`` said at start (None until checked).
         self.restrictions: dict[str, Any] | None = None
 
@@ -220,7 +220,10 @@ class BinanceTradingGateway(RestTradingGateway):
             )
         await self.order_limiter.acquire(1.0, "orders")
         body = await self.signed("POST", "/api/v3/order", params, weight=1, order_entry=True)
-        return order_state_from_binance(body, request.symbol)
+        state = order_state_from_binance(body, request.symbol)
+        if state.filled > 0:
+            self.order_limiter.release(1.0)  # Binance decrements the count of a filled order
+        return state
 
     async def get_order(self, symbol: str, client_id: str) -> OrderState:
         """The order by client id (``origClientOrderId``)."""

@@ -136,6 +136,17 @@ class WeightLimiter(RateLimitPolicy):
         self._used += cost
         return at - now
 
+    def release(self, cost: float = 1.0) -> None:
+        """Give back ``cost`` of the latest booking still in the window: the venue stopped
+        counting that request (Binance decrements its unfilled-order count when an order fills)."""
+        self._expire(self._clock())
+        if not self._events:
+            return
+        at, booked = self._events.pop()
+        if booked > cost:
+            self._events.append((at, booked - cost))
+        self._used -= min(booked, cost)
+
     def sync_used(self, used: float, endpoint: str | None = None) -> None:
         """Add phantom weight when the venue counts more than we booked (other processes)."""
         now = self._clock()

@@ -6,15 +6,28 @@ leaves a journal that says what may be live at each venue; :func:`replay_positio
 the positions from the journaled fills alone.
 
 Storage sits behind the small :class:`JournalStore` protocol. :class:`SqliteJournal` is the
-embedded default (WAL, ``synchronous=FULL``: a committed write survives a power cut), and
-:class:`MemoryJournal` serves backtests, where nothing outlives the process (it can drop the
-records of settled episodes so a long backtest does not grow). A PostgreSQL store implements
-the same protocol.
+embedded default and :class:`MemoryJournal` serves backtests, where nothing outlives the process
+(it can drop the records of settled episodes so a long backtest does not grow). A PostgreSQL
+store implements the same protocol.
+
+Two levels of durability, and who pays for which:
+
+* every write is committed before its call returns, so it survives a crash of the bot process
+  at any instant (SIGKILL included);
+* :meth:`JournalStore.sync` puts every write made so far on stable storage (an ``fsync``), so
+  it also survives a power cut or a kernel crash. The order manager calls it after writing an
+  intent and *before* the request leaves, so what may be live at a venue is always on disk.
+  One flush covers every write before it (group commit): the intents of an episode's legs, and
+  the transitions written since the last intent, share it. A transition written after the last
+  flush can be lost only together with the machine, and then restart reconciliation settles
+  it from the venue, as it settles an order whose acknowledgement never arrived.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
@@ -153,6 +166,16 @@ class JournalStore(Protocol):
         """The transition log (of one order or episode)."""
         ...
 
+    def needs_flush(self) -> bool:
+        """True when writes made since the last :meth:`sync` must reach stable storage before an
+        order request leaves (a journal that does not flush before sending says False)."""
+        ...
+
+    def sync(self) -> None:
+        """Block until every write made before the call is on stable storage (thread-safe:
+        callers may run it on a worker thread while the event loop goes on writing)."""
+        ...
+
     def close(self) -> None:
         """Flush and close."""
         ...
@@ -242,6 +265,13 @@ class MemoryJournal:
         """The log."""
         return [t for t in self._log if key is None or t.key == key]
 
+    def needs_flush(self) -> bool:
+        """Never: nothing here is meant to outlive the process."""
+        return False
+
+    def sync(self) -> None:
+        """Nothing to flush."""
+
     def close(self) -> None:
         """Nothing to flush."""
 
@@ -273,29 +303,144 @@ CREATE TABLE IF NOT EXISTS exec_flags (name TEXT PRIMARY KEY, value TEXT NOT NUL
 """
 
 
-class SqliteJournal:
-    """The embedded journal: one SQLite file in WAL mode with ``synchronous=FULL``.
+class _Checkpointer:
+    """Copies the journal's WAL back into the database file on its own thread, so the event loop
+    never waits for a checkpoint's two flushes (SQLite's automatic checkpoint would run them
+    inside the commit that crosses the threshold)."""
 
-    Every call commits before it returns, so when :meth:`put_order` returns for an intent the
-    intent is on disk before the order request is sent.
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.errors = 0
+        self.runs = 0
+        self._wanted = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def request(self) -> None:
+        """Ask for a checkpoint (starts the thread the first time)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="arbot-journal-checkpoint", daemon=True)
+            self._thread.start()
+        self._wanted.set()
+
+    def _run(self) -> None:
+        db = sqlite3.connect(str(self.path), isolation_level=None)
+        try:
+            while True:
+                self._wanted.wait()
+                self._wanted.clear()
+                if self._stopping:
+                    return
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    self.runs += 1
+                except sqlite3.Error:
+                    self.errors += 1  # SQLite's own (larger) automatic checkpoint still applies
+        finally:
+            db.close()
+
+    def close(self) -> None:
+        """Stop the thread (after a checkpoint in progress)."""
+        if self._thread is not None:
+            self._stopping = True
+            self._wanted.set()
+            self._thread.join()
+            self._thread = None
+
+
+class SqliteJournal:
+    """The embedded journal: one SQLite file in WAL mode.
+
+    Every write commits before it returns (``synchronous=NORMAL``: in the WAL, safe from a crash
+    of the process). :meth:`sync` flushes the WAL to stable storage and is thread-safe with
+    group commit: a caller whose writes an ``fsync`` already in progress cannot cover waits for
+    it and then runs one more, and every caller that arrived meanwhile shares that one. Flags
+    (kill switch, blocked symbols) are synced as they are written. The WAL is checkpointed on a
+    background thread every ``checkpoint_every`` writes.
+
+    ``flush_before_send=False`` (``[executor.live] intent_durability = "process"``) makes
+    :meth:`needs_flush` always False: an intent is then committed to the WAL (it survives the
+    bot's crash, SIGKILL included) but reaches the disk with the next flush (a flag, the close,
+    a checkpoint), so a power cut or kernel crash can lose the last intents. Restart
+    reconciliation still finds such orders at the venue (tagged external, symbol blocked), but
+    the journal no longer says what may be live.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    #: SQLite's own automatic checkpoint (pages), a backstop behind the background thread
+    AUTOCHECKPOINT_PAGES = 20_000
+
+    def __init__(self, path: str | Path, checkpoint_every: int = 500, flush_before_send: bool = True) -> None:
         self.path = Path(path)
+        self.flush_before_send = flush_before_send
+        self._wal_path = Path(f"{self.path}-wal")
+        self._checkpoint_every = max(1, checkpoint_every)
+        self._written = 0
+        self._synced = 0
+        self._sync_lock = threading.Lock()
+        self._wal_fd: int | None = None
+        self._wal_ino = -1
+        self.syncs = 0
+        self._checkpointer = _Checkpointer(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(self.path), isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(f"PRAGMA wal_autocheckpoint={self.AUTOCHECKPOINT_PAGES}")
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise JournalError(f"cannot open the execution journal {self.path}: {exc}") from exc
+        self._written = 1  # the schema
+        self.sync()
 
     def _write(self, sql: str, args: tuple[object, ...]) -> int:
         try:
-            return self._db.execute(sql, args).rowcount
+            n = self._db.execute(sql, args).rowcount
         except sqlite3.Error as exc:
             raise JournalError(f"cannot write the execution journal {self.path}: {exc}") from exc
+        self._written += 1  # after the commit: a sync that reads this count covers the write
+        if self._written % self._checkpoint_every == 0:
+            self._checkpointer.request()
+        return n
+
+    def needs_flush(self) -> bool:
+        """True when a write was committed after the last completed :meth:`sync` began (and
+        intents are flushed before sending)."""
+        return self.flush_before_send and self._written > self._synced
+
+    def _wal_descriptor(self) -> int | None:
+        """A descriptor of the WAL file as it is now (reopened if SQLite made a new one); None
+        when there is no WAL (everything is in the database file)."""
+        try:
+            ino = os.stat(self._wal_path).st_ino
+        except FileNotFoundError:
+            return None
+        if self._wal_fd is None or ino != self._wal_ino:
+            if self._wal_fd is not None:
+                os.close(self._wal_fd)
+                self._wal_fd = None
+            self._wal_fd = os.open(self._wal_path, os.O_RDWR)
+            self._wal_ino = ino
+            _sync_dir(self.path.parent)  # the new WAL's directory entry
+        return self._wal_fd
+
+    def sync(self) -> None:
+        """Put every write committed before the call on stable storage (``fsync`` of the WAL)."""
+        target = self._written
+        with self._sync_lock:
+            if self._synced >= target:
+                return  # a flush that began after those writes has completed
+            start = self._written
+            try:
+                fd = self._wal_descriptor()
+                if fd is None:
+                    _sync_file(self.path)
+                else:
+                    os.fsync(fd)
+            except OSError as exc:
+                raise JournalError(f"cannot flush the execution journal {self.path}: {exc}") from exc
+            self._synced = start
+            self.syncs += 1
 
     def put_order(self, order: OrderRecord) -> None:
         """Insert or replace, committed before returning."""
@@ -363,11 +508,12 @@ class SqliteJournal:
         )
 
     def set_flag(self, name: str, value: str | None) -> None:
-        """Set or clear."""
+        """Set or clear, on stable storage before returning (a kill switch outlives a power cut)."""
         if value is None:
             self._write("DELETE FROM exec_flags WHERE name = ?", (name,))
         else:
             self._write("INSERT OR REPLACE INTO exec_flags VALUES (?, ?)", (name, value))
+        self.sync()
 
     def flags(self) -> dict[str, str]:
         """Every flag."""
@@ -427,5 +573,34 @@ class SqliteJournal:
         return [Transition(*r) for r in rows]
 
     def close(self) -> None:
-        """Close the connection (every write is already committed)."""
-        self._db.close()
+        """Flush, stop the checkpoint thread and close the connection."""
+        try:
+            self.sync()
+        finally:
+            self._checkpointer.close()
+            if self._wal_fd is not None:
+                os.close(self._wal_fd)
+                self._wal_fd = None
+            self._db.close()
+
+
+def _sync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_dir(path: Path) -> None:
+    """Flush a directory's entries (a new file's name) where the platform allows it."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems do not sync directories
+    finally:
+        os.close(fd)

@@ -8,7 +8,8 @@
         +--explicit refusal--> REJECTED
         +--no definite answer--> UNKNOWN --lookup by client id--> any of the above
 
-* The intent (PENDING_NEW) is journaled before the request leaves; every transition after it.
+* The intent (PENDING_NEW) is journaled, and flushed to stable storage, before the request
+  leaves; every transition after it.
 * REST answers and stream updates are merged monotonically: a status never goes back to a
   lower rank and the filled size never shrinks, whatever the source; within one source an
   update older than the last (``OrderUpdate.seq``) is stale. Sources are not compared by seq
@@ -75,6 +76,13 @@ class OrderPolicy:
     lookup_backoff_s: float = 0.25
     query_interval_s: float = 0.05
     fill_collect_attempts: int = 4
+    #: while a venue's private stream is followed, how often a waiting order looks at what the
+    #: stream applied (local state, no request) between two REST queries
+    stream_check_s: float = 0.002
+    #: while a venue's private stream is followed, how long a filled order waits for the stream
+    #: to bring its fills (trade ids, fees) before they are fetched through REST (Binance
+    #: ``myTrades`` weighs 20: fetching after every fill would spend the venue's budget)
+    stream_fill_wait_s: float = 0.5
     #: after this age a venue may have forgotten an order: "not found" is resolved from fills
     venue_retention_s: float = 3 * 86400.0
 
@@ -176,6 +184,8 @@ class OrderManager:
         #: updates for client ids this manager does not know (external orders)
         self.unmatched_updates = 0
         self.queries = 0
+        #: venues whose private stream :meth:`follow` is merging now
+        self.following: set[str] = set()
 
     # -- state ----------------------------------------------------------------------------
 
@@ -318,13 +328,35 @@ class OrderManager:
         return await self.send(self.prepare(request, episode_id, purpose))
 
     async def send(self, order: ManagedOrder) -> ManagedOrder:
-        """Send a prepared order and settle its immediate answer (UNKNOWN is looked up)."""
+        """Send a prepared order and settle its immediate answer (UNKNOWN is looked up).
+
+        The journal is flushed to stable storage first (the intent, and everything written
+        before it, in one flush with the intents of the episode's other legs): the request
+        never leaves before its intent is on disk."""
+        journal = self.journal
+        if journal.needs_flush():
+            await self.runtime.blocking(journal.sync)
         await self._send(order)
         if order.status is S.UNKNOWN:
             await self.resolve(order)
         if order.fills_missing > EPS:
+            await self._wait_for_stream_fills(order)
+        if order.fills_missing > EPS:
             await self.collect_fills(order)
         return order
+
+    async def _wait_for_stream_fills(self, order: ManagedOrder) -> None:
+        """Give the followed private stream ``stream_fill_wait_s`` to bring the order's fills."""
+        if order.request.venue not in self.following:
+            return
+        rt = self.runtime
+        until = rt.now() + self.policy.stream_fill_wait_s
+        step = self.policy.stream_check_s
+        while order.fills_missing > EPS and order.request.venue in self.following:
+            left = until - rt.now()
+            if left <= 0.0:
+                return
+            await rt.sleep(min(step, left))
 
     async def _send(self, order: ManagedOrder) -> None:
         gw = self.gateways[order.request.venue]
@@ -501,18 +533,36 @@ class OrderManager:
         return order
 
     async def settle(self, order: ManagedOrder, timeout_s: float, poll_s: float = 0.1) -> ManagedOrder:
-        """Wait (polling) until the order is terminal; past ``timeout_s`` cancel it and query."""
+        """Wait until the order is terminal, querying it every ``poll_s``; past ``timeout_s``
+        cancel it and query. While the venue's private stream is followed, an update it brings
+        ends the wait at once (within ``stream_check_s``), without waiting for the next query."""
         rt = self.runtime
         deadline = rt.now() + timeout_s
         while not order.status.is_terminal and rt.now() < deadline:
             if order.status in (S.UNKNOWN, S.PENDING_NEW):
                 await self.resolve(order)
             else:
-                await rt.sleep(poll_s)
-                await self.query(order)
+                await self._wait_for_update(order, poll_s)
+                if not order.status.is_terminal:
+                    await self.query(order)
         if order.status in (S.NEW, S.PARTIALLY_FILLED):
             await self.cancel(order)
         return order
+
+    async def _wait_for_update(self, order: ManagedOrder, seconds: float) -> None:
+        """Sleep ``seconds``, or less when the followed private stream settles the order."""
+        rt = self.runtime
+        if order.request.venue not in self.following:
+            await rt.sleep(seconds)
+            return
+        until = rt.now() + seconds
+        step = self.policy.stream_check_s
+        status, filled = order.status, order.filled
+        while order.status is status and order.filled == filled:
+            left = until - rt.now()
+            if left <= 0.0:
+                return
+            await rt.sleep(min(step, left))
 
     async def follow(self, venue: str) -> None:
         """Merge a venue's private-stream (or polled) updates until the stream ends.
@@ -521,6 +571,7 @@ class OrderManager:
         dropped stream only loses speed: every decision is settled through REST as well.
         """
         stream = self.gateways[venue].updates()
+        self.following.add(venue)
         try:
             async for update in stream:
                 self.apply(update)
@@ -529,6 +580,7 @@ class OrderManager:
                 Transition(self.runtime.now(), "stream", venue, "ENDED", f"private stream: {exc}")
             )
         finally:
+            self.following.discard(venue)
             # the stream's own clean-up runs now, before the gateway closes (unless it is still
             # inside a step, as when the whole loop is being torn down)
             if isinstance(stream, types.AsyncGeneratorType) and not stream.ag_running:

@@ -1,7 +1,8 @@
 """Where execution coroutines run: a virtual-time scheduler (backtest, paper) or asyncio (live).
 
 The order manager and the leg-risk machine are coroutines that only ever wait through a
-:class:`Runtime`: ``sleep`` and ``gather``. Under :class:`AsyncioRuntime` those are asyncio's own.
+:class:`Runtime`: ``sleep``, ``gather`` and ``blocking`` (a disk flush). Under
+:class:`AsyncioRuntime` those are asyncio's own.
 Under :class:`VirtualRuntime` they are tokens yielded to a small deterministic scheduler that the
 simulated executor drives from the engine's clock: no event loop, no threads, the same order of
 steps for the same events, and no cost per market tick (only ``next_due`` is read).
@@ -35,6 +36,10 @@ class Runtime(Protocol):
         """Run ``coros`` concurrently and return their results in order."""
         ...
 
+    def blocking(self, fn: Callable[[], T]) -> Awaitable[T]:
+        """Run a blocking call (a journal flush) without stalling the other tasks."""
+        ...
+
 
 class AsyncioRuntime:
     """The wall clock and asyncio (live trading)."""
@@ -53,6 +58,18 @@ class AsyncioRuntime:
     async def gather(self, *coros: Coroutine[Any, Any, T]) -> list[T]:
         """``asyncio.gather`` (an exception in one child propagates)."""
         return list(await asyncio.gather(*coros))
+
+    async def blocking(self, fn: Callable[[], T]) -> T:
+        """``fn`` on the event loop's thread, once the tasks ready now have run: the writes of
+        concurrent tasks started together (the legs of an episode) are then made before ``fn``
+        starts, and one flush covers them all.
+
+        Not on a worker thread: measured in the tick-to-trade benchmark, handing the result back
+        to a busy event loop (the GIL, the loop's wake-up) cost more than the flush blocks it
+        (p50 from the intent to the request 9.5-9.8 ms inline against 13.5-14.5 ms on a
+        thread, on a loaded 2-CPU machine); the market data waits in the socket meanwhile."""
+        await asyncio.sleep(0)
+        return fn()
 
 
 class _Sleep:
@@ -119,6 +136,10 @@ class VirtualRuntime:
     def gather(self, *coros: Coroutine[Any, Any, T]) -> Awaitable[list[T]]:
         """A token that runs ``coros`` as child tasks and resumes with their results."""
         return _Gather(coros)
+
+    async def blocking(self, fn: Callable[[], T]) -> T:
+        """``fn`` at once, inline: virtual time does not pass while it runs."""
+        return fn()
 
     def spawn(self, coro: Coroutine[Any, Any, T], on_done: Callable[[T], None] | None = None) -> None:
         """Start ``coro`` now; ``on_done`` receives its result when it returns."""
