@@ -267,6 +267,13 @@ class BusSource(Source):
         self._latest_book: dict[tuple[str, str], float] = {}
         #: ``(stream, entry id)`` → events of that entry already handed (read from Redis).
         self._handed: dict[tuple[str, bytes], int] = {}
+        #: Events of the entry being handed that follow the one just yielded (ready at once).
+        self._ready = 0
+
+    def buffered(self) -> int:
+        """Events of the current stream entry not yet taken: the engine takes them without
+        racing its stop signal for each (a packed entry holds up to ``events_per_entry``)."""
+        return self._ready
 
     def venues(self) -> list[str]:
         """The venue streams this source reads."""
@@ -403,10 +410,12 @@ class BusSource(Source):
                             continue  # an older full book re-read after a newer one: keep the newer
                         latest_book[book_key] = ev.ts
                     counters["events"] += 1
+                    self._ready = total - handed
                     yield ev  # type: ignore[misc]
                 current = None
                 done.append(entry_id)
         finally:
+            self._ready = 0
             partial: tuple[Any, int] | None = None
             if current is not None:
                 if handed >= total:  # stopped after the entry's last event: all handed
