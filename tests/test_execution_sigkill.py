@@ -14,11 +14,13 @@ import asyncio
 import json
 import signal
 import sys
+import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from arbot.execution.journal import SqliteJournal, replay_positions
+from arbot.execution.journal import JournalStore, SqliteJournal, replay_positions
 
 pytest.importorskip("arbot_binance")
 from arbot_binance.emulator import BinanceEmulator
@@ -60,8 +62,50 @@ async def _child(*args: str, kill_on_pause: bool) -> tuple[int, list[str]]:
     ],
 )
 def test_sigkill_then_restart_reconciles_against_the_emulators(tmp_path, pause, venue_orders, episode):
-    journal_path = tmp_path / "execution.sqlite"
+    path = tmp_path / "execution.sqlite"
+    _sigkill_and_reconcile(
+        pause, venue_orders, episode, ["--journal", str(path)], lambda: SqliteJournal(path)
+    )
 
+
+def test_sigkill_between_the_legs_with_the_postgres_journal(tmp_path):
+    """The same crash with the write-ahead journal in PostgreSQL (``[executor] journal = "postgres"``)."""
+    pytest.importorskip("arbot_postgres")
+    from arbot_postgres.journal import PostgresJournal
+    from arbot_postgres.settings import PostgresSettings
+    from arbot_postgres.testing import SERVER, admin
+
+    name = f"arbot_stores_sigkill_{uuid.uuid4().hex[:10]}"
+    asyncio.run(admin(f"CREATE DATABASE {name}"))
+    dsn = f"{SERVER}/{name}"
+    try:
+        _sigkill_and_reconcile(
+            "between-legs",
+            {"a": 1, "b": 0},
+            "HELD",
+            ["--journal", "sigkill-bot", "--pg-dsn", dsn],
+            lambda: PostgresJournal(PostgresSettings(dsn=dsn), "sigkill-bot"),
+        )
+        # the killed process had journaled leg B's intent, never sent: now settled, none open
+        states = {r[0]: r[1] for r in _pg_rows(dsn, "SELECT purpose, status FROM exec_orders")}
+        assert states == {"leg0": "FILLED", "leg1": "REJECTED"}
+    finally:
+        asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def _pg_rows(dsn: str, sql: str) -> list[tuple[object, ...]]:
+    from arbot_postgres.testing import query
+
+    return [tuple(r) for r in query(dsn, sql)]
+
+
+def _sigkill_and_reconcile(
+    pause: str,
+    venue_orders: dict[str, int],
+    episode: str,
+    journal_args: list[str],
+    open_journal: Callable[[], JournalStore],
+) -> None:
     async def go() -> None:
         async with (
             BinanceEmulator((SYMBOL,), seed=5, tick_interval=None) as ea,
@@ -78,8 +122,7 @@ def test_sigkill_then_restart_reconciles_against_the_emulators(tmp_path, pause, 
             bid = eb.true_book(SYMBOL).best_bid
             rc, _ = await _child(
                 "trade",
-                "--journal",
-                str(journal_path),
+                *journal_args,
                 *venue_args,
                 "--pause",
                 pause,
@@ -90,9 +133,7 @@ def test_sigkill_then_restart_reconciles_against_the_emulators(tmp_path, pause, 
                 kill_on_pause=True,
             )
             assert rc == -signal.SIGKILL
-            rc, lines = await _child(
-                "reconcile", "--journal", str(journal_path), *venue_args, kill_on_pause=False
-            )
+            rc, lines = await _child("reconcile", *journal_args, *venue_args, kill_on_pause=False)
             assert rc == 0
             rep = json.loads(lines[-1])
             assert rep["ready"] and rep["episodes"] == {"crash-1": episode}
@@ -109,7 +150,7 @@ def test_sigkill_then_restart_reconciles_against_the_emulators(tmp_path, pause, 
                     d = float(free + locked - Decimal(START.get(asset, "0")))
                     if abs(d) > 1e-12:
                         truth[(name, asset)] = d
-            journal = SqliteJournal(journal_path)
+            journal = open_journal()
             try:
                 got = replay_positions(journal.fills())
             finally:

@@ -319,13 +319,15 @@ class Engine:
 
     async def arun(self, events: AsyncIterable[MarketEvent], stop: asyncio.Event | None = None) -> None:
         """Process a live stream (paper/live) until it ends or ``stop`` is set."""
-        async for ev in events:
-            self.process(ev)
-            if stop is not None and stop.is_set():
-                break
-        self.finish()  # settle pending executions while the executor's journal is still open
-        if self.executor is not None:
-            await self.executor.aclose()
+        try:
+            async for ev in events:
+                self.process(ev)
+                if stop is not None and stop.is_set():
+                    break
+            self.finish()  # settle pending executions while the executor's journal is still open
+        finally:  # also after a failure: episodes settle, gateways and the journal close
+            if self.executor is not None:
+                await self.executor.aclose()
 
     def finish(self) -> None:
         """Complete pending executions at their due time and take a final snapshot."""
