@@ -117,14 +117,21 @@ class ChdbBackend:
             self._session.query(sql)
 
     def insert(self, table: str, columns: tuple[str, ...], data: Columns, token: str) -> None:
-        """Insert through Arrow IPC (``send_insert`` ... ``ArrowStream``)."""
-        buf = io.BytesIO()
-        _frame(columns, data).write_ipc_stream(buf)
+        """Insert an Arrow table with ``INSERT ... SELECT ... FROM Python(arbot_rows)``.
+
+        Not chdb's streaming ``send_insert``: when the part cannot be written (a read-only or
+        full data folder) that one reports the rows as written and raises nothing, so a batch
+        would be lost silently. A plain query raises the engine's error, and the batch is
+        retried, spilled and replayed by the sink.
+        """
+        arbot_rows = _frame(columns, data).to_arrow()  # noqa: F841 -- read by chdb's Python() by name
         cols = ", ".join(columns)
-        sql = f"INSERT INTO {table} ({cols}) SETTINGS insert_deduplication_token = '{_quote(token)}'"
-        with _SESSIONS.lock, self._session.send_insert(sql, "ArrowStream") as ins:
-            ins.append(buf.getvalue())
-            ins.finish()
+        sql = (
+            f"INSERT INTO {table} ({cols}) SETTINGS insert_deduplication_token = '{_quote(token)}' "
+            f"SELECT {cols} FROM Python(arbot_rows)"
+        )
+        with _SESSIONS.lock:
+            self._session.query(sql)
 
     def query(self, sql: str) -> Columns:
         """Run a query, read its Arrow result."""
