@@ -90,23 +90,20 @@ def _levels_array(sides: Sequence[Any]) -> pa.Array:
 
 _PRICE = pa.field("price", pa.float64(), nullable=False)
 _QTY = pa.field("qty", pa.float64(), nullable=False)
-_TS = pa.timestamp("ms", tz="UTC")
 
 
 def _arrow_column(name: str, values: Sequence[Any]) -> pa.Array:
     if name == "timestamp":
-        ms = np.rint(np.asarray(values, dtype=np.float64) * 1000.0).astype(np.int64)
-        return pa.array(ms, type=_TS)
+        ms = pl.Series(name, values, dtype=pl.Float64) * 1000.0
+        return ms.round(0).cast(pl.Int64).cast(pl.Datetime("ms", "UTC")).to_arrow()
     if name in ("bids", "asks"):
         return _levels_array(values)
-    if values and type(values[0]) is float:
-        return pa.array(np.asarray(values, dtype=np.float64))
-    return pa.array(values)
+    return pl.Series(name, values).to_arrow()
 
 
 def arrow_table(columns: tuple[str, ...], data: Columns) -> pa.Table:
     """The columns as an Arrow table: ``timestamp`` (epoch seconds) as milliseconds UTC, book
-    sides as lists of (price, qty) structs, floats through NumPy, the rest as Arrow infers."""
+    sides as lists of (price, qty) structs built from flat arrays, the rest through polars."""
     return pa.table([_arrow_column(name, data[name]) for name in columns], names=list(columns))
 
 
