@@ -16,11 +16,13 @@ import asyncio
 import json
 import signal
 import sys
+import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from arbot.execution.journal import SqliteJournal, replay_positions
+from arbot.execution.journal import JournalStore, SqliteJournal, replay_positions
 from arbot.execution.killswitch import RECONCILE_FLAG
 from arbot.testing.emulator.exchange_faults import FaultKind
 
@@ -82,9 +84,56 @@ DUST_B = [["b", "BTC", pytest.approx(-0.01 * 0.001)]]  # balanced but for that f
 def test_sigkill_then_restart_reconciles_against_the_emulators(
     tmp_path, pause, policy, fault_b, venue_orders, episode, residuals
 ):
+    path = tmp_path / "execution.sqlite"
+    _sigkill_and_reconcile(
+        pause, policy, fault_b, venue_orders, episode, residuals,
+        ["--journal", str(path)], lambda: SqliteJournal(path),
+    )  # fmt: skip
+
+
+def test_sigkill_between_the_legs_with_the_postgres_journal(tmp_path):
+    """The same crash with the write-ahead journal in PostgreSQL (``[executor] journal = "postgres"``):
+    the restarted process finds leg A filled and leg B's intent never sent, and unwinds leg A."""
+    pytest.importorskip("arbot_postgres")
+    from arbot_postgres.journal import PostgresJournal
+    from arbot_postgres.settings import PostgresSettings
+    from arbot_postgres.testing import SERVER, admin
+
+    name = f"arbot_stores_sigkill_{uuid.uuid4().hex[:10]}"
+    asyncio.run(admin(f"CREATE DATABASE {name}"))
+    dsn = f"{SERVER}/{name}"
+    try:
+        _sigkill_and_reconcile(
+            "between-legs", "retry,unwind", (), {"a": 2, "b": 0}, "UNWOUND", [],
+            ["--journal", "sigkill-bot", "--pg-dsn", dsn],
+            lambda: PostgresJournal(PostgresSettings(dsn=dsn), "sigkill-bot"),
+        )  # fmt: skip
+        # the killed process had journaled leg B's intent, never sent: now settled, none open
+        states = {str(r[0]): str(r[1]) for r in _pg_rows(dsn, "SELECT purpose, status FROM exec_orders")}
+        assert states["leg0"] == "FILLED" and states["leg1"] == "REJECTED", states
+        assert not set(states.values()) & {"PENDING_NEW", "NEW", "PARTIALLY_FILLED", "UNKNOWN"}, states
+    finally:
+        asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def _pg_rows(dsn: str, sql: str) -> list[tuple[object, ...]]:
+    from arbot_postgres.testing import query
+
+    return [tuple(r) for r in query(dsn, sql)]
+
+
+def _sigkill_and_reconcile(
+    pause: str,
+    policy: str,
+    fault_b: tuple[tuple[FaultKind, int, int], ...],
+    venue_orders: dict[str, int],
+    episode: str,
+    residuals: list[list[object]],
+    journal_args: list[str],
+    open_journal: Callable[[], JournalStore],
+) -> None:
     trade_policy, _, restart_policy = policy.partition("/")
     restart_policy = restart_policy or "retry,unwind"
-    journal_path = tmp_path / "execution.sqlite"
 
     async def go() -> None:
         async with (
@@ -104,8 +153,7 @@ def test_sigkill_then_restart_reconciles_against_the_emulators(
             bid = eb.true_book(SYMBOL).best_bid
             rc, log_lines = await _child(
                 "trade",
-                "--journal",
-                str(journal_path),
+                *journal_args,
                 *venue_args,
                 "--pause",
                 pause,
@@ -120,8 +168,7 @@ def test_sigkill_then_restart_reconciles_against_the_emulators(
             assert rc == -signal.SIGKILL
             rc, lines = await _child(
                 "reconcile",
-                "--journal",
-                str(journal_path),
+                *journal_args,
                 *venue_args,
                 "--policy",
                 restart_policy,
@@ -143,7 +190,7 @@ def test_sigkill_then_restart_reconciles_against_the_emulators(
                     d = float(free + locked - Decimal(START.get(asset, "0")))
                     if abs(d) > 1e-12:
                         truth[(name, asset)] = d
-            journal = SqliteJournal(journal_path)
+            journal = open_journal()
             try:
                 got = replay_positions(journal.fills())
                 log = journal.transitions()

@@ -1,9 +1,9 @@
 """A trading process the SIGKILL tests start, stop at a chosen point, kill, and restart.
 
 ``trade``: one spatial episode (buy on a, sell on b) through the order manager and leg-risk
-machine with the write-ahead SQLite journal, against two emulated Binance venues. With
-``--pause`` it prints ``PAUSED`` and waits forever at that point, so the parent can SIGKILL it
-exactly there:
+machine with the write-ahead journal (SQLite, or PostgreSQL with ``--pg-dsn``), against two
+emulated Binance venues. With ``--pause`` it prints ``PAUSED`` and waits forever at that point,
+so the parent can SIGKILL it exactly there:
 
 * ``after-intent``: the legs' intents are journaled (one flush), no request has left (both
   venues pause: legs go out together, and leg B's request would otherwise race the kill);
@@ -30,7 +30,7 @@ import sys
 import time
 
 from arbot.events import Leg, Opportunity, Side
-from arbot.execution.journal import SqliteJournal
+from arbot.execution.journal import JournalStore, SqliteJournal
 from arbot.execution.killswitch import KillSwitch
 from arbot.execution.legs import LegPolicy, LegRiskMachine
 from arbot.execution.orders import OrderManager, OrderPolicy
@@ -78,7 +78,8 @@ class Pausing(Renamed):
 async def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=["trade", "reconcile"])
-    ap.add_argument("--journal", required=True)
+    ap.add_argument("--journal", required=True, help="execution.sqlite path, or the scope with --pg-dsn")
+    ap.add_argument("--pg-dsn", default=None, help="journal in this PostgreSQL database (arbot-postgres)")
     ap.add_argument(
         "--venue", action="append", nargs=4, metavar=("NAME", "URL", "KEY", "SECRET"), required=True
     )
@@ -105,7 +106,14 @@ async def main() -> int:
         await gw.start()
         gws[name] = gw
     rt = AsyncioRuntime(time.time)
-    journal = SqliteJournal(args.journal)
+    journal: JournalStore
+    if args.pg_dsn is not None:
+        from arbot_postgres.journal import PostgresJournal
+        from arbot_postgres.settings import PostgresSettings
+
+        journal = PostgresJournal(PostgresSettings(dsn=args.pg_dsn), args.journal)
+    else:
+        journal = SqliteJournal(args.journal)
     manager = OrderManager(gws, journal, rt, OrderPolicy(lookup_backoff_s=0.05))
     kill = KillSwitch(journal, rt)
     policy = LegPolicy(on_divergence=tuple(args.policy.split(",")), unknown_wait_s=3.0)

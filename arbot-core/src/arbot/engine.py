@@ -319,17 +319,20 @@ class Engine:
 
     async def arun(self, events: AsyncIterable[MarketEvent], stop: asyncio.Event | None = None) -> None:
         """Process a live stream (paper/live) until it ends or ``stop`` is set."""
-        async for ev in events:
-            self.process(ev)
-            if stop is not None and stop.is_set():
-                break
         executor = self.executor
+        try:
+            async for ev in events:
+                self.process(ev)
+                if stop is not None and stop.is_set():
+                    break
+            if executor is not None:
+                # episodes in flight (however the loop ended) report before the final drain
+                await executor.settle()
+            self.finish()  # settle pending executions while the executor's journal is still open
+        finally:  # also after a failure: episodes settle, gateways and the journal close
+            if executor is not None:
+                await executor.aclose()
         if executor is not None:
-            # episodes in flight (however the loop ended) report before the final drain
-            await executor.settle()
-        self.finish()  # settle pending executions while the executor's journal is still open
-        if executor is not None:
-            await executor.aclose()
             # what closing produced (kill switch at stop, gateway errors) reaches the sinks too
             self._drain(self.clock.now())
 

@@ -28,8 +28,18 @@ if TYPE_CHECKING:
     import click
 
     from arbot.bot import Bot
-    from arbot.components import Connector, Detector, Executor, ReplayDecoder, RiskRule, Sink, Source
+    from arbot.components import (
+        BotContext,
+        Connector,
+        Detector,
+        Executor,
+        ReplayDecoder,
+        RiskRule,
+        Sink,
+        Source,
+    )
     from arbot.config import BotConfig
+    from arbot.execution.journal import JournalStore
 
 PROJECT = "arbot"
 
@@ -105,6 +115,22 @@ def arbot_register_decoders() -> Sequence[type[ReplayDecoder]]:
     then replays with only the plugin that parses it installed — no connector needed. When no
     decoder is registered for a venue, the replay source falls back to the venue connector's
     :meth:`~arbot.components.Connector.replay_decoder`.
+    """
+
+
+@hookspec(firstresult=True)
+def arbot_open_journal(name: str, ctx: BotContext) -> JournalStore | None:
+    """Open the write-ahead execution journal named ``name``, or return None if it is not yours.
+
+    ``[executor] journal`` picks the store the order manager writes every order intent to
+    before the request leaves, and every transition after it. ``memory`` and ``sqlite`` are
+    built in; any other name is asked of the plugins through this hook, and the first store
+    returned is used (none: the run fails with an error naming the journal). The store must
+    implement :class:`arbot.execution.journal.JournalStore` with the same durability promise as
+    the embedded one: when a write method returns, the write is committed and survives a crash
+    of the process; when it cannot be committed, the method raises
+    :class:`arbot.execution.journal.JournalError` (the order is then not sent). Settings come
+    from the plugin's own section of ``ctx.config``.
     """
 
 

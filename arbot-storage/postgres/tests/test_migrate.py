@@ -31,11 +31,12 @@ def test_migrate_creates_the_trd_tables_and_is_idempotent(tmp_path: Path, pg_dsn
     cfg = _config(tmp_path, pg_dsn)
     first = _migrate(cfg)
     assert first.returncode == 0, first.stderr
-    assert "applied 2 migration(s)" in first.stdout and f"version {latest_version()}" in first.stdout
+    assert "applied 3 migration(s)" in first.stdout and f"version {latest_version()}" in first.stdout
     tables = {
         r["tablename"] for r in query(pg_dsn, "SELECT tablename FROM pg_tables WHERE schemaname='public'")
     }
     assert TRD_TABLES | {"orders", "order_transitions", "episodes", "runs"} <= tables
+    assert {"exec_orders", "exec_fills", "exec_episodes", "exec_transitions", "exec_flags"} <= tables
     cols = query(
         pg_dsn,
         "SELECT column_name, data_type, numeric_precision, numeric_scale FROM information_schema.columns "
@@ -49,7 +50,7 @@ def test_migrate_creates_the_trd_tables_and_is_idempotent(tmp_path: Path, pg_dsn
     second = _migrate(cfg)
     assert second.returncode == 0 and "schema is up to date" in second.stdout
     ledger = query(pg_dsn, "SELECT version FROM arbot_schema_migrations ORDER BY version")
-    assert [r[0] for r in ledger] == [1, 2]
+    assert [r[0] for r in ledger] == [1, 2, 3]
 
 
 def test_migrate_refuses_a_database_newer_than_the_code(tmp_path: Path, pg_dsn: str) -> None:
@@ -58,7 +59,7 @@ def test_migrate_refuses_a_database_newer_than_the_code(tmp_path: Path, pg_dsn: 
     query(pg_dsn, "INSERT INTO arbot_schema_migrations (version, name) VALUES (99, 'from the future')")
     res = _migrate(cfg)
     assert res.returncode == 1
-    assert "version 99, newer than this arbot-postgres knows (2)" in res.stderr
+    assert "version 99, newer than this arbot-postgres knows (3)" in res.stderr
 
 
 def test_an_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:

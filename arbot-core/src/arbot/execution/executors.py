@@ -12,15 +12,15 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from arbot.book import OrderBook
 from arbot.components import BookObserver, BotContext, Executor
 from arbot.config import ComponentSettings
-from arbot.errors import LiveTradingNotEnabledError
+from arbot.errors import ConfigError, LiveTradingNotEnabledError
 from arbot.events import ExecutionReport, Fill, FillStatus, Opportunity, Side
 from arbot.execution.events import Alert, ExecutionEvent
-from arbot.execution.journal import JournalStore, MemoryJournal, SqliteJournal
+from arbot.execution.journal import JournalError, JournalStore, MemoryJournal, SqliteJournal
 from arbot.execution.killswitch import KILL_FLAG, KillSwitch
 from arbot.execution.legs import EpisodeResult, LegPolicy, LegRiskMachine
 from arbot.execution.orders import OrderManager
@@ -40,6 +40,7 @@ __all__ = [
     "SimulatedSettings",
     "episode_report",
     "leg_policy",
+    "open_journal",
     "report_pnl",
 ]
 
@@ -104,9 +105,38 @@ class SimulatedSettings(ComponentSettings):
     unknown_wait_s: float = Field(
         5.0, ge=0, description="how long an UNKNOWN leg is waited for before holding"
     )
-    journal: Literal["memory", "sqlite"] = Field(
-        "memory", description="sqlite: write-ahead journal execution.sqlite in the output folder"
+    journal: str = Field(
+        "memory",
+        description="write-ahead journal: memory (backtests), sqlite (execution.sqlite in the output "
+        "folder) or a store a plugin provides (postgres, with arbot-postgres: [sinks.postgres] dsn)",
     )
+
+
+#: Journals a live executor may use (the rest is asked of the plugins): never the memory one.
+_BUILTIN_JOURNALS = ("memory", "sqlite")
+
+
+def open_journal(name: str, ctx: BotContext, flush_before_send: bool = True) -> JournalStore:
+    """The write-ahead journal ``[executor] journal`` names: built in, or from a plugin.
+
+    ``memory`` keeps nothing past the process (settled episodes are dropped as they close);
+    ``sqlite`` is ``execution.sqlite`` in the output folder (``flush_before_send``: each intent
+    is fsynced before its request leaves; otherwise committed, and flushed later); any other name
+    goes to the ``arbot_open_journal`` hook, and no plugin answering is a :class:`ConfigError`.
+    """
+    if name == "memory":
+        return MemoryJournal(retain_settled=False)
+    if name == "sqlite":
+        return SqliteJournal(ctx.output_path / "execution.sqlite", flush_before_send=flush_before_send)
+    store: JournalStore | None = (
+        ctx.host.hook.arbot_open_journal(name=name, ctx=ctx) if ctx.host is not None else None
+    )
+    if store is None:
+        raise ConfigError(
+            f"[executor] journal = {name!r}: no installed plugin provides that journal "
+            f"(built in: {', '.join(_BUILTIN_JOURNALS)}; postgres needs arbot-postgres)"
+        )
+    return store
 
 
 def leg_policy(settings: SimulatedSettings) -> LegPolicy:
@@ -204,11 +234,7 @@ class SimulatedExecutor(Executor[SimulatedSettings], BookObserver):
         #: (venue, symbol) -> [start time, quantity taken, worst price, was a buy] per fill
         self.impacts: dict[tuple[str, str], list[tuple[float, float, float, bool]]] = {}
         self.runtime = VirtualRuntime(ctx.clock.now())
-        self.journal: JournalStore = (
-            SqliteJournal(ctx.output_path / "execution.sqlite")
-            if settings.journal == "sqlite"
-            else MemoryJournal(retain_settled=False)
-        )
+        self.journal: JournalStore = open_journal(settings.journal, ctx)
         self.competition = CompetitionModel(
             settings.competition_rate,
             settings.competition_take_min,
@@ -375,11 +401,13 @@ class LiveSettings(SimulatedSettings):
     """Settings of the live executor."""
 
     live_trading_opt_in: bool = False
-    journal: Literal["memory", "sqlite"] = Field(
-        "sqlite", description="live trading always journals to execution.sqlite in the output folder"
+    journal: str = Field(
+        "sqlite",
+        description="durable write-ahead journal: sqlite (execution.sqlite in the output folder) or a "
+        "store a plugin provides (postgres, with arbot-postgres); never memory",
     )
     kill_check_interval_s: float = Field(
-        1.0, gt=0, description="how often the kill flag is re-read from execution.sqlite (arbot stop)"
+        1.0, gt=0, description="how often the kill flag is re-read from the journal (arbot stop)"
     )
     intent_durability: Literal["disk", "process"] = Field(
         "disk",
@@ -388,6 +416,13 @@ class LiveSettings(SimulatedSettings):
         "(survives a crash of the bot) and flushed later, saving one disk flush per episode of "
         "latency at the risk of losing the last intents with the machine",
     )
+
+    @field_validator("journal")
+    @classmethod
+    def _durable(cls, v: str) -> str:
+        if v == "memory":
+            raise ValueError("live trading needs a durable journal (sqlite, or postgres with arbot-postgres)")
+        return v
 
 
 class LiveExecutor(Executor[LiveSettings]):
@@ -398,10 +433,15 @@ class LiveExecutor(Executor[LiveSettings]):
     :func:`arbot.execution.live_gateways.open_gateways`); on the first market event (the source is
     open then) the executor builds and starts one :class:`~arbot.trading.gateway.TradingGateway`
     per venue, follows their private streams, and runs the :class:`Reconciler` over what the
-    write-ahead journal (``execution.sqlite``) says may be live. Episodes wait for that start-up,
+    write-ahead journal (``[executor] journal``: ``execution.sqlite`` by default, or a plugin's
+    store such as PostgreSQL) says may be live. Episodes wait for that start-up,
     and are BLOCKED while it has not finished, the kill switch is engaged or the symbol is blocked.
 
-    Kill switch: the flag in ``execution.sqlite`` is re-read every ``kill_check_interval_s``
+    A journal write that cannot be committed raises
+    :class:`~arbot.execution.journal.JournalError` before the order it concerns is sent; the
+    episode fails with it and the run stops with that error (trading never goes on unjournaled).
+
+    Kill switch: the flag in the journal is re-read every ``kill_check_interval_s``
     (``arbot stop`` sets it from another process); when it is found engaged (also at start-up,
     after a restart) :meth:`KillSwitch.engage` cancels every open order of the bot on every venue.
     :meth:`aclose` applies it one last time, so a stop right after the flag was set still cancels.
@@ -424,8 +464,8 @@ class LiveExecutor(Executor[LiveSettings]):
         #: builds the (not started) gateways once the source is open; set by the bot
         self.gateway_factory: Callable[[], Awaitable[Mapping[str, TradingGateway]]] | None = None
         self.runtime = AsyncioRuntime(time.time)
-        self.journal: JournalStore = SqliteJournal(
-            ctx.output_path / "execution.sqlite", flush_before_send=settings.intent_durability == "disk"
+        self.journal: JournalStore = open_journal(
+            settings.journal, ctx, flush_before_send=settings.intent_durability == "disk"
         )
         self.events: deque[ExecutionEvent] = deque(maxlen=10_000)
         self.manager = OrderManager(self.gateways, self.journal, self.runtime, listener=self.events.append)
@@ -448,6 +488,8 @@ class LiveExecutor(Executor[LiveSettings]):
         self.kill_applied: str | None = None
         self._ready = False  # gateways started and the journal reconciled
         self._halts: list[asyncio.Task[None]] = []
+        #: the journal failed outside an episode (kill-flag watch): the run must stop with it
+        self.journal_failure: JournalError | None = None
         ctx.halt_trading = self.halt
 
     def halt(self, reason: str) -> None:
@@ -502,6 +544,13 @@ class LiveExecutor(Executor[LiveSettings]):
             except TradingError as exc:
                 self.events.append(Alert(self.runtime.now(), "critical", f"kill switch: {exc}"))
                 self.kill_applied = None  # try again at the next check
+            except JournalError as exc:
+                # no journal, no trading: the engine's next look at this executor ends the run
+                self.journal_failure = exc
+                self.events.append(
+                    Alert(self.runtime.now(), "critical", f"execution journal lost, trading halted: {exc}")
+                )
+                return
 
     async def reconcile(self) -> ReconcileReport:
         """Settle the journal with the venues (start-up); trading waits for it."""
@@ -548,10 +597,16 @@ class LiveExecutor(Executor[LiveSettings]):
         reconciliation, kill-switch watch) even before any opportunity."""
         with contextlib.suppress(RuntimeError):  # no running loop: nothing to start yet
             self._ensure_started()
+        if self.journal_failure is not None:
+            return 0.0
         return 0.0 if any(t.done() for t in self._tasks) else math.inf
 
     def due(self, now: float) -> list[ExecutionReport]:
-        """Reports of settled episodes (an episode that raised is a bug: it propagates)."""
+        """Reports of settled episodes. An episode that raised propagates its error (a journal
+        that cannot be written, or a bug), and so does a journal failure seen by the kill-flag
+        watch: the run stops with it."""
+        if self.journal_failure is not None:
+            raise self.journal_failure
         done = [t for t in self._tasks if t.done()]
         self._tasks = [t for t in self._tasks if not t.done()]
         return [t.result() for t in done]
@@ -574,7 +629,7 @@ class LiveExecutor(Executor[LiveSettings]):
             if self.reconciled.exception() is None:
                 try:
                     await self.apply_kill_switch()
-                except TradingError as exc:
+                except (TradingError, JournalError) as exc:
                     self.events.append(Alert(self.runtime.now(), "critical", f"kill switch at stop: {exc}"))
         for task in [*self._followers, *([self._watcher] if self._watcher is not None else [])]:
             task.cancel()

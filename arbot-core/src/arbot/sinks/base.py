@@ -171,7 +171,9 @@ class BatchingSink(Sink[B]):
             raise StoreDownError(self.__given_up)
         self.__received += 1
         self.__buffer.append(event)
-        if len(self.__buffer) >= self.settings.batch_size:
+        # wake the writer once per full batch: Event.set() takes a lock, which every event of a
+        # burst would otherwise pay while the writer is busy
+        if len(self.__buffer) >= self.settings.batch_size and not self.__wake.is_set():
             self.__wake.set()
 
     def start(self) -> None:

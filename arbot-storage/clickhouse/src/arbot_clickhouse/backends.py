@@ -10,19 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import io
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 from arbot.errors import ArbotError
 from pydantic import SecretStr
 
-__all__ = ["ChdbBackend", "ClickHouseBackend", "Columns", "HttpBackend"]
+__all__ = ["ChdbBackend", "ClickHouseBackend", "Columns", "HttpBackend", "arrow_table"]
 
-Columns = dict[str, list[Any]]
-
-_LEVELS = pl.List(pl.Struct({"price": pl.Float64, "qty": pl.Float64}))
+Columns = dict[str, Sequence[Any]]
 
 
 class ClickHouseBackend(Protocol):
@@ -77,31 +77,34 @@ class _ChdbSessions:
 _SESSIONS = _ChdbSessions()
 
 
-def _levels_series(name: str, sides: list[Any]) -> pl.Series:
-    """Book sides (lists of (price, qty)) as a List(Struct(price, qty)) column, built from flat
-    columns instead of one dict per level."""
-    lengths = [len(side) for side in sides]
-    rows = np.repeat(np.arange(len(sides), dtype=np.int64), lengths)
+def _levels_array(sides: Sequence[Any]) -> pa.Array:
+    """Book sides (lists of (price, qty)) as a List(Struct(price, qty)) Arrow column, built from
+    flat NumPy arrays and offsets instead of one Python object per level."""
+    lengths = np.fromiter((len(side) for side in sides), dtype=np.int32, count=len(sides))
+    offsets = np.zeros(len(sides) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
     flat = np.array([lvl for side in sides for lvl in side], dtype=np.float64).reshape(-1, 2)
-    levels = pl.DataFrame({"row": rows, "price": flat[:, 0], "qty": flat[:, 1]})
-    grouped = levels.group_by("row", maintain_order=True).agg(pl.struct("price", "qty").alias(name))
-    every = pl.DataFrame({"row": np.arange(len(sides), dtype=np.int64)})
-    joined = every.join(grouped, on="row", how="left", maintain_order="left")
-    return joined[name].fill_null(pl.lit([], dtype=_LEVELS)).cast(_LEVELS)
+    struct = pa.StructArray.from_arrays([pa.array(flat[:, 0]), pa.array(flat[:, 1])], fields=[_PRICE, _QTY])
+    return pa.ListArray.from_arrays(pa.array(offsets), struct)
 
 
-def _frame(columns: tuple[str, ...], data: Columns) -> pl.DataFrame:
-    series = []
-    for name in columns:
-        values = data[name]
-        if name == "timestamp":
-            ms = pl.Series(name, values, dtype=pl.Float64) * 1000.0
-            series.append(ms.round(0).cast(pl.Int64).cast(pl.Datetime("ms", "UTC")))
-        elif name in ("bids", "asks"):
-            series.append(_levels_series(name, values))
-        else:
-            series.append(pl.Series(name, values))
-    return pl.DataFrame(series)
+_PRICE = pa.field("price", pa.float64(), nullable=False)
+_QTY = pa.field("qty", pa.float64(), nullable=False)
+
+
+def _arrow_column(name: str, values: Sequence[Any]) -> pa.Array:
+    if name == "timestamp":
+        ms = pl.Series(name, values, dtype=pl.Float64) * 1000.0
+        return ms.round(0).cast(pl.Int64).cast(pl.Datetime("ms", "UTC")).to_arrow()
+    if name in ("bids", "asks"):
+        return _levels_array(values)
+    return pl.Series(name, values).to_arrow()
+
+
+def arrow_table(columns: tuple[str, ...], data: Columns) -> pa.Table:
+    """The columns as an Arrow table: ``timestamp`` (epoch seconds) as milliseconds UTC, book
+    sides as lists of (price, qty) structs built from flat arrays, the rest through polars."""
+    return pa.table([_arrow_column(name, data[name]) for name in columns], names=list(columns))
 
 
 class ChdbBackend:
@@ -117,14 +120,21 @@ class ChdbBackend:
             self._session.query(sql)
 
     def insert(self, table: str, columns: tuple[str, ...], data: Columns, token: str) -> None:
-        """Insert through Arrow IPC (``send_insert`` ... ``ArrowStream``)."""
-        buf = io.BytesIO()
-        _frame(columns, data).write_ipc_stream(buf)
+        """Insert an Arrow table with ``INSERT ... SELECT ... FROM Python(arbot_rows)``.
+
+        Not chdb's streaming ``send_insert``: when the part cannot be written (a read-only or
+        full data folder) that one reports the rows as written and raises nothing, so a batch
+        would be lost silently. A plain query raises the engine's error, and the batch is
+        retried, spilled and replayed by the sink.
+        """
+        arbot_rows = arrow_table(columns, data)  # noqa: F841 -- read by chdb's Python() by name
         cols = ", ".join(columns)
-        sql = f"INSERT INTO {table} ({cols}) SETTINGS insert_deduplication_token = '{_quote(token)}'"
-        with _SESSIONS.lock, self._session.send_insert(sql, "ArrowStream") as ins:
-            ins.append(buf.getvalue())
-            ins.finish()
+        sql = (
+            f"INSERT INTO {table} ({cols}) SETTINGS insert_deduplication_token = '{_quote(token)}' "
+            f"SELECT {cols} FROM Python(arbot_rows)"
+        )
+        with _SESSIONS.lock:
+            self._session.query(sql)
 
     def query(self, sql: str) -> Columns:
         """Run a query, read its Arrow result."""

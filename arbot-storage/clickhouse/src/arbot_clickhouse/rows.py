@@ -4,7 +4,7 @@ interval and depth, every trade, spreads between configured venue pairs)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from arbot_clickhouse.backends import Columns
@@ -16,8 +16,9 @@ Levels = list[tuple[float, float]]
 
 
 class BookRow(NamedTuple):
-    """A row of ``orderbook_snapshots``."""
+    """A row of ``orderbook_snapshots`` (``seq``: its number among the sink's rows, not stored)."""
 
+    seq: int
     timestamp: float
     exchange: str
     symbol: str
@@ -28,8 +29,9 @@ class BookRow(NamedTuple):
 
 
 class TradeRow(NamedTuple):
-    """A row of ``tick_trades``."""
+    """A row of ``tick_trades`` (``seq``: its number among the sink's rows, not stored)."""
 
+    seq: int
     timestamp: float
     exchange: str
     symbol: str
@@ -41,8 +43,10 @@ class TradeRow(NamedTuple):
 class SpreadRow(NamedTuple):
     """A row of ``spread_history``: mids of both venues, their difference and the best
     executable spread net of both taker fees (buy on one venue's ask, sell on the other's bid,
-    whichever direction pays more), all in percent."""
+    whichever direction pays more), all in percent. ``seq``: its number among the sink's rows,
+    not stored."""
 
+    seq: int
     timestamp: float
     symbol: str
     exchange_a: str
@@ -61,15 +65,16 @@ TABLE_OF: dict[type, str] = {
 }
 
 
-def book_row(ts: float, venue: str, symbol: str, bids: Levels, asks: Levels) -> BookRow:
+def book_row(seq: int, ts: float, venue: str, symbol: str, bids: Levels, asks: Levels) -> BookRow:
     """A snapshot row with mid and absolute spread (NaN when a side is empty)."""
     if bids and asks:
         bid, ask = bids[0][0], asks[0][0]
-        return BookRow(ts, venue, symbol, bids, asks, (bid + ask) / 2.0, ask - bid)
-    return BookRow(ts, venue, symbol, bids, asks, math.nan, math.nan)
+        return BookRow(seq, ts, venue, symbol, bids, asks, (bid + ask) / 2.0, ask - bid)
+    return BookRow(seq, ts, venue, symbol, bids, asks, math.nan, math.nan)
 
 
 def spread_row(
+    seq: int,
     ts: float,
     symbol: str,
     a: str,
@@ -86,15 +91,14 @@ def spread_row(
     mid_b = (bid_b + ask_b) / 2.0
     gross = (mid_b - mid_a) / mid_a * 100.0
     best = max((bid_b - ask_a) / ask_a, (bid_a - ask_b) / ask_b) * 100.0
-    return SpreadRow(ts, symbol, a, b, mid_a, mid_b, gross, best - fees_pct)
+    return SpreadRow(seq, ts, symbol, a, b, mid_a, mid_b, gross, best - fees_pct)
 
 
-def columns_of(table: str, rows: Iterable[Row]) -> Columns:
-    """Rows of one table as columns."""
+def columns_of(table: str, rows: Sequence[Row]) -> Columns:
+    """Rows of one table as columns, without ``seq`` (``zip(*rows)`` transposes them in C, no
+    per-value append)."""
     names = TABLE_COLUMNS[table]
-    cols: Columns = {n: [] for n in names}
-    lists = [cols[n] for n in names]
-    for row in rows:
-        for target, value in zip(lists, row, strict=True):
-            target.append(value)
-    return cols
+    if not rows:
+        return {n: [] for n in names}
+    _seqs, *cols = zip(*rows, strict=True)
+    return dict(zip(names, cols, strict=True))

@@ -23,11 +23,14 @@ from arbot.sinks.base import BatchingSettings, BatchingSink, RunInfo
 from pydantic import Field, field_validator
 
 from arbot_clickhouse.backends import ClickHouseBackend
-from arbot_clickhouse.rows import TABLE_OF, Row, TradeRow, book_row, columns_of, spread_row
+from arbot_clickhouse.rows import TABLE_OF, TradeRow, book_row, columns_of, spread_row
 from arbot_clickhouse.schema import TABLE_COLUMNS, create_statements
 from arbot_clickhouse.settings import ClickHouseConnection, open_backend
 
 __all__ = ["ClickHouseSink", "ClickHouseSinkSettings"]
+
+#: The batching base class's enqueue (called directly: no ``super()`` lookup per event).
+_enqueue = BatchingSink.emit
 
 
 class ClickHouseSinkSettings(BatchingSettings, ClickHouseConnection):
@@ -71,20 +74,23 @@ class ClickHouseSink(BatchingSink, BookObserver):
         for a, b in settings.spread_pairs:
             self._pairs.setdefault(a, []).append((a, b))
             self._pairs.setdefault(b, []).append((a, b))
+        self._trades = settings.trades
         self._backend: ClickHouseBackend | None = None
         self._db = settings.database
 
     # -- hot path -------------------------------------------------------------------------
 
-    def _push(self, row: Row) -> None:
+    def _next(self) -> int:
         self._seq += 1
-        super().emit((self._seq, row))
+        return self._seq
 
     def emit(self, event: Any) -> None:
-        """Enqueue a trade row (books are sampled in :meth:`on_book_update`)."""
-        if type(event) is TradeTick and self.settings.trades:
+        """Enqueue a trade row (books are sampled in :meth:`on_book_update`): one tuple per event,
+        numbered in its own first field."""
+        if type(event) is TradeTick and self._trades:
             ev: TradeTick = event
-            self._push(TradeRow(ev.ts, ev.venue, ev.symbol, ev.price, ev.size, ev.side.value))
+            self._seq = seq = self._seq + 1
+            _enqueue(self, TradeRow(seq, ev.ts, ev.venue, ev.symbol, ev.price, ev.size, ev.side.value))
 
     def on_book_update(self, venue: str, symbol: str, book: OrderBook, now: float) -> None:
         """Sample the book just updated (and the spreads it takes part in) when due."""
@@ -95,7 +101,7 @@ class ClickHouseSink(BatchingSink, BookObserver):
             bids = [(p, q) for p, q in book.bids.levels(depth).tolist()]
             asks = [(p, q) for p, q in book.asks.levels(depth).tolist()]
             if bids or asks:
-                self._push(book_row(now, venue, symbol, bids, asks))
+                _enqueue(self, book_row(self._next(), now, venue, symbol, bids, asks))
         for a, b in self._pairs.get(venue, ()):
             skey = (a, b, symbol)
             if now < self._next_spread.get(skey, -math.inf):
@@ -106,7 +112,7 @@ class ClickHouseSink(BatchingSink, BookObserver):
                 continue
             self._next_spread[skey] = now + self.settings.spread_interval_s
             fees = (self.ctx.taker_fee(a, symbol) + self.ctx.taker_fee(b, symbol)) * 100.0
-            self._push(spread_row(now, symbol, a, b, top_a, top_b, fees))
+            _enqueue(self, spread_row(self._next(), now, symbol, a, b, top_a, top_b, fees))
 
     def _top(self, venue: str, symbol: str) -> tuple[float, float] | None:
         book = self.ctx.market.get(venue, symbol)
@@ -127,22 +133,22 @@ class ClickHouseSink(BatchingSink, BookObserver):
             self._backend.command(sql)
 
     def write_batch(self, batch: list[Any], run: RunInfo) -> None:
-        """One insert per table, each with a token naming the run and the rows' numbers."""
+        """One insert per table, each with a token naming the run, the table and the batch's
+        first and last event numbers (a retried or replayed batch is the same list of events,
+        so it carries the same tokens and ClickHouse stores it once)."""
         backend = self._backend
         if backend is None:
             raise RuntimeError("clickhouse backend is not open")
-        grouped: dict[str, list[Row]] = {}
-        first: dict[str, int] = {}
-        last: dict[str, int] = {}
-        for seq, row in batch:
-            table = TABLE_OF[type(row)]
-            grouped.setdefault(table, []).append(row)
-            first.setdefault(table, seq)
-            last[table] = seq
-        for table, rows in grouped.items():
-            token = f"{run.run_id}:{run.instance}:{table}:{first[table]}-{last[table]}"
-            backend.insert(f"{self._db}.{table}", TABLE_COLUMNS[table], columns_of(table, rows), token)
-            self.counters[f"rows:{table}"] += len(rows)
+        if not batch:
+            return
+        span = f"{batch[0].seq}-{batch[-1].seq}"
+        for cls, table in TABLE_OF.items():
+            part = [r for r in batch if type(r) is cls]
+            if not part:
+                continue
+            token = f"{run.run_id}:{run.instance}:{table}:{span}"
+            backend.insert(f"{self._db}.{table}", TABLE_COLUMNS[table], columns_of(table, part), token)
+            self.counters[f"rows:{table}"] += len(part)
 
     def close_store(self) -> None:
         """Close the backend."""

@@ -17,6 +17,13 @@ Version 2 adds what live execution needs: ``orders`` (the write-ahead intent, th
 state), ``order_transitions`` (every state change as reported) and ``episodes`` (one executed or
 missed opportunity with its legs, P&L and fees).
 
+Version 3 adds the execution layer's write-ahead journal (the PostgreSQL
+:class:`~arbot.execution.journal.JournalStore`): ``exec_orders``, ``exec_fills``,
+``exec_episodes``, ``exec_transitions`` and ``exec_flags``, the same records as the embedded
+``execution.sqlite``, each keyed by ``scope`` (one bot's journal: by default its output folder, so
+several bots share a database without reconciling each other's orders). Numbers are
+``DOUBLE PRECISION`` so a record reads back exactly as written.
+
 Never edit a released migration: add a new one.
 """
 
@@ -201,9 +208,85 @@ CREATE TABLE episodes (
 CREATE INDEX transitions_order ON order_transitions (run_id, client_id);
 """
 
+_V3_EXECUTION_JOURNAL = """
+CREATE TABLE exec_orders (
+    scope           TEXT NOT NULL,
+    client_id       TEXT NOT NULL,
+    n               BIGSERIAL,
+    episode_id      TEXT NOT NULL,
+    purpose         TEXT NOT NULL,
+    venue           TEXT NOT NULL,
+    symbol          TEXT NOT NULL,
+    side            TEXT NOT NULL,
+    order_type      TEXT NOT NULL,
+    time_in_force   TEXT NOT NULL,
+    quantity        DOUBLE PRECISION NOT NULL,
+    price           DOUBLE PRECISION,
+    status          TEXT NOT NULL,
+    ts              DOUBLE PRECISION NOT NULL,
+    order_id        TEXT NOT NULL,
+    filled          DOUBLE PRECISION NOT NULL,
+    cost            DOUBLE PRECISION NOT NULL,
+    fee             DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (scope, client_id)
+);
+CREATE INDEX exec_orders_open ON exec_orders (scope, status);
+
+CREATE TABLE exec_fills (
+    n               BIGSERIAL PRIMARY KEY,
+    scope           TEXT NOT NULL,
+    venue           TEXT NOT NULL,
+    trade_id        TEXT NOT NULL,
+    symbol          TEXT NOT NULL,
+    order_id        TEXT NOT NULL,
+    client_id       TEXT NOT NULL,
+    episode_id      TEXT NOT NULL,
+    side            TEXT NOT NULL,
+    price           DOUBLE PRECISION NOT NULL,
+    quantity        DOUBLE PRECISION NOT NULL,
+    fee             DOUBLE PRECISION NOT NULL,
+    fee_asset       TEXT NOT NULL,
+    ts              DOUBLE PRECISION NOT NULL,
+    is_maker        BOOLEAN NOT NULL,
+    UNIQUE (scope, venue, trade_id)
+);
+
+CREATE TABLE exec_episodes (
+    scope            TEXT NOT NULL,
+    episode_id       TEXT NOT NULL,
+    n                BIGSERIAL,
+    opportunity_id   TEXT NOT NULL,
+    strategy         TEXT NOT NULL,
+    state            TEXT NOT NULL,
+    reason           TEXT NOT NULL,
+    ts               DOUBLE PRECISION NOT NULL,
+    expected_pnl_usd DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (scope, episode_id)
+);
+
+CREATE TABLE exec_transitions (
+    n               BIGSERIAL PRIMARY KEY,
+    scope           TEXT NOT NULL,
+    ts              DOUBLE PRECISION NOT NULL,
+    entity          TEXT NOT NULL,
+    key             TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    reason          TEXT NOT NULL
+);
+CREATE INDEX exec_transitions_key ON exec_transitions (scope, key);
+
+CREATE TABLE exec_flags (
+    scope           TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    value           TEXT NOT NULL,
+    PRIMARY KEY (scope, name)
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "trd_4_1_journal", _V1_TRD_SCHEMA),
     Migration(2, "orders_transitions_episodes", _V2_EXECUTION),
+    Migration(3, "execution_write_ahead_journal", _V3_EXECUTION_JOURNAL),
 )
 
 

@@ -142,6 +142,10 @@ def signal_uuid(run: RunInfo, opportunity_id: str) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, f"{run.run_id}/{run.instance}/{opportunity_id}")
 
 
+#: 10 ** (precision - scale): the open bound of a DECIMAL(precision, scale) column's values.
+_LIMITS = tuple(10.0**k for k in range(40))
+
+
 @attrs.define
 class TableRows:
     """Rows for the tables of one batch, and how many values did not fit their column."""
@@ -153,7 +157,8 @@ class TableRows:
         """``value`` if it fits ``DECIMAL(precision, scale)``; else NULL (NaN when required)."""
         if value is None:
             return None
-        if math.isfinite(value) and abs(value) < 10.0 ** (precision - scale):
+        limit = _LIMITS[precision - scale]
+        if -limit < value < limit:  # False for NaN and the infinities too
             return value
         self.out_of_range += 1
         return math.nan if required else None

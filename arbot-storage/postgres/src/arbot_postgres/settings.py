@@ -34,6 +34,12 @@ class PostgresSettings(BatchingSettings):
         300.0, gt=0, description="seconds the server may stay down before the sink fails the run"
     )
 
+    journal_scope: str | None = Field(
+        None,
+        description='key of this bot\'s execution journal ([executor] journal = "postgres") in the '
+        "database; default: the run's output folder, like the embedded execution.sqlite",
+    )
+
     password: SecretStr | None = Field(
         None, description="used when the password_env variable is unset; better kept out of files"
     )
