@@ -86,6 +86,8 @@ class RestTradingGateway(ABC):
     venue: str = ""
     #: Longest client id the venue accepts.
     client_id_max_len: int = 32
+    #: What stands between base and quote in the venue's market names, where a market has none.
+    venue_symbol_separator: str = ""
     #: The venue's REST budget in the TRD §3.1 form; every gateway of the venue in this process
     #: shares one limiter built from it.
     rate_limit: Mapping[str, Any] | None = None
@@ -116,6 +118,7 @@ class RestTradingGateway(ABC):
         self._ids = ClientIdFactory(client_id_prefix, self.client_id_max_len, clock)
         self._ambiguous: set[str] = set()
         self._tracked: dict[str, str] = {}  # client id -> symbol, for polling
+        self._by_venue_symbol: dict[str, str] = {}  # venue symbol -> unified (unified_symbol)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.venue}, {self.credentials!r})"
@@ -193,6 +196,24 @@ class RestTradingGateway(ABC):
             raise ArbotError(
                 f"{self.venue}: unknown market {symbol!r} (call start() to load markets)"
             ) from None
+
+    def venue_symbol(self, symbol: str) -> str:
+        """The venue's name of a unified symbol's market (``BTC/USDT`` -> ``BTCUSDT``);
+        ArbotError when the market is unknown."""
+        market = self.market(symbol)
+        return market.venue_symbol or symbol.replace("/", self.venue_symbol_separator)
+
+    def unified_symbol(self, venue_symbol: str, default: str | None = None) -> str:
+        """The unified symbol of the market the venue calls ``venue_symbol``; ``default`` (or
+        ``venue_symbol`` itself) when no loaded market has that name. A dict lookup: the
+        reverse index is rebuilt whenever it misses or disagrees with :attr:`markets`."""
+        symbol = self._by_venue_symbol.get(venue_symbol)
+        if symbol is None or (m := self.markets.get(symbol)) is None or m.venue_symbol != venue_symbol:
+            self._by_venue_symbol = {m.venue_symbol: m.symbol for m in self.markets.values()}
+            symbol = self._by_venue_symbol.get(venue_symbol)
+        if symbol is not None:
+            return symbol
+        return venue_symbol if default is None else default
 
     async def public(
         self, path: str, params: Mapping[str, object] | None = None, *, weight: float = 1.0
