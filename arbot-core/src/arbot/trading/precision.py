@@ -6,8 +6,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 from functools import lru_cache
-
-import attrs
+from typing import NamedTuple
 
 from arbot.market import MarketInfo
 
@@ -30,26 +29,35 @@ def _decimals(increment: float) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
+@lru_cache(maxsize=4096)
+def _format_spec(increment: float) -> str:
+    """The :func:`format` spec writing multiples of ``increment`` with its digits (``.2f``)."""
+    return f".{_decimals(increment)}f"
+
+
 def to_increment(value: float, increment: float, *, up: bool = False) -> tuple[int, float]:
     """(n, n * increment): ``value`` rounded down (or ``up``) to a multiple of ``increment``;
     within 1e-9 increments of a multiple it snaps to it."""
-    if not math.isfinite(value):
-        raise ValueError(f"not a finite number: {value!r}")
+    n = _count(value, increment, up)
+    return n, n * increment
+
+
+def _count(value: float, increment: float, up: bool) -> int:
+    """How many increments :func:`to_increment` rounds ``value`` to."""
     ticks = value / increment
+    if not math.isfinite(ticks):
+        raise ValueError(f"not a finite number: {value!r}")
     nearest = round(ticks)
     if abs(ticks - nearest) < _SNAP * max(1.0, abs(ticks)):
-        n = nearest
-    else:
-        n = math.ceil(ticks) if up else math.floor(ticks)
-    return n, n * increment
+        return nearest
+    return math.ceil(ticks) if up else math.floor(ticks)
 
 
 def increment_text(n: int, increment: float) -> str:
     """``n * increment`` as a plain decimal string (exact: written with the increment's digits,
     trailing zeros dropped)."""
-    places = _decimals(increment)
-    text = f"{n * increment:.{places}f}"
-    if places:
+    text = format(n * increment, _format_spec(increment))
+    if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text if text not in ("-0", "") else "0"
 
@@ -59,8 +67,7 @@ def _plain(value: float) -> str:
     return text or "0"
 
 
-@attrs.frozen(slots=True)
-class PreparedOrder:
+class PreparedOrder(NamedTuple):
     """An order's size and price as the wire carries them, and why it may not be sent.
 
     ``problem`` is empty when the order meets the market's minimums; otherwise it says which
@@ -78,18 +85,22 @@ def prepare_order(market: MarketInfo, quantity: float, price: float | None, is_b
     (a buy never pays more, a sell never gets less, than asked); check min size and notional."""
     step, tick = market.step_size, market.tick_size
     if step > 0:
-        nq, qty = to_increment(quantity, step)
-        qty_text = increment_text(nq, step)
-    else:
+        nq = _count(quantity, step, False)
+        qty, qty_text = nq * step, increment_text(nq, step)
+    elif math.isfinite(quantity):
         qty, qty_text = quantity, _plain(quantity)
+    else:
+        raise ValueError(f"not a finite number: {quantity!r}")
     px: float | None = None
     px_text: str | None = None
     if price is not None:
         if tick > 0:
-            npx, px = to_increment(price, tick, up=not is_buy)
-            px_text = increment_text(npx, tick)
-        else:
+            npx = _count(price, tick, not is_buy)
+            px, px_text = npx * tick, increment_text(npx, tick)
+        elif math.isfinite(price):
             px, px_text = price, _plain(price)
+        else:
+            raise ValueError(f"not a finite number: {price!r}")
     problem = ""
     if qty <= 0:
         problem = f"quantity {quantity!r} rounds to 0 at step {step!r}"

@@ -35,6 +35,7 @@ import msgspec
 from arbot.connectors.ratelimit import RateLimitPolicy, shared_limiter
 from arbot.connectors.rest import RestClient, RestError
 from arbot.errors import ArbotError
+from arbot.events import Side
 from arbot.market import MarketInfo
 from arbot.trading.client_ids import ClientIdFactory
 from arbot.trading.errors import (
@@ -86,8 +87,6 @@ class RestTradingGateway(ABC):
     venue: str = ""
     #: Longest client id the venue accepts.
     client_id_max_len: int = 32
-    #: What stands between base and quote in the venue's market names, where a market has none.
-    venue_symbol_separator: str = ""
     #: The venue's REST budget in the TRD §3.1 form; every gateway of the venue in this process
     #: shares one limiter built from it.
     rate_limit: Mapping[str, Any] | None = None
@@ -114,11 +113,11 @@ class RestTradingGateway(ABC):
         self.clock_retries = clock_retries
         self.poll_interval = poll_interval
         self.offset_ms = 0.0
+        self._by_venue_symbol: dict[str, str] = {}  # venue symbol -> unified (unified_symbol)
         self.stats = GatewayStats()
         self._ids = ClientIdFactory(client_id_prefix, self.client_id_max_len, clock)
         self._ambiguous: set[str] = set()
         self._tracked: dict[str, str] = {}  # client id -> symbol, for polling
-        self._by_venue_symbol: dict[str, str] = {}  # venue symbol -> unified (unified_symbol)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.venue}, {self.credentials!r})"
@@ -196,6 +195,9 @@ class RestTradingGateway(ABC):
             raise ArbotError(
                 f"{self.venue}: unknown market {symbol!r} (call start() to load markets)"
             ) from None
+
+    #: What stands between base and quote in the venue's market names, where a market has none.
+    venue_symbol_separator: str = ""
 
     def venue_symbol(self, symbol: str) -> str:
         """The venue's name of a unified symbol's market (``BTC/USDT`` -> ``BTCUSDT``);
@@ -305,7 +307,7 @@ class RestTradingGateway(ABC):
         price = request.price if request.order_type is OrderType.LIMIT else None
         if request.order_type is OrderType.LIMIT and price is None:
             raise OrderRejected(self.venue, f"{request.client_id}: a limit order needs a price", "local")
-        prepared = prepare_order(market, request.quantity, price, request.side.value == "BUY")
+        prepared = prepare_order(market, request.quantity, price, request.side is Side.BUY)
         if prepared.problem:
             raise OrderRejected(
                 self.venue, f"{request.symbol} {request.client_id}: {prepared.problem}", "local"

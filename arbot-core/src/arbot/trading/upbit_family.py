@@ -11,7 +11,6 @@ cancel paths, the answer to a new order and its private stream.
 
 from __future__ import annotations
 
-import uuid
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -33,6 +32,7 @@ from arbot.trading.errors import (
 )
 from arbot.trading.precision import decimal_text
 from arbot.trading.signed_gateway import JsonValue, PreparedOrder, SignedRestGateway
+from arbot.trading.signing import uuid4_text
 from arbot.trading.types import (
     Balance,
     DepositWithdrawNetwork,
@@ -131,7 +131,7 @@ class UpbitFamilyGateway(SignedRestGateway):
 
     def new_client_id(self) -> str:
         """A fresh client order id (a UUID: never reused, across restarts too)."""
-        return f"arb-{uuid.uuid4()}"
+        return f"arb-{uuid4_text()}"
 
     def error_for(self, status: int, body: JsonValue, text: str) -> TradingError:
         """The venue's ``{"error": {"name", "message"}}`` as a typed error."""
