@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from arbot.market import MarketInfo
 from arbot.trading.client_ids import ClientIdFactory
-from arbot.trading.precision import increment_text, prepare_order, to_increment
+from arbot.trading.precision import increment_text, prepare_order, quote_size_text, to_increment
 from arbot.trading.signing import (
     ApiCredentials,
     KeyedHash,
@@ -23,6 +23,7 @@ from arbot.trading.signing import (
     query_string,
     uuid4_text,
 )
+from arbot.trading.stream_login import op_login_reply
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -161,3 +162,19 @@ def test_iso8601_across_seconds_and_days() -> None:
         seconds, ms = divmod(ts, 1000)
         expected = datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{ms:03d}Z"
         assert iso8601_ms(ts) == expected
+
+
+def test_op_login_replies() -> None:
+    assert op_login_reply({"event": "login", "code": "0", "msg": ""}) is True
+    assert op_login_reply({"event": "login", "code": 0}) is True
+    assert op_login_reply({"event": "login", "code": "60009", "msg": "Login failed."}) == "Login failed."
+    refused = op_login_reply({"event": "error", "code": "60005", "msg": "Invalid apiKey"})
+    assert refused == "60005: Invalid apiKey"
+    assert op_login_reply({"event": "subscribe", "arg": {}}) is None
+    assert op_login_reply(["login"]) is None
+
+
+def test_quote_size_is_exact_decimal_text() -> None:
+    assert quote_size_text("0.001", 27000.1) == "27.0001"
+    assert quote_size_text("0.3", 0.1) == "0.03"
+    assert quote_size_text("100", 70_000_000.0) == "7000000000"

@@ -10,7 +10,14 @@ from typing import NamedTuple
 
 from arbot.market import MarketInfo
 
-__all__ = ["PreparedOrder", "decimal_text", "increment_text", "prepare_order", "to_increment"]
+__all__ = [
+    "PreparedOrder",
+    "decimal_text",
+    "increment_text",
+    "prepare_order",
+    "quote_size_text",
+    "to_increment",
+]
 
 #: A value within this many increments of a multiple snaps to it (float noise is not a tick).
 _SNAP = 1e-9
@@ -20,6 +27,13 @@ def decimal_text(value: Decimal) -> str:
     """``value`` as a plain decimal string without exponent or trailing zeros."""
     text = format(value.normalize(), "f")
     return text if text != "-0" else "0"
+
+
+def quote_size_text(quantity: str, price: float) -> str:
+    """The quote amount of ``quantity`` (a wire decimal) at ``price``, exactly, as a plain decimal
+    string: the size of a market buy on venues that size it in quote (Bitget, Gate, Upbit,
+    Bithumb)."""
+    return decimal_text(Decimal(quantity) * Decimal(repr(price)))
 
 
 @lru_cache(maxsize=4096)

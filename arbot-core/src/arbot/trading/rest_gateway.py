@@ -55,6 +55,7 @@ from arbot.trading.types import (
     Fill,
     OrderRequest,
     OrderState,
+    OrderStatus,
     OrderType,
     OrderUpdate,
     TradingFee,
@@ -206,16 +207,21 @@ class RestTradingGateway(ABC):
         return market.venue_symbol or symbol.replace("/", self.venue_symbol_separator)
 
     def unified_symbol(self, venue_symbol: str, default: str | None = None) -> str:
-        """The unified symbol of the market the venue calls ``venue_symbol``; ``default`` (or
-        ``venue_symbol`` itself) when no loaded market has that name. A dict lookup: the
-        reverse index is rebuilt whenever it misses or disagrees with :attr:`markets`."""
+        """The unified symbol of the market the venue calls ``venue_symbol``. When no loaded
+        market has that name: ``default``, or else ``venue_symbol`` with
+        :attr:`venue_symbol_separator` read as ``/`` (``BTC-USDT`` -> ``BTC/USDT``), or else
+        ``venue_symbol`` itself. A dict lookup: the reverse index is rebuilt whenever it misses
+        or disagrees with :attr:`markets`."""
         symbol = self._by_venue_symbol.get(venue_symbol)
         if symbol is None or (m := self.markets.get(symbol)) is None or m.venue_symbol != venue_symbol:
             self._by_venue_symbol = {m.venue_symbol: m.symbol for m in self.markets.values()}
             symbol = self._by_venue_symbol.get(venue_symbol)
         if symbol is not None:
             return symbol
-        return venue_symbol if default is None else default
+        if default is not None:
+            return default
+        sep = self.venue_symbol_separator
+        return venue_symbol.replace(sep, "/") if sep else venue_symbol
 
     async def public(
         self, path: str, params: Mapping[str, object] | None = None, *, weight: float = 1.0
@@ -313,6 +319,25 @@ class RestTradingGateway(ABC):
                 self.venue, f"{request.symbol} {request.client_id}: {prepared.problem}", "local"
             )
         return prepared
+
+    def accepted(
+        self, request: OrderRequest, quantity: str, price: str | None, order_id: str, ts: float
+    ) -> OrderState:
+        """The state of an order the venue acknowledged with its id only: NEW, nothing filled,
+        ``quantity`` and ``price`` as sent (until a query or the private stream says more)."""
+        return OrderState(
+            self.venue,
+            request.symbol,
+            order_id,
+            request.client_id,
+            OrderStatus.NEW,
+            request.side,
+            float(quantity),
+            0.0,
+            float(price) if price is not None else None,
+            None,
+            ts,
+        )
 
     async def place_order(self, request: OrderRequest) -> OrderState:
         """Send one order under the rules of the module docstring."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import ClassVar
 
 import msgspec
@@ -30,7 +29,7 @@ from arbot.trading.errors import (
     RateLimited,
     TradingError,
 )
-from arbot.trading.precision import decimal_text
+from arbot.trading.precision import quote_size_text
 from arbot.trading.signed_gateway import JsonValue, PreparedOrder, SignedRestGateway
 from arbot.trading.signing import uuid4_text
 from arbot.trading.types import (
@@ -126,8 +125,11 @@ class UpbitFamilyGateway(SignedRestGateway):
         """The open and recently closed order documents of the market ``code`` (``KRW-BTC``)."""
 
     def _symbol_of(self, code: str) -> str:
-        quote, _, base = code.partition("-")
-        return self.unified_symbol(code, f"{base}/{quote}")
+        symbol = self.unified_symbol(code, "")
+        if symbol:
+            return symbol
+        quote, _, base = code.partition("-")  # KRW-BTC: quote first
+        return f"{base}/{quote}"
 
     def new_client_id(self) -> str:
         """A fresh client order id (a UUID: never reused, across restarts too)."""
@@ -174,7 +176,7 @@ class UpbitFamilyGateway(SignedRestGateway):
                     "price",
                 )
             body[type_field] = "price"
-            body["price"] = decimal_text(Decimal(order.quantity) * Decimal(repr(req.price)))
+            body["price"] = quote_size_text(order.quantity, req.price)
         else:
             body[type_field] = "market"
             body["volume"] = order.quantity
