@@ -21,6 +21,7 @@ from arbot.trading.signing import (
     compact_json,
     iso8601_ms,
     query_string,
+    uri_component,
     uuid4_text,
 )
 from arbot.trading.stream_login import op_login_reply
@@ -178,3 +179,19 @@ def test_quote_size_is_exact_decimal_text() -> None:
     assert quote_size_text("0.001", 27000.1) == "27.0001"
     assert quote_size_text("0.3", 0.1) == "0.03"
     assert quote_size_text("100", 70_000_000.0) == "7000000000"
+
+
+@settings(max_examples=300)
+@given(text=st.text(max_size=20), safe=st.sampled_from(["", "[]", "~()*!.'", "/:"]))
+def test_uri_component_is_quote(text: str, safe: str) -> None:
+    assert uri_component(text, safe) == quote(text, safe=safe)
+    assert uri_component("KRW-BTC") == "KRW-BTC" and uri_component("a b&c") == "a%20b%26c"
+
+
+def test_iso_times_of_answers() -> None:
+    from arbot.trading.upbit_family import iso_time
+
+    assert iso_time("2024-01-01T09:00:00+09:00") == 1_704_067_200.0
+    assert iso_time("2024-01-01T00:00:00.250Z") == 1_704_067_200.25
+    assert iso_time("2024-01-01T00:00:00") == datetime(2024, 1, 1).timestamp()  # local time
+    assert iso_time("not a time") == 0.0 and iso_time(None) == 0.0

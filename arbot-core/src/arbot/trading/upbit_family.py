@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import ClassVar
 
 import msgspec
@@ -55,11 +55,16 @@ def number(value: JsonValue) -> float:
 
 
 def iso_time(text: JsonValue) -> float:
-    """An ISO 8601 time of an answer in epoch seconds; 0.0 when it is not one."""
+    """An ISO 8601 time of an answer in epoch seconds (local time when it has no offset); 0.0
+    when it is not one."""
     try:
-        return datetime.fromisoformat(str(text)).timestamp()
+        t = datetime.fromisoformat(str(text))
     except ValueError:
         return 0.0
+    return (t - _EPOCH).total_seconds() if t.tzinfo is not None else t.timestamp()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def json_object(venue: str, value: JsonValue) -> dict[str, JsonValue]:
