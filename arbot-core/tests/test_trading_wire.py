@@ -48,6 +48,14 @@ def test_rounding_lands_on_the_grid_on_the_asked_side_in_plain_text(
         assert rounded <= value + tolerance and value - rounded < inc + tolerance
 
 
+@given(n=st.integers(-(10**15), 10**15), inc=st.sampled_from([*INCREMENTS, 10.0, 0.0025, 2.5e-07]))
+def test_increment_text_is_exact_plain_and_trimmed(n: int, inc: float) -> None:
+    text = increment_text(n, inc)
+    assert Decimal(text) == n * Decimal(repr(inc))
+    assert "e" not in text.lower() and text != "-0"
+    assert not ("." in text and text.endswith(("0", ".")))
+
+
 def test_float_noise_is_not_a_tick_and_tiny_values_are_plain() -> None:
     assert to_increment(0.1 + 0.2, 0.1)[0] == 3
     assert increment_text(*to_increment(60000.009999999999, 0.01, up=True)[:1], 0.01) == "60000.01"
@@ -195,3 +203,10 @@ def test_iso_times_of_answers() -> None:
     assert iso_time("2024-01-01T00:00:00.250Z") == 1_704_067_200.25
     assert iso_time("2024-01-01T00:00:00") == datetime(2024, 1, 1).timestamp()  # local time
     assert iso_time("not a time") == 0.0 and iso_time(None) == 0.0
+
+
+@given(raw=st.binary(max_size=100))
+def test_unpadded_urlsafe_base64(raw: bytes) -> None:
+    from arbot.trading.signing import _b64url
+
+    assert _b64url(raw) == base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

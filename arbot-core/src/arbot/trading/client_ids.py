@@ -34,5 +34,6 @@ class ClientIdFactory:
 
     def __call__(self) -> str:
         """A new id."""
-        stamp = int(self.clock() * 1000)
-        return f"{self.prefix}{stamp:011x}{next(self._counter) & 0xFF:02x}{random.getrandbits(20):05x}"
+        # the counter's low byte and 20 random bits make the 7 hex digits after the time
+        tail = (next(self._counter) & 0xFF) << 20 | random.getrandbits(20)
+        return "%s%011x%07x" % (self.prefix, int(self.clock() * 1000), tail)  # noqa: UP031 (faster)

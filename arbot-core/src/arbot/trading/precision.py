@@ -36,44 +36,59 @@ def quote_size_text(quantity: str, price: float) -> str:
     return decimal_text(Decimal(quantity) * Decimal(repr(price)))
 
 
-@lru_cache(maxsize=4096)
-def _decimals(increment: float) -> int:
-    """Digits after the point of ``increment`` read as its shortest decimal (``1e-05`` -> 5)."""
-    exponent = Decimal(repr(increment)).normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
+class _Grid:
+    """The multiples of one increment: how many of them a value rounds to, and the exact decimal
+    text of a multiple (from integers: ``n`` increments of ``units`` x 10^-``places``)."""
+
+    __slots__ = ("_pattern", "_scale", "increment", "places", "units")
+
+    def __init__(self, increment: float) -> None:
+        exact = Decimal(repr(increment)).normalize()
+        exponent = exact.as_tuple().exponent
+        self.increment = increment
+        self.places = max(0, -exponent) if isinstance(exponent, int) else 0
+        self.units = int(exact.scaleb(self.places))
+        self._scale = 10**self.places
+        self._pattern = f"%d.%0{self.places}d"
+
+    def count(self, value: float, up: bool) -> int:
+        """``value`` in increments, rounded down (or ``up``); within 1e-9 increments of a
+        multiple it snaps to it."""
+        ticks = value / self.increment
+        try:
+            nearest = round(ticks)
+        except (OverflowError, ValueError):
+            raise ValueError(f"not a finite number: {value!r}") from None
+        tolerance = _SNAP * ticks if ticks > 1.0 else -_SNAP * ticks if ticks < -1.0 else _SNAP
+        if -tolerance < ticks - nearest < tolerance:
+            return nearest
+        return math.ceil(ticks) if up else math.floor(ticks)
+
+    def text(self, n: int) -> str:
+        """``n`` increments as a plain decimal string, trailing zeros dropped."""
+        v = n * self.units
+        if v < 0:
+            return "-" + self.text(-n)
+        whole, fraction = divmod(v, self._scale)
+        return (self._pattern % (whole, fraction)).rstrip("0") if fraction else str(whole)
 
 
 @lru_cache(maxsize=4096)
-def _format_spec(increment: float) -> str:
-    """The :func:`format` spec writing multiples of ``increment`` with its digits (``.2f``)."""
-    return f".{_decimals(increment)}f"
+def _grid(increment: float) -> _Grid:
+    return _Grid(increment)
 
 
 def to_increment(value: float, increment: float, *, up: bool = False) -> tuple[int, float]:
     """(n, n * increment): ``value`` rounded down (or ``up``) to a multiple of ``increment``;
     within 1e-9 increments of a multiple it snaps to it."""
-    n = _count(value, increment, up)
+    n = _grid(increment).count(value, up)
     return n, n * increment
-
-
-def _count(value: float, increment: float, up: bool) -> int:
-    """How many increments :func:`to_increment` rounds ``value`` to."""
-    ticks = value / increment
-    if not math.isfinite(ticks):
-        raise ValueError(f"not a finite number: {value!r}")
-    nearest = round(ticks)
-    if abs(ticks - nearest) < _SNAP * max(1.0, abs(ticks)):
-        return nearest
-    return math.ceil(ticks) if up else math.floor(ticks)
 
 
 def increment_text(n: int, increment: float) -> str:
     """``n * increment`` as a plain decimal string (exact: written with the increment's digits,
     trailing zeros dropped)."""
-    text = format(n * increment, _format_spec(increment))
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text if text not in ("-0", "") else "0"
+    return _grid(increment).text(n)
 
 
 def _plain(value: float) -> str:
@@ -99,8 +114,9 @@ def prepare_order(market: MarketInfo, quantity: float, price: float | None, is_b
     (a buy never pays more, a sell never gets less, than asked); check min size and notional."""
     step, tick = market.step_size, market.tick_size
     if step > 0:
-        nq = _count(quantity, step, False)
-        qty, qty_text = nq * step, increment_text(nq, step)
+        grid = _grid(step)
+        nq = grid.count(quantity, False)
+        qty, qty_text = nq * step, grid.text(nq)
     elif math.isfinite(quantity):
         qty, qty_text = quantity, _plain(quantity)
     else:
@@ -109,8 +125,9 @@ def prepare_order(market: MarketInfo, quantity: float, price: float | None, is_b
     px_text: str | None = None
     if price is not None:
         if tick > 0:
-            npx = _count(price, tick, not is_buy)
-            px, px_text = npx * tick, increment_text(npx, tick)
+            grid = _grid(tick)
+            npx = grid.count(price, not is_buy)
+            px, px_text = npx * tick, grid.text(npx)
         elif math.isfinite(price):
             px, px_text = price, _plain(price)
         else:
