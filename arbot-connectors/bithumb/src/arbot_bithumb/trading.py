@@ -29,7 +29,6 @@ from arbot.trading.signed_gateway import JsonValue, PreparedOrder
 from arbot.trading.signing import ApiCredentials, SignedRequest
 from arbot.trading.types import (
     OrderState,
-    OrderStatus,
 )
 from arbot.trading.upbit_family import UpbitFamilyGateway, json_object
 
@@ -124,21 +123,8 @@ class BithumbTradingGateway(UpbitFamilyGateway):
 
     def order_ack(self, order: PreparedOrder, body: JsonValue) -> OrderState:
         """Bithumb answers the order id only: NEW until queried or streamed."""
-        data = _obj(body)
-        req = order.request
-        return OrderState(
-            VENUE,
-            req.symbol,
-            str(data.get("order_id", "")),
-            req.client_id,
-            OrderStatus.NEW,
-            req.side,
-            float(order.quantity),
-            0.0,
-            float(order.price) if order.price is not None else None,
-            None,
-            time.time(),
-        )
+        order_id = str(_obj(body).get("order_id", ""))
+        return self.accepted(order.request, order.quantity, order.price, order_id, time.time())
 
     async def get_order(self, symbol: str, client_id: str) -> OrderState:
         """``GET /v1/order?client_order_id=``."""

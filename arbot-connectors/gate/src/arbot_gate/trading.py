@@ -72,6 +72,7 @@ class GateTradingGateway(SignedRestGateway):
     """The :class:`~arbot.trading.gateway.TradingGateway` of Gate spot (module docstring)."""
 
     venue = VENUE
+    venue_symbol_separator = "_"
     client_id_max_len = _MAX_TEXT  # after the "t-"
 
     def __init__(
@@ -168,10 +169,7 @@ class GateTradingGateway(SignedRestGateway):
         return self.parse_order(_obj(body))
 
     def _symbol_of(self, venue_symbol: str) -> str:
-        for m in self.markets.values():
-            if m.venue_symbol == venue_symbol:
-                return m.symbol
-        return venue_symbol.replace("_", "/")
+        return self.unified_symbol(venue_symbol)  # BTC_USDT -> BTC/USDT when not loaded
 
     def parse_order(self, o: Mapping[str, Any]) -> OrderState:
         """A Gate order document as an :class:`OrderState`."""
