@@ -12,7 +12,7 @@ parameters, the timestamp/nonce, the signature (HMAC or JWT), the encoded query/
 headers, and reading the answer into an order. ccxt's throttle is off
 (``enableRateLimit=False``); ArBot's own order-count limiter (Binance) keeps its bookkeeping
 with a budget that never makes it wait. Neither side is given anything the other is not.
-The two clients are timed in alternating blocks of 50 orders, so that a machine whose load
+The two clients are timed in alternating blocks of 10 orders, so that a machine whose load
 drifts during the run weighs on both alike.
 
 Prints the median and p99 per order and the ratio ccxt / ArBot (the issue's goal: >= 10x).
@@ -35,7 +35,7 @@ from arbot.connectors.ratelimit import CountLimiter
 
 N = 3000
 WARMUP = 300
-BLOCK = 50
+BLOCK = 10
 ROUND_TRIPS = 300
 VENUES = ("binance", "okx", "bybit", "bitget", "kucoin", "gate", "upbit", "bithumb")
 
