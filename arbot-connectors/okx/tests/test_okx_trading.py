@@ -143,3 +143,27 @@ def test_order_placement_has_its_own_rate_budget_apart_from_order_queries() -> N
         assert windows[PLACE_ENDPOINT].used() == 1.0 and windows["/api/v5/trade/order"].used() == 1.0
 
     asyncio.run(main())
+
+
+def test_market_names_both_ways_follow_the_loaded_markets() -> None:
+    from arbot.market import MarketInfo
+
+    def market(symbol: str, inst: str) -> MarketInfo:
+        base, quote = symbol.split("/")
+        return MarketInfo("okx", symbol, base, quote, inst, tick_size=0.1, step_size=0.001)
+
+    creds = ApiCredentials("k", secret="s", passphrase="p")
+    gw = OkxTradingGateway(creds, markets={"BTC/USDT": market("BTC/USDT", "BTC-USDT")})
+    assert gw.venue_symbol("BTC/USDT") == "BTC-USDT"
+    assert gw.unified_symbol("BTC-USDT") == "BTC/USDT"
+    assert gw.unified_symbol("DOGE-USDC") == "DOGE/USDC"  # not loaded: OKX's separator read as "/"
+    assert gw.unified_symbol("DOGE-USDC", "?") == "?"
+    gw.markets = {"ETH/USDT": market("ETH/USDT", "ETH-USDT")}  # markets reloaded: no stale answer
+    assert gw.unified_symbol("ETH-USDT") == "ETH/USDT"
+    gw.markets["XBT/USDT"] = market("XBT/USDT", "BTC-USDT")  # changed in place
+    assert gw.unified_symbol("BTC-USDT") == "XBT/USDT"
+    gw.markets["XBT/USDT"] = market("XBT/USDT", "XBT-USDT")  # renamed: the old name is unknown
+    assert gw.unified_symbol("BTC-USDT") == "BTC/USDT"
+    assert gw.unified_symbol("XBT-USDT") == "XBT/USDT"
+    with pytest.raises(Exception, match="unknown market"):
+        gw.venue_symbol("SOL/USDT")

@@ -72,6 +72,8 @@ _STATUS = {
     "EXPIRED": OrderStatus.EXPIRED,
     "EXPIRED_IN_MATCH": OrderStatus.EXPIRED,
 }
+_SIDE = {Side.BUY: "BUY", Side.SELL: "SELL"}
+_TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
 _AUTH_CODES = {"-1022", "-2014", "-2015", "-1002"}
 _RATE_CODES = {"-1003", "-1015"}
 _NOT_FOUND_CODES = {"-2011", "-2013"}
@@ -85,22 +87,21 @@ def _amount_str(amount: float) -> str:
 
 def order_state_from_binance(raw: Mapping[str, Any], symbol: str) -> OrderState:
     """An order answer (place FULL/RESULT, query, cancel, open orders) as an OrderState."""
-    filled = number(raw.get("executedQty"))
-    quote = number(raw.get("cummulativeQuoteQty"))
-    price = number(raw.get("price")) or None
+    get = raw.get
+    filled = number(get("executedQty"))
     return OrderState(
-        venue=VENUE,
-        symbol=symbol,
-        order_id=str(raw.get("orderId", "")),
+        VENUE,
+        symbol,
+        str(get("orderId", "")),
         # a cancel's answer carries the order's id in origClientOrderId
-        client_id=str(raw.get("origClientOrderId") or raw.get("clientOrderId") or ""),
-        status=_STATUS.get(str(raw.get("status")), OrderStatus.UNKNOWN),
-        side=Side.BUY if raw.get("side") == "BUY" else Side.SELL,
-        quantity=number(raw.get("origQty")),
-        filled=filled,
-        price=price,
-        average_price=quote / filled if filled > 0 else None,
-        ts=number(raw.get("updateTime") or raw.get("transactTime") or raw.get("time")) / 1000.0,
+        str(get("origClientOrderId") or get("clientOrderId") or ""),
+        _STATUS.get(str(get("status")), OrderStatus.UNKNOWN),
+        Side.BUY if get("side") == "BUY" else Side.SELL,
+        number(get("origQty")),
+        filled,
+        number(get("price")) or None,
+        number(get("cummulativeQuoteQty")) / filled if filled > 0 else None,
+        number(get("updateTime") or get("transactTime") or get("time")) / 1000.0,
     )
 
 
@@ -187,37 +188,27 @@ class BinanceTradingGateway(RestTradingGateway):
     async def _load_markets(self) -> list[MarketInfo]:
         return parse_exchange_info(await self.public("/api/v3/exchangeInfo", weight=20))
 
-    def _vs(self, symbol: str) -> str:
-        return self.market(symbol).venue_symbol or symbol.replace("/", "")
-
-    def _unified(self, venue_symbol: str) -> str:
-        for m in self.markets.values():
-            if m.venue_symbol == venue_symbol:
-                return m.symbol
-        return venue_symbol
-
     # -- orders ------------------------------------------------------------------------------
 
     async def _submit(self, request: OrderRequest, prepared: PreparedOrder | None) -> OrderState:
+        assert prepared is not None
         params: dict[str, object] = {
-            "symbol": self._vs(request.symbol),
-            "side": request.side.value,
+            "symbol": self.venue_symbol(request.symbol),
+            "side": _SIDE[request.side],
             "newClientOrderId": request.client_id,
             "newOrderRespType": "FULL",
         }
-        assert prepared is not None
         if request.order_type is OrderType.MARKET:
             params["type"] = "MARKET"
             params["quantity"] = prepared.quantity
-        elif request.time_in_force is TimeInForce.POST_ONLY:
-            params.update(type="LIMIT_MAKER", quantity=prepared.quantity, price=prepared.price)
         else:
-            params.update(
-                type="LIMIT",
-                timeInForce=request.time_in_force.value,
-                quantity=prepared.quantity,
-                price=prepared.price,
-            )
+            if request.time_in_force is TimeInForce.POST_ONLY:
+                params["type"] = "LIMIT_MAKER"
+            else:
+                params["type"] = "LIMIT"
+                params["timeInForce"] = _TIF[request.time_in_force]
+            params["quantity"] = prepared.quantity
+            params["price"] = prepared.price
         await self.order_limiter.acquire(1.0, "orders")
         body = await self.signed("POST", "/api/v3/order", params, weight=1, order_entry=True)
         state = order_state_from_binance(body, request.symbol)
@@ -227,35 +218,34 @@ class BinanceTradingGateway(RestTradingGateway):
 
     async def get_order(self, symbol: str, client_id: str) -> OrderState:
         """The order by client id (``origClientOrderId``)."""
-        body = await self.signed(
-            "GET", "/api/v3/order", {"symbol": self._vs(symbol), "origClientOrderId": client_id}, weight=4
-        )
+        params = {"symbol": self.venue_symbol(symbol), "origClientOrderId": client_id}
+        body = await self.signed("GET", "/api/v3/order", params, weight=4)
         return order_state_from_binance(body, symbol)
 
     async def cancel_order(self, symbol: str, client_id: str) -> OrderState:
         """Cancel by client id."""
-        body = await self.signed(
-            "DELETE", "/api/v3/order", {"symbol": self._vs(symbol), "origClientOrderId": client_id}, weight=1
-        )
+        params = {"symbol": self.venue_symbol(symbol), "origClientOrderId": client_id}
+        body = await self.signed("DELETE", "/api/v3/order", params, weight=1)
         return order_state_from_binance(body, symbol)
 
     async def cancel_all(self, symbol: str) -> Sequence[OrderState]:
         """Cancel every open order of ``symbol`` (none open is not an error)."""
         try:
-            body = await self.signed("DELETE", "/api/v3/openOrders", {"symbol": self._vs(symbol)}, weight=1)
+            params = {"symbol": self.venue_symbol(symbol)}
+            body = await self.signed("DELETE", "/api/v3/openOrders", params, weight=1)
         except OrderNotFound:
             return []
         return [order_state_from_binance(o, symbol) for o in body]
 
     async def open_orders(self, symbol: str | None = None) -> Sequence[OrderState]:
         """Open orders of one symbol (weight 6) or all (weight 80)."""
-        params = {"symbol": self._vs(symbol)} if symbol else {}
+        params = {"symbol": self.venue_symbol(symbol)} if symbol else {}
         body = await self.signed("GET", "/api/v3/openOrders", params, weight=6 if symbol else 80)
-        return [order_state_from_binance(o, symbol or self._unified(o["symbol"])) for o in body]
+        return [order_state_from_binance(o, symbol or self.unified_symbol(o["symbol"])) for o in body]
 
     async def recent_fills(self, symbol: str, since: float | None = None) -> Sequence[Fill]:
         """``myTrades`` of ``symbol`` (since ``since`` seconds)."""
-        params: dict[str, object] = {"symbol": self._vs(symbol)}
+        params: dict[str, object] = {"symbol": self.venue_symbol(symbol)}
         if since is not None:
             params["startTime"] = int(since * 1000)
         body = await self.signed("GET", "/api/v3/myTrades", params, weight=20)
@@ -289,7 +279,7 @@ class BinanceTradingGateway(RestTradingGateway):
         out: dict[str, TradingFee] = {}
         for symbol in symbols:
             body = await self.signed(
-                "GET", "/api/v3/account/commission", {"symbol": self._vs(symbol)}, weight=20
+                "GET", "/api/v3/account/commission", {"symbol": self.venue_symbol(symbol)}, weight=20
             )
             std = body["standardCommission"]
             out[symbol] = TradingFee(symbol, number(std["maker"]), number(std["taker"]))
@@ -415,7 +405,7 @@ class BinanceTradingGateway(RestTradingGateway):
                 await self.keepalive()
 
     def _execution_update(self, e: Mapping[str, Any]) -> OrderUpdate:
-        symbol = self._unified(str(e["s"]))
+        symbol = self.unified_symbol(str(e["s"]))
         filled = number(e.get("z"))
         quote = number(e.get("Z"))
         # a cancel's event carries the cancel request's id in "c" and the order's in "C"

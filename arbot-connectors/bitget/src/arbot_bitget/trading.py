@@ -11,7 +11,6 @@ skew; 40010/45001 and 5xx are ambiguous. The place answer is an ack (``orderId``
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 from arbot.connectors.parsing import number
@@ -27,10 +26,11 @@ from arbot.trading.errors import (
     RateLimited,
     TradingError,
 )
-from arbot.trading.precision import PreparedOrder, decimal_text
-from arbot.trading.private_stream import LoginVerdict, private_stream
+from arbot.trading.precision import PreparedOrder, quote_size_text
+from arbot.trading.private_stream import private_stream
 from arbot.trading.rest_gateway import RestTradingGateway
 from arbot.trading.signing import ApiCredentials, SignedRequest, compact_json
+from arbot.trading.stream_login import op_login_reply
 from arbot.trading.types import (
     Balance,
     DepositWithdrawNetwork,
@@ -65,6 +65,7 @@ _STATUS = {
     "canceled": OrderStatus.CANCELLED,
 }
 _AUTH = {"40001", "40002", "40003", "40006", "40009", "40011", "40012", "40037"}
+_SIDE = {Side.BUY: "buy", Side.SELL: "sell"}
 _FORCE = {
     TimeInForce.GTC: "gtc",
     TimeInForce.IOC: "ioc",
@@ -151,19 +152,13 @@ class BitgetTradingGateway(RestTradingGateway):
     async def _load_markets(self) -> list[MarketInfo]:
         return parse_products(await self.public("/api/v2/spot/public/symbols"))
 
-    def _vs(self, symbol: str) -> str:
-        return self.market(symbol).venue_symbol or symbol.replace("/", "")
-
-    def _unified(self, vs: str) -> str:
-        return next((m.symbol for m in self.markets.values() if m.venue_symbol == vs), vs)
-
     # -- orders ------------------------------------------------------------------------------
 
     async def _submit(self, request: OrderRequest, prepared: PreparedOrder | None) -> OrderState:
         assert prepared is not None
         params: dict[str, object] = {
-            "symbol": self._vs(request.symbol),
-            "side": request.side.value.lower(),
+            "symbol": self.venue_symbol(request.symbol),
+            "side": _SIDE[request.side],
             "clientOid": request.client_id,
         }
         if request.order_type is OrderType.MARKET:
@@ -173,28 +168,17 @@ class BitgetTradingGateway(RestTradingGateway):
                     raise OrderRejected(
                         VENUE, "a Bitget market buy is sized in quote: give a reference price", "local"
                     )
-                size = decimal_text(Decimal(prepared.quantity) * Decimal(repr(request.price)))
-            params.update(orderType="market", size=size)
+                size = quote_size_text(prepared.quantity, request.price)
+            params["orderType"] = "market"
+            params["size"] = size
         else:
-            params.update(
-                orderType="limit",
-                force=_FORCE[request.time_in_force],
-                price=prepared.price,
-                size=prepared.quantity,
-            )
+            params["orderType"] = "limit"
+            params["force"] = _FORCE[request.time_in_force]
+            params["price"] = prepared.price
+            params["size"] = prepared.quantity
         body = await self.signed("POST", "/api/v2/spot/trade/place-order", params, order_entry=True)
-        return OrderState(
-            venue=VENUE,
-            symbol=request.symbol,
-            order_id=str(body["data"].get("orderId", "")),
-            client_id=request.client_id,
-            status=OrderStatus.NEW,
-            side=request.side,
-            quantity=float(prepared.quantity),
-            filled=0.0,
-            price=float(prepared.price) if prepared.price else None,
-            ts=number(body.get("requestTime")) / 1000.0,
-        )
+        order_id, ts = str(body["data"].get("orderId", "")), number(body.get("requestTime")) / 1000.0
+        return self.accepted(request, prepared.quantity, prepared.price, order_id, ts)
 
     async def get_order(self, symbol: str, client_id: str) -> OrderState:
         """The order by ``clientOid``."""
@@ -205,26 +189,26 @@ class BitgetTradingGateway(RestTradingGateway):
 
     async def cancel_order(self, symbol: str, client_id: str) -> OrderState:
         """Cancel by ``clientOid``; the state after the cancel (a query)."""
-        await self.signed(
-            "POST", "/api/v2/spot/trade/cancel-order", {"symbol": self._vs(symbol), "clientOid": client_id}
-        )
+        params = {"symbol": self.venue_symbol(symbol), "clientOid": client_id}
+        await self.signed("POST", "/api/v2/spot/trade/cancel-order", params)
         return await self.get_order(symbol, client_id)
 
     async def cancel_all(self, symbol: str) -> Sequence[OrderState]:
         """``cancel-symbol-order``; the states of the orders that were open."""
         pending = await self.open_orders(symbol)
-        await self.signed("POST", "/api/v2/spot/trade/cancel-symbol-order", {"symbol": self._vs(symbol)})
+        params = {"symbol": self.venue_symbol(symbol)}
+        await self.signed("POST", "/api/v2/spot/trade/cancel-symbol-order", params)
         return [await self.get_order(symbol, o.client_id) for o in pending]
 
     async def open_orders(self, symbol: str | None = None) -> Sequence[OrderState]:
         """``unfilled-orders``."""
-        params = {"symbol": self._vs(symbol)} if symbol else {}
+        params = {"symbol": self.venue_symbol(symbol)} if symbol else {}
         body = await self.signed("GET", "/api/v2/spot/trade/unfilled-orders", params)
-        return [order_state_from_bitget(o, symbol or self._unified(o["symbol"])) for o in body["data"]]
+        return [order_state_from_bitget(o, symbol or self.unified_symbol(o["symbol"])) for o in body["data"]]
 
     async def recent_fills(self, symbol: str, since: float | None = None) -> Sequence[Fill]:
         """``trade/fills`` of ``symbol`` (Bitget's negative fees returned positive)."""
-        params: dict[str, object] = {"symbol": self._vs(symbol)}
+        params: dict[str, object] = {"symbol": self.venue_symbol(symbol)}
         if since is not None:
             params["startTime"] = str(int(since * 1000))
         body = await self.signed("GET", "/api/v2/spot/trade/fills", params)
@@ -260,9 +244,8 @@ class BitgetTradingGateway(RestTradingGateway):
         """``common/trade-rate`` per symbol."""
         out: dict[str, TradingFee] = {}
         for symbol in symbols:
-            body = await self.signed(
-                "GET", "/api/v2/common/trade-rate", {"symbol": self._vs(symbol), "businessType": "spot"}
-            )
+            params = {"symbol": self.venue_symbol(symbol), "businessType": "spot"}
+            body = await self.signed("GET", "/api/v2/common/trade-rate", params)
             out[symbol] = TradingFee(
                 symbol, number(body["data"]["makerFeeRate"]), number(body["data"]["takerFeeRate"])
             )
@@ -351,7 +334,7 @@ class BitgetTradingGateway(RestTradingGateway):
             login=lambda: compact_json(
                 {"op": "login", "args": [self.signer.login_args(self.now_ms() // 1000)]}
             ),
-            login_reply=_login_reply,
+            login_reply=op_login_reply,
             subscribe=[
                 compact_json(
                     {
@@ -373,7 +356,7 @@ class BitgetTradingGateway(RestTradingGateway):
             return []
         out = []
         for o in msg["data"]:
-            symbol = self._unified(str(o.get("instId") or o.get("symbol")))
+            symbol = self.unified_symbol(str(o.get("instId") or o.get("symbol")))
             state = order_state_from_bitget(o, symbol)
             fills: tuple[Fill, ...] = ()
             if o.get("tradeId"):
@@ -396,11 +379,3 @@ class BitgetTradingGateway(RestTradingGateway):
             self.forget_if_done(state)
             out.append(OrderUpdate(state=state, fills=fills, seq=number(o.get("uTime")), source="stream"))
         return out
-
-
-def _login_reply(msg: Any) -> LoginVerdict:
-    if isinstance(msg, dict) and msg.get("event") == "login":
-        return True if str(msg.get("code")) == "0" else str(msg.get("msg"))
-    if isinstance(msg, dict) and msg.get("event") == "error":
-        return f"{msg.get('code')}: {msg.get('msg')}"
-    return None

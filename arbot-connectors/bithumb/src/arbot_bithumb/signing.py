@@ -11,11 +11,9 @@ The token is built by :meth:`arbot.trading.signing.ApiCredentials.jwt_hs256`.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Callable, Mapping, Sequence
-from urllib.parse import quote
 
-from arbot.trading.signing import ApiCredentials, SignedRequest, compact_json
+from arbot.trading.signing import ApiCredentials, SignedRequest, compact_json, uri_component, uuid4_text
 
 __all__ = ["BithumbSigner", "Params", "query_text"]
 
@@ -32,15 +30,11 @@ def query_text(params: Params | None) -> str:
     parts: list[str] = []
     for k, v in params.items():
         if isinstance(v, str):
-            parts.append(f"{quote(k, safe=_URI_SAFE)}={quote(v, safe=_URI_SAFE)}")
+            parts.append(f"{uri_component(k, _URI_SAFE)}={uri_component(v, _URI_SAFE)}")
         else:
-            key = quote(k, safe=_URI_SAFE) + "[]"
-            parts.extend(f"{key}={quote(item, safe=_URI_SAFE)}" for item in v)
+            key = uri_component(k, _URI_SAFE) + "[]"
+            parts.extend(f"{key}={uri_component(item, _URI_SAFE)}" for item in v)
     return "&".join(parts)
-
-
-def _uuid4() -> str:
-    return str(uuid.uuid4())
 
 
 class BithumbSigner:
@@ -48,7 +42,7 @@ class BithumbSigner:
 
     __slots__ = ("credentials", "new_nonce")
 
-    def __init__(self, credentials: ApiCredentials, new_nonce: Callable[[], str] = _uuid4) -> None:
+    def __init__(self, credentials: ApiCredentials, new_nonce: Callable[[], str] = uuid4_text) -> None:
         self.credentials = credentials
         self.new_nonce = new_nonce
 

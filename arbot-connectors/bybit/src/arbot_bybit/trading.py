@@ -148,47 +148,34 @@ class BybitTradingGateway(RestTradingGateway):
     async def _load_markets(self) -> list[MarketInfo]:
         return parse_instruments(await self.public("/v5/market/instruments-info", {"category": "spot"}))
 
-    def _vs(self, symbol: str) -> str:
-        return self.market(symbol).venue_symbol or symbol.replace("/", "")
-
-    def _unified(self, vs: str) -> str:
-        return next((m.symbol for m in self.markets.values() if m.venue_symbol == vs), vs)
-
     # -- orders ------------------------------------------------------------------------------
 
     async def _submit(self, request: OrderRequest, prepared: PreparedOrder | None) -> OrderState:
         assert prepared is not None
         params: dict[str, object] = {
             "category": "spot",
-            "symbol": self._vs(request.symbol),
+            "symbol": self.venue_symbol(request.symbol),
             "side": "Buy" if request.side is Side.BUY else "Sell",
             "qty": prepared.quantity,
             "orderLinkId": request.client_id,
         }
         if request.order_type is OrderType.MARKET:
-            params.update(orderType="Market", marketUnit="baseCoin")
+            params["orderType"] = "Market"
+            params["marketUnit"] = "baseCoin"
         else:
-            params.update(orderType="Limit", price=prepared.price, timeInForce=_TIF[request.time_in_force])
+            params["orderType"] = "Limit"
+            params["price"] = prepared.price
+            params["timeInForce"] = _TIF[request.time_in_force]
         body = await self.signed("POST", "/v5/order/create", params, order_entry=True)
-        return OrderState(
-            venue=VENUE,
-            symbol=request.symbol,
-            order_id=str(body["result"].get("orderId", "")),
-            client_id=request.client_id,
-            status=OrderStatus.NEW,
-            side=request.side,
-            quantity=float(prepared.quantity),
-            filled=0.0,
-            price=float(prepared.price) if prepared.price else None,
-            ts=number(body.get("time")) / 1000.0,
-        )
+        order_id, ts = str(body["result"].get("orderId", "")), number(body.get("time")) / 1000.0
+        return self.accepted(request, prepared.quantity, prepared.price, order_id, ts)
 
     async def get_order(self, symbol: str, client_id: str) -> OrderState:
         """The order by ``orderLinkId`` (open or recently closed: ``realtime``)."""
         body = await self.signed(
             "GET",
             "/v5/order/realtime",
-            {"category": "spot", "symbol": self._vs(symbol), "orderLinkId": client_id},
+            {"category": "spot", "symbol": self.venue_symbol(symbol), "orderLinkId": client_id},
         )
         rows = body["result"].get("list") or []
         if not rows:
@@ -200,14 +187,14 @@ class BybitTradingGateway(RestTradingGateway):
         await self.signed(
             "POST",
             "/v5/order/cancel",
-            {"category": "spot", "symbol": self._vs(symbol), "orderLinkId": client_id},
+            {"category": "spot", "symbol": self.venue_symbol(symbol), "orderLinkId": client_id},
         )
         return await self.get_order(symbol, client_id)
 
     async def cancel_all(self, symbol: str) -> Sequence[OrderState]:
         """``cancel-all`` of ``symbol``; the states after it."""
         body = await self.signed(
-            "POST", "/v5/order/cancel-all", {"category": "spot", "symbol": self._vs(symbol)}
+            "POST", "/v5/order/cancel-all", {"category": "spot", "symbol": self.venue_symbol(symbol)}
         )
         return [await self.get_order(symbol, str(o["orderLinkId"])) for o in body["result"].get("list") or []]
 
@@ -215,11 +202,10 @@ class BybitTradingGateway(RestTradingGateway):
         """``realtime`` open orders."""
         params: dict[str, object] = {"category": "spot"}
         if symbol:
-            params["symbol"] = self._vs(symbol)
+            params["symbol"] = self.venue_symbol(symbol)
         body = await self.signed("GET", "/v5/order/realtime", params)
-        return [
-            order_state_from_bybit(o, symbol or self._unified(o["symbol"])) for o in body["result"]["list"]
-        ]
+        rows = body["result"]["list"]
+        return [order_state_from_bybit(o, symbol or self.unified_symbol(o["symbol"])) for o in rows]
 
     def _fill(self, e: Mapping[str, Any], symbol: str) -> Fill:
         return Fill(
@@ -239,7 +225,7 @@ class BybitTradingGateway(RestTradingGateway):
 
     async def recent_fills(self, symbol: str, since: float | None = None) -> Sequence[Fill]:
         """``execution/list`` of ``symbol``."""
-        params: dict[str, object] = {"category": "spot", "symbol": self._vs(symbol)}
+        params: dict[str, object] = {"category": "spot", "symbol": self.venue_symbol(symbol)}
         if since is not None:
             params["startTime"] = int(since * 1000)
         body = await self.signed("GET", "/v5/execution/list", params)
@@ -260,7 +246,7 @@ class BybitTradingGateway(RestTradingGateway):
         out: dict[str, TradingFee] = {}
         for symbol in symbols:
             body = await self.signed(
-                "GET", "/v5/account/fee-rate", {"category": "spot", "symbol": self._vs(symbol)}
+                "GET", "/v5/account/fee-rate", {"category": "spot", "symbol": self.venue_symbol(symbol)}
             )
             row = body["result"]["list"][0]
             out[symbol] = TradingFee(symbol, number(row["makerFeeRate"]), number(row["takerFeeRate"]))
@@ -366,14 +352,14 @@ class BybitTradingGateway(RestTradingGateway):
         topic = msg.get("topic")
         if topic == "execution":
             for e in msg.get("data") or []:
-                fill = self._fill(e, self._unified(str(e.get("symbol"))))
+                fill = self._fill(e, self.unified_symbol(str(e.get("symbol"))))
                 self._pending_fills.setdefault(fill.order_id, []).append(fill)
             return []
         if topic != "order":
             return []
         out = []
         for o in msg.get("data") or []:
-            state = order_state_from_bybit(o, self._unified(str(o.get("symbol"))))
+            state = order_state_from_bybit(o, self.unified_symbol(str(o.get("symbol"))))
             fills = tuple(self._pending_fills.pop(state.order_id, []))
             self.forget_if_done(state)
             out.append(

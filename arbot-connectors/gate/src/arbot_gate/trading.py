@@ -82,6 +82,7 @@ class GateTradingGateway(SignedRestGateway):
     #: per IP (Gate's public budget, shared with the market-data connector) and per key (UID)
     rate_limit = {"type": "count", "limit": 200, "window": 10.0}
     rate_limit_per_key = {"type": "count", "limit": 50, "window": 1.0}
+    venue_symbol_separator = "_"
     client_id_max_len = _MAX_TEXT  # after the "t-"
     venue_refuses_duplicate_ids = False  # Gate takes a second order with the same text
     supports_withdrawals = True
@@ -181,10 +182,7 @@ class GateTradingGateway(SignedRestGateway):
         return self.parse_order(_obj(body))
 
     def _symbol_of(self, venue_symbol: str) -> str:
-        for m in self.markets.values():
-            if m.venue_symbol == venue_symbol:
-                return m.symbol
-        return venue_symbol.replace("_", "/")
+        return self.unified_symbol(venue_symbol)  # BTC_USDT -> BTC/USDT when not loaded
 
     def parse_order(self, o: Mapping[str, Any]) -> OrderState:
         """A Gate order document as an :class:`OrderState`."""

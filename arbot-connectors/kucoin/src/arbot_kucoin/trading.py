@@ -82,6 +82,7 @@ class KucoinTradingGateway(SignedRestGateway):
     #: (UID's) spot pool
     rate_limit = {"type": "weight", "limit": 2000, "window": 30.0}
     rate_limit_per_key = {"type": "weight", "limit": 4000, "window": 30.0}
+    venue_symbol_separator = "-"
 
     def __init__(
         self,
@@ -189,28 +190,11 @@ class KucoinTradingGateway(SignedRestGateway):
 
     def order_ack(self, order: PreparedOrder, body: JsonValue) -> OrderState:
         """The ack carries the order id only: the order is NEW until queried or streamed."""
-        data = _obj(body)
-        req = order.request
-        return OrderState(
-            VENUE,
-            req.symbol,
-            str(data.get("orderId", "")),
-            req.client_id,
-            OrderStatus.NEW,
-            req.side,
-            float(order.quantity),
-            0.0,
-            float(order.price) if order.price is not None else None,
-            None,
-            time.time(),
-        )
+        order_id = str(_obj(body).get("orderId", ""))
+        return self.accepted(order.request, order.quantity, order.price, order_id, time.time())
 
     def _symbol_of(self, venue_symbol: str) -> str:
-        for m in self.markets.values():
-            if m.venue_symbol == venue_symbol:
-                return m.symbol
-        base, _, quote = venue_symbol.partition("-")
-        return f"{base}/{quote}"
+        return self.unified_symbol(venue_symbol)  # BTC-USDT -> BTC/USDT when not loaded
 
     def parse_order(self, raw: Mapping[str, Any]) -> OrderState:
         """An HF order document as an :class:`OrderState`."""

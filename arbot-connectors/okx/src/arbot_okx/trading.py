@@ -28,9 +28,10 @@ from arbot.trading.errors import (
     TradingError,
 )
 from arbot.trading.precision import PreparedOrder
-from arbot.trading.private_stream import LoginVerdict, private_stream
+from arbot.trading.private_stream import private_stream
 from arbot.trading.rest_gateway import RestTradingGateway
 from arbot.trading.signing import ApiCredentials, SignedRequest, compact_json
+from arbot.trading.stream_login import op_login_reply
 from arbot.trading.types import (
     Balance,
     DepositWithdrawNetwork,
@@ -63,6 +64,7 @@ _STATE = {
 _AUTH = {"50103", "50104", "50105", "50106", "50107", "50111", "50113", "50114", "50100", "50101"}
 _AMBIGUOUS = {"50001", "50004", "50013", "50026"}
 _NOT_FOUND = {"51603", "51400", "51401", "51402"}
+_SIDE = {Side.BUY: "buy", Side.SELL: "sell"}
 _ORD_TYPE = {
     TimeInForce.GTC: "limit",
     TimeInForce.IOC: "ioc",
@@ -110,6 +112,7 @@ class OkxTradingGateway(RestTradingGateway):
 
     venue = VENUE
     client_id_max_len = 32
+    venue_symbol_separator = "-"
 
     def __init__(
         self,
@@ -159,49 +162,35 @@ class OkxTradingGateway(RestTradingGateway):
     async def _load_markets(self) -> list[MarketInfo]:
         return parse_instruments(await self.public("/api/v5/public/instruments", {"instType": "SPOT"}))
 
-    def _inst(self, symbol: str) -> str:
-        return self.market(symbol).venue_symbol or symbol.replace("/", "-")
-
-    def _unified(self, inst: str) -> str:
-        return next(
-            (m.symbol for m in self.markets.values() if m.venue_symbol == inst), inst.replace("-", "/")
-        )
-
     # -- orders ------------------------------------------------------------------------------
 
     async def _submit(self, request: OrderRequest, prepared: PreparedOrder | None) -> OrderState:
         assert prepared is not None
         params: dict[str, object] = {
-            "instId": self._inst(request.symbol),
+            "instId": self.venue_symbol(request.symbol),
             "tdMode": "cash",
-            "side": request.side.value.lower(),
+            "side": _SIDE[request.side],
             "clOrdId": request.client_id,
         }
         if request.order_type is OrderType.MARKET:
-            params.update(ordType="market", sz=prepared.quantity, tgtCcy="base_ccy")
+            params["ordType"] = "market"
+            params["sz"] = prepared.quantity
+            params["tgtCcy"] = "base_ccy"
         else:
-            params.update(ordType=_ORD_TYPE[request.time_in_force], sz=prepared.quantity, px=prepared.price)
+            params["ordType"] = _ORD_TYPE[request.time_in_force]
+            params["sz"] = prepared.quantity
+            params["px"] = prepared.price
         body = await self.signed(
             "POST", "/api/v5/trade/order", params, order_entry=True, endpoint=PLACE_ENDPOINT
         )
         ack = body["data"][0]
-        return OrderState(
-            venue=VENUE,
-            symbol=request.symbol,
-            order_id=str(ack.get("ordId", "")),
-            client_id=request.client_id,
-            status=OrderStatus.NEW,
-            side=request.side,
-            quantity=float(prepared.quantity),
-            filled=0.0,
-            price=float(prepared.price) if prepared.price else None,
-            ts=number(ack.get("ts")) / 1000.0,
-        )
+        order_id, ts = str(ack.get("ordId", "")), number(ack.get("ts")) / 1000.0
+        return self.accepted(request, prepared.quantity, prepared.price, order_id, ts)
 
     async def get_order(self, symbol: str, client_id: str) -> OrderState:
         """The order by ``clOrdId``."""
         body = await self.signed(
-            "GET", "/api/v5/trade/order", {"instId": self._inst(symbol), "clOrdId": client_id}
+            "GET", "/api/v5/trade/order", {"instId": self.venue_symbol(symbol), "clOrdId": client_id}
         )
         if not body.get("data"):
             raise OrderNotFound(VENUE, f"order {client_id} does not exist", "51603")
@@ -210,14 +199,14 @@ class OkxTradingGateway(RestTradingGateway):
     async def cancel_order(self, symbol: str, client_id: str) -> OrderState:
         """Cancel by ``clOrdId``; the state after the cancel (a query)."""
         await self.signed(
-            "POST", "/api/v5/trade/cancel-order", {"instId": self._inst(symbol), "clOrdId": client_id}
+            "POST", "/api/v5/trade/cancel-order", {"instId": self.venue_symbol(symbol), "clOrdId": client_id}
         )
         return await self.get_order(symbol, client_id)
 
     async def cancel_all(self, symbol: str) -> Sequence[OrderState]:
         """Cancel every open order of ``symbol`` (``cancel-batch-orders``, 20 per request)."""
         pending = await self.open_orders(symbol)
-        inst = self._inst(symbol)
+        inst = self.venue_symbol(symbol)
         for i in range(0, len(pending), 20):
             batch = [{"instId": inst, "ordId": o.order_id} for o in pending[i : i + 20]]
             await self._signed_list("/api/v5/trade/cancel-batch-orders", batch)
@@ -231,13 +220,13 @@ class OkxTradingGateway(RestTradingGateway):
         """``orders-pending`` (SPOT)."""
         params: dict[str, object] = {"instType": "SPOT"}
         if symbol:
-            params["instId"] = self._inst(symbol)
+            params["instId"] = self.venue_symbol(symbol)
         body = await self.signed("GET", "/api/v5/trade/orders-pending", params)
-        return [order_state_from_okx(o, symbol or self._unified(o["instId"])) for o in body["data"]]
+        return [order_state_from_okx(o, symbol or self.unified_symbol(o["instId"])) for o in body["data"]]
 
     async def recent_fills(self, symbol: str, since: float | None = None) -> Sequence[Fill]:
         """``trade/fills`` of ``symbol`` (fees reported negative by OKX are returned positive)."""
-        params: dict[str, object] = {"instType": "SPOT", "instId": self._inst(symbol)}
+        params: dict[str, object] = {"instType": "SPOT", "instId": self.venue_symbol(symbol)}
         if since is not None:
             params["begin"] = str(int(since * 1000))
         body = await self.signed("GET", "/api/v5/trade/fills", params)
@@ -273,7 +262,7 @@ class OkxTradingGateway(RestTradingGateway):
         out: dict[str, TradingFee] = {}
         for symbol in symbols:
             body = await self.signed(
-                "GET", "/api/v5/account/trade-fee", {"instType": "SPOT", "instId": self._inst(symbol)}
+                "GET", "/api/v5/account/trade-fee", {"instType": "SPOT", "instId": self.venue_symbol(symbol)}
             )
             row = body["data"][0]
             out[symbol] = TradingFee(symbol, -number(row["maker"]), -number(row["taker"]))
@@ -362,7 +351,7 @@ class OkxTradingGateway(RestTradingGateway):
             login=lambda: compact_json(
                 {"op": "login", "args": [self.signer.login_args(self.now_ms() // 1000)]}
             ),
-            login_reply=_login_reply,
+            login_reply=op_login_reply,
             subscribe=[
                 compact_json({"op": "subscribe", "args": [{"channel": "orders", "instType": "SPOT"}]})
             ],
@@ -375,7 +364,7 @@ class OkxTradingGateway(RestTradingGateway):
             return []
         out = []
         for o in msg.get("data") or []:
-            symbol = self._unified(str(o.get("instId")))
+            symbol = self.unified_symbol(str(o.get("instId")))
             state = order_state_from_okx(o, symbol)
             fills: tuple[Fill, ...] = ()
             if o.get("tradeId") and number(o.get("fillSz")) > 0:
@@ -398,11 +387,3 @@ class OkxTradingGateway(RestTradingGateway):
             self.forget_if_done(state)
             out.append(OrderUpdate(state=state, fills=fills, seq=number(o.get("uTime")), source="stream"))
         return out
-
-
-def _login_reply(msg: Any) -> LoginVerdict:
-    if isinstance(msg, dict) and msg.get("event") == "login":
-        return True if str(msg.get("code")) == "0" else str(msg.get("msg"))
-    if isinstance(msg, dict) and msg.get("event") == "error":
-        return f"{msg.get('code')}: {msg.get('msg')}"
-    return None

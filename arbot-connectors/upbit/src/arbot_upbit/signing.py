@@ -11,11 +11,9 @@ Upbit accepts HS256 and HS512; HS256 is what ccxt sends in production. The token
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Callable, Mapping, Sequence
-from urllib.parse import quote
 
-from arbot.trading.signing import ApiCredentials, SignedRequest, compact_json
+from arbot.trading.signing import ApiCredentials, SignedRequest, compact_json, uri_component, uuid4_text
 
 __all__ = ["Params", "UpbitSigner", "query_text"]
 
@@ -38,12 +36,8 @@ def query_text(params: Params | None, encoded: bool) -> str:
     if not params:
         return ""
     if encoded:
-        return "&".join(f"{quote(k, safe='[]')}={quote(v, safe='')}" for k, v in _pairs(params))
-    return "&".join(f"{k}={v}" for k, v in _pairs(params))
-
-
-def _uuid4() -> str:
-    return str(uuid.uuid4())
+        return "&".join(f"{uri_component(k, '[]')}={uri_component(v)}" for k, v in _pairs(params))
+    return "&".join([f"{k}={v}" for k, v in _pairs(params)])
 
 
 class UpbitSigner:
@@ -51,7 +45,7 @@ class UpbitSigner:
 
     __slots__ = ("credentials", "new_nonce")
 
-    def __init__(self, credentials: ApiCredentials, new_nonce: Callable[[], str] = _uuid4) -> None:
+    def __init__(self, credentials: ApiCredentials, new_nonce: Callable[[], str] = uuid4_text) -> None:
         self.credentials = credentials
         self.new_nonce = new_nonce
 

@@ -88,7 +88,7 @@ class Control(enum.StrEnum):
 
 def number(value: object, default: float = 0.0) -> float:
     """A metadata field as a float (``default`` when missing, empty or not a number)."""
-    if not isinstance(value, int | float | str) or value == "":
+    if not isinstance(value, (int, float, str)) or value == "":
         return default
     try:
         return float(value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-import secrets
+import random
 import time
 from collections.abc import Callable
 
@@ -15,7 +15,9 @@ class ClientIdFactory:
     for every venue: OKX allows 1–32 alphanumerics), at most ``max_len`` characters.
 
     The millisecond time makes ids of different runs differ; the counter makes ids of one
-    millisecond differ; the random tail guards against two processes with the same prefix.
+    millisecond differ; the random tail guards against two processes with the same prefix. The
+    tail needs to differ, not to be secret: it comes from the process's pseudo-random generator
+    (seeded from the OS at start and again in every forked child), not from a system call per id.
     """
 
     def __init__(
@@ -32,5 +34,6 @@ class ClientIdFactory:
 
     def __call__(self) -> str:
         """A new id."""
-        stamp = int(self.clock() * 1000)
-        return f"{self.prefix}{stamp:011x}{next(self._counter) & 0xFF:02x}{secrets.randbits(20):05x}"
+        # the counter's low byte and 20 random bits make the 7 hex digits after the time
+        tail = (next(self._counter) & 0xFF) << 20 | random.getrandbits(20)
+        return "%s%011x%07x" % (self.prefix, int(self.clock() * 1000), tail)  # noqa: UP031 (faster)

@@ -41,6 +41,7 @@ from arbot.connectors.ratelimit import (
 )
 from arbot.connectors.rest import RestClient, RestError
 from arbot.errors import ArbotError
+from arbot.events import Side
 from arbot.market import MarketInfo
 from arbot.trading.client_ids import ClientIdFactory
 from arbot.trading.errors import (
@@ -61,6 +62,7 @@ from arbot.trading.types import (
     Fill,
     OrderRequest,
     OrderState,
+    OrderStatus,
     OrderType,
     OrderUpdate,
     TradingFee,
@@ -129,6 +131,7 @@ class RestTradingGateway(ABC):
         self.clock_retries = clock_retries
         self.poll_interval = poll_interval
         self.offset_ms = 0.0
+        self._by_venue_symbol: dict[str, str] = {}  # venue symbol -> unified (unified_symbol)
         self.stats = GatewayStats()
         self._ids = ClientIdFactory(client_id_prefix, self.client_id_max_len, clock)
         self._ambiguous: set[str] = set()
@@ -222,6 +225,32 @@ class RestTradingGateway(ABC):
                 f"{self.venue}: unknown market {symbol!r} (call start() to load markets)"
             ) from None
 
+    #: What stands between base and quote in the venue's market names, where a market has none.
+    venue_symbol_separator: str = ""
+
+    def venue_symbol(self, symbol: str) -> str:
+        """The venue's name of a unified symbol's market (``BTC/USDT`` -> ``BTCUSDT``);
+        ArbotError when the market is unknown."""
+        market = self.market(symbol)
+        return market.venue_symbol or symbol.replace("/", self.venue_symbol_separator)
+
+    def unified_symbol(self, venue_symbol: str, default: str | None = None) -> str:
+        """The unified symbol of the market the venue calls ``venue_symbol``. When no loaded
+        market has that name: ``default``, or else ``venue_symbol`` with
+        :attr:`venue_symbol_separator` read as ``/`` (``BTC-USDT`` -> ``BTC/USDT``), or else
+        ``venue_symbol`` itself. A dict lookup: the reverse index is rebuilt whenever it misses
+        or disagrees with :attr:`markets`."""
+        symbol = self._by_venue_symbol.get(venue_symbol)
+        if symbol is None or (m := self.markets.get(symbol)) is None or m.venue_symbol != venue_symbol:
+            self._by_venue_symbol = {m.venue_symbol: m.symbol for m in self.markets.values()}
+            symbol = self._by_venue_symbol.get(venue_symbol)
+        if symbol is not None:
+            return symbol
+        if default is not None:
+            return default
+        sep = self.venue_symbol_separator
+        return venue_symbol.replace(sep, "/") if sep else venue_symbol
+
     async def public(
         self, path: str, params: Mapping[str, object] | None = None, *, weight: float = 1.0
     ) -> Any:
@@ -312,12 +341,31 @@ class RestTradingGateway(ABC):
         price = request.price if request.order_type is OrderType.LIMIT else None
         if request.order_type is OrderType.LIMIT and price is None:
             raise OrderRejected(self.venue, f"{request.client_id}: a limit order needs a price", "local")
-        prepared = prepare_order(market, request.quantity, price, request.side.value == "BUY")
+        prepared = prepare_order(market, request.quantity, price, request.side is Side.BUY)
         if prepared.problem:
             raise OrderRejected(
                 self.venue, f"{request.symbol} {request.client_id}: {prepared.problem}", "local"
             )
         return prepared
+
+    def accepted(
+        self, request: OrderRequest, quantity: str, price: str | None, order_id: str, ts: float
+    ) -> OrderState:
+        """The state of an order the venue acknowledged with its id only: NEW, nothing filled,
+        ``quantity`` and ``price`` as sent (until a query or the private stream says more)."""
+        return OrderState(
+            self.venue,
+            request.symbol,
+            order_id,
+            request.client_id,
+            OrderStatus.NEW,
+            request.side,
+            float(quantity),
+            0.0,
+            float(price) if price is not None else None,
+            None,
+            ts,
+        )
 
     async def place_order(self, request: OrderRequest) -> OrderState:
         """Send one order under the rules of the module docstring."""

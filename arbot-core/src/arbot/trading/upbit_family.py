@@ -1,25 +1,46 @@
 """What the Upbit and Bithumb trading gateways share: Bithumb's current private API has Upbit's
 shape, so balances (``/v1/accounts``), fees (``/v1/orders/chance``), networks
-(``/v1/withdraws/chance``), the ``myOrder`` stream frames and the market codes
-(``KRW-BTC``) are read the same way. A venue's gateway keeps its signing, its order paths and
-fields, its errors and its order documents.
+(``/v1/withdraws/chance``), order documents, the order request's fields, the
+``{"error": {"name", "message"}}`` answers, the ``myOrder`` stream frames and the market codes
+(``KRW-BTC``) are read and written the same way. Where the two differ only in a name, the
+gateway's class attributes say it (:attr:`UpbitFamilyGateway.client_id_field`,
+:attr:`~UpbitFamilyGateway.order_path`, :attr:`~UpbitFamilyGateway.order_type_field`, the error
+names). A venue's gateway keeps its signing, its clock, its market list, its order query and
+cancel paths, the answer to a new order and its private stream.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import ClassVar
 
 import msgspec
 
 from arbot.connectors.ws import GarbageFrame, WsSession
-from arbot.trading.errors import OrderNotFound, TradingError
-from arbot.trading.signed_gateway import JsonValue, SignedRestGateway
+from arbot.events import Side
+from arbot.trading.errors import (
+    AuthenticationFailed,
+    ClockSkew,
+    DuplicateClientId,
+    OrderNotFound,
+    OrderRejected,
+    RateLimited,
+    TradingError,
+)
+from arbot.trading.precision import quote_size_text
+from arbot.trading.signed_gateway import JsonValue, PreparedOrder, SignedRestGateway
+from arbot.trading.signing import uuid4_text
 from arbot.trading.types import (
     Balance,
     DepositWithdrawNetwork,
+    Fill,
+    OrderState,
+    OrderStatus,
+    OrderType,
     OrderUpdate,
+    TimeInForce,
     TradingFee,
     TransferState,
     WalletTransfer,
@@ -37,11 +58,16 @@ def number(value: JsonValue) -> float:
 
 
 def iso_time(text: JsonValue) -> float:
-    """An ISO 8601 time of an answer in epoch seconds; 0.0 when it is not one."""
+    """An ISO 8601 time of an answer in epoch seconds (local time when it has no offset); 0.0
+    when it is not one."""
     try:
-        return datetime.fromisoformat(str(text)).timestamp()
+        t = datetime.fromisoformat(str(text))
     except ValueError:
         return 0.0
+    return (t - _EPOCH).total_seconds() if t.tzinfo is not None else t.timestamp()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def json_object(venue: str, value: JsonValue) -> dict[str, JsonValue]:
@@ -55,22 +81,217 @@ def _object_or_empty(value: JsonValue) -> dict[str, JsonValue]:
     return value if isinstance(value, dict) else {}
 
 
+def _list_or_empty(value: JsonValue) -> list[JsonValue]:
+    return value if isinstance(value, list) else []
+
+
+#: Error names of a refused key or token (both venues).
+AUTH_ERRORS = frozenset(
+    {
+        "jwt_verification",
+        "invalid_access_key",
+        "expired_access_key",
+        "no_authorization_token",
+        "nonce_used",
+        "invalid_query_payload",
+        "out_of_scope",
+        "no_authorization_ip",
+    }
+)
+
+_SIDE = {Side.BUY: "bid", Side.SELL: "ask"}
+_TIF = {TimeInForce.IOC: "ioc", TimeInForce.FOK: "fok", TimeInForce.POST_ONLY: "post_only"}
+_STREAM_STATUS = {
+    "wait": OrderStatus.NEW,
+    "watch": OrderStatus.NEW,
+    "trade": OrderStatus.PARTIALLY_FILLED,
+    "done": OrderStatus.FILLED,
+    "cancel": OrderStatus.CANCELLED,
+}
+
+
 class UpbitFamilyGateway(SignedRestGateway):
     """Base of the Upbit and Bithumb gateways (see the module docstring)."""
 
     #: The private stream, while it runs.
     ws: WsSession | None = None
+    #: The client order id's field, in the order request and in the venue's order documents.
+    client_id_field: ClassVar[str] = "identifier"
+    #: The path that places an order.
+    order_path: ClassVar[str] = "/v1/orders"
+    #: The order request's order type field.
+    order_type_field: ClassVar[str] = "ord_type"
+    #: Error names meaning "the key or token was refused".
+    auth_errors: ClassVar[frozenset[str]] = AUTH_ERRORS
+    #: Error names meaning "the token's time was off" (the request was not taken).
+    clock_errors: ClassVar[frozenset[str]] = frozenset()
+    #: Error names meaning "this client id was used already".
+    duplicate_errors: ClassVar[frozenset[str]] = frozenset({"duplicate_identifier"})
 
     @abstractmethod
-    def parse_my_order(self, msg: Mapping[str, JsonValue]) -> OrderUpdate:
-        """The order update of one ``myOrder`` frame."""
+    async def recent_orders(self, code: str) -> list[JsonValue]:
+        """The open and recently closed order documents of the market ``code`` (``KRW-BTC``)."""
 
     def _symbol_of(self, code: str) -> str:
-        for m in self.markets.values():
-            if m.venue_symbol == code:
-                return m.symbol
-        quote, _, base = code.partition("-")
+        symbol = self.unified_symbol(code, "")
+        if symbol:
+            return symbol
+        quote, _, base = code.partition("-")  # KRW-BTC: quote first
         return f"{base}/{quote}"
+
+    def new_client_id(self) -> str:
+        """A fresh client order id (a UUID: never reused, across restarts too)."""
+        return f"arb-{uuid4_text()}"
+
+    def error_for(self, status: int, body: JsonValue, text: str) -> TradingError:
+        """The venue's ``{"error": {"name", "message"}}`` as a typed error."""
+        err = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(err, dict):
+            return TradingError(self.venue, f"HTTP {status}: {text[:200]}", str(status))
+        name, msg = str(err.get("name", status)), str(err.get("message", ""))
+        if name in self.clock_errors:
+            return ClockSkew(self.venue, msg, name)
+        if name in self.auth_errors or status == 401:
+            return AuthenticationFailed(self.venue, msg, name)
+        if name == "too_many_requests":
+            return RateLimited(self.venue, msg, name)
+        if name == "order_not_found":
+            return OrderNotFound(self.venue, msg, name)
+        if name in self.duplicate_errors:
+            return DuplicateClientId(self.venue, msg, name)
+        return OrderRejected(self.venue, msg, name)
+
+    def order_call(self, order: PreparedOrder) -> tuple[str, Mapping[str, str]]:
+        """The order request: ``side`` bid/ask; a limit order with its ``time_in_force``
+        (ioc/fok/post_only), a market buy by KRW total (type ``price``, sized at the request's
+        reference price), a market sell by volume (type ``market``); the client id last."""
+        req = order.request
+        type_field = self.order_type_field
+        body = {"market": order.market.venue_symbol, "side": _SIDE[req.side]}
+        if req.order_type is OrderType.LIMIT:
+            assert order.price is not None
+            body[type_field] = "limit"
+            body["price"] = order.price
+            body["volume"] = order.quantity
+            tif = _TIF.get(req.time_in_force)
+            if tif is not None:
+                body["time_in_force"] = tif
+        elif req.side is Side.BUY:
+            if req.price is None:
+                raise OrderRejected(
+                    self.venue,
+                    f"a {self.venue.capitalize()} market buy is sized in KRW: give a reference price",
+                    "price",
+                )
+            body[type_field] = "price"
+            body["price"] = quote_size_text(order.quantity, req.price)
+        else:
+            body[type_field] = "market"
+            body["volume"] = order.quantity
+        body[self.client_id_field] = req.client_id
+        return self.order_path, body
+
+    def parse_order(self, o: Mapping[str, JsonValue]) -> OrderState:
+        """An order document (``state`` wait/watch/done/cancel, with its ``trades``) as an
+        :class:`OrderState`."""
+        executed = number(o.get("executed_volume"))
+        volume = number(o.get("volume")) or executed
+        state = str(o.get("state", ""))
+        if state in ("wait", "watch"):
+            status = OrderStatus.PARTIALLY_FILLED if executed > 0 else OrderStatus.NEW
+        elif state == "done":
+            status = OrderStatus.FILLED
+        elif executed > 0 or state == "cancel":
+            status = OrderStatus.CANCELLED
+        else:
+            status = OrderStatus.EXPIRED
+        trades = o.get("trades")
+        funds = sum(number(_object_or_empty(t).get("funds")) for t in _list_or_empty(trades))
+        avg = funds / executed if funds and executed else None
+        return OrderState(
+            self.venue,
+            self._symbol_of(str(o.get("market", ""))),
+            str(o.get("uuid", "")),
+            str(o.get(self.client_id_field) or ""),
+            status,
+            Side.BUY if o.get("side") == "bid" else Side.SELL,
+            volume,
+            executed,
+            number(o.get("price")) or None,
+            avg,
+            iso_time(o.get("created_at")),
+        )
+
+    async def recent_fills(self, symbol: str, since: float | None = None) -> Sequence[Fill]:
+        """Trades of the market's recent orders (neither venue has a fill list: each order's
+        detail, ``GET /v1/order?uuid=``, carries its ``trades``, with per-order fees only)."""
+        code = self.market(symbol).venue_symbol
+        orders = [
+            o
+            for o in map(_object_or_empty, await self.recent_orders(code))
+            if number(o.get("executed_volume"))
+        ]
+        fills: list[Fill] = []
+        for o in orders:
+            detail = json_object(self.venue, await self.call("GET", "/v1/order", {"uuid": str(o["uuid"])}))
+            for t in map(_object_or_empty, _list_or_empty(detail.get("trades"))):
+                ts = iso_time(t.get("created_at"))
+                if since is None or ts >= since:
+                    fills.append(
+                        Fill(
+                            self.venue,
+                            symbol,
+                            str(detail.get("uuid")),
+                            str(detail.get(self.client_id_field) or ""),
+                            str(t.get("uuid")),
+                            Side.BUY if t.get("side") == "bid" else Side.SELL,
+                            number(t.get("price")),
+                            number(t.get("volume")),
+                            0.0,
+                            code.partition("-")[0],
+                            ts,
+                        )
+                    )
+        return sorted(fills, key=lambda f: f.ts)
+
+    def parse_my_order(self, m: Mapping[str, JsonValue]) -> OrderUpdate:
+        """One ``myOrder`` push (a ``trade`` state carries the fill)."""
+        symbol = self._symbol_of(str(m.get("code", "")))
+        side = Side.BUY if m.get("ask_bid") == "BID" else Side.SELL
+        executed = number(m.get("executed_volume"))
+        state = str(m.get("state", ""))
+        # on a ``trade`` push ``volume``/``price`` are the trade's; the order's size is the rest
+        volume = executed + number(m.get("remaining_volume")) if state == "trade" else number(m.get("volume"))
+        status = _STREAM_STATUS.get(state, OrderStatus.NEW)
+        if state == "trade" and volume and executed >= volume:
+            status = OrderStatus.FILLED
+        ts = number(m.get("timestamp")) / 1000.0
+        order_id, client_id = str(m.get("uuid", "")), str(m.get(self.client_id_field) or "")
+        average = number(m.get("avg_price")) or None
+        fills: tuple[Fill, ...] = ()
+        price = number(m.get("price")) or None
+        if state == "trade":
+            fills = (
+                Fill(
+                    self.venue,
+                    symbol,
+                    order_id,
+                    client_id,
+                    str(m.get("trade_uuid", "")),
+                    side,
+                    number(m.get("price")),
+                    number(m.get("volume")),
+                    number(m.get("trade_fee")),
+                    str(m.get("code", "")).partition("-")[0],
+                    number(m.get("trade_timestamp")) / 1000.0,
+                    bool(m.get("is_maker")),
+                ),
+            )
+            price = None  # the trade's price, not the order's
+        st = OrderState(
+            self.venue, symbol, order_id, client_id, status, side, volume, executed, price, average, ts
+        )
+        return OrderUpdate(st, fills, ts, "stream")
 
     async def balances(self) -> dict[str, Balance]:
         """``GET /v1/accounts``: ``balance`` (free) and ``locked``."""
