@@ -201,6 +201,10 @@ class Executor(Component[S]):
     kind: ClassVar[str] = "executor"
     #: Mode recorded in the journal ("BACKTEST", "PAPER", "LIVE").
     mode: ClassVar[str] = "BACKTEST"
+    #: True when :meth:`next_due` changes only inside :meth:`submit` and :meth:`due` (a
+    #: virtual-time executor): the engine then reads it after each of those calls instead of on
+    #: every market event, so an idle execution layer costs nothing per tick.
+    due_changes_only_on_calls: ClassVar[bool] = False
 
     @abstractmethod
     def submit(self, opportunity: Opportunity, now: float) -> None:

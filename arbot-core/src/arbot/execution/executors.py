@@ -195,6 +195,8 @@ class SimulatedExecutor(Executor[SimulatedSettings], BookObserver):
     name: ClassVar[str] = "simulated"
     Settings: ClassVar[type[ComponentSettings]] = SimulatedSettings
     mode: ClassVar[str] = "BACKTEST"
+    #: virtual time: steps run only inside submit() and due()
+    due_changes_only_on_calls: ClassVar[bool] = True
 
     def __init__(self, settings: SimulatedSettings, ctx: BotContext) -> None:
         super().__init__(settings, ctx)
