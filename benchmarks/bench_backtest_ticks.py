@@ -165,15 +165,17 @@ def main() -> None:
     print(f"{'engine':<44}{'ticks/s':>12}{'ratio':>10}")
     print(f"{'ArBot Engine, no executor':<44}{arbot:>12,.0f}{'1.00':>10}")
     print(f"{'ArBot Engine, execution layer in place':<44}{arbot_exec:>12,.0f}{arbot_exec / arbot:>10.2f}")
-    cost_us = (1e6 / arbot_exec - 1e6 / arbot)
+    cost_us = 1e6 / arbot_exec - 1e6 / arbot
     print(f"execution layer cost per tick: {cost_us:+.2f} us (median rates; noise is of the same order)")
     if not peer:
         print(f"{'nautilus_trader BacktestEngine':<44}{'not installed':>12}")
     else:
         nt = statistics.median(peer)
         print(f"{'nautilus_trader BacktestEngine':<44}{nt:>12,.0f}{nt / arbot:>10.2f}")
-        print(f"ArBot / nautilus: {arbot / nt:.2f}x without executor, {arbot_exec / nt:.2f}x with the "
-              f"execution layer (target >= 3x)")
+        print(
+            f"ArBot / nautilus: {arbot / nt:.2f}x without executor, {arbot_exec / nt:.2f}x with the "
+            f"execution layer (target >= 3x)"
+        )
 
 
 if __name__ == "__main__":

@@ -157,9 +157,8 @@ class Engine:
         ts = ev.ts
         self.clock.advance(ts)
         self.events_processed += 1
-        if self._due <= ts:
-            self._drain(ts)
-        elif self._poll_due and self.executor is not None and self.executor.next_due() <= ts:
+        executor = self.executor
+        if self._due <= ts or (self._poll_due and executor is not None and executor.next_due() <= ts):
             self._drain(ts)
         if ts >= self._next_snapshot:
             self._snapshot(ts)
@@ -169,8 +168,7 @@ class Engine:
                     sink.emit(ev)
                 except Exception as exc:
                     self._fault(sink, ev, exc)
-        kind = type(ev)
-        if kind is BookUpdate:
+        if type(ev) is BookUpdate:
             venue = ev.venue
             symbol = ev.symbol
             if ev.snapshot and not ev.applied:
@@ -197,9 +195,9 @@ class Engine:
                 if opps:
                     for opp in opps:
                         self._handle(opp, det, ts)
-        elif kind is FxRate:
+        elif type(ev) is FxRate:
             self.ctx.portfolio.set_fx(ev.currency, ev.per_usd)
-        elif kind is TradeTick:
+        elif type(ev) is TradeTick:
             for det in self._detectors_for(ev.symbol):
                 try:
                     opps = det.on_trade(ev)
