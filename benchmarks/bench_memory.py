@@ -8,10 +8,15 @@
    emulator (REST weight limit raised for the emulator, nothing else changed), the spatial
    detector and no sinks, for ``PAPER_SECONDS``. The bot process reports its own peak RSS
    (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) and how many books were live at the end.
-2. Long backtest. The reference simulator (three venues, BTC/USDT and ETH/USDT, 100 ms updates,
-   the execution layer with latency/competition/divergence policies, the SQLite journal) over
-   ``BACKTEST_HOURS`` of market time in a child process; its current RSS (``/proc/self/statm``)
-   is printed at 25/50/75/100 % of the events and must stay flat.
+2. Backtest length. The reference backtest (three venues, BTC/USDT and ETH/USDT, 100 ms updates,
+   the execution layer with latency/competition/divergence policies, the SQLite journal)
+   configured for each of ``LENGTH_HOURS`` of market time, one child process each, runs its first
+   ``LENGTH_EVENTS`` events through the whole pipeline: RSS once the bot is built, at the first
+   event and after those events must not depend on the configured length (the simulator
+   generates its series a window at a time, it does not prepare it up front).
+3. Long backtest. The same backtest over ``BACKTEST_HOURS`` of market time, to its end, in a
+   child process; its current RSS (``/proc/self/statm``) is printed at 25/50/75/100 % of the
+   events and must stay flat (journal, in-flight maps and impact state bounded).
 
 Run: ``python benchmarks/bench_memory.py``; bounded by the durations below (about a minute).
 """
@@ -33,8 +38,10 @@ from typing import Any
 EXCHANGE_INFO = "rest/binance/binance_spot_exchangeInfo_2021-10-12.json.gz"
 LEVELS = 1000
 PAPER_SECONDS = 25.0
-BACKTEST_HOURS = 4.0
+BACKTEST_HOURS = float(os.environ.get("ARBOT_BENCH_BACKTEST_HOURS", "4"))
 GOAL_BYTES = 1 << 30
+LENGTH_HOURS = (1.0, 6.0, 24.0)
+LENGTH_EVENTS = 200_000
 
 
 def trading_symbols() -> list[str]:
@@ -115,17 +122,46 @@ def paper_bot(settings_json: str, out_dir: str) -> None:
                       "messages": stats.get("messages", 0)}), flush=True)
 
 
-def long_backtest(out_dir: str) -> None:
-    """The reference spatial backtest over BACKTEST_HOURS; prints RSS at each quarter."""
+def reference_bot(out_dir: str, hours: float) -> Any:
+    """The reference spatial backtest bot, configured for ``hours`` of market time."""
     from arbot.bot import Bot
     from arbot.config import load_config
 
     root = Path(__file__).resolve().parent.parent
     cfg = load_config(root / "examples" / "spatial_backtest.toml")
-    duration = BACKTEST_HOURS * 3600.0
     cfg = cfg.model_copy(update={"output_dir": out_dir,
-                                 "backtest": cfg.backtest.model_copy(update={"duration_s": duration})})
-    bot = Bot(cfg, mode="backtest")
+                                 "backtest": cfg.backtest.model_copy(update={"duration_s": hours * 3600.0})})
+    return Bot(cfg, mode="backtest")
+
+
+def backtest_start(out_dir: str, hours: float) -> None:
+    """RSS of the reference backtest configured for ``hours``: built, at the first event, after
+    LENGTH_EVENTS events through the engine; prints a JSON line."""
+    built_before = rss_now()
+    bot = reference_bot(out_dir, hours)
+    built = rss_now()
+    marks: dict[str, int] = {}
+
+    def first_events() -> Any:
+        for n, ev in enumerate(bot.source.events(), 1):
+            if n == 1:
+                marks["first"] = rss_now()
+            yield ev
+            if n >= LENGTH_EVENTS:
+                break
+        marks["last"] = rss_now()
+
+    t0 = time.process_time()
+    summary = bot.run_backtest(events=first_events())
+    print(json.dumps({"hours": hours, "imports": built_before, "built": built, "first": marks["first"],
+                      "after": marks["last"], "events": summary["events"], "peak_rss": peak_rss(),
+                      "cpu_seconds": time.process_time() - t0}), flush=True)
+
+
+def long_backtest(out_dir: str) -> None:
+    """The reference spatial backtest over BACKTEST_HOURS; prints RSS at each quarter."""
+    duration = BACKTEST_HOURS * 3600.0
+    bot = reference_bot(out_dir, BACKTEST_HOURS)
     samples: list[tuple[int, int, int]] = []
 
     def sampled() -> Any:
@@ -174,7 +210,8 @@ def main() -> None:
         finally:
             emu.terminate()
             emu.wait(10)
-        backtest = run_child("backtest", tmp, timeout=300.0)
+        lengths = [run_child("backtest_start", tmp, str(h), timeout=600.0) for h in LENGTH_HOURS]
+        backtest = run_child("backtest", tmp, timeout=900.0)
 
     print(f"Memory 1: paper bot, Binance emulator streaming all {paper['markets']} TRADING markets of the "
           f"2021-10-12 exchangeInfo, {LEVELS} levels a side, {PAPER_SECONDS:.0f} s")
@@ -184,10 +221,20 @@ def main() -> None:
     print(f"  RSS after start-up imports {paper['start_rss'] / mib:.0f} MiB, peak RSS "
           f"{paper['peak_rss'] / mib:.0f} MiB (goal <= 1024 MiB: "
           f"{'met' if paper['peak_rss'] <= GOAL_BYTES else 'NOT met'})")
-    print(f"Memory 2: reference spatial backtest over {BACKTEST_HOURS:.0f} h of market time "
+    hours = ", ".join(f"{h:g} h" for h in LENGTH_HOURS)
+    print(f"Memory 2: reference spatial backtest configured for {hours}; "
+          f"RSS (MiB) as it starts and after its first {LENGTH_EVENTS:,} events")
+    print(f"  {'length':>8}{'imports':>10}{'bot built':>11}{'1st event':>11}{'after':>9}{'peak':>8}")
+    for r in lengths:
+        print(f"  {r['hours']:>6g} h{r['imports'] / mib:>10.0f}{r['built'] / mib:>11.0f}"
+              f"{r['first'] / mib:>11.0f}{r['after'] / mib:>9.0f}{r['peak_rss'] / mib:>8.0f}")
+    spread = (max(r["peak_rss"] for r in lengths) - min(r["peak_rss"] for r in lengths)) / mib
+    print(f"  peak RSS spread across lengths: {spread:.1f} MiB "
+          f"({LENGTH_HOURS[-1] / LENGTH_HOURS[0]:.0f}x the market time)")
+    print(f"Memory 3: reference spatial backtest over {BACKTEST_HOURS:g} h of market time "
           f"({backtest['events']} events, {backtest['seconds']:.1f} s)")
     first, *quarters = backtest["samples"]
-    print(f"  at the first event: RSS {first[2] / mib:7.1f} MiB (the simulator's prepared series included)")
+    print(f"  at the first event: RSS {first[2] / mib:7.1f} MiB")
     base = quarters[0][2]
     for pct, n, rss in quarters:
         growth = (rss - base) / mib
@@ -204,5 +251,7 @@ if __name__ == "__main__":
         paper_bot(sys.argv[2], sys.argv[3])
     elif len(sys.argv) > 1 and sys.argv[1] == "backtest":
         long_backtest(sys.argv[2])
+    elif len(sys.argv) > 1 and sys.argv[1] == "backtest_start":
+        backtest_start(sys.argv[2], float(sys.argv[3]))
     else:
         main()
