@@ -72,7 +72,7 @@ def test_time_order_and_repeatability(make_config):
 
 def test_latent_path_memory_is_bounded():
     """However long the series, a latent path holds a window of the 10 ms grid, not all of it."""
-    state = np.random.default_rng(1).bit_generator.state
+    state = np.random.default_rng(1)
     path = simulator._LatentPath(100.0, 1e-4, 180_002, state)  # half an hour of 10 ms steps
     held = 0
     for low in range(0, path.n_grid - 5_000, 20_000):
@@ -88,7 +88,7 @@ def test_latent_path_equals_the_whole_series_drawn_at_once(monkeypatch):
     """Chunked generation carries the running sum exactly: the same floats as one cumsum."""
     monkeypatch.setattr(simulator, "_CHUNK", 1_000)
     sigma = 3e-5
-    state = np.random.default_rng(9).bit_generator.state
+    state = np.random.default_rng(9)
     steps = np.random.Generator(np.random.PCG64(9)).normal(-0.5 * sigma * sigma, sigma, 10_000)
     steps[0] = 0.0
     whole = 250.0 * np.exp(np.cumsum(steps))

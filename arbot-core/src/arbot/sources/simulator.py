@@ -8,6 +8,7 @@ cross-venue arbitrage. The same seed gives the same events, bit for bit.
 from __future__ import annotations
 
 import asyncio
+import copy
 import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -81,15 +82,15 @@ class SimulatorSettings(ComponentSettings):
     realtime_speed: float = Field(1.0, gt=0, description="paper mode: market seconds per second")
 
 
+#: a saved generator: a copy taken where one part of the series' draws begins
+_State = np.random.Generator
 #: how many values one draw makes while the series is generated (bounds the memory it takes)
 _CHUNK = 1 << 16
 
 
-def _generator(state: dict[str, Any]) -> np.random.Generator:
-    """A generator resuming from a saved bit-generator ``state``."""
-    bits = np.random.PCG64()
-    bits.state = state
-    return np.random.Generator(bits)
+def _generator(state: _State) -> np.random.Generator:
+    """A new generator resuming where the saved ``state`` stands (the saved one is not moved)."""
+    return copy.deepcopy(state)
 
 
 def _skip(rng: np.random.Generator, count: int, draw: Callable[[np.random.Generator, int], object]) -> None:
@@ -107,7 +108,7 @@ class _LatentPath:
     ask for); the running sum of the log steps carries from one chunk to the next.
     """
 
-    def __init__(self, start_price: float, sigma: float, n_grid: int, state: dict[str, Any]) -> None:
+    def __init__(self, start_price: float, sigma: float, n_grid: int, state: _State) -> None:
         self.start_price = start_price
         self.sigma = sigma
         self.n_grid = n_grid
@@ -157,7 +158,7 @@ class _Plan:
     n_grid: int
     sigma: float
     assets: list[str]
-    path_states: dict[str, dict[str, Any]]
+    path_states: dict[str, _State]
     lag: npt.NDArray[np.float64]
     bias: npt.NDArray[np.float64]
     half_spread: npt.NDArray[np.float64]
@@ -165,11 +166,11 @@ class _Plan:
     per_stream: int
     interval: float
     phases: list[float]
-    jitter_states: list[dict[str, Any]]
+    jitter_states: list[_State]
     n_updates: int
-    noise_state: dict[str, Any]
-    size_state: dict[str, Any]
-    trade_state: dict[str, Any]
+    noise_state: _State
+    size_state: _State
+    trade_state: _State
 
 
 @attrs.define(slots=True, frozen=True)
@@ -314,9 +315,9 @@ class MarketSimulator(Source[SimulatorSettings]):
             for asset in split_symbol(sym):
                 if self._fiat(asset) is None and asset not in assets:
                     assets.append(asset)
-        path_states: dict[str, dict[str, Any]] = {}
+        path_states: dict[str, _State] = {}
         for asset in assets:
-            path_states[asset] = rng.bit_generator.state
+            path_states[asset] = copy.deepcopy(rng)
             _skip(rng, n_grid, lambda g, n: g.normal(-0.5 * sigma * sigma, sigma, n))
         nv = len(self._venues)
         lag = rng.uniform(0.0, s.max_lag_ms / 1000.0, nv)
@@ -347,12 +348,12 @@ class MarketSimulator(Source[SimulatorSettings]):
         jitter_states = []
         for _ in streams:
             phases.append(self.start + rng.uniform(0, interval))
-            jitter_states.append(rng.bit_generator.state)
+            jitter_states.append(copy.deepcopy(rng))
             _skip(rng, n, lambda g, k: g.uniform(-0.3, 0.3, k))
         n_updates = n * len(streams)
-        noise_state = rng.bit_generator.state
+        noise_state = copy.deepcopy(rng)
         _skip(rng, n_updates, lambda g, k: g.normal(0.0, s.noise_bps * 1e-4, k))
-        size_state = rng.bit_generator.state
+        size_state = copy.deepcopy(rng)
         _skip(rng, n_updates, lambda g, k: g.uniform(0.5, 1.5, (k, s.depth_levels)))
         plan = _Plan(
             dt_grid=dt_grid,
@@ -371,7 +372,7 @@ class MarketSimulator(Source[SimulatorSettings]):
             n_updates=n_updates,
             noise_state=noise_state,
             size_state=size_state,
-            trade_state=rng.bit_generator.state,
+            trade_state=copy.deepcopy(rng),
         )
         self._planned = plan
         return plan
