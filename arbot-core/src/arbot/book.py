@@ -76,7 +76,9 @@ class BookSide:
         qty: dict[float, float]
         if type(levels) is np.ndarray:
             # rows of (price, quantity): one tolist() gives the pairs as Python floats
-            qty = dict(levels.reshape(-1, 2).tolist()) if levels.size else {}
+            if levels.ndim != 2:
+                levels = levels.reshape(-1, 2)
+            qty = dict(levels.tolist()) if len(levels) else {}
         elif len(levels) == 1:  # top-of-book snapshots (quote ticks): no sorting to do
             level = levels[0]
             p = float(level[0])

@@ -266,19 +266,30 @@ def _displacement(current: dict[str, float], change: dict[str, float], scale: fl
 def _largest_fit(current: dict[str, float], change: dict[str, float], cap: float, scale: float) -> float:
     """The largest ``s`` in ``[0, scale]`` whose displacement stays within ``cap``, or within the
     displacement now when that is already past the cap (a trade that brings inventory back is
-    always allowed). The displacement is convex in ``s``, so the allowed ``s`` form an interval
-    from 0 and a bisection finds its end."""
+    always allowed).
+
+    The displacement is convex and piecewise linear in ``s`` (it bends where an asset's change
+    crosses zero), so the allowed ``s`` form an interval from 0; its end is found on the first
+    linear piece that passes the limit.
+    """
     limit = max(cap, _displacement(current, {}, 0.0))
     if _displacement(current, change, scale) <= limit:
         return scale
-    lo, hi = 0.0, scale
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        if _displacement(current, change, mid) <= limit:
-            lo = mid
-        else:
-            hi = mid
-    return lo
+    bends = sorted(
+        b
+        for asset, delta in change.items()
+        if delta != 0.0 and 0.0 < (b := -current.get(asset, 0.0) / delta) < scale
+    )
+    lo = 0.0
+    f_lo = _displacement(current, change, 0.0)
+    for hi in [*bends, scale]:
+        f_hi = _displacement(current, change, hi)
+        if f_hi > limit:
+            if f_hi <= f_lo:  # cannot happen on a convex function that starts within the limit
+                return lo
+            return min(hi, max(lo, lo + (limit - f_lo) * (hi - lo) / (f_hi - f_lo)))
+        lo, f_lo = hi, f_hi
+    return scale
 
 
 class ExposureRule(_ConfiguredRule):
