@@ -137,8 +137,13 @@ class BookObserver(ABC):
 
     The engine calls :meth:`on_book_update` right after it applied an update to ``book``, so an
     observer may adjust the book (the simulated executor re-applies its own recent market
-    impact) or keep state. It runs on the hot path: return fast when the book is not of interest.
+    impact) or keep state. It runs on the hot path: return fast when the book is not of interest,
+    and set :attr:`observing` to False while there is nothing to do (the engine then skips the
+    call altogether).
     """
+
+    #: False while the observer has nothing to do: the engine does not call it
+    observing: bool = True
 
     @abstractmethod
     def on_book_update(self, venue: str, symbol: str, book: OrderBook, now: float) -> None:

@@ -179,6 +179,8 @@ class Engine:
                     book.apply_delta(ev.bids, ev.asks, ts, ev.exchange_ts)
             if self.book_observers:
                 for observer in self.book_observers:
+                    if not observer.observing:
+                        continue
                     try:
                         observer.on_book_update(venue, symbol, book, ts)
                     except Exception as exc:
@@ -186,7 +188,10 @@ class Engine:
             if book.is_crossed:
                 self.counters["crossed_books"] += 1
                 return
-            for det in self._detectors_for(symbol):
+            detectors = self._for_symbol.get(symbol)
+            if detectors is None:
+                detectors = self._detectors_for(symbol)
+            for det in detectors:
                 try:
                     opps = det.on_book(venue, symbol, ts)
                 except Exception as exc:
