@@ -6,8 +6,9 @@
    a full-depth REST snapshot then diff-depth updates) running in its own process. The bot runs in
    another process: a paper ``Bot`` with the ``live`` source, the Binance connector pointed at the
    emulator (REST weight limit raised for the emulator, nothing else changed), the spatial
-   detector and no sinks, for ``PAPER_SECONDS``. The bot process reports its own peak RSS
-   (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) and how many books were live at the end.
+   detector and no sinks, until every book is live and 5 s more (at most ``PAPER_SECONDS``).
+   The bot process reports its own peak RSS (``resource.getrusage(RUSAGE_SELF).ru_maxrss``), how
+   long the books took to be live and how many were live at the end.
 2. Backtest length. The reference backtest (three venues, BTC/USDT and ETH/USDT, 100 ms updates,
    the execution layer with latency/competition/divergence policies, the SQLite journal)
    configured for each of ``LENGTH_HOURS`` of market time, one child process each, runs its first
@@ -37,7 +38,8 @@ from typing import Any
 
 EXCHANGE_INFO = "rest/binance/binance_spot_exchangeInfo_2021-10-12.json.gz"
 LEVELS = 1000
-PAPER_SECONDS = 25.0
+#: the paper bot runs until every book is live, at most this long (a loaded machine syncs slowly)
+PAPER_SECONDS = float(os.environ.get("ARBOT_BENCH_PAPER_SECONDS", "180"))
 BACKTEST_HOURS = float(os.environ.get("ARBOT_BENCH_BACKTEST_HOURS", "4"))
 GOAL_BYTES = 1 << 30
 LENGTH_HOURS = (1.0, 6.0, 24.0)
@@ -100,17 +102,27 @@ def paper_bot(settings_json: str, out_dir: str) -> None:
     bot = Bot(cfg)
     before = rss_now()
     live: list[int] = []
+    all_live: list[float] = []
 
     async def go() -> dict[str, Any]:
         stop = asyncio.Event()
 
         async def count_live() -> None:
-            await asyncio.sleep(PAPER_SECONDS - 1.0)
+            # run until every book is live (full depth held for each market), at most PAPER_SECONDS,
+            # then a few seconds more of streaming with every book held
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < PAPER_SECONDS:
+                await asyncio.sleep(1.0)
+                n_live = sum(bot.ctx.market.is_live("binance", s) for s in symbols)
+                if n_live == len(symbols):
+                    all_live.append(time.monotonic() - t0)
+                    await asyncio.sleep(5.0)
+                    break
             live.append(sum(bot.ctx.market.is_live("binance", s) for s in symbols))
             stop.set()
 
         task = asyncio.create_task(count_live())
-        summary = await bot.arun(stop, duration_s=PAPER_SECONDS + 5.0)
+        summary = await bot.arun(stop, duration_s=PAPER_SECONDS + 10.0)
         await task
         return summary
 
@@ -118,6 +130,7 @@ def paper_bot(settings_json: str, out_dir: str) -> None:
     stats = summary["source"]["binance"]
     print(json.dumps({"peak_rss": peak_rss(), "start_rss": before, "markets": len(symbols),
                       "live_books": live[0], "events": summary["events"],
+                      "all_live_after_s": all_live[0] if all_live else None,
                       "snapshots": stats.get("snapshots", 0), "deltas": stats.get("deltas", 0),
                       "messages": stats.get("messages", 0)}), flush=True)
 
@@ -198,7 +211,7 @@ def run_child(*args: str, timeout: float) -> dict[str, Any]:
 def main() -> None:
     mib = 1 << 20
     with tempfile.TemporaryDirectory() as tmp:
-        lifetime = PAPER_SECONDS + 40.0
+        lifetime = PAPER_SECONDS + 60.0
         emu = subprocess.Popen([sys.executable, __file__, "emulator", str(lifetime)],
                                stdout=subprocess.PIPE, text=True)
         try:
@@ -206,7 +219,7 @@ def main() -> None:
             settings = emu.stdout.readline().strip()
             if not settings:
                 raise RuntimeError("the emulator did not start")
-            paper = run_child("paper", settings, tmp, timeout=PAPER_SECONDS + 60.0)
+            paper = run_child("paper", settings, tmp, timeout=PAPER_SECONDS + 90.0)
         finally:
             emu.terminate()
             emu.wait(10)
@@ -214,7 +227,11 @@ def main() -> None:
         backtest = run_child("backtest", tmp, timeout=900.0)
 
     print(f"Memory 1: paper bot, Binance emulator streaming all {paper['markets']} TRADING markets of the "
-          f"2021-10-12 exchangeInfo, {LEVELS} levels a side, {PAPER_SECONDS:.0f} s")
+          f"2021-10-12 exchangeInfo, {LEVELS} levels a side, until every book is live "
+          f"(<= {PAPER_SECONDS:.0f} s)")
+    when = paper["all_live_after_s"]
+    print("  every book live after " + (f"{when:.0f} s" if when is not None else
+                                         f"NOT within {PAPER_SECONDS:.0f} s: RSS below is for fewer books"))
     print(f"  books live at the end: {paper['live_books']} / {paper['markets']}; snapshots "
           f"{paper['snapshots']}, deltas {paper['deltas']}, messages {paper['messages']}, events "
           f"{paper['events']}")
