@@ -205,3 +205,26 @@ def test_a_live_stream_that_stops_mid_episode_still_reports_the_episode(make_con
     bot._stop(1.0)
     db = sqlite3.connect(bot.sinks[0].path)  # type: ignore[attr-defined]
     assert db.execute("select status from arbitrage_signals").fetchall() == [("EXECUTED",)]
+
+
+def test_liquidity_a_fill_took_stays_gone_then_refills(make_config):
+    """The simulated executor re-applies its own market impact to fresh snapshots, decaying over
+    impact_decay_s, and the engine stops calling it once nothing is left to re-apply."""
+    bot = Bot(_cfg(make_config, sinks={"enabled": []}, executor={"latency_ms": 50, "impact_decay_s": 2.0}))
+    eng = bot.engine
+    ex = bot.executor
+    assert ex is not None and not ex.observing  # idle: not called on book updates
+    eng.process(_book(1000.0, "a", 59_990.0, 60_000.0, qty=1.5))
+    eng.process(_book(1000.01, "b", 60_400.0, 60_410.0, qty=1.5))
+    assert eng.performance.detected == 1
+    eng.process(_book(1000.07, "a", 59_990.0, 60_000.0, qty=1.5))  # the fill lands: 1 BTC of a's ask
+    assert eng.performance.executed == 1 and ex.observing
+    taken = 1.5 - bot.ctx.market.book("a", "BTC/USDT").asks.quantity_at(60_000.0)
+    assert taken > 0.5
+    eng.process(_book(1001.07, "a", 59_990.0, 60_000.0, qty=1.5))  # half the decay later
+    left = bot.ctx.market.book("a", "BTC/USDT").asks.quantity_at(60_000.0)
+    assert left == pytest.approx(1.5 - taken * (1.0 - 1.0 / 2.0), rel=0.05)
+    eng.process(_book(1002.2, "a", 59_990.0, 60_000.0, qty=1.5))  # decayed: the level is whole again
+    assert bot.ctx.market.book("a", "BTC/USDT").asks.quantity_at(60_000.0) == 1.5
+    eng.process(_book(1002.3, "b", 60_000.0, 60_010.0, qty=1.5))
+    assert not ex.observing  # every impact expired

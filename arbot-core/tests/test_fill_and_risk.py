@@ -188,3 +188,82 @@ def test_exposure_is_monotone_in_its_limits(make_config, loose, factor, qty):
         return 0.0 if d.action is RiskAction.REJECT else qty * d.scale
 
     assert approved(strict) <= approved(loose) + 1e-12
+
+
+def _reverse_opp(qty):
+    """Sell on a (where the earlier trades bought), buy on b: inventory goes back to the start."""
+    return Opportunity(
+        "back",
+        100.0,
+        "spatial",
+        "BTC/USDT",
+        (Leg("b", "BTC/USDT", Side.BUY, 60_000.0, qty), Leg("a", "BTC/USDT", Side.SELL, 60_300.0, qty)),
+        0.5,
+        0.3,
+        100.0,
+    )
+
+
+def test_exposure_frees_room_when_inventory_comes_back(make_config):
+    """A venue past max_position_per_exchange_usd accepts what brings its inventory back, and
+    nothing that moves it further (the reference backtest stopped trading for good after its
+    first dislocation because a leg's notional was added to the displacement whatever its side)."""
+    bot = _bot(make_config, max_position_per_coin_usd=1e6, max_position_per_exchange_usd=50_000)
+    pf = bot.ctx.portfolio
+    # earlier trades bought 1 BTC on a and sold 1 BTC on b: each venue displaced by ~60,000 USD
+    pf.balances[("a", "BTC")] += 1.0
+    pf.balances[("b", "BTC")] -= 1.0
+    rule = _rule(bot, "exposure")
+    same_way = rule.evaluate(_opp(qty=0.5), 100.0)
+    assert same_way.action is RiskAction.REJECT and "max_position_per_exchange_usd" in same_way.reason
+    assert rule.evaluate(_reverse_opp(0.5), 100.0).action is RiskAction.APPROVE
+    # going back past the start is cut where the venue would end further from its start than it
+    # is now (a's 1 BTC, ~59,995 USD, sold at 60,300 per BTC: at most 2 x 59,995 / 60,300 BTC)
+    over = rule.evaluate(_reverse_opp(3.0), 100.0)
+    assert over.action is RiskAction.RESIZE
+    mid = 59_995.0
+    assert 3.0 * over.scale == pytest.approx(2 * mid / 60_300.0, rel=1e-6)
+
+
+def test_exposure_counts_the_net_unhedged_position(make_config):
+    """The total cap sees the change netted across venues: a hedged pair adds nothing, and an
+    opportunity that closes an open position is allowed even when the position is past the cap."""
+    bot = _bot(
+        make_config,
+        max_position_per_coin_usd=1e6,
+        max_position_per_exchange_usd=1e6,
+        max_total_exposure_usd=10_000,
+    )
+    pf = bot.ctx.portfolio
+    rule = _rule(bot, "exposure")
+    assert rule.evaluate(_opp(qty=1.0), 100.0).action is RiskAction.APPROVE  # hedged: buy a, sell b
+    pf.balances[("a", "BTC")] += 0.5  # an unwound leg left 0.5 BTC (~30,000 USD) unhedged
+    one_sided = Opportunity(
+        "sell",
+        100.0,
+        "spatial",
+        "BTC/USDT",
+        (Leg("a", "BTC/USDT", Side.SELL, 59_990.0, 0.5),),
+        0.5,
+        0.3,
+        100.0,
+    )
+    assert rule.evaluate(one_sided, 100.0).action is RiskAction.APPROVE
+    buy_more = attrs_evolve_side(one_sided, Side.BUY)
+    d = rule.evaluate(buy_more, 100.0)
+    assert d.action is RiskAction.REJECT and "max_total_exposure_usd" in d.reason
+
+
+def attrs_evolve_side(opp, side):
+    """``opp`` with its single leg on ``side``."""
+    leg = opp.legs[0]
+    return Opportunity(
+        opp.id,
+        opp.ts,
+        opp.strategy,
+        opp.symbol,
+        (Leg(leg.venue, leg.symbol, side, leg.price, leg.qty),),
+        opp.gross_spread_pct,
+        opp.net_spread_pct,
+        opp.estimated_profit,
+    )

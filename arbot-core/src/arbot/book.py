@@ -72,17 +72,28 @@ class BookSide:
     def replace(self, levels: Levels) -> None:
         """Replace the side with ``levels`` (a snapshot); a repeated price keeps its last quantity
         and zero quantities leave no level."""
-        qty: dict[float, float] = {}
-        if isinstance(levels, np.ndarray):
-            if levels.size:
-                arr = levels.reshape(-1, 2)
-                qty = dict(zip(arr[:, 0].tolist(), arr[:, 1].tolist(), strict=True))
+        sign = self._sign
+        qty: dict[float, float]
+        if type(levels) is np.ndarray:
+            # rows of (price, quantity): one tolist() gives the pairs as Python floats
+            if levels.ndim != 2:
+                levels = levels.reshape(-1, 2)
+            qty = dict(levels.tolist()) if len(levels) else {}
+        elif len(levels) == 1:  # top-of-book snapshots (quote ticks): no sorting to do
+            level = levels[0]
+            p = float(level[0])
+            q = float(level[1])
+            if q > 0.0:
+                self._qty = {p: q}
+                self._keys = [sign * p]
+            else:
+                self._qty = {}
+                self._keys = []
+            return
         else:
-            for level in levels:
-                qty[float(level[0])] = float(level[1])
+            qty = {float(level[0]): float(level[1]) for level in levels}
         if qty and min(qty.values()) <= 0.0:
             qty = {p: q for p, q in qty.items() if q > 0.0}
-        sign = self._sign
         self._qty = qty
         self._keys = sorted([sign * p for p in qty])
 
@@ -309,9 +320,10 @@ class OrderBook:
     @property
     def is_crossed(self) -> bool:
         """True when the best bid is at or above the best ask: the book cannot be right."""
-        bid = self.best_bid
-        ask = self.best_ask
-        return bid >= ask  # False when either is NaN
+        bid_keys = self.bids._keys
+        ask_keys = self.asks._keys
+        # bid keys are negated prices; False when either side is empty
+        return bool(bid_keys) and bool(ask_keys) and -bid_keys[0] >= ask_keys[0]
 
     @property
     def is_empty(self) -> bool:

@@ -28,7 +28,8 @@ from arbot.components import (
 from arbot.config import FEATURE_PACKAGES, BotConfig, load_config, validate_settings
 from arbot.engine import Engine
 from arbot.errors import ConfigError, UnknownComponentError
-from arbot.execution.executors import LiveExecutor
+from arbot.events import FillStatus
+from arbot.execution.executors import LiveExecutor, SimulatedExecutor
 from arbot.execution.live_gateways import open_gateways
 from arbot.market import MarketState
 from arbot.plugins import ComponentInfo, PluginHost
@@ -321,6 +322,22 @@ class Bot:
             if isinstance(agen, AsyncGenerator):
                 await agen.aclose()
 
+    def _execution_model(self) -> str:
+        """The fill model in words: what a simulated executor assumes (latency, competition,
+        rejections), or who fills the orders."""
+        ex = self.executor
+        if ex is None:
+            return "none (detect only)"
+        if isinstance(ex, SimulatedExecutor):
+            st = ex.settings
+            policy = " then ".join(st.on_divergence) or "nothing"
+            return (
+                f"simulated venues: latency {st.latency_ms:g} ms, fills against the book at arrival, "
+                f"competition_rate {st.competition_rate:g}, leg_failure_probability "
+                f"{st.leg_failure_probability:g}, on divergence {policy}"
+            )
+        return f"{ex.name} executor"
+
     def _summarise(self, wall_s: float) -> dict[str, Any]:
         perf = self.engine.performance
         dd_usd, dd_frac = perf.max_drawdown()
@@ -345,6 +362,10 @@ class Bot:
             "max_drawdown_usd": dd_usd,
             "max_drawdown_pct": dd_frac * 100.0,
             "sharpe": perf.sharpe(),
+            "sharpe_basis": perf.sharpe_basis(),
+            "sharpe_mark_to_market": perf.sharpe_mark_to_market(),
+            "execution_model": self._execution_model(),
+            "orders_partially_filled": self.ctx.counters[f"orders:{FillStatus.PARTIAL.value}"],
             "expected_pnl_usd": perf.expected_pnl,
             "edge_capture": perf.edge_capture,
             "outcomes": dict(sorted(perf.outcomes.items())),

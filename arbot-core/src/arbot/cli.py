@@ -143,6 +143,8 @@ def _print_summary(summary: dict[str, Any], out: Console = console) -> None:
         t.add_row(escape(f"  episodes {outcome.lower()}"), f"{n:,}")
     if summary.get("episodes_with_residual"):
         t.add_row("  episodes left with residual exposure", f"{summary['episodes_with_residual']:,}")
+    if "orders_partially_filled" in summary:
+        t.add_row("  orders partially filled", f"{summary['orders_partially_filled']:,}")
     t.add_row("expected PnL (as detected)", money(summary.get("expected_pnl_usd", 0.0)))
     t.add_row("net PnL", money(summary["pnl_usd"]))
     capture = summary.get("edge_capture")
@@ -154,13 +156,19 @@ def _print_summary(summary: dict[str, Any], out: Console = console) -> None:
         "win rate", opt(None if summary["win_rate"] is None else summary["win_rate"] * 100, ".1f") + " %"
     )
     t.add_row("max drawdown", f"{money(summary['max_drawdown_usd'])} ({summary['max_drawdown_pct']:.4f} %)")
-    t.add_row("Sharpe (annualised)", opt(summary["sharpe"], ".2f"))
+    t.add_row("Sharpe (annualised, see basis below)", opt(summary["sharpe"], ".2f"))
+    if "sharpe_mark_to_market" in summary:
+        t.add_row("Sharpe of the marked-to-market value", opt(summary["sharpe_mark_to_market"], ".2f"))
     t.add_row("capital", money(summary["capital_usd"]))
     t.add_row(
         "portfolio marked to market, start / end",
         f"{money(summary['mark_to_market_start_usd'])} / {money(summary['mark_to_market_end_usd'])}",
     )
     out.print(t)
+    if summary.get("sharpe_basis"):
+        out.print(escape(f"Sharpe basis: {summary['sharpe_basis']}"), highlight=False)
+    if summary.get("execution_model"):
+        out.print(escape(f"execution model: {summary['execution_model']}"), highlight=False)
     source_stats = summary.get("source", {})
     flat = {k: v for k, v in source_stats.items() if not isinstance(v, dict)}
     if flat:

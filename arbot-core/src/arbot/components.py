@@ -137,8 +137,13 @@ class BookObserver(ABC):
 
     The engine calls :meth:`on_book_update` right after it applied an update to ``book``, so an
     observer may adjust the book (the simulated executor re-applies its own recent market
-    impact) or keep state. It runs on the hot path: return fast when the book is not of interest.
+    impact) or keep state. It runs on the hot path: return fast when the book is not of interest,
+    and set :attr:`observing` to False while there is nothing to do (the engine then skips the
+    call altogether).
     """
+
+    #: False while the observer has nothing to do: the engine does not call it
+    observing: bool = True
 
     @abstractmethod
     def on_book_update(self, venue: str, symbol: str, book: OrderBook, now: float) -> None:
@@ -201,6 +206,10 @@ class Executor(Component[S]):
     kind: ClassVar[str] = "executor"
     #: Mode recorded in the journal ("BACKTEST", "PAPER", "LIVE").
     mode: ClassVar[str] = "BACKTEST"
+    #: True when :meth:`next_due` changes only inside :meth:`submit` and :meth:`due` (a
+    #: virtual-time executor): the engine then reads it after each of those calls instead of on
+    #: every market event, so an idle execution layer costs nothing per tick.
+    due_changes_only_on_calls: ClassVar[bool] = False
 
     @abstractmethod
     def submit(self, opportunity: Opportunity, now: float) -> None:

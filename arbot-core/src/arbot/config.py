@@ -171,8 +171,8 @@ class RiskConfig(_WithComponentTables):
         50_000,
         gt=0,
         description=(
-            "how far one venue's non-USD holdings may move from their starting value, in USD "
-            "(exposure rule)"
+            "how far one venue's non-USD holdings may move from their starting value, in USD; "
+            "a trade that brings them back is always allowed (exposure rule)"
         ),
     )
     max_total_exposure_usd: float = Field(

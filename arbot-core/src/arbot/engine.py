@@ -37,7 +37,6 @@ from arbot.events import (
     SignalStatus,
     TradeTick,
 )
-from arbot.market import BookHealth
 from arbot.performance import PerformanceTracker
 
 __all__ = ["ComponentFault", "Engine"]
@@ -125,19 +124,30 @@ class Engine:
             if syms is not None:
                 for s in syms:
                     self._by_symbol.setdefault(s, []).append(d)
+        #: the detectors of each symbol seen so far (cleared when a detector is disabled)
+        self._for_symbol: dict[str, list[Detector]] = {}
         self._in_flight: dict[tuple[Any, ...], Opportunity] = {}
         self._origin: dict[str, Detector] = {}
         self._next_snapshot = -math.inf
         self._snapshot_interval = ctx.config.portfolio.snapshot_interval_s
         self.on_progress: Callable[[int], None] | None = None
+        #: ask the executor for its next due time on every event (else ``_due`` is kept current)
+        self._poll_due = executor is not None and not executor.due_changes_only_on_calls
+        self._due = math.inf
+        self._refresh_due()
         self.events_processed = 0
 
     def _detectors_for(self, symbol: str) -> list[Detector]:
-        found = self._by_symbol.get(symbol)
+        found = self._for_symbol.get(symbol)
         if found is None:
-            return self._all_symbol_detectors
-        if self._all_symbol_detectors:
-            return found + self._all_symbol_detectors
+            listed = self._by_symbol.get(symbol)
+            if listed is None:
+                found = self._all_symbol_detectors
+            elif self._all_symbol_detectors:
+                found = listed + self._all_symbol_detectors
+            else:
+                found = listed
+            self._for_symbol[symbol] = found
         return found
 
     # -- hot path -------------------------------------------------------------------------
@@ -148,35 +158,42 @@ class Engine:
         self.clock.advance(ts)
         self.events_processed += 1
         executor = self.executor
-        if executor is not None and executor.next_due() <= ts:
+        if self._due <= ts or (self._poll_due and executor is not None and executor.next_due() <= ts):
             self._drain(ts)
         if ts >= self._next_snapshot:
             self._snapshot(ts)
-        for sink in self.market_sinks:
-            try:
-                sink.emit(ev)
-            except Exception as exc:
-                self._fault(sink, ev, exc)
-        if type(ev) is BookUpdate:
-            book = self.market.book(ev.venue, ev.symbol)
-            if ev.applied:
-                pass  # a live connector's book sync already applied it and owns the health state
-            elif ev.snapshot:
-                book.apply_snapshot(ev.bids, ev.asks, ts, ev.exchange_ts)
-                self.market.set_health(ev.venue, ev.symbol, BookHealth.LIVE)
-            else:
-                book.apply_delta(ev.bids, ev.asks, ts, ev.exchange_ts)
-            for observer in self.book_observers:
+        if self.market_sinks:
+            for sink in self.market_sinks:
                 try:
-                    observer.on_book_update(ev.venue, ev.symbol, book, ts)
+                    sink.emit(ev)
                 except Exception as exc:
-                    self._fault(observer, ev, exc)
+                    self._fault(sink, ev, exc)
+        if type(ev) is BookUpdate:
+            venue = ev.venue
+            symbol = ev.symbol
+            if ev.snapshot and not ev.applied:
+                book = self.market.apply_snapshot(venue, symbol, ev.bids, ev.asks, ts, ev.exchange_ts)
+            else:
+                book = self.market.book(venue, symbol)
+                if not ev.applied:  # else a live connector's book sync applied it and owns its health
+                    book.apply_delta(ev.bids, ev.asks, ts, ev.exchange_ts)
+            if self.book_observers:
+                for observer in self.book_observers:
+                    if not observer.observing:
+                        continue
+                    try:
+                        observer.on_book_update(venue, symbol, book, ts)
+                    except Exception as exc:
+                        self._fault(observer, ev, exc)
             if book.is_crossed:
                 self.counters["crossed_books"] += 1
                 return
-            for det in self._detectors_for(ev.symbol):
+            detectors = self._for_symbol.get(symbol)
+            if detectors is None:
+                detectors = self._detectors_for(symbol)
+            for det in detectors:
                 try:
-                    opps = det.on_book(ev.venue, ev.symbol, ts)
+                    opps = det.on_book(venue, symbol, ts)
                 except Exception as exc:
                     self._fault(det, ev, exc)
                     continue
@@ -225,12 +242,20 @@ class Engine:
         self._in_flight[route] = opp
         self._origin[opp.id] = origin
         self.executor.submit(opp, now)
+        self._refresh_due()
+
+    def _refresh_due(self) -> None:
+        """Cache the executor's next due time (executors whose due time only moves in calls)."""
+        ex = self.executor
+        if ex is not None and not self._poll_due:
+            self._due = ex.next_due()
 
     def _drain(self, now: float) -> None:
         executor = self.executor
         assert executor is not None
         for report in executor.due(now):
             self._on_report(report)
+        self._refresh_due()
         if self.result_sinks:
             for item in executor.drain_events():
                 self._emit(item)
@@ -284,6 +309,7 @@ class Engine:
             self._all_symbol_detectors = [d for d in self._all_symbol_detectors if d is not component]
             for sym, dets in list(self._by_symbol.items()):
                 self._by_symbol[sym] = [d for d in dets if d is not component]
+            self._for_symbol.clear()
         elif isinstance(component, RiskRule) and not isinstance(component, _FailClosed):
             self.risk_rules = [_FailClosed(r) if r is component else r for r in self.risk_rules]
         elif isinstance(component, Sink):
@@ -311,10 +337,14 @@ class Engine:
         """Process a finite stream (backtest); fills due after the last event complete at its time."""
         process = self.process
         cb = self.on_progress
-        for n, ev in enumerate(events, 1):
-            process(ev)
-            if cb is not None and n % progress_every == 0:
-                cb(n)
+        if cb is None:
+            for ev in events:
+                process(ev)
+        else:
+            for n, ev in enumerate(events, 1):
+                process(ev)
+                if n % progress_every == 0:
+                    cb(n)
         self.finish()
 
     async def arun(self, events: AsyncIterable[MarketEvent], stop: asyncio.Event | None = None) -> None:

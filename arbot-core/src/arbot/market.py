@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import attrs
 
 from arbot.book import OrderBook
+from arbot.events import Levels
 
 __all__ = ["BookHealth", "MarketInfo", "MarketState", "split_symbol"]
 
@@ -88,6 +89,18 @@ class MarketState:
             self._by_symbol.setdefault(symbol, []).append(b)
             self._by_base.setdefault(symbol.partition("/")[0], []).append(b)
             self._health[key] = BookHealth.SYNCING
+        return b
+
+    def apply_snapshot(
+        self, venue: str, symbol: str, bids: Levels, asks: Levels, ts: float, exchange_ts: float | None
+    ) -> OrderBook:
+        """Replace one book with a snapshot and mark it live; returns the book."""
+        key = (venue, symbol)
+        b = self._books.get(key)
+        if b is None:
+            b = self.book(venue, symbol)
+        b.apply_snapshot(bids, asks, ts, exchange_ts)
+        self._health[key] = BookHealth.LIVE
         return b
 
     def get(self, venue: str, symbol: str) -> OrderBook | None:

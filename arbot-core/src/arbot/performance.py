@@ -26,8 +26,13 @@ class PerformanceTracker:
     mark-to-market value) plus the cumulative PnL of executed opportunities; drawdown and Sharpe
     are computed on it, so that holding inventory through market moves is not mistaken for the
     strategy's result. The mark-to-market value is kept beside it (``mark_to_market``).
+
+    The maximum drawdown is taken on the full equity path: strategy equity moves only when an
+    execution reports, so its peak and trough are tracked at every report (a loss and its
+    recovery between two samples still count), exactly as the HTML report draws it.
     Sharpe is the mean over the standard deviation of equity returns between samples (taken
-    every ``interval_s`` of market time), annualised by ``sqrt(samples per year)``.
+    every ``interval_s`` of market time), annualised by ``sqrt(samples per year)``;
+    :meth:`sharpe_basis` says so in words, with the number of returns it rests on.
     """
 
     def __init__(self, mode: str, interval_s: float) -> None:
@@ -53,12 +58,28 @@ class PerformanceTracker:
         self.mark_to_market: list[float] = []
         self.capital: float | None = None
         self._days: dict[str, dict[str, float]] = {}
+        #: the full equity path, in PnL terms: its highest point so far and the largest fall
+        #: from a peak (USD), with the peak it fell from
+        self._peak_pnl = 0.0
+        self._max_dd_usd = 0.0
+        self._max_dd_peak_pnl = 0.0
 
     def _daybook(self, ts: float) -> dict[str, float]:
         d = _day(ts)
         book = self._days.get(d)
         if book is None:
-            book = {"signals": 0, "executed": 0, "pnl": 0.0, "fees": 0.0, "wins": 0}
+            # peak: the highest cumulative PnL of the day so far (it starts where the day starts);
+            # dd: the day's largest fall from such a peak, dd_peak: the peak it fell from
+            book = {
+                "signals": 0,
+                "executed": 0,
+                "pnl": 0.0,
+                "fees": 0.0,
+                "wins": 0,
+                "peak": self.pnl,
+                "dd": 0.0,
+                "dd_peak": self.pnl,
+            }
             self._days[d] = book
         return book
 
@@ -85,12 +106,22 @@ class PerformanceTracker:
         self.executed += 1
         # pnl_usd is net of fees; keep gross and fees apart for the daily table
         self.pnl += report.pnl_usd
+        if self.pnl > self._peak_pnl:
+            self._peak_pnl = self.pnl
+        elif self._peak_pnl - self.pnl > self._max_dd_usd:
+            self._max_dd_usd = self._peak_pnl - self.pnl
+            self._max_dd_peak_pnl = self._peak_pnl
         self.fees += report.fees_usd
         if report.pnl_usd > 0:
             self.wins += 1
         else:
             self.losses += 1
         day = self._daybook(report.ts)
+        if self.pnl > day["peak"]:
+            day["peak"] = self.pnl
+        elif day["peak"] - self.pnl > day["dd"]:
+            day["dd"] = day["peak"] - self.pnl
+            day["dd_peak"] = day["peak"]
         day["executed"] += 1
         day["pnl"] += report.pnl_usd
         day["fees"] += report.fees_usd
@@ -118,14 +149,17 @@ class PerformanceTracker:
         return self.wins / n if n else None
 
     def max_drawdown(self) -> tuple[float, float]:
-        """(USD, fraction) of the largest fall of equity from a previous peak."""
-        if len(self.equity) < 2:
+        """(USD, fraction of the peak) of the largest fall of strategy equity from a previous
+        peak, over every execution report (not only the sampled points)."""
+        if self._max_dd_usd <= 0.0:
             return 0.0, 0.0
-        eq = np.asarray(self.equity)
-        peak = np.maximum.accumulate(eq)
-        dd = peak - eq
-        i = int(np.argmax(dd))
-        return float(dd[i]), float(dd[i] / peak[i]) if peak[i] > 0 else 0.0
+        capital = self.capital if self.capital is not None else 0.0
+        peak = capital + self._max_dd_peak_pnl
+        return self._max_dd_usd, self._max_dd_usd / peak if peak > 0 else 0.0
+
+    def returns_per_year(self) -> float:
+        """How many sampling intervals make a year (the Sharpe ratio's annualisation factor squared)."""
+        return SECONDS_PER_YEAR / self.interval_s
 
     def sharpe(self, equity: list[float] | None = None) -> float | None:
         """Annualised Sharpe ratio of interval returns (None with fewer than 3 samples or no variance)."""
@@ -136,7 +170,24 @@ class PerformanceTracker:
         sd = float(rets.std(ddof=1))
         if not sd > 0:
             return None
-        return float(rets.mean() / sd * math.sqrt(SECONDS_PER_YEAR / self.interval_s))
+        return float(rets.mean() / sd * math.sqrt(self.returns_per_year()))
+
+    def sharpe_mark_to_market(self) -> float | None:
+        """The same ratio on the marked-to-market portfolio value (inventory price moves included)."""
+        return self.sharpe(self.mark_to_market)
+
+    def sharpe_basis(self) -> str:
+        """How the Sharpe ratio is computed, in words, with the number of returns behind it."""
+        n = max(len(self.equity) - 1, 0)
+        interval = f"{self.interval_s:g} s"
+        text = (
+            f"mean / stdev of {n} returns over {interval} of strategy equity, "
+            f"x sqrt({self.returns_per_year():,.0f} intervals per year); no risk-free rate"
+        )
+        if n * self.interval_s < 86_400.0:
+            minutes = n * self.interval_s / 60.0
+            text += f"; from {minutes:,.0f} min of data, a yearly figure overstates what is known"
+        return text
 
     def daily_rows(self) -> list[DailyPerformance]:
         """One row per UTC day seen."""
@@ -148,12 +199,8 @@ class PerformanceTracker:
             mask = np.array([_day(t) == d for t in ts], dtype=bool) if len(ts) else np.zeros(0, bool)
             day_eq = eq[mask].tolist() if len(ts) else []
             sharpe = self.sharpe(day_eq) if len(day_eq) >= 3 else None
-            if len(day_eq) >= 2:
-                arr = np.asarray(day_eq)
-                peak = np.maximum.accumulate(arr)
-                mdd = float(np.max((peak - arr) / peak))
-            else:
-                mdd = 0.0
+            day_peak = (self.capital or 0.0) + book["dd_peak"]
+            mdd = book["dd"] / day_peak if book["dd"] > 0.0 and day_peak > 0.0 else 0.0
             executed = int(book["executed"])
             rows.append(
                 DailyPerformance(

@@ -122,6 +122,21 @@ class Portfolio:
                 total += abs(delta) * p
         return total
 
+    def inventory_changes_usd(self, venue: str | None = None) -> dict[str, float]:
+        """Signed USD value of each non-USD asset's change since the start (on one venue when
+        given, else netted across venues): positive when more is held than at the start."""
+        change: dict[str, float] = {}
+        for v, a in set(self.balances) | set(self.initial):
+            if a in self.usd_assets or (venue is not None and v != venue):
+                continue
+            change[a] = change.get(a, 0.0) + self.balances.get((v, a), 0.0) - self.initial.get((v, a), 0.0)
+        out: dict[str, float] = {}
+        for a in sorted(change):
+            p = self.usd_price(a)
+            if p == p:
+                out[a] = change[a] * p
+        return out
+
     def net_position_usd(self, asset: str | None = None) -> float:
         """USD value of the unhedged change in holdings, per coin netted across venues, summed."""
         net: dict[str, float] = {}

@@ -225,11 +225,15 @@ class SimulatedExecutor(Executor[SimulatedSettings], BookObserver):
     name: ClassVar[str] = "simulated"
     Settings: ClassVar[type[ComponentSettings]] = SimulatedSettings
     mode: ClassVar[str] = "BACKTEST"
+    #: virtual time: steps run only inside submit() and due()
+    due_changes_only_on_calls: ClassVar[bool] = True
 
     def __init__(self, settings: SimulatedSettings, ctx: BotContext) -> None:
         super().__init__(settings, ctx)
         self._latency_s = settings.latency_ms / 1000.0
         self._tolerance = settings.slippage_tolerance_pct / 100.0
+        #: book updates matter only while a recent fill's impact is decaying
+        self.observing = False
         self._decay = settings.impact_decay_s
         #: (venue, symbol) -> [start time, quantity taken, worst price, was a buy] per fill
         self.impacts: dict[tuple[str, str], list[tuple[float, float, float, bool]]] = {}
@@ -262,6 +266,7 @@ class SimulatedExecutor(Executor[SimulatedSettings], BookObserver):
     def _record_impact(self, venue: str, symbol: str, ts: float, qty: float, worst: float, buy: bool) -> None:
         if self._decay > 0.0 and qty > 0.0 and worst == worst:
             self.impacts.setdefault((venue, symbol), []).append((ts, qty, worst, buy))
+            self.observing = True
 
     def gateway(self, venue: str) -> SimulatedGateway:
         """The simulated venue ``venue``; its ledger starts as the portfolio's balances there."""
@@ -377,6 +382,7 @@ class SimulatedExecutor(Executor[SimulatedSettings], BookObserver):
             impacts[key] = live
         else:
             impacts.pop(key, None)
+            self.observing = bool(impacts)  # the engine stops calling until the next fill
 
     async def aclose(self) -> None:
         """Close the journal."""

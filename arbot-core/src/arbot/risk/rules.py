@@ -252,19 +252,81 @@ class MaxDrawdownRule(_ConfiguredRule):
         self.peak = max(self.peak, self.equity)
 
 
+def _displacement(current: dict[str, float], change: dict[str, float], scale: float) -> float:
+    """Total absolute USD displacement once ``change`` (per asset, signed) is added at ``scale``."""
+    total = 0.0
+    for asset, value in current.items():
+        if asset not in change:
+            total += abs(value)
+    for asset, delta in change.items():
+        total += abs(current.get(asset, 0.0) + delta * scale)
+    return total
+
+
+def _largest_fit(current: dict[str, float], change: dict[str, float], cap: float, scale: float) -> float:
+    """The largest ``s`` in ``[0, scale]`` whose displacement stays within ``cap``, or within the
+    displacement now when that is already past the cap (a trade that brings inventory back is
+    always allowed).
+
+    The displacement is convex and piecewise linear in ``s`` (it bends where an asset's change
+    crosses zero), so the allowed ``s`` form an interval from 0; its end is found on the first
+    linear piece that passes the limit.
+    """
+    limit = max(cap, _displacement(current, {}, 0.0))
+    if _displacement(current, change, scale) <= limit:
+        return scale
+    bends = sorted(
+        b
+        for asset, delta in change.items()
+        if delta != 0.0 and 0.0 < (b := -current.get(asset, 0.0) / delta) < scale
+    )
+    lo = 0.0
+    f_lo = _displacement(current, change, 0.0)
+    for hi in [*bends, scale]:
+        f_hi = _displacement(current, change, hi)
+        if f_hi > limit:
+            if f_hi <= f_lo:  # cannot happen on a convex function that starts within the limit
+                return lo
+            return min(hi, max(lo, lo + (limit - f_lo) * (hi - lo) / (f_hi - f_lo)))
+        lo, f_lo = hi, f_hi
+    return scale
+
+
 class ExposureRule(_ConfiguredRule):
     """Caps positions per coin, per venue and in total (``max_position_per_*``, ``max_total_exposure_usd``).
 
     * per coin: the USD notional of each leg (the position one opportunity opens);
-    * per venue: how far the venue's non-USD holdings have moved from their starting values,
-      plus the legs sent there (inventory displaced by one-directional trading);
-    * total: the unhedged position, each coin's holdings change netted across venues, plus
-      whatever part of this opportunity is not hedged by its own legs.
+    * per venue: how far the venue's non-USD holdings would be from their starting values after
+      the legs sent there (inventory displaced by one-directional trading), each asset's change
+      signed, so a leg that brings inventory back toward its start frees room instead of using it;
+    * total: the unhedged position after the opportunity, each coin's holdings change netted
+      across venues, so the legs of a spatial arbitrage (bought on one venue, sold on another)
+      hedge each other.
 
-    The opportunity is resized to fit every cap, or rejected when nothing fits.
+    The opportunity is resized to fit every cap, or rejected when nothing fits. A venue (or the
+    total) already past its cap accepts only what does not move it further away.
     """
 
     name: ClassVar[str] = "exposure"
+
+    def _leg_changes(self, opportunity: Opportunity) -> list[tuple[str, dict[str, float]]]:
+        """(venue, signed USD change per non-USD asset) of each leg: its base, and its quote
+        when that is not a USD asset (a cross pair moves two inventories)."""
+        ctx = self.ctx
+        usd_assets = ctx.portfolio.usd_assets
+        out = []
+        for leg in opportunity.legs:
+            base, quote = split_symbol(leg.symbol)
+            q_usd = ctx.usd_price(quote)
+            if q_usd != q_usd:
+                q_usd = 0.0
+            notional = leg.qty * leg.price * q_usd
+            sign = 1.0 if leg.side is Side.BUY else -1.0
+            change = {base: sign * notional}
+            if quote not in usd_assets:
+                change[quote] = change.get(quote, 0.0) - sign * notional
+            out.append((leg.venue, change))
+        return out
 
     def evaluate(self, opportunity: Opportunity, now: float) -> RiskDecision:
         """Resize the opportunity to the tightest cap."""
@@ -281,32 +343,29 @@ class ExposureRule(_ConfiguredRule):
             reason = (
                 f"leg notional {largest:.0f} USD > max_position_per_coin_usd {r.max_position_per_coin_usd:g}"
             )
-        per_venue: dict[str, float] = {}
-        for venue, _, notional in legs:
-            per_venue[venue] = per_venue.get(venue, 0.0) + notional
-        for venue, notional in per_venue.items():
-            room = r.max_position_per_exchange_usd - pf.inventory_change_usd(venue=venue)
-            if notional * scale > room:
-                s = max(room, 0.0) / notional
-                if s < scale:
-                    scale = s
-                    reason = (
-                        f"{venue} inventory would move more than "
-                        f"max_position_per_exchange_usd {r.max_position_per_exchange_usd:g}"
-                    )
-        unhedged: dict[str, float] = {}
-        for leg, (_, coin, notional) in zip(opportunity.legs, legs, strict=True):
-            sign = 1.0 if leg.side is Side.BUY else -1.0
-            unhedged[coin] = unhedged.get(coin, 0.0) + sign * notional
-        added = sum(abs(v) for v in unhedged.values())
-        room = r.max_total_exposure_usd - pf.net_position_usd()
-        if added * scale > room:
-            s = max(room, 0.0) / added
+        per_venue: dict[str, dict[str, float]] = {}
+        net: dict[str, float] = {}
+        for venue, change in self._leg_changes(opportunity):
+            moved = per_venue.setdefault(venue, {})
+            for asset, delta in change.items():
+                moved[asset] = moved.get(asset, 0.0) + delta
+                net[asset] = net.get(asset, 0.0) + delta
+        for venue, change in per_venue.items():
+            s = _largest_fit(pf.inventory_changes_usd(venue), change, r.max_position_per_exchange_usd, scale)
             if s < scale:
                 scale = s
-                reason = f"unhedged exposure would pass max_total_exposure_usd {r.max_total_exposure_usd:g}"
+                reason = (
+                    f"{venue} inventory would move more than "
+                    f"max_position_per_exchange_usd {r.max_position_per_exchange_usd:g}"
+                )
+        s = _largest_fit(pf.inventory_changes_usd(), net, r.max_total_exposure_usd, scale)
+        if s < scale:
+            scale = s
+            reason = f"unhedged exposure would pass max_total_exposure_usd {r.max_total_exposure_usd:g}"
         if scale >= 1.0:
             return RiskDecision.approve(self.name)
+        if scale <= 1e-9:
+            return RiskDecision.reject(self.name, reason)
         return RiskDecision.resize(self.name, scale, reason)
 
 
