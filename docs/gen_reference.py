@@ -2,8 +2,8 @@
 
 * ``reference/configuration.md``: every key of :class:`arbot.config.BotConfig` and its nested
   sections (type, default, constraints, description), then the ``Settings`` of every installed
-  component, found through :class:`arbot.plugins.PluginHost`. A core key without a
-  ``description`` fails the build.
+  component, found through :class:`arbot.plugins.PluginHost`. A key without a ``description``
+  (core or component) fails the build.
 * ``reference/cli.md``: the ``--help`` of every ``arbot`` command, plugins' commands included.
 * ``reference/api.md``: every name of :mod:`arbot.api` (the one module plugin authors import
   from), where it is defined and what it is, linked to its API page when it has one.
@@ -239,7 +239,8 @@ def _cell(text: str) -> str:
 
 
 def render_config_reference(host: PluginHost | None = None) -> str:
-    """The configuration reference page; raises :class:`MissingDescriptionError` for a core gap."""
+    """The configuration reference page; raises :class:`MissingDescriptionError` for a key of the
+    core or of an installed component that has no description."""
     core = list(sections(BotConfig, "", "Top-level keys of a configuration file."))
     missing = missing_descriptions(core)
     if missing:
@@ -266,20 +267,24 @@ def render_config_reference(host: PluginHost | None = None) -> str:
         "Each component validates its own table with its `Settings` model. Installed here:",
         "",
     ]
-    undocumented = 0
+    undocumented: list[str] = []
     for info in host.components():
         # a component that owns a top-level section (alerts.telegram) is configured there
         table = info.cls.config_section or f"{COMPONENT_TABLES.get(info.kind, info.kind)}.{info.name}"
         model = info.cls.Settings
         found = list(sections(model, table, info.description))
-        undocumented += len(missing_descriptions(found))
+        undocumented += [f"{k} ({info.package})" for k in missing_descriptions(found)]
         about = f"{info.kind} `{info.name}` from `{info.package}`. {info.description}"
         out += [f"### `[{table}]`", "", about, ""]
         for s in found:
             if s.table != table:
                 out += [f"#### `[{s.table}]`", ""]
             out += _table(s) or ["No settings.", ""]
-    out += [f"*{undocumented} component keys have no description yet.*", ""] if undocumented else []
+    if undocumented:
+        raise MissingDescriptionError(
+            f"{len(undocumented)} component settings have no description "
+            f"(add Field(description=...)): {', '.join(undocumented)}"
+        )
     return "\n".join(out)
 
 

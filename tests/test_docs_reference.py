@@ -153,3 +153,29 @@ def test_api_index_lists_every_exported_name_where_it_is_defined() -> None:
     assert '<autoref identifier="arbot.hookspecs.hookimpl" optional>' in text
     alias = "type alias: <code>BookUpdate &#124; TradeTick &#124; FxRate</code>"
     assert f"| `arbot.components` | {alias} |" in text
+
+
+def test_a_component_key_without_description_fails_the_build() -> None:
+    from arbot.api import ComponentSettings, Detector, hookimpl
+
+    class BareSettings(ComponentSettings):
+        threshold: float = 1.0
+
+    class BareDetector(Detector[BareSettings]):
+        """A detector whose only setting has no description."""
+
+        name = "bare_detector"
+        Settings = BareSettings
+
+        def on_book(self, venue: str, symbol: str, now: float) -> list[Any]:
+            return []
+
+    class Plugin:
+        @hookimpl
+        def arbot_register_detectors(self) -> list[type[Detector[Any]]]:
+            return [BareDetector]
+
+    host = PluginHost(load_entry_points=False)
+    host.register(Plugin(), name="bare-plugin")
+    with pytest.raises(gen.MissingDescriptionError, match=r"detector\.bare_detector\.threshold"):
+        _render_components_only(host)

@@ -79,7 +79,13 @@ class SimulatedSettings(ComponentSettings):
     impact_decay_s: float = Field(
         5.0, ge=0, description="liquidity a fill took stays gone, refilling linearly over this time"
     )
-    seed: int = 7
+    seed: int = Field(
+        7,
+        description=(
+            "seed of the simulated venues' latency jitter, competition and faults (a backtest is "
+            "reproducible per seed)"
+        ),
+    )
     competition_rate: float = Field(
         0.0,
         ge=0,
@@ -95,13 +101,28 @@ class SimulatedSettings(ComponentSettings):
         default_factory=lambda: ["retry", "unwind"],  # type: ignore[arg-type]
         description="policy steps when legs diverge, in order",
     )
-    retry_attempts: int = Field(1, ge=0)
+    retry_attempts: int = Field(
+        1, ge=0,
+        description="how many times the missing leg is re-sent before the next policy step",
+    )
     retry_price_limit_pct: float = Field(0.1, ge=0, description="a retry's limit beyond the leg's tolerance")
-    retry_window_s: float = Field(2.0, ge=0)
-    hedge_venues: list[str] = Field(default_factory=list)
-    hedge_price_limit_pct: float = Field(0.2, ge=0)
+    retry_window_s: float = Field(
+        2.0, ge=0,
+        description="how long after the divergence a retry may still be sent",
+    )
+    hedge_venues: list[str] = Field(
+        default_factory=list,
+        description="venues where a filled leg may be hedged (in this order) when the policy has 'hedge'",
+    )
+    hedge_price_limit_pct: float = Field(
+        0.2, ge=0,
+        description="a hedge's limit price beyond the filled leg's price, in percent",
+    )
     unwind_max_slippage_pct: float = Field(0.5, ge=0, description="an unwind's limit from the fill's price")
-    unwind_attempts: int = Field(2, ge=1)
+    unwind_attempts: int = Field(
+        2, ge=1,
+        description="IOC orders tried to unwind a filled leg before trading halts and alerts",
+    )
     unknown_wait_s: float = Field(
         5.0, ge=0, description="how long an UNKNOWN leg is waited for before holding"
     )
@@ -406,7 +427,10 @@ class PaperExecutor(SimulatedExecutor):
 class LiveSettings(SimulatedSettings):
     """Settings of the live executor."""
 
-    live_trading_opt_in: bool = False
+    live_trading_opt_in: bool = Field(
+        False,
+        description="first of the two opt-ins of live trading (the other: ARBOT_LIVE_TRADING=1)",
+    )
     journal: str = Field(
         "sqlite",
         description="durable write-ahead journal: sqlite (execution.sqlite in the output folder) or a "

@@ -38,11 +38,17 @@ class LiveSourceSettings(ComponentSettings):
     """Settings of the live source (``[source.live]``)."""
 
     emulate: bool = Field(False, description="run every venue against its local emulator")
-    emulator_seed: int = 0
+    emulator_seed: int = Field(
+        0,
+        description="seed of the first emulator's random walk (the others take the next seeds)",
+    )
     emulator_dislocation_probability: float = Field(
         0.0, ge=0, le=1, description="per emulator step: shift a venue's whole book for a while"
     )
-    emulator_dislocation_pct: tuple[float, float] = (0.3, 1.0)
+    emulator_dislocation_pct: tuple[float, float] = Field(
+        (0.3, 1.0),
+        description="range of an emulated dislocation's shift, in percent",
+    )
     emulator_dislocation_steps: tuple[int, int] = Field((50, 250), description="how long, in emulator steps")
     emulator_prices: dict[str, float] = Field(
         default_factory=dict, description="start mid of an emulated symbol, e.g. {'BTC/KRW' = 83400000}"
@@ -53,7 +59,7 @@ class LiveSourceSettings(ComponentSettings):
         "(crypto markets only: a stablecoin's own market keeps its price), e.g. {upbit = 1.5}",
     )
     depth: int = Field(20, ge=1, description="book depth to subscribe to where the venue asks")
-    trades: bool = True
+    trades: bool = Field(True, description="subscribe to public trades as well as books")
     venue_symbols: dict[str, list[str]] = Field(
         default_factory=dict, description="symbols per venue (default: the configured symbols)"
     )

@@ -56,8 +56,11 @@ class SimulatorSettings(ComponentSettings):
         None, description="epoch seconds of the first update; default [backtest] start, else 2025-01-01"
     )
     duration_s: float | None = Field(None, gt=0, description="default: [backtest] duration_s or 3600")
-    update_interval_ms: float = Field(100.0, gt=0)
-    annual_volatility: float = Field(0.6, ge=0)
+    update_interval_ms: float = Field(100.0, gt=0, description="market time between book updates of a venue")
+    annual_volatility: float = Field(
+        0.6, ge=0,
+        description="annualised volatility of the simulated mid price",
+    )
     start_prices: dict[str, float] = Field(default_factory=dict, description="USD price by asset")
     fx_per_usd: dict[str, float] = Field(
         default_factory=lambda: {"KRW": 1_390.0}, description="fiat quote currencies: units per USD"
@@ -68,17 +71,35 @@ class SimulatorSettings(ComponentSettings):
     venue_premium_pct: dict[str, float] = Field(
         default_factory=dict, description="persistent premium of a venue's quotes (e.g. upbit = 2.5)"
     )
-    spread_bps: tuple[float, float] = (1.0, 4.0)
+    spread_bps: tuple[float, float] = Field(
+        (1.0, 4.0),
+        description="range of a venue's quoted spread, in basis points",
+    )
     bias_bps: float = Field(3.0, ge=0, description="max static price bias of a venue")
-    noise_bps: float = Field(1.0, ge=0)
-    max_lag_ms: float = Field(300.0, ge=0)
-    depth_levels: int = Field(10, ge=1, le=500)
-    level_notional_usd: float = Field(25_000.0, gt=0)
-    dislocations_per_hour: float = Field(30.0, ge=0)
-    dislocation_pct: tuple[float, float] = (0.3, 1.2)
-    dislocation_seconds: tuple[float, float] = (2.0, 15.0)
-    trades_per_second: float = Field(2.0, ge=0)
-    default_taker_fee: float = Field(0.001, ge=0)
+    noise_bps: float = Field(1.0, ge=0, description="independent per-venue quote noise, in basis points")
+    max_lag_ms: float = Field(
+        300.0, ge=0,
+        description="largest lag of a venue's quotes behind the true price",
+    )
+    depth_levels: int = Field(10, ge=1, le=500, description="price levels per book side")
+    level_notional_usd: float = Field(25_000.0, gt=0, description="USD notional at each price level")
+    dislocations_per_hour: float = Field(
+        30.0, ge=0,
+        description="mean rate of dislocations (one venue's quotes jump away)",
+    )
+    dislocation_pct: tuple[float, float] = Field(
+        (0.3, 1.2),
+        description="range of a dislocation's size, in percent",
+    )
+    dislocation_seconds: tuple[float, float] = Field(
+        (2.0, 15.0),
+        description="range of a dislocation's lifetime, in seconds",
+    )
+    trades_per_second: float = Field(2.0, ge=0, description="mean rate of public trades per venue and symbol")
+    default_taker_fee: float = Field(
+        0.001, ge=0,
+        description="taker fee of a simulated venue without fees in [exchanges.fees]",
+    )
     realtime_speed: float = Field(1.0, gt=0, description="paper mode: market seconds per second")
 
 

@@ -44,8 +44,8 @@ class ClickHouseSinkSettings(BatchingSettings, ClickHouseConnection):
     )
     spread_interval_s: float = Field(1.0, gt=0, description="seconds between spread rows of one pair")
     ttl: bool = Field(True, description="create the tables with the TRD's TTLs (false: keep old history)")
-    batch_size: int = Field(50_000, ge=1)
-    flush_interval_s: float = Field(1.0, gt=0)
+    batch_size: int = Field(50_000, ge=1, description="rows written per insert")
+    flush_interval_s: float = Field(1.0, gt=0, description="seconds between writer passes")
 
     @field_validator("spread_pairs")
     @classmethod

@@ -110,8 +110,8 @@ class BusPublisherSettings(BatchingSettings, RedisConnection):
         ge=1,
         description="most events of one venue packed into one stream entry (1: one event per entry)",
     )
-    batch_size: int = Field(2_000, ge=1)
-    flush_interval_s: float = Field(0.01, gt=0)
+    batch_size: int = Field(2_000, ge=1, description="events sent per pipelined write")
+    flush_interval_s: float = Field(0.01, gt=0, description="seconds between writer passes")
 
 
 class BusPublisher(BatchingSink, BookObserver):

@@ -33,8 +33,8 @@ class PriceCacheSettings(BatchingSettings, RedisConnection):
     """``[sinks.redis_prices]``: the connection and how long a price lives without an update."""
 
     ttl_s: float | None = Field(60.0, gt=0, description="expire a price not refreshed for this long")
-    batch_size: int = Field(5_000, ge=1)
-    flush_interval_s: float = Field(0.1, gt=0)
+    batch_size: int = Field(5_000, ge=1, description="top-of-book updates written per pipeline")
+    flush_interval_s: float = Field(0.1, gt=0, description="seconds between writer passes")
 
 
 class PriceCache(BatchingSink, BookObserver):
