@@ -47,6 +47,10 @@ __all__ = [
     "OrderRecord",
     "SqliteJournal",
     "Transition",
+    "fill_from_row",
+    "fill_row",
+    "order_from_row",
+    "order_row",
     "replay_positions",
 ]
 
@@ -348,6 +352,51 @@ class _Checkpointer:
             self._thread = None
 
 
+
+#: An order's columns as a journal stores them (enums as their values), in table order:
+#: client_id, episode_id, purpose, venue, symbol, side, order_type, time_in_force, quantity,
+#: price, status, ts, order_id, filled, cost, fee.
+OrderRow = tuple[
+    str, str, str, str, str, str, str, str, float, float | None, str, float, str, float, float, float
+]
+#: A fill as a journal writes it: venue, trade_id, symbol, order_id, client_id, episode_id, side,
+#: price, quantity, fee, fee_asset, ts, is_maker.
+FillRow = tuple[str, str, str, str, str, str, str, float, float, float, str, float, bool]
+#: A fill as a journal reads it back: venue, symbol, order_id, client_id, trade_id, side, price,
+#: quantity, fee, fee_asset, ts, is_maker (the field order of :class:`~arbot.trading.types.Fill`).
+FillReadRow = tuple[str, str, str, str, str, str, float, float, float, str, float, bool]
+
+
+def order_row(o: OrderRecord) -> OrderRow:
+    """The columns a journal stores for ``o`` (shared by every SQL journal)."""
+    return (
+        o.client_id, o.episode_id, o.purpose, o.venue, o.symbol, o.side.value, o.order_type.value,
+        o.time_in_force.value, o.quantity, o.price, o.status.value, o.ts, o.order_id, o.filled,
+        o.cost, o.fee,
+    )  # fmt: skip
+
+
+def order_from_row(r: OrderRow) -> OrderRecord:
+    """The order a row written from :func:`order_row` describes."""
+    return OrderRecord(
+        r[0], r[1], r[2], r[3], r[4], Side(r[5]), OrderType(r[6]), TimeInForce(r[7]), r[8], r[9],
+        OrderStatus(r[10]), r[11], r[12], r[13], r[14], r[15],
+    )  # fmt: skip
+
+
+def fill_row(f: Fill, episode_id: str) -> FillRow:
+    """The columns a journal writes for fill ``f`` of ``episode_id``."""
+    return (
+        f.venue, f.trade_id, f.symbol, f.order_id, f.client_id, episode_id, f.side.value, f.price,
+        f.quantity, f.fee, f.fee_asset, f.ts, f.is_maker,
+    )  # fmt: skip
+
+
+def fill_from_row(r: FillReadRow) -> Fill:
+    """The fill a row read in :data:`FillReadRow` order describes."""
+    return Fill(r[0], r[1], r[2], r[3], r[4], Side(r[5]), r[6], r[7], r[8], r[9], r[10], bool(r[11]))
+
+
 class SqliteJournal:
     """The embedded journal: one SQLite file in WAL mode.
 
@@ -444,50 +493,15 @@ class SqliteJournal:
 
     def put_order(self, order: OrderRecord) -> None:
         """Insert or replace, committed before returning."""
-        o = order
-        self._write(
-            "INSERT OR REPLACE INTO exec_orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                o.client_id,
-                o.episode_id,
-                o.purpose,
-                o.venue,
-                o.symbol,
-                o.side.value,
-                o.order_type.value,
-                o.time_in_force.value,
-                o.quantity,
-                o.price,
-                o.status.value,
-                o.ts,
-                o.order_id,
-                o.filled,
-                o.cost,
-                o.fee,
-            ),
-        )
+        values = order_row(order)
+        self._write("INSERT OR REPLACE INTO exec_orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", values)
 
     def put_fill(self, fill: Fill, episode_id: str) -> bool:
         """Insert unless (venue, trade id) is known; committed before returning."""
-        f = fill
         n = self._write(
             "INSERT OR IGNORE INTO exec_fills (venue, trade_id, symbol, order_id, client_id, episode_id,"
             " side, price, quantity, fee, fee_asset, ts, is_maker) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                f.venue,
-                f.trade_id,
-                f.symbol,
-                f.order_id,
-                f.client_id,
-                episode_id,
-                f.side.value,
-                f.price,
-                f.quantity,
-                f.fee,
-                f.fee_asset,
-                f.ts,
-                int(f.is_maker),
-            ),
+            fill_row(fill, episode_id),
         )
         return n == 1
 
@@ -522,27 +536,7 @@ class SqliteJournal:
     def orders(self, open_only: bool = False) -> list[OrderRecord]:
         """Orders in insertion order."""
         rows = self._db.execute("SELECT * FROM exec_orders ORDER BY rowid").fetchall()
-        out = [
-            OrderRecord(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                Side(r[5]),
-                OrderType(r[6]),
-                TimeInForce(r[7]),
-                r[8],
-                r[9],
-                OrderStatus(r[10]),
-                r[11],
-                r[12],
-                r[13],
-                r[14],
-                r[15],
-            )
-            for r in rows
-        ]
+        out = [order_from_row(r) for r in rows]
         return [o for o in out if not (open_only and o.status.is_terminal)]
 
     def episodes(self, open_only: bool = False) -> list[EpisodeRecord]:
@@ -557,10 +551,7 @@ class SqliteJournal:
             "SELECT venue, symbol, order_id, client_id, trade_id, side, price, quantity, fee, fee_asset, ts,"
             " is_maker FROM exec_fills ORDER BY n"
         ).fetchall()
-        return [
-            Fill(r[0], r[1], r[2], r[3], r[4], Side(r[5]), r[6], r[7], r[8], r[9], r[10], bool(r[11]))
-            for r in rows
-        ]
+        return [fill_from_row(r) for r in rows]
 
     def transitions(self, key: str | None = None) -> list[Transition]:
         """The log, in order."""

@@ -29,9 +29,17 @@ from typing import Any, TypeVar
 
 import asyncpg
 from arbot.errors import ArbotError
-from arbot.events import Side
-from arbot.execution.journal import EpisodeRecord, JournalError, OrderRecord, Transition
-from arbot.trading.types import Fill, OrderStatus, OrderType, TimeInForce
+from arbot.execution.journal import (
+    EpisodeRecord,
+    JournalError,
+    OrderRecord,
+    Transition,
+    fill_from_row,
+    fill_row,
+    order_from_row,
+    order_row,
+)
+from arbot.trading.types import Fill
 
 from arbot_postgres.migrate import check_version, migrate
 from arbot_postgres.settings import PostgresSettings, connect_kwargs
@@ -160,48 +168,11 @@ class PostgresJournal:
 
     def put_order(self, order: OrderRecord) -> None:
         """Insert or replace one order, committed before returning."""
-        o = order
-        self._execute(
-            _PUT_ORDER,
-            self.scope,
-            o.client_id,
-            o.episode_id,
-            o.purpose,
-            o.venue,
-            o.symbol,
-            o.side.value,
-            o.order_type.value,
-            o.time_in_force.value,
-            o.quantity,
-            o.price,
-            o.status.value,
-            o.ts,
-            o.order_id,
-            o.filled,
-            o.cost,
-            o.fee,
-        )
+        self._execute(_PUT_ORDER, self.scope, *order_row(order))
 
     def put_fill(self, fill: Fill, episode_id: str) -> bool:
         """Insert unless (venue, trade id) is journaled; committed before returning."""
-        f = fill
-        status = self._execute(
-            _PUT_FILL,
-            self.scope,
-            f.venue,
-            f.trade_id,
-            f.symbol,
-            f.order_id,
-            f.client_id,
-            episode_id,
-            f.side.value,
-            f.price,
-            f.quantity,
-            f.fee,
-            f.fee_asset,
-            f.ts,
-            f.is_maker,
-        )
+        status = self._execute(_PUT_FILL, self.scope, *fill_row(fill, episode_id))
         return status.endswith(" 1")
 
     def put_episode(self, episode: EpisodeRecord) -> None:
@@ -245,27 +216,7 @@ class PostgresJournal:
     def orders(self, open_only: bool = False) -> list[OrderRecord]:
         """Orders in the order their intents were written (or only those not terminal)."""
         rows = self._fetch(f"SELECT {_ORDER_COLS} FROM exec_orders WHERE scope = $1 ORDER BY n", self.scope)
-        out = [
-            OrderRecord(
-                r["client_id"],
-                r["episode_id"],
-                r["purpose"],
-                r["venue"],
-                r["symbol"],
-                Side(r["side"]),
-                OrderType(r["order_type"]),
-                TimeInForce(r["time_in_force"]),
-                r["quantity"],
-                r["price"],
-                OrderStatus(r["status"]),
-                r["ts"],
-                r["order_id"],
-                r["filled"],
-                r["cost"],
-                r["fee"],
-            )
-            for r in rows
-        ]
+        out = [order_from_row(tuple(r)) for r in rows]
         return [o for o in out if not (open_only and o.status.is_terminal)]
 
     def episodes(self, open_only: bool = False) -> list[EpisodeRecord]:
@@ -285,10 +236,7 @@ class PostgresJournal:
             " is_maker FROM exec_fills WHERE scope = $1 ORDER BY n",
             self.scope,
         )
-        return [
-            Fill(r[0], r[1], r[2], r[3], r[4], Side(r[5]), r[6], r[7], r[8], r[9], r[10], bool(r[11]))
-            for r in rows
-        ]
+        return [fill_from_row(tuple(r)) for r in rows]
 
     def transitions(self, key: str | None = None) -> list[Transition]:
         """The transition log (of one order or episode), in order."""
