@@ -4,6 +4,7 @@ private server for the tests that stop one."""
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -13,8 +14,9 @@ from arbot_postgres.testing import SERVER, PrivateServer, admin
 
 @pytest.fixture
 def pg_dsn() -> Iterator[str]:
-    """A DSN of a database created for this test and dropped after it."""
-    name = f"arbot_test_{uuid.uuid4().hex[:12]}"
+    """A DSN of a database created for this test and dropped after it (named with the prefix in
+    ``ARBOT_PG_TEST_PREFIX``, default ``arbot_test``, so runs sharing a server can be told apart)."""
+    name = f"{os.environ.get('ARBOT_PG_TEST_PREFIX', 'arbot_test')}_{uuid.uuid4().hex[:12]}"
     try:
         asyncio.run(admin(f"CREATE DATABASE {name}"))
     except OSError as exc:
