@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import NamedTuple
 
 from arbot_clickhouse.backends import Columns
@@ -95,10 +96,12 @@ def spread_row(
 
 
 def columns_of(table: str, rows: Sequence[Row]) -> Columns:
-    """Rows of one table as columns, without ``seq`` (``zip(*rows)`` transposes them in C, no
-    per-value append)."""
+    """Rows of one table as columns, without ``seq``: one ``map(itemgetter(i), rows)`` pass per
+    column, in C.
+
+    Not ``zip(*rows)``: that makes one iterator object per row, tracked by the garbage collector,
+    and 50 000 of them at once trigger full collections that walk every object alive (the sink's
+    whole queue of rows) -- measured at a fifth of the speed of this under load.
+    """
     names = TABLE_COLUMNS[table]
-    if not rows:
-        return {n: [] for n in names}
-    _seqs, *cols = zip(*rows, strict=True)
-    return dict(zip(names, cols, strict=True))
+    return {name: list(map(itemgetter(i), rows)) for i, name in enumerate(names, start=1)}
