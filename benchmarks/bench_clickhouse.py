@@ -129,6 +129,7 @@ def _insert_paths(root: Path, names: tuple[str, ...], cols: dict[str, Any], roun
         "Arrow -> Python() -> null() (no part written)": to_null,
     }
     try:
+        db.command("CREATE DATABASE IF NOT EXISTS paths")
         for table, ddl in (("sink", trd), ("dict", trd), ("pandas", trd), ("file_arrow", trd),
                            ("threads", trd), ("no_ttl", no_ttl), ("unsorted", unsorted)):  # fmt: skip
             db.command(ddl.format(t=table))
@@ -185,8 +186,8 @@ def main() -> None:
         # 2) the writer's call alone, on the same numbered rows: batch -> columns -> Arrow -> chdb
         writer = _sink(root / f"run{rep}")
         writer.open_store()
-        batch = [TradeRow(N_TRADES + i + 1, t.ts, t.venue, t.symbol, t.price, t.size, t.side.value)
-                 for i, t in enumerate(ticks)]  # fmt: skip
+        batch = [(N_TRADES + i + 1, t.ts, t.venue, t.symbol, t.price, t.size, t.side.value)
+                 for i, t in enumerate(ticks)]  # fmt: skip -- plain tuples, as the sink queues them
         start = time.perf_counter()
         for k in range(0, N_TRADES, BATCH):
             writer.write_batch(batch[k : k + BATCH], run)

@@ -11,7 +11,7 @@ from typing import NamedTuple
 from arbot_clickhouse.backends import Columns
 from arbot_clickhouse.schema import TABLE_COLUMNS
 
-__all__ = ["BookRow", "SpreadRow", "TradeRow", "columns_of"]
+__all__ = ["TABLE_OF", "BookRow", "Row", "SpreadRow", "TradeRow", "TradeTuple", "columns_of"]
 
 Levels = list[tuple[float, float]]
 
@@ -58,10 +58,17 @@ class SpreadRow(NamedTuple):
     net_spread_pct: float
 
 
-Row = BookRow | TradeRow | SpreadRow
+#: A trade row as the sink queues it: the fields of :class:`TradeRow` in a plain ``tuple``. The
+#: garbage collector stops tracking an exact tuple of numbers and strings after its first
+#: collection, never a NamedTuple's; a burst of queued trades as NamedTuples is walked again by
+#: every full collection (measured: most of the time of a million-trade burst).
+TradeTuple = tuple[int, float, str, str, float, float, str]
+
+Row = BookRow | TradeRow | SpreadRow | TradeTuple
 TABLE_OF: dict[type, str] = {
     BookRow: "orderbook_snapshots",
     TradeRow: "tick_trades",
+    tuple: "tick_trades",
     SpreadRow: "spread_history",
 }
 
