@@ -186,8 +186,9 @@ def main() -> None:
         # 2) the writer's call alone, on the same numbered rows: batch -> columns -> Arrow -> chdb
         writer = _sink(root / f"run{rep}")
         writer.open_store()
+        # plain tuples, as the sink queues them
         batch = [(N_TRADES + i + 1, t.ts, t.venue, t.symbol, t.price, t.size, t.side.value)
-                 for i, t in enumerate(ticks)]  # fmt: skip -- plain tuples, as the sink queues them
+                 for i, t in enumerate(ticks)]  # fmt: skip
         start = time.perf_counter()
         for k in range(0, N_TRADES, BATCH):
             writer.write_batch(batch[k : k + BATCH], run)
@@ -227,7 +228,6 @@ def main() -> None:
             insert_t.append(d - c - (c - b))  # insert() builds the Arrow table again: not counted twice
     finally:
         db.close()
-    _insert_paths(root, TABLE_COLUMNS["tick_trades"], columns_of("tick_trades", rows), 7)
     trade_rate = statistics.median(write_rates)
     print(
         f"clickhouse (chdb): the sink's path, batches of {BATCH}, median (best) of 3; rows stored: {stored}"
@@ -243,6 +243,7 @@ def main() -> None:
     print(f"stages of one {BATCH}-trade batch, median (best) of 5:")
     for name, ts in (("rows -> columns", cols_t), ("columns -> Arrow", arrow_t), ("chdb insert", insert_t)):
         print(f"  {name:<20}{BATCH / statistics.median(ts):>14,.0f} ({BATCH / min(ts):,.0f}) rows/s")
+    _insert_paths(root, TABLE_COLUMNS["tick_trades"], columns_of("tick_trades", rows), 7)
     print(f"trades into chdb (write_batch) vs the 1M rows/s goal: {trade_rate / GOAL_TRADES:.2f}x")
 
 
