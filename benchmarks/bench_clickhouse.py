@@ -12,7 +12,11 @@ The input events are built first and frozen out of the garbage collector's walks
 they stand for a stream a live engine receives one at a time, not for state the sink keeps.
 
 Then the stages of one 50 000-trade batch, timed apart (rows -> columns, columns -> Arrow, the
-chdb insert), to show where the time goes. A temporary data folder; nothing else is needed.
+chdb insert), to show where the time goes; and chdb's insert paths for that batch, timed apart
+(each includes building what it reads from the batch's columns), round-robin (every path once
+per round, so the load of a shared machine drifts over all alike), each into its own table with
+background merges stopped, ratios against the sink's path. A temporary data folder; nothing else
+is needed.
 """
 
 from __future__ import annotations
@@ -24,14 +28,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
+import pyarrow.ipc as ipc
 from arbot.bot import Bot
 from arbot.config import config_from_dict
 from arbot.events import Side, TradeTick
 from arbot.sinks.base import RunInfo
 from arbot_clickhouse.backends import ChdbBackend, arrow_table
 from arbot_clickhouse.rows import BookRow, TradeRow, columns_of
-from arbot_clickhouse.schema import TABLE_COLUMNS
+from arbot_clickhouse.schema import TABLE_COLUMNS, create_statements
 from arbot_clickhouse.sink import ClickHouseSink
 
 N_TRADES = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
@@ -62,6 +69,86 @@ def _sink(out: Path) -> ClickHouseSink:
     sink = Bot(cfg, mode="backtest").sinks[0]
     assert isinstance(sink, ClickHouseSink)
     return sink
+
+
+_TRADE_TYPES = (
+    "timestamp DateTime64(3), exchange LowCardinality(String), symbol LowCardinality(String), "
+    "price Float64, quantity Float64, side LowCardinality(String)"
+)
+
+
+def _insert_paths(root: Path, names: tuple[str, ...], cols: dict[str, Any], rounds: int) -> None:
+    """chdb's ways to insert one batch, each into a fresh table of its own, round-robin."""
+    n = len(cols["timestamp"])
+    db = ChdbBackend(root / "paths")
+    trd = create_statements("paths")[-2].replace("paths.tick_trades", "paths.{t}")
+    assert "TTL" in trd and "ORDER BY (exchange, symbol, timestamp)" in trd, trd
+    no_ttl = "\n".join(line for line in trd.splitlines() if not line.startswith("TTL "))
+    unsorted = no_ttl.replace("ORDER BY (exchange, symbol, timestamp)", "ORDER BY tuple()")
+    sel = ", ".join(names)
+    ipc_file = root / "paths-batch.arrow"
+    tokens = iter(range(1 << 30))
+
+    def python_fn(table: str, build: Any, settings: str = "") -> Any:
+        def run() -> None:
+            data = build()  # noqa: F841 -- read by chdb's Python() by name
+            db.command(f"INSERT INTO paths.{table} ({sel}) SETTINGS insert_deduplication_token = "
+                       f"'{next(tokens)}'{settings} SELECT {sel} FROM Python(data)")  # fmt: skip
+
+        return run
+
+    def dictionary_strings() -> pa.Table:
+        tbl = arrow_table(names, cols)
+        strings = (pa.large_string(), pa.string())
+        return pa.table([c.dictionary_encode() if c.type in strings else c for c in tbl.columns],
+                        names=list(names))  # fmt: skip
+
+    def via_file() -> None:
+        tbl = arrow_table(names, cols)
+        with pa.OSFile(str(ipc_file), "wb") as out, ipc.new_file(out, tbl.schema) as w:
+            w.write_table(tbl)
+        db.command(f"INSERT INTO paths.file_arrow ({sel}) SETTINGS insert_deduplication_token = "
+                   f"'{next(tokens)}' SELECT {sel} FROM file('{ipc_file}', Arrow)")  # fmt: skip
+
+    def to_null() -> None:
+        data = arrow_table(names, cols)  # noqa: F841 -- read by chdb's Python() by name
+        db.command(f"INSERT INTO FUNCTION null('{_TRADE_TYPES}') SELECT {sel} FROM Python(data)")
+
+    paths: dict[str, Any] = {
+        "sink's path: ChdbBackend.insert (Arrow -> Python())": lambda: db.insert(
+            "paths.sink", names, cols, f"s{next(tokens)}"
+        ),
+        "Arrow, strings dictionary-encoded -> Python()": python_fn("dict", dictionary_strings),
+        "pandas DataFrame -> Python()": python_fn("pandas", lambda: arrow_table(names, cols).to_pandas()),
+        "Arrow IPC temp file -> file(..., Arrow)": via_file,
+        "sink's path, max_insert_threads = 2": python_fn(
+            "threads", lambda: arrow_table(names, cols), ", max_insert_threads = 2"
+        ),
+        "sink's path, table without TTL": python_fn("no_ttl", lambda: arrow_table(names, cols)),
+        "sink's path, ORDER BY tuple() and no TTL": python_fn("unsorted", lambda: arrow_table(names, cols)),
+        "Arrow -> Python() -> null() (no part written)": to_null,
+    }
+    try:
+        db.command("CREATE DATABASE IF NOT EXISTS paths")
+        for table, ddl in (("sink", trd), ("dict", trd), ("pandas", trd), ("file_arrow", trd),
+                           ("threads", trd), ("no_ttl", no_ttl), ("unsorted", unsorted)):  # fmt: skip
+            db.command(ddl.format(t=table))
+            db.command(f"SYSTEM STOP MERGES paths.{table}")
+        for run in paths.values():  # warm-up: chdb's first Python() query in a process is slow
+            run()
+        rates: dict[str, list[float]] = {label: [] for label in paths}
+        for _ in range(rounds):
+            for label, run in paths.items():
+                start = time.perf_counter()
+                run()
+                rates[label].append(n / (time.perf_counter() - start))
+    finally:
+        db.close()
+    base = statistics.median(rates[next(iter(rates))])
+    print(f"chdb insert paths, one {n}-trade batch from its columns, round-robin, median (best) of {rounds}:")
+    for label, rs in rates.items():
+        med = statistics.median(rs)
+        print(f"  {label:<56}{med:>12,.0f} ({max(rs):,.0f}) rows/s  {med / base:5.2f}x")
 
 
 def main() -> None:
@@ -99,7 +186,8 @@ def main() -> None:
         # 2) the writer's call alone, on the same numbered rows: batch -> columns -> Arrow -> chdb
         writer = _sink(root / f"run{rep}")
         writer.open_store()
-        batch = [TradeRow(N_TRADES + i + 1, t.ts, t.venue, t.symbol, t.price, t.size, t.side.value)
+        # plain tuples, as the sink queues them
+        batch = [(N_TRADES + i + 1, t.ts, t.venue, t.symbol, t.price, t.size, t.side.value)
                  for i, t in enumerate(ticks)]  # fmt: skip
         start = time.perf_counter()
         for k in range(0, N_TRADES, BATCH):
@@ -155,6 +243,7 @@ def main() -> None:
     print(f"stages of one {BATCH}-trade batch, median (best) of 5:")
     for name, ts in (("rows -> columns", cols_t), ("columns -> Arrow", arrow_t), ("chdb insert", insert_t)):
         print(f"  {name:<20}{BATCH / statistics.median(ts):>14,.0f} ({BATCH / min(ts):,.0f}) rows/s")
+    _insert_paths(root, TABLE_COLUMNS["tick_trades"], columns_of("tick_trades", rows), 7)
     print(f"trades into chdb (write_batch) vs the 1M rows/s goal: {trade_rate / GOAL_TRADES:.2f}x")
 
 

@@ -23,7 +23,7 @@ from arbot.sinks.base import BatchingSettings, BatchingSink, RunInfo
 from pydantic import Field, field_validator
 
 from arbot_clickhouse.backends import ClickHouseBackend
-from arbot_clickhouse.rows import TABLE_OF, TradeRow, book_row, columns_of, spread_row
+from arbot_clickhouse.rows import TABLE_OF, Row, book_row, columns_of, spread_row
 from arbot_clickhouse.schema import TABLE_COLUMNS, create_statements
 from arbot_clickhouse.settings import ClickHouseConnection, open_backend
 
@@ -90,7 +90,8 @@ class ClickHouseSink(BatchingSink, BookObserver):
         if type(event) is TradeTick and self._trades:
             ev: TradeTick = event
             self._seq = seq = self._seq + 1
-            _enqueue(self, TradeRow(seq, ev.ts, ev.venue, ev.symbol, ev.price, ev.size, ev.side.value))
+            # a plain tuple in TradeRow's field order, not a TradeRow (see rows.TradeTuple)
+            _enqueue(self, (seq, ev.ts, ev.venue, ev.symbol, ev.price, ev.size, ev.side.value))
 
     def on_book_update(self, venue: str, symbol: str, book: OrderBook, now: float) -> None:
         """Sample the book just updated (and the spreads it takes part in) when due."""
@@ -141,11 +142,15 @@ class ClickHouseSink(BatchingSink, BookObserver):
             raise RuntimeError("clickhouse backend is not open")
         if not batch:
             return
-        span = f"{batch[0].seq}-{batch[-1].seq}"
-        for cls, table in TABLE_OF.items():
-            part = [r for r in batch if type(r) is cls]
-            if not part:
-                continue
+        span = f"{batch[0][0]}-{batch[-1][0]}"  # every row's first field is its number
+        parts: dict[str, list[Row]] = {}
+        for r in batch:
+            table = TABLE_OF[type(r)]
+            part = parts.get(table)
+            if part is None:
+                parts[table] = part = []
+            part.append(r)
+        for table, part in parts.items():
             token = f"{run.run_id}:{run.instance}:{table}:{span}"
             backend.insert(f"{self._db}.{table}", TABLE_COLUMNS[table], columns_of(table, part), token)
             self.counters[f"rows:{table}"] += len(part)
