@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import polars as pl
@@ -154,3 +156,35 @@ def test_a_raising_run_is_recorded_and_the_sweep_exits_1(tmp_path: Path):
     assert "RuntimeError: boom on" in table["error"][1]
     assert table["events"][0] > 0
     assert "top 1 of 2 runs" in res.stdout  # the failed run is not ranked
+
+
+def test_ctrl_c_keeps_the_finished_runs_results_and_exits_1(tmp_path: Path):
+    """SIGINT to the sweep once its second run has started: the finished runs are in the results
+    table (their journals kept), the others are 'failed' as interrupted, and the exit code is 1."""
+    out = tmp_path / "sweep"
+    cmd = [
+        *(sys.executable, "-m", "arbot", "sweep", str(EXAMPLE), "--workers", "1", "--out", str(out)),
+        *("--grid", "backtest.duration_s=20,600,601,602,603,604", "--no-progress"),
+    ]
+    proc = subprocess.Popen(  # Ctrl-C as a terminal sends it, with Python's default SIGINT handling
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        while not (out / "run-1" / "journal.sqlite").exists():  # run-0 finished (one worker)
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, stdout + stderr
+    assert "interrupted:" in stderr and "Traceback" not in stderr
+    table = pl.read_csv(out / "results.csv")
+    assert table.height == 6 and table["status"][0] == "ok" and table["events"][0] > 0
+    interrupted = table.filter(pl.col("status") == "failed")["error"].to_list()
+    assert interrupted and all(e.startswith("interrupted") for e in interrupted)
+    assert (out / "run-0" / "journal.sqlite").exists()

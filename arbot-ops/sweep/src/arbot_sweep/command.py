@@ -9,6 +9,7 @@ sweep goes on; the exit code is then 1.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -40,6 +41,9 @@ __all__ = ["sweep"]
 
 #: Metrics shown in the top-N table besides the one ranked by.
 SHOWN = ("executed", "pnl_usd", "max_drawdown_usd", "sharpe")
+
+#: The error of a run that had not finished when the sweep was interrupted.
+INTERRUPTED = "interrupted: the sweep was stopped before this run finished"
 
 
 def _plan(
@@ -100,6 +104,13 @@ def _outcomes(
         else run_local(tasks, workers or os.cpu_count() or 1)
     )
     outcomes: list[RunOutcome] = []
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the caller writes the finished runs' results
+        _collect(source, outcomes, len(tasks), progress)
+    return outcomes
+
+
+def _collect(source: Iterator[RunOutcome], outcomes: list[RunOutcome], total: int, progress: bool) -> None:
+    """Append each outcome of ``source`` to ``outcomes`` as it arrives (failures printed)."""
 
     def note(outcome: RunOutcome) -> None:
         outcomes.append(outcome)
@@ -112,14 +123,23 @@ def _outcomes(
     if not progress:
         for outcome in source:
             note(outcome)
-        return outcomes
+        return
     columns = (TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console, transient=True) as bar:
-        task = bar.add_task("runs", total=len(tasks))
+        task = bar.add_task("runs", total=total)
         for outcome in source:
             note(outcome)
             bar.advance(task)
-    return outcomes
+
+
+def _unfinished(tasks: Sequence[RunTask], outcomes: Sequence[RunOutcome]) -> list[RunOutcome]:
+    """A failed outcome for every task that has none (the sweep was interrupted first)."""
+    done = {o.index for o in outcomes}
+    return [
+        RunOutcome(t.index, False, INTERRUPTED, {}, None, t.output_dir, 0.0)
+        for t in tasks
+        if t.index not in done
+    ]
 
 
 def _cell(value: object, param: bool = False) -> str:
@@ -282,10 +302,18 @@ def sweep(
         outcomes = _outcomes(tasks, ray, workers, not no_progress)
     except ArbotError as exc:
         fail(exc, EXIT_FAILED)
-    frame = results_table(sweep_plan, outcomes)
+    missing = _unfinished(tasks, outcomes)
+    frame = results_table(sweep_plan, [*outcomes, *missing])
     written = write_results(frame, folder)
     _print_top(frame, sweep_plan.param_keys, rank_by, top_n, ascending)
     console.print(escape("results: " + ", ".join(str(p) for p in written)), highlight=False)
+    if missing:
+        err_console.print(
+            f"[bold red]error:[/] interrupted: {len(outcomes)} of {len(tasks)} runs finished "
+            f"(the others have status 'failed' in the results)",
+            highlight=False,
+        )
+        sys.exit(EXIT_FAILED)
     failed = [o for o in outcomes if not o.ok]
     if failed:
         err_console.print(
