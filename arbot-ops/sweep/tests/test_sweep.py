@@ -188,3 +188,21 @@ def test_ctrl_c_keeps_the_finished_runs_results_and_exits_1(tmp_path: Path):
     interrupted = table.filter(pl.col("status") == "failed")["error"].to_list()
     assert interrupted and all(e.startswith("interrupted") for e in interrupted)
     assert (out / "run-0" / "journal.sqlite").exists()
+
+
+def test_a_huge_grid_is_exit_2_and_random_checks_only_the_drawn_points(tmp_path: Path):
+    """Two 100,000-value ranges: 10^10 runs are refused at once (not built in memory); with
+    --random 1 only the drawn point's values are checked (not 200,000 bots) and it runs."""
+    huge = ("--grid", "backtest.seed=1:100000", "--grid", "executor.latency_ms=1:100000")
+    code, output = _invoke(*huge, "--out", str(tmp_path / "a"))
+    assert code == 2 and "10,000,000,000 runs (at most 100,000)" in output, output
+    assert not (tmp_path / "a").exists()
+    code, output = _invoke(*huge, "--random", "1", "--workers", "1", "--out", str(tmp_path / "b"))
+    assert code == 0, output
+    assert pl.read_parquet(tmp_path / "b" / "results.parquet").height == 1
+
+
+def test_an_out_folder_that_cannot_be_created_is_exit_2(tmp_path: Path):
+    (tmp_path / "file").write_text("not a folder")
+    code, output = _invoke("--grid", "executor.latency_ms=20", "--out", str(tmp_path / "file" / "sweep"))
+    assert code == 2 and "cannot create the folder" in output, output

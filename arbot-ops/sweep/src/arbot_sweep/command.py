@@ -59,7 +59,7 @@ def _plan(
 
 
 def _check(sweep_plan: SweepPlan, data: dict[str, Any], config: Path) -> None:
-    """Build a bot for every value of every grid key (the other keys at their first value) and
+    """Build a bot for every value of every grid key that a run uses (the other keys at their first value) and
     validate every run's configuration: a bad key or value fails before anything runs."""
     file = str(config.resolve())
     first = sweep_plan.runs[0].overrides if sweep_plan.runs else ()
@@ -71,9 +71,12 @@ def _check(sweep_plan: SweepPlan, data: dict[str, Any], config: Path) -> None:
             except ArbotError as exc:
                 shown = f" with {' '.join(first)}" if first else ""
                 raise ConfigError(f"{config}{shown}: {exc}") from None
+        used = {o for run in sweep_plan.runs for o in run.overrides}
         for axis in sweep_plan.axes:
             others = tuple(o for o in first if not o.startswith(f"{axis.key}="))
             for text in axis.texts:
+                if f"{axis.key}={text}" not in used:  # left out by --random: never runs
+                    continue
                 try:
                     cfg = build_config(data, file, (*others, f"{axis.key}={text}"), scratch)
                     Bot(cfg, host=host, mode="backtest")
@@ -265,7 +268,10 @@ def sweep(
         folder = _out_dir(out, base)
     except ArbotError as exc:
         fail(exc)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(ConfigError(f"--out {folder}: cannot create the folder: {exc.strerror or exc}"))
     width = len(str(max(0, len(sweep_plan.runs) - 1)))
     tasks = [
         RunTask(
