@@ -200,6 +200,66 @@ def test_no_secret_in_any_output_of_a_traced_debug_run(tmp_path):
         assert not any(secret in text for text in outputs), secret
 
 
+LIVE_SECRETS = ("dsnpw-0005", "querypw-0006", "envpw-0007", "wdkey-0008", "wdsecret-0009", "wdpass-0010")
+
+
+def test_no_secret_in_any_output_of_a_traced_debug_live_run_with_the_postgres_journal(tmp_path):
+    """A traced (-vv) live run against the venue emulators, its journal in PostgreSQL (password in
+    the DSN, as ?password= and in POSTGRES_PASSWORD) and withdrawal keys configured: no output,
+    log, summary, run file or journal row holds a secret; ``arbot stop`` and ``config show`` neither."""
+    for pkg in ("arbot_binance", "arbot_okx", "arbot_bybit", "arbot_postgres", "arbot_rebalancer"):
+        pytest.importorskip(pkg)
+    import asyncio
+    import uuid
+
+    from arbot_postgres.testing import SERVER, admin, query
+
+    db = f"arbot_hostile_secrets_{uuid.uuid4().hex[:10]}"
+    asyncio.run(admin(f"CREATE DATABASE {db}"))
+    try:
+        host = SERVER.replace("postgres@", f"postgres:{LIVE_SECRETS[0]}@")
+        example = (ROOT / "examples" / "live_emulated.toml").read_text()
+        cfg = tmp_path / "live.toml"
+        cfg.write_text(
+            example.replace(
+                'output_dir = "runs/live_emulated"', f'output_dir = "{tmp_path / "run"}"'
+            ).replace("live_trading_opt_in = true", 'live_trading_opt_in = true\njournal = "postgres"')
+            + f'[sinks.postgres]\ndsn = "{host}/{db}?password={LIVE_SECRETS[1]}&application_name=hostile"\n'
+            'journal_scope = "secrets-1"\n[rebalancer]\nenabled = true\n[rebalancer.withdraw_keys.okx]\n'
+            f'api_key = "{LIVE_SECRETS[3]}"\nsecret = "{LIVE_SECRETS[4]}"\npassphrase = "{LIVE_SECRETS[5]}"\n'
+        )
+        env = {"ARBOT_TRACE_HOOKS": "1", "ARBOT_LIVE_TRADING": "1", "POSTGRES_PASSWORD": LIVE_SECRETS[2]}
+        outputs = []
+        for args in (
+            ("-vv", "run", str(cfg), "--duration", "4"),  # its summary goes to stdout
+            ("--log-format", "json", "-vv", "config", "show", str(cfg)),
+            ("config", "show", str(cfg), "--format", "json"),
+            ("-vv", "stop", str(cfg), "--clear"),
+        ):
+            res = arbot(*args, env=env)
+            assert res.returncode == 0, res.stderr
+            outputs += [res.stdout, res.stderr]
+        down = f"postgresql://postgres:{LIVE_SECRETS[0]}@127.0.0.1:1/{db}?password={LIVE_SECRETS[1]}"
+        res = arbot("-vv", "stop", str(cfg), "--set", f'sinks.postgres.dsn="{down}"', env=env)
+        assert (
+            res.returncode == 2
+            and "cannot open the execution journal postgresql://postgres@127.0.0.1:1/" in res.stderr
+        )
+        outputs += [res.stdout, res.stderr]  # an error naming the DSN of a server that is down
+        text = "".join(outputs)
+        assert "arbot_open_journal returned <PostgresJournal>" in text  # traced, journal in PostgreSQL
+        assert "executed" in outputs[0]  # the run's summary
+        outputs += [p.read_bytes().decode("latin-1") for p in (tmp_path / "run").rglob("*") if p.is_file()]
+        dsn = f"{SERVER}/{db}"
+        tables = [r[0] for r in query(dsn, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        assert query(dsn, "SELECT count(*) FROM exec_orders")[0][0] > 0  # the run traded, journaled
+        outputs += [str(r[0]) for t in tables for r in query(dsn, f"SELECT t::text FROM {t} t")]
+        for secret in LIVE_SECRETS:
+            assert not any(secret in out for out in outputs), secret
+    finally:
+        asyncio.run(admin(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+
+
 # -- bad input -------------------------------------------------------------------------------
 
 

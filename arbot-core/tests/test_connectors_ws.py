@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sys
 from typing import Any
 
 import msgspec
@@ -218,6 +219,29 @@ def test_transport_choice_and_fallback_reasons(caplog: pytest.LogCaptureFixture)
         assert "deflated: WebSocket transport websockets: per-message deflate" in caplog.text
 
     asyncio.run(main())
+
+
+def test_a_picows_that_fails_to_import_falls_back_to_websockets(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A real package named picows whose import fails (as a build for another Python does):
+    auto and picows sessions get websockets with the reason logged, not an ImportError."""
+    broken = tmp_path / "picows"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("raise ImportError('undefined symbol: PyFake_Call')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in [m for m in sys.modules if m == "picows" or m.startswith("picows.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.delitem(sys.modules, "arbot.connectors.ws_picows", raising=False)
+    assert picows_available()
+    for kind in ("auto", "picows"):
+        choice = choose_transport(kind)
+        assert choice.transport.name == "websockets"
+        assert "cannot be imported (undefined symbol: PyFake_Call)" in choice.reason
+    with caplog.at_level("INFO", logger="arbot.connectors.ws"):
+        s = WsSession("ws://127.0.0.1:9", lambda f, t: None, transport="auto", name="autofeed")
+    assert s.transport_name == "websockets"
+    assert "autofeed: WebSocket transport websockets: picows is installed but cannot" in caplog.text
 
 
 def _self_signed(tmp_path: Any) -> tuple[str, str]:

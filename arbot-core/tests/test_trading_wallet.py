@@ -18,3 +18,14 @@ def test_amounts_are_plain_decimals_rounded_down(amount: float, text: str) -> No
 def test_a_non_positive_amount_is_refused(amount: float) -> None:
     with pytest.raises(ValueError, match="positive"):
         amount_text(amount)
+
+
+@pytest.mark.parametrize("amount", [float("nan"), float("inf"), float("-inf")])
+def test_a_non_finite_amount_is_a_clear_value_error(amount: float) -> None:
+    with pytest.raises(ValueError, match="must be a finite number"):
+        amount_text(amount)
+
+
+def test_a_huge_amount_is_written_exactly_not_a_decimal_error() -> None:
+    assert amount_text(1e30) == "1" + "0" * 30  # the venue refuses it by balance, with its own answer
+    assert amount_text(1.7976931348623157e308).startswith("17976931348623157")

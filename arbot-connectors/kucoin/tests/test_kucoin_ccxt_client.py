@@ -89,3 +89,27 @@ def test_emulate_refuses_bad_input() -> None:
     bad_fault = emulate("kucoin", "--faults", "explode:2")
     assert bad_fault.returncode == 2 and "unknown fault 'explode'" in bad_fault.stderr
     assert bad_fault.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("account", "shown"),
+    [
+        ('{"balances": {"USDT": -5}}', "balance USDT = -5 must be a finite number >= 0"),
+        ('{"balances": {"USDT": NaN}}', "balance USDT = nan must be a finite number >= 0"),
+        ('{"balances": {"USDT": true}}', "balance USDT = True is not a number"),
+        ('{"withdrawl": true}', "unknown key 'withdrawl'"),
+        ('{"withdraw": "yes"}', "'withdraw' must be true or false"),
+    ],
+)
+def test_emulate_refuses_a_bad_account(tmp_path: object, account: str, shown: str) -> None:
+    """A negative or NaN balance, or a misspelt key, is exit 2 naming it (they were accepted)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    accounts = Path(str(tmp_path)) / "accounts.json"
+    accounts.write_text(f"[{account}]")
+    res = subprocess.run([sys.executable, "-m", "arbot", "emulate", "kucoin", "--accounts", str(accounts),
+                          "--duration", "5"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and f"account 0: {shown}" in res.stderr, res.stderr
+    assert res.stdout == "" and "Traceback" not in res.stderr

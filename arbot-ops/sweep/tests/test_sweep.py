@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import polars as pl
@@ -154,3 +156,53 @@ def test_a_raising_run_is_recorded_and_the_sweep_exits_1(tmp_path: Path):
     assert "RuntimeError: boom on" in table["error"][1]
     assert table["events"][0] > 0
     assert "top 1 of 2 runs" in res.stdout  # the failed run is not ranked
+
+
+def test_ctrl_c_keeps_the_finished_runs_results_and_exits_1(tmp_path: Path):
+    """SIGINT to the sweep once its second run has started: the finished runs are in the results
+    table (their journals kept), the others are 'failed' as interrupted, and the exit code is 1."""
+    out = tmp_path / "sweep"
+    cmd = [
+        *(sys.executable, "-m", "arbot", "sweep", str(EXAMPLE), "--workers", "1", "--out", str(out)),
+        *("--grid", "backtest.duration_s=20,600,601,602,603,604", "--no-progress"),
+    ]
+    proc = subprocess.Popen(  # Ctrl-C as a terminal sends it, with Python's default SIGINT handling
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        while not (out / "run-1" / "journal.sqlite").exists():  # run-0 finished (one worker)
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, stdout + stderr
+    assert "interrupted:" in stderr and "Traceback" not in stderr
+    table = pl.read_csv(out / "results.csv")
+    assert table.height == 6 and table["status"][0] == "ok" and table["events"][0] > 0
+    interrupted = table.filter(pl.col("status") == "failed")["error"].to_list()
+    assert interrupted and all(e.startswith("interrupted") for e in interrupted)
+    assert (out / "run-0" / "journal.sqlite").exists()
+
+
+def test_a_huge_grid_is_exit_2_and_random_checks_only_the_drawn_points(tmp_path: Path):
+    """Two 100,000-value ranges: 10^10 runs are refused at once (not built in memory); with
+    --random 1 only the drawn point's values are checked (not 200,000 bots) and it runs."""
+    huge = ("--grid", "backtest.seed=1:100000", "--grid", "executor.latency_ms=1:100000")
+    code, output = _invoke(*huge, "--out", str(tmp_path / "a"))
+    assert code == 2 and "10,000,000,000 runs (at most 100,000)" in output, output
+    assert not (tmp_path / "a").exists()
+    code, output = _invoke(*huge, "--random", "1", "--workers", "1", "--out", str(tmp_path / "b"))
+    assert code == 0, output
+    assert pl.read_parquet(tmp_path / "b" / "results.parquet").height == 1
+
+
+def test_an_out_folder_that_cannot_be_created_is_exit_2(tmp_path: Path):
+    (tmp_path / "file").write_text("not a folder")
+    code, output = _invoke("--grid", "executor.latency_ms=20", "--out", str(tmp_path / "file" / "sweep"))
+    assert code == 2 and "cannot create the folder" in output, output

@@ -185,3 +185,37 @@ def test_server_stopped_under_execution_sends_no_order_without_its_intent(
         assert seen <= journaled
     finally:
         w2.journal.close()
+
+
+def test_arbot_stop_engages_the_kill_switch_in_the_postgres_journal(tmp_path: Path, journal_dsn: str) -> None:
+    """``arbot stop CONFIG`` of a live bot whose journal is PostgreSQL sets the kill flag where
+    that bot reads it (it looked only for execution.sqlite: "no execution journal", nothing set);
+    --clear clears it; the DSN's password is not printed."""
+    import subprocess
+    import sys
+
+    host, db = journal_dsn.rsplit("/", 1)
+    dsn = host.replace("postgres@", "postgres:stopsecret42@") + f"/{db}"
+    cfg = tmp_path / "live.toml"
+    cfg.write_text(
+        f'output_dir = "{tmp_path / "run"}"\nsymbols = ["BTC/USDT"]\n[system]\nexecution_mode = "live"\n'
+        '[exchanges]\nenabled = ["binance", "okx"]\n[source]\nname = "live"\n'
+        '[executor]\nlive_trading_opt_in = true\njournal = "postgres"\n'
+        f'[sinks.postgres]\ndsn = "{dsn}"\njournal_scope = "stop-1"\n'
+    )
+
+    def stop(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "arbot", "stop", str(cfg), *args],
+                              capture_output=True, text=True, timeout=60)
+
+    res = stop("--reason", "operator test")
+    assert res.returncode == 0 and "kill switch engaged in the postgres journal" in res.stdout, res.stderr
+    journal = PostgresJournal(_settings(journal_dsn), "stop-1")
+    try:
+        assert journal.flags() == {"kill_switch": "operator test"}
+        cleared = stop("--clear")
+        assert cleared.returncode == 0 and "kill switch cleared" in cleared.stdout, cleared.stderr
+        assert journal.flags() == {}
+    finally:
+        journal.close()
+    assert "stopsecret42" not in res.stdout + res.stderr + cleared.stdout + cleared.stderr

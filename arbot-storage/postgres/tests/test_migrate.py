@@ -81,3 +81,17 @@ def test_a_password_is_never_printed(tmp_path: Path) -> None:
     assert "hunter2secret" not in repr(settings) + str(settings.model_dump()) + settings.model_dump_json()
     assert settings.resolved_password() is not None
     assert settings.resolved_password().get_secret_value() == "hunter2secret"  # type: ignore[union-attr]
+
+
+def test_a_password_in_the_dsn_query_is_never_printed(tmp_path: Path) -> None:
+    """libpq and asyncpg also read ``?password=``: it leaves the DSN like ``user:password@``."""
+    cfg = _config(tmp_path, "postgresql://postgres@127.0.0.1:1/x?sslmode=disable&password=qsecret99")
+    res = _migrate(cfg)
+    assert res.returncode == 1
+    assert "cannot connect to postgresql://postgres@127.0.0.1:1/x?sslmode=disable:" in res.stderr
+    assert "qsecret99" not in res.stdout + res.stderr
+    settings = PostgresSettings(dsn="postgresql://u@h:5/d?password=qsecret99&application_name=a")
+    assert settings.dsn == "postgresql://u@h:5/d?application_name=a"
+    assert settings.resolved_password().get_secret_value() == "qsecret99"  # type: ignore[union-attr]
+    both = PostgresSettings(dsn="postgresql://u:first@h:5/d?password=qsecret99")
+    assert both.dsn == "postgresql://u@h:5/d" and "qsecret99" not in repr(both)

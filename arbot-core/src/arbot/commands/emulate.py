@@ -20,6 +20,7 @@ import json
 import signal
 import sys
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import NoReturn
 
@@ -67,16 +68,37 @@ def _accounts_from(path: Path) -> list[dict[str, object]]:
     return doc
 
 
+#: Keys of one account in the accounts file.
+ACCOUNT_KEYS = ("api_key", "secret", "passphrase", "balances", "withdraw")
+
+
+def _balance(value: object, asset: str, where: str) -> str:
+    """One balance as decimal text: a finite, non-negative number (or its text)."""
+    try:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise InvalidOperation
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        _fail(f"{where}: balance {asset} = {value!r} is not a number")
+    if not amount.is_finite() or amount < 0:
+        _fail(f"{where}: balance {asset} = {value!r} must be a finite number >= 0")
+    return str(amount)
+
+
 def _create(exchange: EmulatedExchange, spec: Mapping[str, object], where: str) -> Account:
+    unknown = sorted(set(spec) - set(ACCOUNT_KEYS))
+    if unknown:  # a misspelt key ("withdrawl") would silently not do what it says
+        _fail(f"{where}: unknown key {', '.join(map(repr, unknown))} (known: {', '.join(ACCOUNT_KEYS)})")
     balances = spec.get("balances", DEFAULT_BALANCES)
     if not isinstance(balances, dict):
         _fail(f"{where}: 'balances' must be an object of asset -> amount")
+    balances = {str(k): _balance(v, str(k), where) for k, v in balances.items()}
     withdraw = spec.get("withdraw", False)
     if not isinstance(withdraw, bool):
         _fail(f"{where}: 'withdraw' must be true or false")
     try:
         account = exchange.create_account(
-            {str(k): str(v) for k, v in balances.items()},
+            balances,
             api_key=str(spec["api_key"]) if spec.get("api_key") else None,
             secret=str(spec["secret"]) if spec.get("secret") else None,
             passphrase=str(spec["passphrase"]) if spec.get("passphrase") else None,

@@ -197,7 +197,10 @@ def choose_transport(kind: WsTransportKind | str, *, compression: str | None = N
     elif not picows_available():
         reason = "picows is not installed (pip install 'arbot-core[fast]')"
     else:
-        from arbot.connectors.ws_picows import PicowsTransport
-
-        return TransportChoice(PicowsTransport())
+        try:  # installed but unusable (a build for another Python or libc): websockets instead
+            from arbot.connectors.ws_picows import PicowsTransport
+        except ImportError as exc:
+            reason = f"picows is installed but cannot be imported ({exc})"
+        else:
+            return TransportChoice(PicowsTransport())
     return TransportChoice(WebsocketsTransport(), reason)

@@ -9,6 +9,7 @@ sweep goes on; the exit code is then 1.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -41,6 +42,9 @@ __all__ = ["sweep"]
 #: Metrics shown in the top-N table besides the one ranked by.
 SHOWN = ("executed", "pnl_usd", "max_drawdown_usd", "sharpe")
 
+#: The error of a run that had not finished when the sweep was interrupted.
+INTERRUPTED = "interrupted: the sweep was stopped before this run finished"
+
 
 def _plan(
     grids: Sequence[str], windows: Sequence[str], seeds: str | None, sample: int | None, sample_seed: int
@@ -55,7 +59,7 @@ def _plan(
 
 
 def _check(sweep_plan: SweepPlan, data: dict[str, Any], config: Path) -> None:
-    """Build a bot for every value of every grid key (the other keys at their first value) and
+    """Build a bot for every value of every grid key that a run uses (the other keys at their first value) and
     validate every run's configuration: a bad key or value fails before anything runs."""
     file = str(config.resolve())
     first = sweep_plan.runs[0].overrides if sweep_plan.runs else ()
@@ -67,9 +71,12 @@ def _check(sweep_plan: SweepPlan, data: dict[str, Any], config: Path) -> None:
             except ArbotError as exc:
                 shown = f" with {' '.join(first)}" if first else ""
                 raise ConfigError(f"{config}{shown}: {exc}") from None
+        used = {o for run in sweep_plan.runs for o in run.overrides}
         for axis in sweep_plan.axes:
             others = tuple(o for o in first if not o.startswith(f"{axis.key}="))
             for text in axis.texts:
+                if f"{axis.key}={text}" not in used:  # left out by --random: never runs
+                    continue
                 try:
                     cfg = build_config(data, file, (*others, f"{axis.key}={text}"), scratch)
                     Bot(cfg, host=host, mode="backtest")
@@ -100,6 +107,13 @@ def _outcomes(
         else run_local(tasks, workers or os.cpu_count() or 1)
     )
     outcomes: list[RunOutcome] = []
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the caller writes the finished runs' results
+        _collect(source, outcomes, len(tasks), progress)
+    return outcomes
+
+
+def _collect(source: Iterator[RunOutcome], outcomes: list[RunOutcome], total: int, progress: bool) -> None:
+    """Append each outcome of ``source`` to ``outcomes`` as it arrives (failures printed)."""
 
     def note(outcome: RunOutcome) -> None:
         outcomes.append(outcome)
@@ -112,14 +126,23 @@ def _outcomes(
     if not progress:
         for outcome in source:
             note(outcome)
-        return outcomes
+        return
     columns = (TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console, transient=True) as bar:
-        task = bar.add_task("runs", total=len(tasks))
+        task = bar.add_task("runs", total=total)
         for outcome in source:
             note(outcome)
             bar.advance(task)
-    return outcomes
+
+
+def _unfinished(tasks: Sequence[RunTask], outcomes: Sequence[RunOutcome]) -> list[RunOutcome]:
+    """A failed outcome for every task that has none (the sweep was interrupted first)."""
+    done = {o.index for o in outcomes}
+    return [
+        RunOutcome(t.index, False, INTERRUPTED, {}, None, t.output_dir, 0.0)
+        for t in tasks
+        if t.index not in done
+    ]
 
 
 def _cell(value: object, param: bool = False) -> str:
@@ -245,7 +268,10 @@ def sweep(
         folder = _out_dir(out, base)
     except ArbotError as exc:
         fail(exc)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(ConfigError(f"--out {folder}: cannot create the folder: {exc.strerror or exc}"))
     width = len(str(max(0, len(sweep_plan.runs) - 1)))
     tasks = [
         RunTask(
@@ -282,10 +308,18 @@ def sweep(
         outcomes = _outcomes(tasks, ray, workers, not no_progress)
     except ArbotError as exc:
         fail(exc, EXIT_FAILED)
-    frame = results_table(sweep_plan, outcomes)
+    missing = _unfinished(tasks, outcomes)
+    frame = results_table(sweep_plan, [*outcomes, *missing])
     written = write_results(frame, folder)
     _print_top(frame, sweep_plan.param_keys, rank_by, top_n, ascending)
     console.print(escape("results: " + ", ".join(str(p) for p in written)), highlight=False)
+    if missing:
+        err_console.print(
+            f"[bold red]error:[/] interrupted: {len(outcomes)} of {len(tasks)} runs finished "
+            f"(the others have status 'failed' in the results)",
+            highlight=False,
+        )
+        sys.exit(EXIT_FAILED)
     failed = [o for o in outcomes if not o.ok]
     if failed:
         err_console.print(

@@ -27,14 +27,18 @@ def run_local(tasks: Sequence[RunTask], workers: int) -> Iterator[RunOutcome]:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {pool.submit(run_backtest_task, task): task for task in tasks}
-        for future in as_completed(futures):
-            task = futures[future]
-            try:
-                yield future.result()
-            except BrokenProcessPool as exc:  # a worker died (killed, out of memory): the run failed
-                yield RunOutcome(
-                    task.index, False, f"worker process died: {exc}", {}, None, task.output_dir, 0.0
-                )
+        try:
+            for future in as_completed(futures):
+                task = futures[future]
+                try:
+                    yield future.result()
+                except BrokenProcessPool as exc:  # a worker died (killed, out of memory): the run failed
+                    yield RunOutcome(
+                        task.index, False, f"worker process died: {exc}", {}, None, task.output_dir, 0.0
+                    )
+        except BaseException:  # interrupted (Ctrl-C) or closed early: start no further run
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def require_ray() -> Any:

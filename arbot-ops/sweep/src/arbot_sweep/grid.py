@@ -34,6 +34,8 @@ RESERVED = {
 
 _RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*:\s*(-?\d+(?:\.\d+)?)\s*(?::\s*(\d+(?:\.\d+)?)\s*)?$")
 _MAX_RANGE = 100_000
+#: Most runs of one sweep (its plan is built in memory before any runs); --random samples more.
+MAX_RUNS = 100_000
 
 
 @attrs.frozen
@@ -221,6 +223,9 @@ def plan(
     total *= max(1, len(windows))
     if sample is not None and sample < 1:
         raise ConfigError(f"--random {sample}: needs at least 1")
+    count = min(total, sample or total) * max(1, len(seeds))
+    if count > MAX_RUNS:
+        raise ConfigError(f"the sweep has {count:,} runs (at most {MAX_RUNS:,}): fewer values or --random N")
     numbers = (
         range(total)
         if sample is None or sample >= total

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from arbot.sinks.base import BatchingSettings
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -47,7 +47,8 @@ class PostgresSettings(BatchingSettings):
     @model_validator(mode="before")
     @classmethod
     def _password_out_of_dsn(cls, data: Any) -> Any:
-        """Move a password written in the DSN into ``password`` so the DSN never shows it."""
+        """Move a password written in the DSN (``user:password@`` or ``?password=``) into
+        ``password`` so the DSN never shows it."""
         if isinstance(data, dict) and isinstance(data.get("dsn"), str):
             parts = urlsplit(data["dsn"])
             if parts.password is not None:
@@ -55,6 +56,15 @@ class PostgresSettings(BatchingSettings):
                 netloc = f"{parts.username or ''}@{host}" + (f":{parts.port}" if parts.port else "")
                 data = {**data, "dsn": urlunsplit(parts._replace(netloc=netloc))}
                 data.setdefault("password", unquote(parts.password))
+                parts = parts._replace(netloc=netloc)
+            # libpq and asyncpg also take the password as a query parameter: ?password=...
+            query = parse_qsl(parts.query, keep_blank_values=True)
+            in_query = [v for k, v in query if k == "password"]
+            if in_query:
+                kept = urlencode([(k, v) for k, v in query if k != "password"])
+                data = {**data, "dsn": urlunsplit(parts._replace(query=kept))}
+                if data.get("password") is None:
+                    data["password"] = in_query[-1]
         return data
 
     @field_validator("dsn")
