@@ -9,6 +9,7 @@ plugin cannot rely on a library that only another package happens to install.
 from __future__ import annotations
 
 import ast
+import gc
 import importlib.metadata as md
 import re
 import subprocess
@@ -70,7 +71,14 @@ def _module_owner() -> dict[str, str]:
 
 def _runtime_imports(path: Path) -> set[str]:
     """Top-level modules a file imports when it is imported (not inside functions or TYPE_CHECKING)."""
-    tree = ast.parse(path.read_text(), str(path))
+    # no garbage collection while parsing: a finalizer that formats a traceback parses source
+    # itself, and CPython 3.11.7 then fails the outer parse ("AST constructor recursion depth
+    # mismatch", fixed in later releases)
+    gc.disable()
+    try:
+        tree = ast.parse(path.read_text(), str(path))
+    finally:
+        gc.enable()
     found: set[str] = set()
 
     def visit(body: list[ast.stmt]) -> None:

@@ -639,6 +639,11 @@ class LiveExecutor(Executor[LiveSettings]):
             raise self.journal_failure
         done = [t for t in self._tasks if t.done()]
         self._tasks = [t for t in self._tasks if not t.done()]
+        # every settled task's outcome is retrieved before the first error propagates (an error
+        # left unretrieved would surface later, from the garbage collector, as a stray log)
+        failures = [exc for t in done if (exc := t.exception()) is not None]
+        if failures:
+            raise failures[0]
         return [t.result() for t in done]
 
     async def settle(self) -> None:
